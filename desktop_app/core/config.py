@@ -1,0 +1,153 @@
+"""Training configuration: dataclasses, presets, validation and a JSON round trip."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+from .errors import ConfigError
+from .models import EMBEDDED_ID
+
+CONFIG_VERSION = 1
+
+
+@dataclass(frozen=True)
+class LoraSettings:
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.1
+    targets: str | tuple[str, ...] = "all"   # "all" (attention + feed-forward), "attention", or names
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    base_model: str = EMBEDDED_ID
+    preset: str = "balanced"
+    lora: LoraSettings = field(default_factory=LoraSettings)
+    epochs: float = 4
+    learning_rate: float = 5e-4
+    batch_size: int = 16
+    max_length: int | None = None        # None: derived from the data's token lengths
+    max_length_cap: int = 256            # upper bound for the derived length
+    weight_decay: float = 0.01
+    warmup: float = 0.06                 # share of steps
+    class_weighting: bool = False
+    early_stopping_patience: int = 2     # evaluations without macro-F1 gain; 0 turns it off
+    validation_fraction: float = 0.15
+    test_fraction: float = 0.0
+    seed: int = 42
+    device: str = "auto"
+    text_column: str | None = None
+    label_column: str | None = None
+    allow_download: bool = False
+
+    def validate(self) -> "TrainConfig":
+        problems = []
+        if not 1 <= self.lora.r <= 256:
+            problems.append("LoRA rank must be between 1 and 256")
+        if not 0 < self.lora.alpha <= 1024:
+            problems.append("LoRA alpha must be between 1 and 1024")
+        if not 0 <= self.lora.dropout < 1:
+            problems.append("LoRA dropout must be at least 0 and below 1")
+        if isinstance(self.lora.targets, str) and self.lora.targets not in ("all", "attention"):
+            problems.append("LoRA targets must be “all”, “attention” or a list of layer names")
+        if not 0 < self.epochs <= 100:
+            problems.append("epochs must be above 0 and at most 100")
+        if not 1e-7 <= self.learning_rate <= 1e-1:
+            problems.append("the learning rate must be between 0.0000001 and 0.1")
+        if not 1 <= self.batch_size <= 1024:
+            problems.append("the batch size must be between 1 and 1024")
+        if self.max_length is not None and not 8 <= self.max_length <= 8192:
+            problems.append("the maximum length must be between 8 and 8192 tokens")
+        if not 8 <= self.max_length_cap <= 8192:
+            problems.append("the maximum length cap must be between 8 and 8192 tokens")
+        if not 0 <= self.warmup < 1:
+            problems.append("warm-up must be a share of the steps, from 0 to below 1")
+        if not 0 <= self.weight_decay < 1:
+            problems.append("weight decay must be from 0 to below 1")
+        if self.early_stopping_patience < 0:
+            problems.append("early-stopping patience cannot be negative")
+        if not 0 < self.validation_fraction < 0.9 or not 0 <= self.test_fraction < 0.9 \
+                or self.validation_fraction + self.test_fraction >= 0.9:
+            problems.append("validation and test shares must be between 0 and 90% together")
+        if self.device not in ("auto", "cpu", "cuda", "mps"):
+            problems.append("the device must be auto, cpu, cuda or mps")
+        if problems:
+            raise ConfigError("Some settings are out of range: " + "; ".join(problems) + ".")
+        return self
+
+    def with_overrides(self, **changes) -> "TrainConfig":
+        """Return a copy with the given non-None values changed (CLI flags, GUI fields)."""
+        lora_changes = {k[5:]: v for k, v in changes.items() if k.startswith("lora_") and v is not None}
+        plain = {k: v for k, v in changes.items() if not k.startswith("lora_") and v is not None}
+        cfg = replace(self, **plain)
+        return replace(cfg, lora=replace(cfg.lora, **lora_changes)) if lora_changes else cfg
+
+    # -- JSON --------------------------------------------------------------
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        if isinstance(self.lora.targets, tuple):
+            data["lora"]["targets"] = list(self.lora.targets)
+        return {"config_version": CONFIG_VERSION, **data}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        if not isinstance(data, dict):
+            raise ConfigError("This configuration file does not hold a settings object.")
+        data = dict(data)
+        version = data.pop("config_version", CONFIG_VERSION)
+        if version > CONFIG_VERSION:
+            raise ConfigError("This configuration was written by a newer LoRA Studio.", "Update LoRA Studio.")
+        lora = dict(data.pop("lora", {}) or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known) + sorted(f"lora.{k}" for k in set(lora) - {f.name for f in fields(LoraSettings)})
+        if unknown:
+            raise ConfigError(f"Unknown settings in the configuration: {', '.join(unknown)}.")
+        if isinstance(lora.get("targets"), list):
+            lora["targets"] = tuple(lora["targets"])
+        try:
+            return cls(lora=LoraSettings(**lora), **data).validate()
+        except TypeError as exc:
+            raise ConfigError(f"The configuration is malformed: {exc}.") from exc
+
+    def save(self, path: str | Path) -> None:
+        from .atomic import atomic_write_text
+
+        atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=2))
+
+    @classmethod
+    def load(cls, path: str | Path) -> "TrainConfig":
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"The configuration file “{path}” does not exist.") from None
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"“{Path(path).name}” is not a valid configuration file (JSON).") from exc
+        return cls.from_dict(data)
+
+
+# Presets, measured on real data (docs/BENCHMARKS.md). LoRA wants a learning rate ~10-50x a full
+# fine-tune's; all linear layers beat q/v-only at equal cost on small encoders.
+PRESETS: dict[str, TrainConfig] = {
+    "quick": TrainConfig(preset="quick", lora=LoraSettings(r=8, alpha=16, targets="attention"),
+                         epochs=2, learning_rate=1e-3, batch_size=32, max_length_cap=128,
+                         early_stopping_patience=0),
+    "balanced": TrainConfig(),
+    "thorough": TrainConfig(preset="thorough", lora=LoraSettings(r=32, alpha=64), epochs=8,
+                            learning_rate=3e-4, batch_size=16, max_length_cap=512,
+                            early_stopping_patience=3),
+}
+PRESET_HELP = {
+    "quick": "A first look in minutes: fewer layers adapted, 2 epochs, texts cut at 128 tokens.",
+    "balanced": "The default: good accuracy on reviews, tweets and short documents.",
+    "thorough": "Longer training, larger adapter and longer texts (512 tokens) for the last points of accuracy.",
+}
+
+
+def preset(name: str) -> TrainConfig:
+    try:
+        return PRESETS[name.lower()]
+    except KeyError:
+        raise ConfigError(f"There is no preset called “{name}”.",
+                          f"Choose one of: {', '.join(PRESETS)}.") from None

@@ -1,0 +1,213 @@
+"""Validate a table as labelled examples, report in plain words, and split it (stratified)."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .data import Table, guess_columns, read_table
+from .errors import DataError
+from .labels import LabelMap
+
+MAX_CLASSES = 200  # more than this is almost always the wrong column (ids, free text)
+
+
+@dataclass
+class DataReport:
+    """Everything a user should know about a dataset before training, in plain words."""
+
+    file: str
+    format: str
+    encoding: str | None
+    delimiter: str | None
+    columns: list[str]
+    text_column: str | None
+    label_column: str | None
+    rows_read: int = 0
+    rows_usable: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    duplicates: int = 0
+    conflicting_duplicates: int = 0
+    class_counts: dict[str, int] = field(default_factory=dict)
+    long_texts: int = 0
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Examples:
+    texts: list[str]
+    labels: list[str]
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+@dataclass
+class Dataset:
+    examples: Examples
+    label_map: LabelMap
+    report: DataReport
+
+
+@dataclass
+class Splits:
+    train: Examples
+    validation: Examples
+    test: Examples | None = None
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def build_report(table: Table, text_column: str | None = None, label_column: str | None = None,
+                 token_limit: int | None = None,
+                 count_tokens: Callable[[list[str]], list[int]] | None = None) -> tuple[DataReport, Examples]:
+    """Check a table as (text, label) examples. Problems go into report.errors; never raises."""
+    guess_text, guess_label = guess_columns(table.frame)
+    text_column = text_column or guess_text
+    label_column = label_column or guess_label
+    report = DataReport(str(table.path), table.format, table.encoding, table.delimiter, table.columns,
+                        text_column, label_column, rows_read=len(table.frame), warnings=list(table.notes))
+    empty = Examples([], [])
+    for role, col in (("text", text_column), ("label", label_column)):
+        if col is None:
+            report.errors.append(f"No {role} column could be found among: {', '.join(table.columns)}. "
+                                 f"Choose the {role} column yourself.")
+        elif col not in table.columns:
+            report.errors.append(f"There is no column named “{col}”. The columns are: {', '.join(table.columns)}.")
+    if report.errors:
+        return report, empty
+    if text_column == label_column:
+        report.errors.append("The text column and the label column must be different columns.")
+        return report, empty
+
+    texts_raw = table.frame[text_column].tolist()
+    labels_raw = table.frame[label_column].tolist()
+    skipped: Counter[str] = Counter()
+    seen: dict[str, str] = {}
+    conflicting_texts: set[str] = set()
+    texts, labels = [], []
+    for text, label in zip(texts_raw, labels_raw):
+        text = "" if text is None else str(text).strip()
+        label = "" if label is None else str(label).strip()
+        if not text:
+            skipped["empty text"] += 1
+            continue
+        if not label:
+            skipped["missing label"] += 1
+            continue
+        if text in seen:
+            if seen[text] == label:
+                skipped["duplicate of an earlier row"] += 1
+                report.duplicates += 1
+                continue
+            conflicting_texts.add(text)
+        else:
+            seen[text] = label
+        texts.append(text)
+        labels.append(label)
+    report.skipped = dict(skipped)
+    report.rows_usable = len(texts)
+    counts = Counter(labels)
+    report.class_counts = dict(sorted(counts.items(), key=lambda kv: LabelMap.from_labels(counts).names.index(kv[0])))
+    report.conflicting_duplicates = len(conflicting_texts)
+    _judge(report, counts, texts, token_limit, count_tokens)
+    return report, Examples(texts, labels)
+
+
+def _judge(report: DataReport, counts: Counter, texts: list[str], token_limit, count_tokens) -> None:
+    n, k = report.rows_usable, len(counts)
+    for reason, count in report.skipped.items():
+        report.warnings.append(f"{_plural(count, 'row')} skipped: {reason}.")
+    if n == 0:
+        report.errors.append(f"No usable examples: every row has an empty text or a missing label "
+                             f"in “{report.text_column}” / “{report.label_column}”.")
+        return
+    if k == 1:
+        report.errors.append(f"Only one class (“{next(iter(counts))}”) was found in “{report.label_column}”. "
+                             "A classifier needs at least two kinds of label.")
+        return
+    if k > MAX_CLASSES or (k > 20 and k > 0.5 * n):
+        report.errors.append(f"“{report.label_column}” has {k:,} different values for {n:,} rows — "
+                             "that looks like text or IDs, not labels. Choose the label column.")
+        return
+    if k > 50:
+        report.warnings.append(f"{k} classes is a lot; check that “{report.label_column}” is really the label.")
+    if report.conflicting_duplicates:
+        report.warnings.append(f"{_plural(report.conflicting_duplicates, 'text')} appear with different labels; "
+                               "the model cannot get both right.")
+    tiny = [name for name, c in counts.items() if c < 2]
+    if tiny:
+        report.warnings.append(f"Too few examples to test: {', '.join(tiny[:10])} "
+                               f"({'has' if len(tiny) == 1 else 'have'} a single example, used for training only).")
+    small = [name for name, c in counts.items() if 2 <= c < 10]
+    if small:
+        report.warnings.append(f"Very few examples (under 10) for: {', '.join(small[:10])}. "
+                               "Predictions for these classes will be unreliable.")
+    biggest, smallest = max(counts.values()), min(counts.values())
+    if smallest and biggest / smallest >= 10:
+        report.warnings.append(f"The classes are very unbalanced ({biggest:,} vs {smallest:,} examples); "
+                               "turn on class weighting and judge the model by macro-F1.")
+    if n < 50:
+        report.warnings.append(f"Only {n} usable examples; aim for at least 50 per class for a dependable model.")
+    if token_limit:
+        lengths = count_tokens(texts) if count_tokens else [len(t) // 4 + 2 for t in texts]
+        report.long_texts = sum(1 for x in lengths if x > token_limit)
+        if report.long_texts:
+            share = 100 * report.long_texts / n
+            report.warnings.append(f"{_plural(report.long_texts, 'text')} ({share:.0f}%) are longer than the "
+                                   f"{token_limit}-token limit; their start and end are kept, the middle is cut.")
+
+
+def inspect(path: str | Path, text_column: str | None = None, label_column: str | None = None,
+            token_limit: int | None = None, count_tokens=None) -> tuple[DataReport, Examples]:
+    return build_report(read_table(path), text_column, label_column, token_limit, count_tokens)
+
+
+def load_dataset(path: str | Path, text_column: str | None = None, label_column: str | None = None,
+                 label_map: LabelMap | None = None) -> Dataset:
+    """Read and validate a file; raise DataError with the report's first blocking problem."""
+    report, examples = inspect(path, text_column, label_column)
+    if not report.ok:
+        raise DataError(report.errors[0], "Run “lora-studio inspect” on the file to see the full report.")
+    return Dataset(examples, label_map or LabelMap.from_labels(examples.labels), report)
+
+
+def stratified_split(examples: Examples, validation: float = 0.15, test: float = 0.0,
+                     seed: int = 42) -> Splits:
+    """Split each class in the same proportions. Classes with one example stay in training."""
+    if not 0 < validation < 0.9 or not 0 <= test < 0.9 or validation + test >= 0.9:
+        raise DataError("The validation and test shares must be between 0 and 90% together.")
+    rng = random.Random(seed)
+    by_class: dict[str, list[int]] = {}
+    for i, label in enumerate(examples.labels):
+        by_class.setdefault(label, []).append(i)
+    parts: dict[str, list[int]] = {"train": [], "validation": [], "test": []}
+    for label in sorted(by_class):
+        idx = by_class[label]
+        rng.shuffle(idx)
+        n = len(idx)
+        n_val = min(n - 1, max(1, round(n * validation))) if n >= 2 else 0
+        n_test = min(n - 1 - n_val, max(1, round(n * test))) if test and n >= 3 else 0
+        parts["validation"] += idx[:n_val]
+        parts["test"] += idx[n_val:n_val + n_test]
+        parts["train"] += idx[n_val + n_test:]
+
+    def take(ids):
+        ids = sorted(ids)
+        rng.shuffle(ids)
+        return Examples([examples.texts[i] for i in ids], [examples.labels[i] for i in ids])
+
+    return Splits(take(parts["train"]), take(parts["validation"]), take(parts["test"]) if test else None)

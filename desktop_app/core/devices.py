@@ -1,0 +1,106 @@
+"""Pick the compute device (CUDA, then Apple MPS, then CPU) and describe it in plain words."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    kind: str                 # "cuda" | "mps" | "cpu"
+    name: str                 # "NVIDIA RTX 4060, 8 GB" / "CPU, 2 threads"
+    available: bool = True
+    reason: str = ""          # why it is unavailable, in plain words
+    memory_gb: float | None = None
+    bf16: bool = False        # mixed precision that pays on this device
+    fp16: bool = False
+
+    def describe(self) -> str:
+        return self.name if self.available else f"{self.kind.upper()}: {self.reason}"
+
+
+def physical_cores() -> int:
+    try:
+        import psutil
+
+        cores = psutil.cpu_count(logical=False)
+    except ImportError:
+        cores = None
+    avail = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores or avail, avail))
+
+
+def cpu_has_fast_bf16() -> bool:
+    """True where the CPU computes bf16 natively (AMX or AVX512-BF16); elsewhere bf16 is slower than fp32."""
+    try:
+        import torch
+
+        caps = torch.backends.cpu.get_cpu_capability()
+        if "AMX" in caps.upper():
+            return True
+    except Exception:  # noqa: BLE001 - capability probing must never break start-up
+        pass
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            flags = fh.read()
+        return "avx512_bf16" in flags or "amx_bf16" in flags
+    except OSError:
+        return False
+
+
+def configure_cpu_threads() -> int:
+    """Use physical cores: hyperthreads slow down GEMM-bound training."""
+    import torch
+
+    n = physical_cores()
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+    return n
+
+
+def list_devices() -> list[DeviceInfo]:
+    """Every device kind, with availability and the reason when unavailable."""
+    import torch
+
+    devices = []
+    build = torch.__version__
+    if torch.cuda.is_available():
+        props = torch.cuda.get_device_properties(0)
+        gb = props.total_memory / 1024**3
+        devices.append(DeviceInfo("cuda", f"{props.name}, {gb:.0f} GB", True, memory_gb=gb,
+                                  bf16=torch.cuda.is_bf16_supported(), fp16=True))
+    elif torch.version.cuda is None:
+        devices.append(DeviceInfo("cuda", "NVIDIA GPU", False,
+                                  f"this PyTorch ({build}) is a CPU-only build; install a CUDA build to use a GPU"))
+    else:
+        devices.append(DeviceInfo("cuda", "NVIDIA GPU", False, "no NVIDIA GPU or driver was found"))
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        devices.append(DeviceInfo("mps", "Apple GPU (Metal)", True, fp16=True))
+    else:
+        devices.append(DeviceInfo("mps", "Apple GPU (Metal)", False, "only on Apple Silicon Macs"))
+    threads = physical_cores()
+    bf16 = cpu_has_fast_bf16()
+    devices.append(DeviceInfo("cpu", f"CPU, {threads} thread{'s' if threads != 1 else ''}"
+                              + (" (bf16)" if bf16 else ""), True, bf16=bf16))
+    return devices
+
+
+def pick_device(preference: str = "auto") -> DeviceInfo:
+    devices = {d.kind: d for d in list_devices()}
+    if preference != "auto":
+        chosen = devices.get(preference)
+        if chosen is None:
+            from .errors import ConfigError
+
+            raise ConfigError(f"Unknown device “{preference}”.", "Use auto, cuda, mps or cpu.")
+        if not chosen.available:
+            from .errors import ConfigError
+
+            raise ConfigError(f"{chosen.name} cannot be used: {chosen.reason}.", "Choose another device.")
+        return chosen
+    for kind in ("cuda", "mps", "cpu"):
+        if devices[kind].available:
+            return devices[kind]
+    return devices["cpu"]

@@ -1,0 +1,91 @@
+"""Metrics for a classifier: accuracy, macro/weighted F1, per-class table, confusion matrix, mistakes."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ClassMetrics:
+    label: str
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass(frozen=True)
+class Mistake:
+    text: str
+    true_label: str
+    predicted: str
+    confidence: float
+
+
+@dataclass
+class EvalReport:
+    labels: list[str]
+    examples: int
+    accuracy: float
+    macro_f1: float
+    weighted_f1: float
+    per_class: list[ClassMetrics]
+    confusion: list[list[int]]          # rows: true label, columns: predicted label
+    mistakes: list[Mistake] = field(default_factory=list)
+    loss: float | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "EvalReport":
+        data = dict(data)
+        data["per_class"] = [ClassMetrics(**c) for c in data.get("per_class", [])]
+        data["mistakes"] = [Mistake(**m) for m in data.get("mistakes", [])]
+        return cls(**data)
+
+    def summary(self) -> dict[str, float]:
+        return {"accuracy": self.accuracy, "macro_f1": self.macro_f1, "weighted_f1": self.weighted_f1}
+
+
+def confusion_matrix(y_true, y_pred, n_labels: int) -> np.ndarray:
+    matrix = np.zeros((n_labels, n_labels), dtype=np.int64)
+    np.add.at(matrix, (np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)), 1)
+    return matrix
+
+
+def scores(y_true, y_pred, n_labels: int) -> dict:
+    """accuracy, macro_f1, weighted_f1 and per-class precision/recall/f1/support (0 where undefined)."""
+    cm = confusion_matrix(y_true, y_pred, n_labels)
+    tp = np.diag(cm).astype(float)
+    predicted = cm.sum(axis=0).astype(float)
+    support = cm.sum(axis=1).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(predicted > 0, tp / predicted, 0.0)
+        recall = np.where(support > 0, tp / support, 0.0)
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    total = support.sum()
+    present = support > 0  # macro-F1 over the classes that occur in this split
+    return {
+        "accuracy": float(tp.sum() / total) if total else 0.0,
+        "macro_f1": float(f1[present].mean()) if present.any() else 0.0,
+        "weighted_f1": float((f1 * support).sum() / total) if total else 0.0,
+        "precision": precision, "recall": recall, "f1": f1, "support": support.astype(int), "confusion": cm,
+    }
+
+
+def evaluation_report(texts: list[str], y_true: list[int], probs: np.ndarray, labels: list[str],
+                      loss: float | None = None, max_mistakes: int = 500) -> EvalReport:
+    probs = np.asarray(probs, dtype=float)
+    y_pred = probs.argmax(axis=1) if len(probs) else np.zeros(0, dtype=int)
+    s = scores(y_true, y_pred, len(labels))
+    per_class = [ClassMetrics(labels[i], float(s["precision"][i]), float(s["recall"][i]), float(s["f1"][i]),
+                              int(s["support"][i])) for i in range(len(labels))]
+    wrong = [i for i in range(len(y_true)) if y_pred[i] != y_true[i]]
+    wrong.sort(key=lambda i: -probs[i, y_pred[i]])  # confident mistakes first: the most instructive
+    mistakes = [Mistake(texts[i], labels[y_true[i]], labels[int(y_pred[i])], float(probs[i, y_pred[i]]))
+                for i in wrong[:max_mistakes]]
+    return EvalReport(list(labels), len(y_true), s["accuracy"], s["macro_f1"], s["weighted_f1"], per_class,
+                      s["confusion"].tolist(), mistakes, loss)

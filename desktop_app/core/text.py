@@ -1,0 +1,74 @@
+"""Tokenisation shared by training and inference: head+tail truncation and per-batch padding.
+
+Texts longer than the limit keep their start and their end (Sun et al., 2019, "How to Fine-Tune BERT
+for Text Classification": head+tail beats head-only on long reviews and news), because the verdict
+of a review or an e-mail is often in its last lines.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+HEAD_SHARE = 0.25
+CHARS_PER_TOKEN_CAP = 24  # pre-cut huge texts before tokenising: no token is longer than this
+
+
+class TextEncoder:
+    """Turns texts into input_ids with the model's special tokens, cut head+tail to max_length."""
+
+    def __init__(self, tokenizer, max_length: int) -> None:
+        self.tokenizer = tokenizer
+        self.max_length = max_length
+        full = tokenizer("a")["input_ids"]
+        bare = tokenizer("a", add_special_tokens=False)["input_ids"]
+        start = next(i for i in range(len(full)) if full[i:i + len(bare)] == bare)
+        self.prefix, self.suffix = full[:start], full[start + len(bare):]
+        self.budget = max(1, max_length - len(self.prefix) - len(self.suffix))
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+
+    def _precut(self, text: str) -> str:
+        limit = self.budget * CHARS_PER_TOKEN_CAP
+        if len(text) <= limit:
+            return text
+        head = int(limit * HEAD_SHARE)
+        return text[:head] + " " + text[-(limit - head):]
+
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        ids = self.tokenizer([self._precut(t) for t in texts], add_special_tokens=False)["input_ids"]
+        extra = len(self.prefix) + len(self.suffix)
+        return [len(x) + extra for x in ids]
+
+    def encode(self, texts: Sequence[str]) -> list[list[int]]:
+        ids = self.tokenizer([self._precut(t) for t in texts], add_special_tokens=False)["input_ids"]
+        out = []
+        for seq in ids:
+            if len(seq) > self.budget:
+                head = int(self.budget * HEAD_SHARE)
+                seq = seq[:head] + seq[len(seq) - (self.budget - head):]
+            out.append(self.prefix + seq + self.suffix)
+        return out
+
+    def collate(self, batch_ids: Sequence[Sequence[int]], multiple_of: int = 8):
+        """Pad a batch to its own longest sequence (not to max_length): the big CPU win."""
+        import torch
+
+        longest = max(len(x) for x in batch_ids)
+        longest = min(self.max_length, int(math.ceil(longest / multiple_of) * multiple_of)) \
+            if multiple_of > 1 else longest
+        input_ids = torch.full((len(batch_ids), longest), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(batch_ids), longest), dtype=torch.long)
+        for row, seq in enumerate(batch_ids):
+            input_ids[row, :len(seq)] = torch.tensor(seq, dtype=torch.long)
+            mask[row, :len(seq)] = 1
+        return {"input_ids": input_ids, "attention_mask": mask}
+
+
+def derive_max_length(token_counts: Sequence[int], cap: int, model_limit: int, quantile: float = 0.98) -> int:
+    """The length that covers ~98% of the texts, rounded up to a multiple of 8, within the caps."""
+    if not token_counts:
+        return min(cap, model_limit)
+    ordered = sorted(token_counts)
+    covered = ordered[min(len(ordered) - 1, int(math.ceil(quantile * len(ordered))) - 1)]
+    length = int(math.ceil(covered / 8) * 8)
+    return max(16, min(length, cap, model_limit))

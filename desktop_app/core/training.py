@@ -1,0 +1,276 @@
+"""run_training: fine-tune a base encoder with LoRA on the user's examples (HF Trainer + peft).
+
+The call reports through `on_event` (plain dataclasses, see events.py) and stops within one step
+when `cancel` is set. Nothing is written to `out_dir` unless the run succeeds.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import TrainConfig
+from .dataset import Dataset, Examples, Splits, stratified_split
+from .errors import StudioError, TrainingError
+from .evaluation import EvalReport
+from .events import CancelToken, Finished, LogLine, Started
+from .labels import LabelMap
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainResult:
+    status: str                          # "completed" | "stopped_early" | "cancelled"
+    labels: tuple[str, ...] = ()
+    validation: EvalReport | None = None  # best checkpoint on the validation split
+    test: EvalReport | None = None
+    history: list[dict] = field(default_factory=list)
+    adapter_dir: Path | None = None
+    steps: int = 0
+    epochs: float = 0.0
+    train_seconds: float = 0.0
+    samples_per_s: float = 0.0
+    max_length: int = 0
+    batch_size: int = 0
+    device: str = ""
+    config: TrainConfig | None = None
+    model: object = field(default=None, repr=False)    # the trained PeftModel, for in-process use
+    encoder: object = field(default=None, repr=False)  # its TextEncoder
+
+
+class _Examples:
+    """A map-style torch dataset over pre-tokenised examples (Trainer only needs __len__/__getitem__)."""
+
+    def __init__(self, ids: list[list[int]], labels: list[int]) -> None:
+        self.ids, self.labels = ids, labels
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, i: int) -> dict:
+        return {"input_ids": self.ids[i], "labels": self.labels[i]}
+
+
+def _splits(config: TrainConfig, data: Dataset | Splits) -> Splits:
+    if isinstance(data, Splits):
+        return data
+    return stratified_split(data.examples, config.validation_fraction, config.test_fraction, config.seed)
+
+
+def _label_map(data: Dataset | Splits) -> LabelMap:
+    if isinstance(data, Dataset):
+        return data.label_map
+    return LabelMap.from_labels(data.train.labels + data.validation.labels)
+
+
+def class_weights(labels: list[int], n: int) -> list[float]:
+    """Inverse-frequency weights normalised to mean 1 (sklearn's 'balanced')."""
+    counts = [max(1, labels.count(i)) for i in range(n)]
+    return [len(labels) / (n * c) for c in counts]
+
+
+def run_training(config: TrainConfig, data: Dataset | Splits, on_event: Callable | None = None,
+                 cancel: CancelToken | None = None, out_dir: str | Path | None = None) -> TrainResult:
+    """Train, evaluate, and (if out_dir) save the adapter package. Raises StudioError on user problems."""
+    emit = on_event or (lambda event: None)
+    cancel = cancel or CancelToken()
+    config = config.validate()
+    try:
+        result = _run(config, data, emit, cancel, Path(out_dir) if out_dir else None)
+    except _CancelledError:
+        result = TrainResult("cancelled", config=config)
+        emit(LogLine("Training was stopped. Nothing was saved."))
+    emit(Finished(result.status, result if result.status != "cancelled" else None))
+    return result
+
+
+class _CancelledError(Exception):
+    pass
+
+
+def _checkpoint(cancel: CancelToken) -> None:
+    if cancel.cancelled:
+        raise _CancelledError()
+
+
+def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | None) -> TrainResult:
+    from .callbacks import Cancelled
+    from .devices import configure_cpu_threads, pick_device
+    from .models import load_classifier, load_tokenizer, model_token_limit, resolve_base_model
+    from .text import TextEncoder, derive_max_length
+
+    _checkpoint(cancel)
+    splits = _splits(config, data)
+    label_map = _label_map(data)
+    if len(label_map) < 2:
+        raise TrainingError("Training needs at least two classes.")
+    if len(splits.validation) == 0:
+        raise TrainingError("The validation split is empty.", "Add more examples per class.")
+    device = pick_device(config.device)
+    threads = configure_cpu_threads()
+    emit(LogLine(f"Device: {device.name}" + (f" ({threads} CPU threads for data)" if device.kind != "cpu" else "")))
+    base = resolve_base_model(config.base_model, allow_download=config.allow_download)
+    emit(LogLine(f"Base model: {base.describe()}"))
+    _checkpoint(cancel)
+    tokenizer = load_tokenizer(base)
+    model = load_classifier(base, label_map.names)
+    _checkpoint(cancel)
+
+    limit = model_token_limit(model, tokenizer)
+    probe = TextEncoder(tokenizer, limit)
+    if config.max_length:
+        max_length = min(config.max_length, limit)
+    else:
+        max_length = derive_max_length(probe.token_counts(splits.train.texts), config.max_length_cap, limit)
+    encoder = TextEncoder(tokenizer, max_length)
+    counts = probe.token_counts(splits.train.texts + splits.validation.texts)
+    too_long = sum(1 for c in counts if c > max_length)
+    emit(LogLine(f"Max length {max_length} tokens; {too_long} of {len(counts)} texts are longer "
+                 "(kept: start and end)." if too_long else f"Max length {max_length} tokens; no text is cut."))
+    train_ds = _Examples(encoder.encode(splits.train.texts), label_map.ids(splits.train.labels))
+    val_ds = _Examples(encoder.encode(splits.validation.texts), label_map.ids(splits.validation.labels))
+    _checkpoint(cancel)
+
+    model = _attach_lora(config, base, model)
+    batch_size = config.batch_size
+    while True:  # on CUDA out-of-memory: halve the batch, keep the effective batch via accumulation
+        try:
+            return _train(config, emit, cancel, out_dir, splits, label_map, device, base, model, encoder,
+                          train_ds, val_ds, batch_size)
+        except Cancelled:
+            raise _CancelledError() from None
+        except StudioError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - classified below
+            if not _is_oom(exc):
+                raise
+            if batch_size <= 1:
+                raise TrainingError("The device ran out of memory even with a batch of one example.",
+                                    "Lower the maximum length, or train on the CPU.") from exc
+            batch_size //= 2
+            _free_device_memory()
+            emit(LogLine(f"Out of memory: retrying with batch size {batch_size} "
+                         f"(gradient accumulation keeps the effective batch at {config.batch_size}).", "warning"))
+            model = _attach_lora(config, base, load_classifier(base, label_map.names))
+
+
+def _is_oom(exc: BaseException) -> bool:
+    import torch
+
+    return isinstance(exc, torch.cuda.OutOfMemoryError) or "out of memory" in str(exc).lower()
+
+
+def _free_device_memory() -> None:
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def _attach_lora(config: TrainConfig, base, model):
+    from peft import LoraConfig, TaskType, get_peft_model
+
+    from .models import head_modules, lora_targets
+
+    targets = list(config.lora.targets) if isinstance(config.lora.targets, tuple) \
+        else lora_targets(base.model_type, config.lora.targets, model)
+    lora = LoraConfig(task_type=TaskType.SEQ_CLS, r=config.lora.r, lora_alpha=config.lora.alpha,
+                      lora_dropout=config.lora.dropout, target_modules=targets,
+                      modules_to_save=head_modules(base.model_type))
+    try:
+        return get_peft_model(model, lora)
+    except ValueError as exc:
+        raise TrainingError("The chosen LoRA target layers do not exist in this model.",
+                            f"Use the suggested targets. ({str(exc)[:160]})") from exc
+
+
+def _train(config, emit, cancel, out_dir, splits, label_map, device, base, model, encoder, train_ds, val_ds,
+           batch_size) -> TrainResult:
+    import numpy as np
+    import torch
+    from transformers import PrinterCallback, Trainer, TrainingArguments
+
+    from .callbacks import BestModelKeeper, EventCallback
+    from .evaluation import scores
+
+    accumulation = max(1, config.batch_size // batch_size)
+    steps_per_epoch = math.ceil(len(train_ds) / (batch_size * accumulation))
+    total_steps = max(1, math.ceil(steps_per_epoch * config.epochs))
+    work = tempfile.TemporaryDirectory(prefix="lora-studio-")
+    args = TrainingArguments(
+        output_dir=work.name, per_device_train_batch_size=batch_size, gradient_accumulation_steps=accumulation,
+        per_device_eval_batch_size=max(batch_size * 2, 32), num_train_epochs=config.epochs,
+        learning_rate=config.learning_rate, weight_decay=config.weight_decay, warmup_steps=config.warmup,
+        lr_scheduler_type="linear", eval_strategy="epoch", save_strategy="no", logging_strategy="steps",
+        logging_steps=max(1, min(50, total_steps // 50)), report_to="none", disable_tqdm=True,
+        dataloader_num_workers=0, seed=config.seed, data_seed=config.seed, use_cpu=device.kind == "cpu",
+        bf16=device.bf16, fp16=device.fp16 and not device.bf16 and device.kind == "cuda",
+        remove_unused_columns=False, train_sampling_strategy="group_by_length", log_level="error",
+        label_names=["labels"])
+
+    def collate(features):
+        batch = encoder.collate([f["input_ids"] for f in features])
+        batch["labels"] = torch.tensor([f["labels"] for f in features], dtype=torch.long)
+        return batch
+
+    def metrics(prediction):
+        logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
+        s = scores(prediction.label_ids, np.argmax(logits, axis=1), len(label_map))
+        return {"accuracy": s["accuracy"], "macro_f1": s["macro_f1"]}
+
+    loss_func = None
+    if config.class_weighting:
+        weights = torch.tensor(class_weights(train_ds.labels, len(label_map)), dtype=torch.float32)
+
+        def loss_func(outputs, labels, num_items_in_batch=None):
+            logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
+            return torch.nn.functional.cross_entropy(logits.float(), labels, weight=weights.to(logits.device))
+
+    events = EventCallback(emit, cancel, batch_size * accumulation)
+    keeper = BestModelKeeper(emit, config.early_stopping_patience)
+    trainer = Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds, data_collator=collate,
+                      compute_metrics=metrics, callbacks=[events, keeper], compute_loss_func=loss_func)
+    trainer.remove_callback(PrinterCallback)  # our events replace its print() of every log dict
+    emit(Started(total_steps, config.epochs, len(train_ds), len(val_ds), label_map.names, device.name,
+                 encoder.max_length, batch_size * accumulation))
+    started = time.monotonic()
+    try:
+        output = trainer.train()
+    finally:
+        work.cleanup()
+    seconds = time.monotonic() - started
+    keeper.restore(model)
+    model.eval()
+    from .inference import predict_probabilities
+
+    validation = _report(model, encoder, splits.validation, label_map, predict_probabilities)
+    test = _report(model, encoder, splits.test, label_map, predict_probabilities) if splits.test else None
+    status = "stopped_early" if keeper.stopped_early else "completed"
+    steps = output.global_step
+    result = TrainResult(status, label_map.names, validation, test, keeper.history, None, steps,
+                         float(trainer.state.epoch or 0), seconds,
+                         float(trainer.state.epoch or 0) * len(train_ds) / seconds if seconds else 0.0,
+                         encoder.max_length, batch_size * accumulation, device.name, config, model, encoder)
+    emit(LogLine(f"Finished: validation accuracy {validation.accuracy:.1%}, macro-F1 {validation.macro_f1:.3f}."))
+    if out_dir is not None:
+        from .adapters import save_adapter
+
+        result.adapter_dir = save_adapter(out_dir, model, base, result)
+        emit(LogLine(f"Adapter saved to {result.adapter_dir}"))
+    return result
+
+
+def _report(model, encoder, examples: Examples, label_map: LabelMap, predict) -> EvalReport:
+    from .evaluation import evaluation_report
+
+    probs = predict(model, encoder, examples.texts)
+    return evaluation_report(examples.texts, label_map.ids(examples.labels), probs, list(label_map.names))

@@ -1,0 +1,68 @@
+"""Tiny BERT and RoBERTa models built in-process (random weights, own tokenizers) for fast tests."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+WORDS = ("good great excellent wonderful love loved fun best enjoyable brilliant superb fantastic bad awful "
+         "terrible boring hate hated worst dull poor waste movie film plot acting story the a an and was is it "
+         "this that not very really so but of to in with too at all okay fine average").split()
+
+
+def _bert_vocab(extra_texts=()) -> list[str]:
+    words = set(WORDS)
+    for text in extra_texts:
+        words.update(re.findall(r"[a-z]+", text.lower()))
+    return ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + sorted(words)
+
+
+def build_tiny_bert(folder: Path, texts=()) -> Path:
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+
+    folder.mkdir(parents=True, exist_ok=True)
+    vocab = _bert_vocab(texts)
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    tokenizer = BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=True)
+    tokenizer.model_max_length = 128
+    tokenizer.save_pretrained(str(folder))
+    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=128, pad_token_id=0)
+    import torch
+
+    torch.manual_seed(0)
+    BertForSequenceClassification(config).bert.save_pretrained(str(folder), safe_serialization=True)
+    _fix_architecture(folder, "BertModel")
+    return folder
+
+
+def build_tiny_roberta(folder: Path, texts=()) -> Path:
+    """A tiny RoBERTa with its own byte-level BPE tokenizer trained on the given texts."""
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import RobertaConfig, RobertaModel, RobertaTokenizerFast
+
+    folder.mkdir(parents=True, exist_ok=True)
+    bpe = ByteLevelBPETokenizer()
+    corpus = list(texts) or [" ".join(WORDS)] * 10
+    bpe.train_from_iterator(corpus, vocab_size=400, min_frequency=1,
+                            special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
+    bpe.save_model(str(folder))
+    tokenizer = RobertaTokenizerFast(vocab_file=str(folder / "vocab.json"), merges_file=str(folder / "merges.txt"))
+    tokenizer.model_max_length = 126
+    tokenizer.save_pretrained(str(folder))
+    config = RobertaConfig(vocab_size=tokenizer.vocab_size + 5, hidden_size=32, num_hidden_layers=2,
+                           num_attention_heads=2, intermediate_size=64, max_position_embeddings=130,
+                           pad_token_id=1, bos_token_id=0, eos_token_id=2)
+    import torch
+
+    torch.manual_seed(0)
+    RobertaModel(config, add_pooling_layer=False).save_pretrained(str(folder), safe_serialization=True)
+    _fix_architecture(folder, "RobertaModel")
+    return folder
+
+
+def _fix_architecture(folder: Path, arch: str) -> None:
+    cfg = json.loads((folder / "config.json").read_text())
+    cfg["architectures"] = [arch]
+    (folder / "config.json").write_text(json.dumps(cfg, indent=2))

@@ -72,7 +72,7 @@ def read_table(path: str | Path) -> Table:
                             f"Save the data as one of: {', '.join(SUPPORTED)}.")
     except DataError:
         raise
-    except (ValueError, OSError, UnicodeError, csv.Error, pd.errors.ParserError, KeyError) as exc:
+    except Exception as exc:  # noqa: BLE001 - parsers (pandas, openpyxl, pyarrow) raise many kinds
         raise DataError(f"“{path.name}” could not be read as a {suffix.lstrip('.') or 'text'} table.",
                         f"Check that the file is not damaged. (Details: {_short(exc)})") from exc
     table.frame.columns = _unique_names(table.frame.columns)
@@ -183,7 +183,7 @@ def _read_json(path: Path) -> Table:
     text, encoding = decode_bytes(path.read_bytes())
     stripped = text.lstrip()
     lines = path.suffix.lower() in {".jsonl", ".ndjson"} or not stripped.startswith("[")
-    frame = pd.read_json(io.StringIO(text), lines=lines, dtype=False, convert_dates=False)
+    frame = pd.read_json(io.StringIO(text), lines=lines, dtype=False)
     return Table(_as_strings(frame), path, "JSON Lines" if lines else "JSON", encoding)
 
 
@@ -229,9 +229,11 @@ def guess_columns(frame: pd.DataFrame) -> tuple[str | None, str | None]:
 
     def label_score(col):
         mean_len, unique, ratio = stats[col]
-        if col == text_col or unique < 2 or mean_len == 0:
+        if col == text_col or mean_len == 0:
             return float("-inf")
         hint = 4.0 if _norm(col) in LABEL_NAME_HINTS else 0.0
+        if unique < 2:  # still the label if named so: the report then says "only one class"
+            return hint - 10
         few = 3.0 if unique <= 50 else (1.0 if unique <= 200 else -5.0)
         return hint + few - ratio * 3 - min(mean_len, 100) / 50
 

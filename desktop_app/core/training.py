@@ -254,7 +254,7 @@ def _train(config, emit, cancel, out_dir, splits, label_map, device, base, model
 
     validation = _report(model, encoder, splits.validation, label_map, predict_probabilities)
     test = _report(model, encoder, splits.test, label_map, predict_probabilities) if splits.test else None
-    status = "stopped_early" if keeper.stopped_early else "completed"
+    status = "stopped_early" if keeper.stopped_early and output.global_step < total_steps else "completed"
     steps = output.global_step
     result = TrainResult(status, label_map.names, validation, test, keeper.history, None, steps,
                          float(trainer.state.epoch or 0), seconds,

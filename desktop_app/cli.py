@@ -1,0 +1,336 @@
+"""The headless command line: the same core as the desktop app, for scripts and power users."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+from . import __version__
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 2, 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lora-studio", description="Fine-tune a text classifier with LoRA, offline.")
+    p.add_argument("--version", action="version", version=f"LoRA Studio {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    t = sub.add_parser("train", help="train a classifier on a labelled file")
+    t.add_argument("data", nargs="?", help="CSV/TSV/JSONL/Parquet/Excel file of texts and labels")
+    t.add_argument("--sample", action="store_true", help="use the bundled sample reviews")
+    t.add_argument("--text-column")
+    t.add_argument("--label-column")
+    t.add_argument("--validation", metavar="DATA", help="a separate validation file (else a stratified split)")
+    t.add_argument("--model", help="base model: 'embedded' (default), a local folder or a cached hub id")
+    t.add_argument("--allow-download", action="store_true", help="allow downloading a hub model not on disk")
+    t.add_argument("--preset", default="balanced", help="quick, balanced (default) or thorough")
+    t.add_argument("--config", help="a JSON configuration saved earlier (flags override it)")
+    t.add_argument("--epochs", type=float)
+    t.add_argument("--lr", type=float, dest="learning_rate")
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--max-length", type=int)
+    t.add_argument("--lora-r", type=int)
+    t.add_argument("--lora-alpha", type=int)
+    t.add_argument("--class-weighting", action="store_true", default=None)
+    t.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"])
+    t.add_argument("--seed", type=int)
+    t.add_argument("--out", default="lora-adapter", help="output folder for the adapter (default: lora-adapter)")
+
+    e = sub.add_parser("evaluate", help="measure an adapter on a labelled file")
+    e.add_argument("adapter")
+    e.add_argument("data")
+    e.add_argument("--text-column")
+    e.add_argument("--label-column")
+    e.add_argument("--json", action="store_true")
+
+    pr = sub.add_parser("predict", help="classify a text or every row of a file")
+    pr.add_argument("adapter")
+    pr.add_argument("data", nargs="?")
+    pr.add_argument("--text", help="a single text to classify")
+    pr.add_argument("--text-column")
+    pr.add_argument("--out", help="predictions CSV (default: print to the terminal)")
+
+    i = sub.add_parser("inspect", help="check a data file and report what LoRA Studio sees")
+    i.add_argument("data")
+    i.add_argument("--text-column")
+    i.add_argument("--label-column")
+    i.add_argument("--json", action="store_true")
+
+    f = sub.add_parser("info", help="show an adapter's manifest")
+    f.add_argument("adapter")
+    f.add_argument("--json", action="store_true")
+
+    d = sub.add_parser("devices", help="list compute devices and why one is unavailable")
+    d.add_argument("--json", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if getattr(args, "allow_download", False):
+        os.environ["HF_HUB_OFFLINE"] = "0"  # before huggingface_hub is imported: the user asked for it
+    from .core.errors import StudioError
+
+    try:
+        return COMMANDS[args.command](args)
+    except StudioError as exc:
+        print(f"lora-studio: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("lora-studio: interrupted.", file=sys.stderr)
+        return EXIT_CANCELLED
+
+
+# ---------------------------------------------------------------- inspect
+def _token_counter():
+    """Count tokens with the embedded model's tokenizer, without importing torch."""
+    try:
+        from tokenizers import Tokenizer
+
+        from .core.models import embedded_model_dir
+
+        tok = Tokenizer.from_file(str(embedded_model_dir() / "tokenizer.json"))
+        tok.no_truncation()
+        return lambda texts: [len(e.ids) for e in tok.encode_batch(list(texts))]
+    except Exception:  # noqa: BLE001 - fall back to a character estimate
+        return None
+
+
+def cmd_inspect(args) -> int:
+    from .core.config import TrainConfig
+    from .core.dataset import inspect
+
+    report, _ = inspect(args.data, args.text_column, args.label_column,
+                        token_limit=TrainConfig().max_length_cap, count_tokens=_token_counter())
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        return EXIT_OK if report.ok else EXIT_BAD_INPUT
+    print(f"File:      {report.file}")
+    print(f"Format:    {report.format}" + (f", {report.encoding}" if report.encoding else ""))
+    print(f"Columns:   {', '.join(report.columns)}")
+    print(f"Text:      {report.text_column}    Label: {report.label_column}")
+    print(f"Rows:      {report.rows_read:,} read, {report.rows_usable:,} usable")
+    if report.class_counts:
+        width = max(len(k) for k in report.class_counts)
+        print("Classes:")
+        for name, count in report.class_counts.items():
+            print(f"  {name:<{width}}  {count:>7,}")
+    for w in report.warnings:
+        print(f"warning: {w}")
+    for e in report.errors:
+        print(f"error: {e}", file=sys.stderr)
+    return EXIT_OK if report.ok else EXIT_BAD_INPUT
+
+
+# ---------------------------------------------------------------- train
+class _ProgressPrinter:
+    """A one-line terminal progress bar plus a line per evaluation."""
+
+    def __init__(self, stream=sys.stderr) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.last_pct = -1
+
+    def __call__(self, event) -> None:
+        from .core import events as ev
+
+        if isinstance(event, ev.Started):
+            self._line(f"Training {event.train_examples:,} examples ({len(event.labels)} classes), validating on "
+                       f"{event.validation_examples:,}; {event.total_steps} steps on {event.device}, "
+                       f"max length {event.max_length}.")
+        elif isinstance(event, ev.StepProgress):
+            pct = int(100 * event.step / max(1, event.total_steps))
+            if not self.tty and pct // 10 == self.last_pct // 10 and event.step < event.total_steps:
+                return
+            self.last_pct = pct
+            bar = "#" * (pct // 4) + "-" * (25 - pct // 4)
+            eta = _duration(event.eta_s) if event.eta_s is not None else "?"
+            loss = f"{event.loss:.4f}" if event.loss is not None else "-"
+            text = (f"[{bar}] {pct:3d}%  step {event.step}/{event.total_steps}  epoch {event.epoch:.2f}  "
+                    f"loss {loss}  elapsed {_duration(event.elapsed_s)}  ETA {eta}")
+            self.stream.write(("\r" + text) if self.tty else text + "\n")
+            self.stream.flush()
+        elif isinstance(event, ev.Evaluated):
+            self._line(f"epoch {event.epoch:.2f}: validation accuracy {event.accuracy:.1%}, "
+                       f"macro-F1 {event.macro_f1:.3f}{'  (best so far)' if event.is_best else ''}")
+        elif isinstance(event, ev.LogLine):
+            self._line(("warning: " if event.level == "warning" else "") + event.message)
+
+    def _line(self, text: str) -> None:
+        self.stream.write(("\r\033[K" if self.tty else "") + text + "\n")
+        self.stream.flush()
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
+        else f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _print_report(report, stream=sys.stdout) -> None:
+    print(f"Accuracy {report.accuracy:.1%}   macro-F1 {report.macro_f1:.3f}   weighted-F1 {report.weighted_f1:.3f}"
+          f"   ({report.examples:,} examples)", file=stream)
+    width = max([len(c.label) for c in report.per_class] + [5])
+    print(f"  {'class':<{width}}  precision  recall     f1  support", file=stream)
+    for c in report.per_class:
+        print(f"  {c.label:<{width}}  {c.precision:9.3f}  {c.recall:6.3f}  {c.f1:5.3f}  {c.support:7,}", file=stream)
+
+
+def cmd_train(args) -> int:
+    from .core.config import TrainConfig, preset
+    from .core.dataset import Splits, load_dataset
+    from .core.errors import DataError
+    from .core.events import CancelToken
+    from .core.training import run_training
+    from .paths import sample_dataset
+
+    if not args.data and not args.sample:
+        raise DataError("No data file given.", "Name a file to train on, or use --sample for the bundled reviews.")
+    data_path = sample_dataset() if args.sample and not args.data else Path(args.data)
+    base = TrainConfig.load(args.config) if args.config else preset(args.preset)
+    config = base.with_overrides(
+        base_model=args.model, epochs=args.epochs, learning_rate=args.learning_rate, batch_size=args.batch_size,
+        max_length=args.max_length, class_weighting=args.class_weighting, device=args.device, seed=args.seed,
+        text_column=args.text_column, label_column=args.label_column, lora_r=args.lora_r,
+        lora_alpha=args.lora_alpha, allow_download=args.allow_download or None).validate()
+    dataset = load_dataset(data_path, config.text_column, config.label_column)
+    for warning in dataset.report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    data = dataset
+    if args.validation:
+        val = load_dataset(args.validation, dataset.report.text_column, dataset.report.label_column)
+        unknown = sorted(set(val.examples.labels) - set(dataset.label_map.names))
+        if unknown:
+            raise DataError(f"The validation file has labels the training file lacks: {', '.join(unknown[:5])}.")
+        data = Splits(dataset.examples, val.examples)
+
+    cancel = CancelToken()
+    previous = signal.signal(signal.SIGINT, lambda *_: (cancel.cancel(),
+                                                        print("\nStopping… (press Ctrl+C again to force)",
+                                                              file=sys.stderr),
+                                                        signal.signal(signal.SIGINT, previous)))
+    try:
+        result = run_training(config, data, on_event=_ProgressPrinter(), cancel=cancel, out_dir=args.out)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if result.status == "cancelled":
+        print("Training stopped; nothing was saved.", file=sys.stderr)
+        return EXIT_CANCELLED
+    print(f"\nValidation ({'stopped early, best epoch kept' if result.status == 'stopped_early' else 'best epoch'}):")
+    _print_report(result.validation)
+    if result.test:
+        print("\nTest:")
+        _print_report(result.test)
+    print(f"\nAdapter saved to {result.adapter_dir}  ({result.train_seconds:.0f} s, "
+          f"{result.samples_per_s:.0f} samples/s on {result.device})")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- evaluate / predict / info
+def cmd_evaluate(args) -> int:
+    from .core.dataset import load_dataset
+    from .core.errors import DataError
+    from .core.evaluation import evaluation_report
+    from .core.inference import Classifier
+    from .core.labels import LabelMap
+
+    clf = Classifier.load(args.adapter)
+    data = load_dataset(args.data, args.text_column, args.label_column)
+    unknown = sorted(set(data.examples.labels) - set(clf.labels))
+    if unknown:
+        raise DataError(f"The file has labels this model does not know: {', '.join(unknown[:5])}.",
+                        f"The model's classes are: {', '.join(clf.labels)}.")
+    ids = LabelMap.from_names(clf.labels).ids(data.examples.labels)
+    report = evaluation_report(data.examples.texts, ids, clf.predict_proba(data.examples.texts), list(clf.labels))
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        _print_report(report)
+    return EXIT_OK
+
+
+def cmd_predict(args) -> int:
+    from .core.atomic import atomic_write_text
+    from .core.data import guess_columns, read_table
+    from .core.errors import DataError
+    from .core.inference import Classifier
+
+    if (args.text is None) == (args.data is None):
+        raise DataError("Give either --text or a data file to predict.")
+    clf = Classifier.load(args.adapter)
+    if args.text is not None:
+        p = clf.predict([args.text])[0]
+        print(f"{p.label}\t{p.confidence:.3f}")
+        for name, prob in sorted(p.probabilities.items(), key=lambda kv: -kv[1]):
+            print(f"  {name}: {prob:.3f}")
+        return EXIT_OK
+    table = read_table(args.data)
+    column = args.text_column or guess_columns(table.frame)[0]
+    if column not in table.columns:
+        raise DataError(f"There is no text column “{column}”.", f"The columns are: {', '.join(table.columns)}.")
+    texts = [("" if v is None else str(v)) for v in table.frame[column].tolist()]
+    probs = clf.predict_proba(texts)
+    out = table.frame.copy()
+    out["predicted_label"] = [clf.labels[int(r.argmax())] for r in probs]
+    out["confidence"] = probs.max(axis=1).round(4)
+    for j, name in enumerate(clf.labels):
+        out[f"prob_{name}"] = probs[:, j].round(4)
+    buffer = io.StringIO()
+    out.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL)
+    if args.out:
+        atomic_write_text(Path(args.out), buffer.getvalue())
+        print(f"Wrote {len(out):,} predictions to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(buffer.getvalue())
+    return EXIT_OK
+
+
+def cmd_info(args) -> int:
+    from .core.adapters import check_files, import_adapter_zip, read_manifest
+
+    path = Path(args.adapter)
+    if path.is_file():
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            manifest = read_manifest(import_adapter_zip(path, Path(tmp) / "a"))
+    else:
+        manifest = read_manifest(path)
+        check_files(path, manifest)
+    if args.json:
+        print(json.dumps(manifest, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    base, val = manifest["base_model"], (manifest.get("metrics") or {}).get("validation") or {}
+    print(f"Adapter:    {path}")
+    print(f"Created:    {manifest.get('created', '?')}  by LoRA Studio {manifest.get('versions', {}).get('lora_studio', '?')}")
+    print(f"Base model: {base.get('name', base['ref'])} ({base.get('model_type', '?')}), sha256 {base['fingerprint'][:12]}…")
+    print(f"Classes:    {', '.join(manifest['labels'])}")
+    print(f"Max length: {manifest['max_length']} tokens (longer texts: start and end kept)")
+    if val:
+        print(f"Validation: accuracy {val['accuracy']:.1%}, macro-F1 {val['macro_f1']:.3f} on {val['examples']:,} examples")
+    return EXIT_OK
+
+
+def cmd_devices(args) -> int:
+    import torch
+
+    from .core.devices import list_devices
+
+    devices = list_devices()
+    if args.json:
+        print(json.dumps([d.__dict__ for d in devices], indent=2))
+        return EXIT_OK
+    print(f"PyTorch {torch.__version__} ({'CUDA ' + torch.version.cuda if torch.version.cuda else 'CPU-only build'})")
+    for d in devices:
+        print(f"  {'✓' if d.available else '✗'} {d.kind:<4}  {d.name}" + ("" if d.available else f" — {d.reason}"))
+    return EXIT_OK
+
+
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "inspect": cmd_inspect,
+            "info": cmd_info, "devices": cmd_devices}

@@ -1,0 +1,87 @@
+"""The data report in plain words, and the stratified split."""
+
+from collections import Counter
+
+import pytest
+
+from desktop_app.core.dataset import Examples, inspect, load_dataset, stratified_split
+from desktop_app.core.errors import DataError
+
+
+def _write(tmp_path, rows, header="text,label"):
+    path = tmp_path / "d.csv"
+    path.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_report_counts_skips_duplicates_and_conflicts(tmp_path):
+    rows = [f"text number {i},{'a' if i % 2 else 'b'}" for i in range(40)]
+    rows += [",a", "no label here,", "text number 1,a", "text number 2,a"]  # empty, missing, dup, conflict
+    report, examples = inspect(_write(tmp_path, rows))
+    assert report.rows_read == 44
+    assert report.skipped == {"empty text": 1, "missing label": 1, "duplicate of an earlier row": 1}
+    assert report.duplicates == 1 and report.conflicting_duplicates == 1
+    assert report.rows_usable == 41 == len(examples)
+    assert report.class_counts == {"a": 21, "b": 20}
+    text = " ".join(report.warnings)
+    assert "1 row skipped: empty text" in text and "different labels" in text
+    assert report.ok
+
+
+def test_numeric_labels_keep_their_names_in_natural_order(tmp_path):
+    rows = [f"sample {i},{[2, 10, 1][i % 3]}" for i in range(30)]
+    ds = load_dataset(_write(tmp_path, rows))
+    assert ds.label_map.names == ("1", "2", "10")
+
+
+def test_single_class_is_a_blocking_error(tmp_path):
+    report, _ = inspect(_write(tmp_path, [f"t {i},same" for i in range(10)]))
+    assert not report.ok and "Only one class" in report.errors[0]
+    with pytest.raises(DataError, match="Only one class"):
+        load_dataset(tmp_path / "d.csv")
+
+
+def test_wrong_label_column_is_implausible(tmp_path):
+    rows = [f"text {i},id{i}" for i in range(60)]
+    report, _ = inspect(_write(tmp_path, rows, "text,label"), label_column="label")
+    assert not report.ok and "looks like text or IDs" in report.errors[0]
+
+
+def test_unknown_or_same_columns(tmp_path):
+    path = _write(tmp_path, [f"t {i},{i % 2}" for i in range(10)])
+    assert "no column named “nope”" in inspect(path, text_column="nope")[0].errors[0]
+    assert "must be different" in inspect(path, text_column="text", label_column="text")[0].errors[0]
+
+
+def test_no_usable_rows(tmp_path):
+    report, _ = inspect(_write(tmp_path, [",a", ",b", "x,", "y,"]), "text", "label")
+    assert not report.ok and "No usable examples" in report.errors[0]
+
+
+def test_small_classes_imbalance_and_long_texts_are_warned(tmp_path):
+    rows = [f"common example {i},big" for i in range(100)] + ["lonely,tiny"] + \
+           [f"rare {i},rare" for i in range(3)] + [("word " * 400) + ",big"]
+    report, _ = inspect(_write(tmp_path, rows), token_limit=128, count_tokens=lambda ts: [len(t.split()) for t in ts])
+    text = " | ".join(report.warnings)
+    assert "tiny" in text and "single example" in text
+    assert "Very few examples" in text and "rare" in text
+    assert "very unbalanced" in text and "class weighting" in text
+    assert report.long_texts == 1 and "longer than the 128-token limit" in text
+
+
+def test_stratified_split_keeps_proportions_and_is_seeded():
+    ex = Examples([f"t{i}" for i in range(300)], ["a"] * 200 + ["b"] * 90 + ["c"] * 9 + ["d"])
+    s1 = stratified_split(ex, validation=0.2, test=0.1, seed=1)
+    s2 = stratified_split(ex, validation=0.2, test=0.1, seed=1)
+    assert s1.train.texts == s2.train.texts
+    val = Counter(s1.validation.labels)
+    assert val["a"] == 40 and val["b"] == 18 and val["c"] == 2 and val["d"] == 0  # d: single example
+    assert Counter(s1.test.labels)["a"] == 20
+    assert len(s1.train) + len(s1.validation) + len(s1.test) == 300
+    assert not set(s1.train.texts) & set(s1.validation.texts)
+    assert stratified_split(ex, 0.2, seed=2).validation.texts != s1.validation.texts
+
+
+def test_split_fraction_validation():
+    with pytest.raises(DataError):
+        stratified_split(Examples(["a", "b"], ["x", "y"]), validation=0.95)

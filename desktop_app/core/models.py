@@ -220,8 +220,12 @@ def head_modules(model_type: str) -> list[str]:
 
 def quiet_transformers() -> None:
     """Keep library chatter (load reports, advisory warnings, progress bars) out of the user's way."""
+    import warnings
+
     import transformers
 
+    # peft calls a transformers API deprecated in 5.x; the warning is for library authors, not users.
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
 

@@ -1,0 +1,158 @@
+"""The adapter package: round trip with equal predictions, plain-peft loading, and every refusal."""
+
+import json
+import shutil
+import zipfile
+
+import numpy as np
+import pytest
+
+from desktop_app.core.adapters import export_adapter_zip, import_adapter_zip, load_adapter
+from desktop_app.core.errors import AdapterError
+from desktop_app.core.inference import Classifier, predict_probabilities
+
+TEXTS = ["the film was great and fun", "awful boring plot", "it was okay", "", "x " * 500]
+
+
+
+def _copy(src, dst):
+    shutil.copytree(src, dst)
+    return dst
+
+
+def test_reload_gives_the_same_predictions_and_labels(trained_adapter):
+    clf = Classifier.load(trained_adapter.adapter_dir)
+    expected = predict_probabilities(trained_adapter.model, trained_adapter.encoder, TEXTS)
+    np.testing.assert_allclose(clf.predict_proba(TEXTS), expected, atol=1e-5)
+    preds = clf.predict(TEXTS)
+    assert {p.label for p in preds} <= {"neg", "pos"}
+    assert all(abs(sum(p.probabilities.values()) - 1) < 1e-5 for p in preds)
+    assert clf.manifest["labels"] == ["neg", "pos"]
+    assert clf.manifest["base_model"]["model_type"] == "bert"
+    assert clf.manifest["metrics"]["validation"]["accuracy"] == trained_adapter.validation.accuracy
+
+
+def test_package_contents(trained_adapter):
+    names = sorted(p.name for p in trained_adapter.adapter_dir.iterdir())
+    assert names == ["README.md", "adapter_config.json", "adapter_model.safetensors", "manifest.json"]
+    config = json.loads((trained_adapter.adapter_dir / "adapter_config.json").read_text())
+    assert "classifier" in config["modules_to_save"]
+
+
+def test_plain_peft_can_load_the_folder(trained_adapter):
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForSequenceClassification
+
+    manifest = json.loads((trained_adapter.adapter_dir / "manifest.json").read_text())
+    base = AutoModelForSequenceClassification.from_pretrained(manifest["base_model"]["ref"], num_labels=2)
+    model = PeftModel.from_pretrained(base, str(trained_adapter.adapter_dir)).eval()
+    batch = trained_adapter.encoder.collate(trained_adapter.encoder.encode(TEXTS[:3]))
+    with torch.inference_mode():
+        probs = torch.softmax(model(**batch).logits, -1).numpy()
+    np.testing.assert_allclose(probs, predict_probabilities(trained_adapter.model, trained_adapter.encoder,
+                                                            TEXTS[:3]), atol=1e-5)
+
+
+def test_zip_round_trip(trained_adapter, tmp_path):
+    zip_path = export_adapter_zip(trained_adapter.adapter_dir, tmp_path / "shared.zip")
+    clf = Classifier.load(zip_path)
+    np.testing.assert_allclose(clf.predict_proba(TEXTS[:2]),
+                               predict_probabilities(trained_adapter.model, trained_adapter.encoder, TEXTS[:2]),
+                               atol=1e-5)
+
+
+@pytest.mark.parametrize("damage,message", [
+    (lambda d: (d / "manifest.json").unlink(), "no manifest.json"),
+    (lambda d: (d / "manifest.json").write_text("{oops"), "damaged"),
+    (lambda d: (d / "manifest.json").write_text('{"format": "other"}'), "not a LoRA Studio adapter"),
+    (lambda d: (d / "adapter_model.safetensors").unlink(), "incomplete"),
+    (lambda d: (d / "pytorch_model.bin").write_bytes(b"\x80\x04pickle"), "pickle"),
+    (lambda d: (d / "adapter_model.safetensors").write_bytes(b"garbage"), "damaged"),
+])
+def test_damaged_adapters_are_explained(trained_adapter, tmp_path, damage, message):
+    folder = _copy(trained_adapter.adapter_dir, tmp_path / "ad")
+    damage(folder)
+    with pytest.raises(AdapterError, match=message):
+        load_adapter(folder)
+
+
+def _edit_manifest(folder, **changes):
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text())
+    for key, value in changes.items():
+        if "." in key:
+            outer, inner = key.split(".")
+            manifest[outer][inner] = value
+        else:
+            manifest[key] = value
+    path.write_text(json.dumps(manifest))
+
+
+def test_wrong_base_model_is_refused(trained_adapter, tmp_path, tiny_roberta):
+    folder = _copy(trained_adapter.adapter_dir, tmp_path / "ad")
+    _edit_manifest(folder, **{"base_model.fingerprint": "f" * 64})
+    with pytest.raises(AdapterError, match="different weights"):
+        load_adapter(folder)
+    with pytest.raises(AdapterError, match="different weights"):
+        load_adapter(trained_adapter.adapter_dir, base_model=str(tiny_roberta))
+
+
+def test_missing_base_model_is_explained(trained_adapter, tmp_path):
+    folder = _copy(trained_adapter.adapter_dir, tmp_path / "ad")
+    _edit_manifest(folder, **{"base_model.ref": str(tmp_path / "gone")})
+    with pytest.raises(AdapterError, match="needs the base model"):
+        load_adapter(folder)
+
+
+def test_label_count_mismatch_is_refused(trained_adapter, tmp_path):
+    folder = _copy(trained_adapter.adapter_dir, tmp_path / "ad")
+    _edit_manifest(folder, labels=["a", "b", "c"])
+    with pytest.raises(AdapterError, match="2 outputs but its manifest names 3"):
+        load_adapter(folder)
+
+
+def test_newer_format_and_missing_path(trained_adapter, tmp_path):
+    folder = _copy(trained_adapter.adapter_dir, tmp_path / "ad")
+    _edit_manifest(folder, format_version=99)
+    with pytest.raises(AdapterError, match="newer"):
+        load_adapter(folder)
+    with pytest.raises(AdapterError, match="does not exist"):
+        load_adapter(tmp_path / "nothing")
+
+
+@pytest.mark.parametrize("entry", ["../evil.txt", "/etc/passwd", "sub/manifest.json", "run_me.py"])
+def test_zip_with_unsafe_entries_is_refused(tmp_path, entry):
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(bad, "w") as zf:
+        zf.writestr(entry, "x")
+    with pytest.raises(AdapterError, match="unexpected entry"):
+        import_adapter_zip(bad, tmp_path / "out")
+    assert not (tmp_path / "out").exists() and not (tmp_path.parent / "evil.txt").exists()
+
+
+def test_zip_with_symlink_and_non_zip(tmp_path):
+    bad = tmp_path / "link.zip"
+    info = zipfile.ZipInfo("manifest.json")
+    info.external_attr = (0o120777 << 16)
+    with zipfile.ZipFile(bad, "w") as zf:
+        zf.writestr(info, "/etc/passwd")
+    with pytest.raises(AdapterError, match="unexpected entry"):
+        import_adapter_zip(bad, tmp_path / "out")
+    (tmp_path / "fake.zip").write_bytes(b"not a zip")
+    with pytest.raises(AdapterError, match="not a valid adapter file"):
+        load_adapter(tmp_path / "fake.zip")
+
+
+def test_saving_over_an_existing_adapter_is_atomic(trained_adapter, tmp_path, monkeypatch):
+    from desktop_app.core import adapters
+    from desktop_app.core.models import resolve_base_model
+
+    folder = _copy(trained_adapter.adapter_dir, tmp_path / "ad")
+    before = (folder / "adapter_model.safetensors").read_bytes()
+    monkeypatch.setattr(adapters, "build_manifest", lambda *a: (_ for _ in ()).throw(RuntimeError("disk full")))
+    with pytest.raises(RuntimeError):
+        adapters.save_adapter(folder, trained_adapter.model, resolve_base_model(
+            json.loads((folder / "manifest.json").read_text())["base_model"]["ref"]), trained_adapter)
+    assert (folder / "adapter_model.safetensors").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ad"]  # no temporary leftovers

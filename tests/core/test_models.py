@@ -1,0 +1,117 @@
+"""Base-model resolution (embedded, local, HF cache), fingerprints, pickle refusal, LoRA targets."""
+
+import hashlib
+import json
+import shutil
+
+import pytest
+
+from desktop_app.core import models
+from desktop_app.core.errors import ModelError
+
+
+def test_embedded_model_is_found_and_verified():
+    base = models.resolve_base_model()
+    assert base.kind == "embedded" and base.model_type == "bert" and base.ref == models.EMBEDDED_ID
+    weights = base.path / "model.safetensors"
+    assert hashlib.sha256(weights.read_bytes()).hexdigest() == models.EMBEDDED_SHA256 == models.fingerprint(base.path)
+
+
+def test_embedded_checksum_mismatch_is_refused(monkeypatch):
+    monkeypatch.setattr(models, "EMBEDDED_SHA256", "0" * 64)
+    with pytest.raises(ModelError, match="do not match"):
+        models.resolve_base_model("embedded")
+
+
+def test_local_folder(tiny_bert):
+    base = models.resolve_base_model(str(tiny_bert))
+    assert base.kind == "local" and base.model_type == "bert" and base.path == tiny_bert.resolve()
+
+
+def test_local_folder_problems(tmp_path, tiny_bert):
+    with pytest.raises(ModelError, match="no config.json"):
+        models.resolve_base_model(str(tmp_path))
+    pickled = tmp_path / "pickled"
+    shutil.copytree(tiny_bert, pickled)
+    (pickled / "model.safetensors").rename(pickled / "pytorch_model.bin")
+    with pytest.raises(ModelError, match="pickle"):
+        models.resolve_base_model(str(pickled))
+    (pickled / "config.json").write_text("{broken")
+    with pytest.raises(ModelError, match="damaged"):
+        models.resolve_base_model(str(pickled))
+    with pytest.raises(ModelError, match="does not exist"):
+        models.resolve_base_model(str(tmp_path / "nope" / "deeper"))
+
+
+def test_hub_id_is_never_downloaded_without_permission(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    with pytest.raises(ModelError, match="not on this computer"):
+        models.resolve_base_model("someone/some-model")
+
+
+def test_hf_cache_is_listed_and_resolved_offline(tmp_path, monkeypatch, tiny_bert):
+    snap = tmp_path / "models--acme--tiny-bert" / "snapshots" / "abc123"
+    shutil.copytree(tiny_bert, snap)
+    (tmp_path / "models--acme--tiny-bert" / "refs").mkdir()
+    (tmp_path / "models--acme--tiny-bert" / "refs" / "main").write_text("abc123")
+    (tmp_path / "models--broken--thing" / "snapshots" / "x").mkdir(parents=True)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    listed = models.list_cached_models()
+    assert [m.ref for m in listed] == ["acme/tiny-bert"]
+    base = models.resolve_base_model("acme/tiny-bert")
+    assert base.kind == "hf-cache" and base.path == snap
+
+
+@pytest.mark.parametrize("model_type,expected", [
+    ("bert", ["query", "key", "value"]), ("roberta", ["query", "key", "value"]),
+    ("xlm-roberta", ["query", "key", "value"]), ("electra", ["query", "key", "value"]),
+    ("distilbert", ["q_lin", "k_lin", "v_lin"]), ("deberta-v2", ["query_proj", "key_proj", "value_proj"]),
+    ("mpnet", ["attn.q", "attn.k", "attn.v"]),
+])
+def test_targets_per_architecture(model_type, expected):
+    assert models.lora_targets(model_type, "attention") == expected
+    assert models.lora_targets(model_type, "all")[:3] == expected
+    assert len(models.lora_targets(model_type, "all")) > 3
+
+
+def test_targets_match_real_modules(tiny_bert, tiny_roberta):
+    for folder in (tiny_bert, tiny_roberta):
+        base = models.resolve_base_model(str(folder))
+        model = models.load_classifier(base, ("a", "b"))
+        names = [n for n, _ in model.named_modules()]
+        for target in models.lora_targets(base.model_type, "all"):
+            hits = [n for n in names if n == target or n.endswith("." + target)]
+            assert hits, target
+            assert not any("classifier" in n or "pooler" in n for n in hits), target
+
+
+def test_fallback_finds_attention_projections():
+    import torch
+
+    class Attn(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.q_proj, self.k_proj, self.v_proj, self.o_proj = (torch.nn.Linear(4, 4) for _ in range(4))
+
+    model = torch.nn.Sequential(Attn(), Attn())
+    assert models.lora_targets("mystery", "all", model) == ["k_proj", "q_proj", "v_proj"]
+    with pytest.raises(ModelError, match="No attention layers"):
+        models.find_attention_projections(torch.nn.Sequential(torch.nn.Linear(2, 2)))
+    with pytest.raises(ModelError):
+        models.lora_targets("mystery")
+
+
+def test_heads_are_saved_with_the_adapter():
+    assert "classifier" in models.head_modules("bert")
+    assert models.head_modules("distilbert") == ["pre_classifier", "classifier"]
+    assert "pooler" in models.head_modules("deberta-v2")
+
+
+def test_config_without_model_type(tmp_path, tiny_bert):
+    folder = tmp_path / "m"
+    shutil.copytree(tiny_bert, folder)
+    cfg = json.loads((folder / "config.json").read_text())
+    del cfg["model_type"]
+    (folder / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ModelError, match="what kind of model"):
+        models.resolve_base_model(str(folder))

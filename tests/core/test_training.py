@@ -1,0 +1,149 @@
+"""run_training on tiny in-process models: events, cancel, early stopping, class weights, OOM back-off."""
+
+import time
+
+import pytest
+from transformers import TrainerControl, TrainerState, TrainingArguments
+
+from desktop_app.core import events as ev
+from desktop_app.core.callbacks import BestModelKeeper, Cancelled, EventCallback
+from desktop_app.core.config import LoraSettings, TrainConfig
+from desktop_app.core.dataset import Dataset
+from desktop_app.core.errors import TrainingError
+from desktop_app.core.labels import LabelMap
+from desktop_app.core.training import class_weights, run_training
+
+
+def _dataset(examples):
+    return Dataset(examples, LabelMap.from_labels(examples.labels), None)
+
+
+def _cfg(base, **kw):
+    return TrainConfig(base_model=str(base), **{"epochs": 2, "learning_rate": 5e-3, "batch_size": 16, **kw})
+
+
+def test_events_arrive_in_order_with_progress_and_evaluations(tiny_bert, toy, tmp_path):
+    seen = []
+    result = run_training(_cfg(tiny_bert, early_stopping_patience=0), _dataset(toy), seen.append,
+                          out_dir=tmp_path / "ad")
+    kinds = [type(e).__name__ for e in seen]
+    assert kinds.index("Started") < kinds.index("StepProgress") < kinds.index("Evaluated") < kinds.index("Finished")
+    assert kinds[-1] == "Finished" and kinds.count("Finished") == 1
+    started = next(e for e in seen if isinstance(e, ev.Started))
+    steps = [e for e in seen if isinstance(e, ev.StepProgress)]
+    assert started.total_steps == steps[-1].total_steps == result.steps
+    assert steps[-1].step == steps[-1].total_steps and steps[-1].eta_s == pytest.approx(0, abs=1e-6)
+    assert all(a.step <= b.step for a, b in zip(steps, steps[1:]))
+    assert any(e.loss is not None for e in steps) and any(e.learning_rate for e in steps)
+    evals = [e for e in seen if isinstance(e, ev.Evaluated)]
+    assert len(evals) == 2 and evals[0].is_best
+    assert seen[-1].status == "completed" and seen[-1].result is result
+    assert sum(c.support for c in result.validation.per_class) == result.validation.examples == 18
+    assert (tmp_path / "ad" / "manifest.json").is_file()
+
+
+def test_cancel_returns_promptly_and_writes_nothing(tiny_bert, toy, tmp_path):
+    token = ev.CancelToken()
+    seen = []
+
+    def on_event(e):
+        seen.append(e)
+        if isinstance(e, ev.StepProgress) and e.step >= 2:
+            token.cancel()
+
+    start = time.monotonic()
+    result = run_training(_cfg(tiny_bert, epochs=50), _dataset(toy), on_event, token, out_dir=tmp_path / "ad")
+    assert result.status == "cancelled"
+    assert time.monotonic() - start < 30
+    assert seen[-1] == ev.Finished("cancelled", None)
+    last_step = max(e.step for e in seen if isinstance(e, ev.StepProgress))
+    assert last_step <= 3  # stopped within one step of the request
+    assert not (tmp_path / "ad").exists() and not list(tmp_path.iterdir())
+
+
+def test_cancel_before_start(tiny_bert, toy, tmp_path):
+    token = ev.CancelToken()
+    token.cancel()
+    assert run_training(_cfg(tiny_bert), _dataset(toy), cancel=token, out_dir=tmp_path / "x").status == "cancelled"
+    assert not (tmp_path / "x").exists()
+
+
+def test_roberta_trains_with_its_own_targets(tiny_roberta, toy):
+    result = run_training(_cfg(tiny_roberta, epochs=1), _dataset(toy))
+    names = [n for n, _ in result.model.named_modules()]
+    assert any(n.endswith("attention.self.query.lora_A") or ".query.lora_A" in n for n in names)
+    assert any("intermediate.dense.lora_A" in n for n in names)
+    assert any("classifier" in n and "modules_to_save" in n for n in names)
+    assert result.status == "completed"
+
+
+def test_explicit_targets_and_bad_targets(tiny_bert, toy):
+    ok = run_training(_cfg(tiny_bert, epochs=1, lora=LoraSettings(r=2, targets=("query",))), _dataset(toy))
+    assert not any("value.lora_A" in n for n, _ in ok.model.named_modules())
+    with pytest.raises(TrainingError, match="do not exist"):
+        run_training(_cfg(tiny_bert, lora=LoraSettings(targets=("nonexistent_layer",))), _dataset(toy))
+
+
+def test_class_weighting_runs_and_weights_are_balanced(tiny_bert, toy):
+    assert class_weights([0, 0, 0, 1], 2) == pytest.approx([4 / 6, 2.0])
+    result = run_training(_cfg(tiny_bert, epochs=1, class_weighting=True), _dataset(toy))
+    assert result.status == "completed"
+
+
+def test_seeded_runs_are_reproducible(tiny_bert, toy):
+    a = run_training(_cfg(tiny_bert, epochs=1), _dataset(toy))
+    b = run_training(_cfg(tiny_bert, epochs=1), _dataset(toy))
+    assert a.history == b.history
+
+
+def test_oom_backs_off_batch_size(tiny_bert, toy, monkeypatch):
+    import torch
+
+    import desktop_app.core.training as training
+
+    real, calls = training._train, []
+
+    def flaky(*args):
+        calls.append(args[-1])
+        if len(calls) == 1:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB")
+        return real(*args)
+
+    monkeypatch.setattr(training, "_train", flaky)
+    seen = []
+    result = run_training(_cfg(tiny_bert, epochs=1), _dataset(toy), seen.append)
+    assert calls == [16, 8] and result.batch_size == 16  # accumulation keeps the effective batch
+    assert any(isinstance(e, ev.LogLine) and e.level == "warning" and "batch size 8" in e.message for e in seen)
+
+
+def _state(step, max_steps, epoch=0.5):
+    state = TrainerState()
+    state.global_step, state.max_steps, state.epoch = step, max_steps, epoch
+    return state
+
+
+def test_event_callback_throttles_and_cancels():
+    clock = iter([0.0, 0.01, 0.02, 0.5, 0.51]).__next__
+    out, token = [], ev.CancelToken()
+    cb = EventCallback(out.append, token, batch_size=8, min_interval_s=0.1, clock=clock)
+    args, control = TrainingArguments(output_dir="/tmp/unused", report_to="none"), TrainerControl()
+    cb.on_train_begin(args, _state(0, 10), control)            # t=0
+    cb.on_log(args, _state(1, 10), control, logs={"loss": 0.7, "learning_rate": 1e-3})
+    cb.on_step_end(args, _state(1, 10), control)               # t=0.01: first, emitted
+    cb.on_step_end(args, _state(2, 10), control)               # t=0.02: throttled
+    cb.on_step_end(args, _state(5, 10), control)               # t=0.5: emitted
+    assert [e.step for e in out] == [1, 5]
+    assert out[1].loss == 0.7 and out[1].eta_s == pytest.approx(0.5) and out[1].samples_per_s == pytest.approx(80)
+    token.cancel()
+    with pytest.raises(Cancelled):
+        cb.on_prediction_step(args, _state(5, 10), control)
+
+
+def test_best_model_keeper_stops_after_patience():
+    out = []
+    keeper = BestModelKeeper(out.append, patience=2)
+    args, control = TrainingArguments(output_dir="/tmp/unused", report_to="none"), TrainerControl()
+    for i, f1 in enumerate([0.5, 0.7, 0.6, 0.65]):
+        keeper.on_evaluate(args, _state(i + 1, 10, epoch=i + 1), control, metrics={"eval_macro_f1": f1})
+    assert [e.is_best for e in out] == [True, True, False, False]
+    assert control.should_training_stop and keeper.best_metrics["macro_f1"] == 0.7

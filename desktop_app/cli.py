@@ -132,9 +132,9 @@ def cmd_inspect(args) -> int:
 class _ProgressPrinter:
     """A one-line terminal progress bar plus a line per evaluation."""
 
-    def __init__(self, stream=sys.stderr) -> None:
-        self.stream = stream
-        self.tty = stream.isatty()
+    def __init__(self, stream=None) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
         self.last_pct = -1
 
     def __call__(self, event) -> None:
@@ -173,7 +173,8 @@ def _duration(seconds: float) -> str:
         else f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def _print_report(report, stream=sys.stdout) -> None:
+def _print_report(report, stream=None) -> None:
+    stream = stream or sys.stdout
     print(f"Accuracy {report.accuracy:.1%}   macro-F1 {report.macro_f1:.3f}   weighted-F1 {report.weighted_f1:.3f}"
           f"   ({report.examples:,} examples)", file=stream)
     width = max([len(c.label) for c in report.per_class] + [5])

@@ -16,7 +16,7 @@ CONFIG_VERSION = 1
 class LoraSettings:
     r: int = 16
     alpha: int = 32
-    dropout: float = 0.1
+    dropout: float = 0.0      # LoRA dropout on every adapted layer's input nearly halves CPU speed
     targets: str | tuple[str, ...] = "all"   # "all" (attention + feed-forward), "attention", or names
 
 
@@ -31,6 +31,7 @@ class TrainConfig:
     max_length: int | None = None        # None: derived from the data's token lengths
     max_length_cap: int = 256            # upper bound for the derived length
     weight_decay: float = 0.01
+    model_dropout: float | None = 0.0    # the frozen base's own dropout; None keeps the model's setting
     warmup: float = 0.06                 # share of steps
     class_weighting: bool = False
     early_stopping_patience: int = 2     # evaluations without macro-F1 gain; 0 turns it off
@@ -64,6 +65,8 @@ class TrainConfig:
             problems.append("the maximum length cap must be between 8 and 8192 tokens")
         if not 0 <= self.warmup < 1:
             problems.append("warm-up must be a share of the steps, from 0 to below 1")
+        if self.model_dropout is not None and not 0 <= self.model_dropout < 1:
+            problems.append("model dropout must be from 0 to below 1")
         if not 0 <= self.weight_decay < 1:
             problems.append("weight decay must be from 0 to below 1")
         if self.early_stopping_patience < 0:

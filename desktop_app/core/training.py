@@ -119,7 +119,7 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
     emit(LogLine(f"Base model: {base.describe()}"))
     _checkpoint(cancel)
     tokenizer = load_tokenizer(base)
-    model = load_classifier(base, label_map.names)
+    model = load_classifier(base, label_map.names, config.model_dropout)
     _checkpoint(cancel)
 
     limit = model_token_limit(model, tokenizer)
@@ -157,7 +157,7 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
             _free_device_memory()
             emit(LogLine(f"Out of memory: retrying with batch size {batch_size} "
                          f"(gradient accumulation keeps the effective batch at {config.batch_size}).", "warning"))
-            model = _attach_lora(config, base, load_classifier(base, label_map.names))
+            model = _attach_lora(config, base, load_classifier(base, label_map.names, config.model_dropout))
 
 
 def _is_oom(exc: BaseException) -> bool:

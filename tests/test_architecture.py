@@ -1,0 +1,29 @@
+"""Boundaries: the core never imports Qt, and importing it stays light (no torch until needed)."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CORE = ROOT / "desktop_app" / "core"
+
+
+def test_core_never_imports_qt():
+    pattern = re.compile(r"^\s*(from|import)\s+(PySide6|PyQt5|PyQt6|qtpy|superqt)\b", re.M)
+    offenders = [p.name for p in CORE.glob("*.py") if pattern.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []
+
+
+def test_core_import_is_light():
+    modules = [p.stem for p in CORE.glob("*.py") if p.stem not in ("__init__", "callbacks")]
+    code = ("import sys\n" + "".join(f"import desktop_app.core.{m}\n" for m in modules) + "import desktop_app.cli\n"
+            "heavy = [m for m in ('torch', 'transformers', 'peft', 'PySide6') if m in sys.modules]\n"
+            "print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_modules_stay_small():
+    sizes = {p.name: len(p.read_text().splitlines()) for p in (ROOT / "desktop_app").rglob("*.py")}
+    assert max(sizes.values()) <= 450, sizes

@@ -1,0 +1,101 @@
+"""The headless CLI: inspect JSON, train/predict/evaluate/info on a tiny model, bad input -> one line, exit 2."""
+
+import csv
+import json
+
+import pytest
+
+from desktop_app.cli import main
+
+
+def _write_csv(path, n=80):
+    from conftest import toy_examples
+
+    ex = toy_examples(n)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "review", "sentiment"])
+        for i, (t, l) in enumerate(zip(ex.texts, ex.labels)):
+            w.writerow([i, t, l])
+    return path
+
+
+def test_inspect_json(tmp_path, capsys):
+    path = _write_csv(tmp_path / "d.csv")
+    assert main(["inspect", str(path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["text_column"] == "review" and report["label_column"] == "sentiment"
+    assert report["rows_read"] == 80 and report["rows_usable"] == 80
+    assert report["class_counts"] == {"neg": 40, "pos": 40}
+    assert isinstance(report["warnings"], list) and report["errors"] == []
+
+
+def test_inspect_human_and_blocking_error(tmp_path, capsys):
+    path = tmp_path / "one.csv"
+    path.write_text("text,label\n" + "\n".join(f"t{i},same" for i in range(10)))
+    assert main(["inspect", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert "Only one class" in captured.err and "Rows:" in captured.out
+
+
+@pytest.mark.parametrize("argv", [
+    ["inspect", "/no/such/file.csv"],
+    ["train", "/no/such/file.csv"],
+    ["train"],
+    ["info", "/no/such/adapter"],
+    ["predict", "/no/such/adapter", "--text", "hi"],
+    ["evaluate", "/no/such/adapter", "/no/such/file.csv"],
+])
+def test_bad_input_is_one_line_and_exit_2(argv, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lora-studio: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_bad_settings_exit_2(tmp_path, capsys):
+    path = _write_csv(tmp_path / "d.csv")
+    assert main(["train", str(path), "--epochs", "0"]) == 2
+    assert "epochs" in capsys.readouterr().err
+
+
+def test_train_predict_evaluate_info(tmp_path, capsys, tiny_bert):
+    data = _write_csv(tmp_path / "d.csv")
+    out = tmp_path / "adapter"
+    assert main(["train", str(data), "--model", str(tiny_bert), "--epochs", "1", "--lr", "0.005",
+                 "--out", str(out)]) == 0
+    text = capsys.readouterr()
+    assert "Accuracy" in text.out and "macro-F1" in text.out and "step" in text.err
+    assert (out / "manifest.json").is_file()
+
+    assert main(["predict", str(out), "--text", "the film was great"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.split("\t")[0] in {"neg", "pos"}
+
+    preds = tmp_path / "preds.csv"
+    assert main(["predict", str(out), str(data), "--out", str(preds)]) == 0
+    rows = list(csv.DictReader(open(preds, encoding="utf-8")))
+    assert len(rows) == 80
+    assert list(rows[0])[:3] == ["id", "review", "sentiment"]
+    assert {"predicted_label", "confidence", "prob_neg", "prob_pos"} <= set(rows[0])
+    assert abs(float(rows[0]["prob_neg"]) + float(rows[0]["prob_pos"]) - 1) < 1e-3
+
+    capsys.readouterr()
+    assert main(["evaluate", str(out), str(data), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["examples"] == 80 and 0 <= report["accuracy"] <= 1
+
+    assert main(["info", str(out)]) == 0
+    assert "Classes:    neg, pos" in capsys.readouterr().out
+
+
+def test_evaluate_with_unknown_labels(tmp_path, capsys, trained_adapter):
+    path = tmp_path / "other.csv"
+    path.write_text("text,label\n" + "\n".join(f"t {i},{'x' if i % 2 else 'y'}" for i in range(20)))
+    assert main(["evaluate", str(trained_adapter.adapter_dir), str(path)]) == 2
+    assert "does not know" in capsys.readouterr().err
+
+
+def test_devices(capsys):
+    assert main(["devices"]) == 0
+    out = capsys.readouterr().out
+    assert "cpu" in out and "PyTorch" in out

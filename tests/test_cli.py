@@ -99,3 +99,41 @@ def test_devices(capsys):
     assert main(["devices"]) == 0
     out = capsys.readouterr().out
     assert "cpu" in out and "PyTorch" in out
+
+
+def test_separate_validation_file(tmp_path, capsys, tiny_bert):
+    train = _write_csv(tmp_path / "train.csv", 60)
+    val = tmp_path / "val.csv"
+    val.write_text("id,review,sentiment\n1,the film was great,pos\n2,the film was awful,neg\n3,so dull,neg\n")
+    assert main(["train", str(train), "--validation", str(val), "--model", str(tiny_bert), "--epochs", "1",
+                 "--out", str(tmp_path / "a")]) == 0
+    assert "(3 examples)" in capsys.readouterr().out
+    bad = tmp_path / "bad_val.csv"
+    bad.write_text("id,review,sentiment\n1,a,pos\n2,b,meh\n")
+    assert main(["train", str(train), "--validation", str(bad), "--model", str(tiny_bert)]) == 2
+    assert "labels the training file lacks: meh" in capsys.readouterr().err
+
+
+def test_ctrl_c_stops_training_cleanly(tmp_path, tiny_bert):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    data = _write_csv(tmp_path / "d.csv", 200)
+    out = tmp_path / "adapter"
+    proc = subprocess.Popen([sys.executable, "-m", "desktop_app", "train", str(data), "--model", str(tiny_bert),
+                             "--epochs", "100", "--batch-size", "4", "--out", str(out)],
+                            stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    for line in proc.stderr:  # wait until training has really started
+        if "step" in line:
+            break
+    start = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert time.monotonic() - start < 20
+    assert "nothing was saved" in err and "Traceback" not in err
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["d.csv"]

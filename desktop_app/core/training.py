@@ -183,8 +183,12 @@ def _attach_lora(config: TrainConfig, base, model):
 
     targets = list(config.lora.targets) if isinstance(config.lora.targets, tuple) \
         else lora_targets(base.model_type, config.lora.targets, model)
+    layers = None
+    n = getattr(model.config, "num_hidden_layers", None) or getattr(model.config, "n_layers", None)
+    if config.lora.layer_share < 1 and n:
+        layers = list(range(n - max(1, math.ceil(n * config.lora.layer_share)), n))
     lora = LoraConfig(task_type=TaskType.SEQ_CLS, r=config.lora.r, lora_alpha=config.lora.alpha,
-                      lora_dropout=config.lora.dropout, target_modules=targets,
+                      lora_dropout=config.lora.dropout, target_modules=targets, layers_to_transform=layers,
                       modules_to_save=head_modules(base.model_type))
     try:
         return get_peft_model(model, lora)

@@ -147,3 +147,10 @@ def test_best_model_keeper_stops_after_patience():
         keeper.on_evaluate(args, _state(i + 1, 10, epoch=i + 1), control, metrics={"eval_macro_f1": f1})
     assert [e.is_best for e in out] == [True, True, False, False]
     assert control.should_training_stop and keeper.best_metrics["macro_f1"] == 0.7
+
+
+def test_layer_share_adapts_only_the_top_layers(tiny_bert, toy):
+    result = run_training(_cfg(tiny_bert, epochs=1, lora=LoraSettings(layer_share=0.5)), _dataset(toy))
+    lora_layers = {n.split("layer.")[1].split(".")[0] for n, _ in result.model.named_modules()
+                   if "lora_A" in n and "layer." in n}
+    assert lora_layers == {"1"}  # the tiny model has layers 0 and 1

@@ -1,6 +1,6 @@
 """Inference benchmark: single-text latency (p50/p95) and batch throughput, LoRA Studio's Classifier
 vs a transformers pipeline on the same merged model, on Rotten Tomatoes snippets. Run from the repo root:
-    python bench/bench_predict.py [--adapter DIR]   (without --adapter a quick adapter is trained first)
+    python bench/bench_predict.py [--adapter DIR]   (without --adapter, the default preset is trained first)
 """
 
 from __future__ import annotations
@@ -36,13 +36,12 @@ def main() -> None:
     adapter = args.adapter
     if adapter is None:
         from desktop_app.core.config import preset
-        from desktop_app.core.dataset import Examples, Splits
         from desktop_app.core.training import run_training
 
-        small = Splits(Examples(splits.train.texts[:400], splits.train.labels[:400]),
-                       Examples(splits.validation.texts[:100], splits.validation.labels[:100]))
-        adapter = run_training(preset("quick").with_overrides(epochs=1), small, out_dir=Path(tmp.name) / "a").adapter_dir
+        print("training a balanced-preset adapter first (about 2 minutes)…", flush=True)
+        adapter = run_training(preset("balanced"), splits, out_dir=Path(tmp.name) / "a").adapter_dir
     clf = Classifier.load(adapter)
+    fast = Classifier.load(adapter, int8=True)
     import torch
     from transformers import pipeline
 
@@ -59,10 +58,11 @@ def main() -> None:
             out.append((time.perf_counter() - start) * 1000)
         return out
 
-    ours_lat = lat(lambda t: clf.predict([t]))
     pipe_lat = lat(lambda t: pipe(t, **trunc))
-    print(f"single text  ours:     p50 {statistics.median(ours_lat):6.2f} ms  p95 {_percentile(ours_lat, 0.95):6.2f} ms")
-    print(f"single text  pipeline: p50 {statistics.median(pipe_lat):6.2f} ms  p95 {_percentile(pipe_lat, 0.95):6.2f} ms")
+    ours_lat = lat(lambda t: clf.predict([t]))
+    int8_lat = lat(lambda t: fast.predict([t]))
+    for name, values in (("pipeline (fp32)", pipe_lat), ("ours (fp32)", ours_lat), ("ours (int8)", int8_lat)):
+        print(f"single text  {name:16s} p50 {statistics.median(values):6.2f} ms  p95 {_percentile(values, 0.95):6.2f} ms")
 
     def throughput(fn):
         fn(texts[:64])
@@ -70,10 +70,18 @@ def main() -> None:
         fn(texts)
         return len(texts) / (time.perf_counter() - start)
 
-    ours_tp = throughput(lambda ts: clf.predict_proba(ts, batch_size=64))
     pipe_tp = throughput(lambda ts: pipe(ts, batch_size=64, **trunc))
-    print(f"batch        ours: {ours_tp:7.1f} texts/s   pipeline (batch_size=64): {pipe_tp:7.1f} texts/s   "
-          f"ratio {ours_tp / pipe_tp:.2f}x   ({len(texts)} texts, {torch.get_num_threads()} threads)")
+    ours_tp = throughput(lambda ts: clf.predict_proba(ts, batch_size=64))
+    int8_tp = throughput(lambda ts: fast.predict_proba(ts, batch_size=64))
+    print(f"batch        pipeline (batch_size=64): {pipe_tp:7.1f} texts/s   ours fp32: {ours_tp:7.1f} texts/s "
+          f"({ours_tp / pipe_tp:.2f}x)   ours int8: {int8_tp:7.1f} texts/s ({int8_tp / pipe_tp:.2f}x)   "
+          f"({len(texts)} texts, {torch.get_num_threads()} threads)")
+    from desktop_app.core.evaluation import scores
+
+    truth = [clf.labels.index(x) for x in splits.validation.labels[: len(texts)]]
+    for name, model in (("fp32", clf), ("int8", fast)):
+        pred = model.predict_proba(texts).argmax(axis=1)
+        print(f"validation accuracy {name}: {scores(truth, pred, len(clf.labels))['accuracy']:.4f}")
     agree = [p.label for p in clf.predict(texts[:200])] == [r["label"] for r in pipe(texts[:200], **trunc)]
     print(f"same labels as the pipeline on 200 texts: {agree}")
 

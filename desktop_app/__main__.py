@@ -19,9 +19,14 @@ def _guard_streams() -> None:
 def main(argv: list[str] | None = None) -> int:
     _guard_streams()
     multiprocessing.freeze_support()
+    args = sys.argv[1:] if argv is None else argv
+    if not args:  # no command: the desktop application
+        from .ui.app import main as gui_main
+
+        return gui_main()
     from .cli import main as cli_main
 
-    return cli_main(argv)
+    return cli_main(args)
 
 
 if __name__ == "__main__":

@@ -260,7 +260,7 @@ def cmd_predict(args) -> int:
     from .core.atomic import atomic_write_text
     from .core.data import guess_columns, read_table
     from .core.errors import DataError
-    from .core.inference import Classifier
+    from .core.inference import Classifier, predict_frame
 
     if (args.text is None) == (args.data is None):
         raise DataError("Give either --text or a data file to predict.")
@@ -275,13 +275,7 @@ def cmd_predict(args) -> int:
     column = args.text_column or guess_columns(table.frame)[0]
     if column not in table.columns:
         raise DataError(f"There is no text column “{column}”.", f"The columns are: {', '.join(table.columns)}.")
-    texts = [("" if v is None else str(v)) for v in table.frame[column].tolist()]
-    probs = clf.predict_proba(texts)
-    out = table.frame.copy()
-    out["predicted_label"] = [clf.labels[int(r.argmax())] for r in probs]
-    out["confidence"] = probs.max(axis=1).round(4)
-    for j, name in enumerate(clf.labels):
-        out[f"prob_{name}"] = probs[:, j].round(4)
+    out = predict_frame(clf, table.frame, column)
     buffer = io.StringIO()
     out.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL)
     if args.out:

@@ -1,29 +1,15 @@
 import os
-import random
 import sys
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-POS = "good great excellent wonderful love fun brilliant superb".split()
-NEG = "bad awful terrible boring hate dull poor worst".split()
-
-
-def toy_examples(n: int = 120, seed: int = 0, labels=("neg", "pos")):
-    from desktop_app.core.dataset import Examples
-
-    rng = random.Random(seed)
-    texts, ys = [], []
-    for i in range(n):
-        label = labels[i % len(labels)]
-        words = POS if label == labels[-1] else NEG
-        texts.append(f"the film was {rng.choice(words)} and {rng.choice(words)} {'really ' * (i % 4)}number {i}")
-        ys.append(label)
-    return Examples(texts, ys)
+from tiny_models import toy_examples  # noqa: E402
 
 
 @pytest.fixture(scope="session")

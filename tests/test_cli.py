@@ -9,7 +9,7 @@ from desktop_app.cli import main
 
 
 def _write_csv(path, n=80):
-    from conftest import toy_examples
+    from tiny_models import toy_examples
 
     ex = toy_examples(n)
     with open(path, "w", newline="", encoding="utf-8") as fh:

@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 from pathlib import Path
 
 WORDS = ("good great excellent wonderful love loved fun best enjoyable brilliant superb fantastic bad awful "
          "terrible boring hate hated worst dull poor waste movie film plot acting story the a an and was is it "
          "this that not very really so but of to in with too at all okay fine average").split()
+
+
+POS = "good great excellent wonderful love fun brilliant superb".split()
+NEG = "bad awful terrible boring hate dull poor worst".split()
+
+
+def toy_examples(n: int = 120, seed: int = 0, labels=("neg", "pos")):
+    from desktop_app.core.dataset import Examples
+
+    rng = random.Random(seed)
+    texts, ys = [], []
+    for i in range(n):
+        label = labels[i % len(labels)]
+        words = POS if label == labels[-1] else NEG
+        texts.append(f"the film was {rng.choice(words)} and {rng.choice(words)} {'really ' * (i % 4)}number {i}")
+        ys.append(label)
+    return Examples(texts, ys)
 
 
 def _bert_vocab(extra_texts=()) -> list[str]:

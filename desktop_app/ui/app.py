@@ -1,0 +1,20 @@
+"""QApplication set-up and the GUI entry point."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from .. import __version__
+    from .main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
+    app.setOrganizationName("LoRA Studio")
+    app.setApplicationName("LoRA Studio")
+    app.setApplicationVersion(__version__)
+    window = MainWindow()
+    window.show()
+    return app.exec()

@@ -1,0 +1,159 @@
+"""Jobs for the Runner: plain callables `job(emit, cancel)` over the core, built from values read on the GUI
+thread. Nothing here touches a widget; results are plain objects handed back through the runner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class LoadedData:
+    table: object
+    report: object
+    examples: object
+    token_summary: str
+
+
+@dataclass
+class BatchProgress:
+    done: int
+    total: int
+
+
+def warm_up_job():
+    """Import the heavy libraries and list devices after the window has painted."""
+    def job(emit, cancel):
+        from ..core.devices import list_devices
+        from ..core.models import list_cached_models
+
+        import transformers  # noqa: F401 - warm the import cache for the first training run
+
+        return {"devices": list_devices(), "cached": list_cached_models()}
+    return job
+
+
+def _token_counter():
+    from tokenizers import Tokenizer
+
+    from ..core.models import embedded_model_dir
+
+    tok = Tokenizer.from_file(str(embedded_model_dir() / "tokenizer.json"))
+    tok.no_truncation()
+    return lambda texts: [len(e.ids) for e in tok.encode_batch(list(texts))]
+
+
+def token_summary(lengths: list[int]) -> str:
+    if not lengths:
+        return ""
+    ordered = sorted(lengths)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+    return (f"Token lengths: median {pick(0.5)}, 90% under {pick(0.9)}, 98% under {pick(0.98)}, "
+            f"longest {ordered[-1]}.")
+
+
+def load_data_job(path: str, text_column: str | None, label_column: str | None, token_limit: int,
+                  table=None):
+    def job(emit, cancel):
+        from ..core.data import read_table
+        from ..core.dataset import build_report
+
+        loaded = table if table is not None else read_table(path)
+        try:
+            counter = _token_counter()
+        except Exception:  # noqa: BLE001 - fall back to the report's character estimate
+            counter = None
+        report, examples = build_report(loaded, text_column, label_column, token_limit, counter)
+        lengths = counter(examples.texts[:20000]) if counter and examples.texts else []
+        return LoadedData(loaded, report, examples, token_summary(lengths))
+    return job
+
+
+def train_job(config, data, out_dir):
+    def job(emit, cancel):
+        from ..core.training import run_training
+
+        return run_training(config, data, on_event=emit, cancel=cancel, out_dir=out_dir)
+    return job
+
+
+def estimate_job(config, texts):
+    def job(emit, cancel):
+        from ..core.estimate import estimate_epoch_seconds
+
+        return estimate_epoch_seconds(config, texts)
+    return job
+
+
+def load_adapter_job(path: str):
+    def job(emit, cancel):
+        from ..core.inference import Classifier
+
+        return Classifier.load(path)
+    return job
+
+
+def classifier_from_result_job(result):
+    """Wrap a just-trained model as a Classifier (merging LoRA for fast inference) off the GUI thread."""
+    def job(emit, cancel):
+        import copy
+
+        from ..core.adapters import read_manifest
+        from ..core.inference import Classifier
+
+        model = copy.deepcopy(result.model).merge_and_unload().eval()
+        manifest = read_manifest(result.adapter_dir)
+        return Classifier(model, result.encoder, tuple(result.labels), manifest, result.adapter_dir)
+    return job
+
+
+def predict_job(classifier, texts):
+    def job(emit, cancel):
+        return classifier.predict(texts)
+    return job
+
+
+def read_table_job(path: str):
+    def job(emit, cancel):
+        from ..core.data import guess_columns, read_table
+
+        table = read_table(path)
+        return table, guess_columns(table.frame)[0]
+    return job
+
+
+def batch_predict_job(classifier, frame, column):
+    def job(emit, cancel):
+        from ..core.inference import predict_frame
+
+        return predict_frame(classifier, frame, column, lambda d, t: emit(BatchProgress(d, t)), cancel)
+    return job
+
+
+def export_job(adapter_dir, destination: str):
+    def job(emit, cancel):
+        from pathlib import Path
+
+        from ..core.adapters import export_adapter_zip
+
+        if destination.endswith(".zip"):
+            return export_adapter_zip(adapter_dir, destination)
+        import shutil
+
+        from ..core.atomic import atomic_directory
+
+        with atomic_directory(Path(destination)) as tmp:
+            for item in Path(adapter_dir).iterdir():
+                shutil.copy2(item, tmp / item.name)
+        return Path(destination)
+    return job
+
+
+def save_csv_job(frame, destination: str):
+    def job(emit, cancel):
+        from pathlib import Path
+
+        from ..core.atomic import atomic_write_text
+
+        atomic_write_text(Path(destination), frame.to_csv(index=False))
+        return destination
+    return job

@@ -1,0 +1,440 @@
+"""The main window: four steps in a sidebar, menus, status bar; wires panel intents to runner jobs."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QStandardPaths, Qt, QTimer, Slot
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
+                               QMessageBox, QStackedWidget, QWidget)
+
+from ..core.data import SUPPORTED
+from . import jobs
+from .panels.config_panel import ConfigPanel
+from .panels.dataset_panel import DatasetPanel
+from .panels.inference_panel import InferencePanel
+from .panels.training_panel import TrainingPanel
+from .menus import about_html, build_menus
+from .runner import Runner
+from .settings import Settings
+from .widgets.drop_zone import first_local_file
+
+DATA_FILTER = "Data files (" + " ".join(f"*{s}" for s in SUPPORTED) + ");;All files (*)"
+STEPS = ["Dataset", "Configure", "Train", "Predict"]
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Settings | None = None, runs_dir: Path | None = None) -> None:
+        super().__init__()
+        self.settings = settings or Settings()
+        self.runs_dir = runs_dir or Path(QStandardPaths.writableLocation(
+            QStandardPaths.StandardLocation.AppDataLocation)) / "runs"
+        self.data: jobs.LoadedData | None = None
+        self.data_path: str | None = None
+        self.result = None
+        self.classifier = None
+        self.batch_table = None
+        self.batch_result = None
+        self.run_count = 0
+        self.warmed_up = False  # heavy libraries imported and devices known
+        self.trainer, self.tasks, self.batch, self.live, self.warm = (Runner(self) for _ in range(5))
+        self._handlers: dict[Runner, tuple] = {}
+        for runner in (self.trainer, self.tasks, self.batch, self.live, self.warm):
+            runner.finished.connect(self._job_finished)
+            runner.failed.connect(self._job_failed)
+        self.trainer.event.connect(self._training_event)
+        self.batch.event.connect(self._batch_event)
+        self.trainer.busy_changed.connect(self._update_status)
+        self.tasks.busy_changed.connect(self._update_status)
+
+        self.dataset, self.configure = DatasetPanel(), ConfigPanel()
+        self.training, self.inference = TrainingPanel(), InferencePanel()
+        self.pages = QStackedWidget()
+        for panel in (self.dataset, self.configure, self.training, self.inference):
+            self.pages.addWidget(panel)
+        self.steps = QListWidget()
+        self.steps.setFixedWidth(170)
+        self.steps.setStyleSheet("QListWidget { font-size: 14px; } QListWidget::item { padding: 10px 6px; }")
+        for i, name in enumerate(STEPS):
+            QListWidgetItem(f"{i + 1}  {name}", self.steps)
+        self.steps.currentRowChanged.connect(self.pages.setCurrentIndex)
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.addWidget(self.steps)
+        row.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
+        self.setAcceptDrops(True)
+        self.recent_menu, self.export_action = build_menus(self)
+        self.device_label, self.job_label = QLabel("Device: detecting…"), QLabel("Ready")
+        self.statusBar().addPermanentWidget(self.job_label)
+        self.statusBar().addPermanentWidget(self.device_label)
+        self._connect_panels()
+        last = self.settings.last_config()
+        if last is not None:
+            self.configure.set_config(last)
+        geometry = self.settings.geometry()
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1200, 780)
+        self.steps.setCurrentRow(0)
+        self._update_title()
+        self._update_steps()
+        QTimer.singleShot(0, self._warm_up)  # heavy imports after the first paint
+
+    # -- construction -----------------------------------------------------
+    def _connect_panels(self) -> None:
+        d, c, t, i = self.dataset, self.configure, self.training, self.inference
+        d.open_requested.connect(self.open_dataset_dialog)
+        d.file_chosen.connect(self.open_dataset)
+        d.columns_changed.connect(self._columns_changed)
+        d.validation_file_requested.connect(self._choose_validation_file)
+        c.browse_model_requested.connect(self._browse_model)
+        c.estimate_requested.connect(self._estimate)
+        t.start_requested.connect(self.start_training)
+        t.stop_requested.connect(self.stop_training)
+        t.export_requested.connect(self.export_dialog)
+        i.load_adapter_requested.connect(self.load_adapter_dialog)
+        i.predict_requested.connect(self._predict)
+        i.batch_file_requested.connect(self._choose_batch_file)
+        i.batch_run_requested.connect(self._run_batch)
+        i.batch_cancel_requested.connect(self.batch.cancel)
+        i.batch_save_requested.connect(self._save_batch)
+
+    # -- job plumbing -----------------------------------------------------
+    def _run(self, runner: Runner, name: str, job, on_done, on_failed=None) -> bool:
+        if runner.busy:
+            self.statusBar().showMessage(f"Please wait: {runner.name} is still running.", 4000)
+            return False
+        self._handlers[runner] = (on_done, on_failed)
+        runner.start(job, name)
+        self._update_status()
+        return True
+
+    @Slot(object)
+    def _job_finished(self, result) -> None:
+        on_done, _ = self._handlers.pop(self.sender(), (None, None))
+        self._update_status()
+        if on_done:
+            on_done(result)
+
+    @Slot(str, str)
+    def _job_failed(self, message: str, hint: str) -> None:
+        runner = self.sender()
+        _, on_failed = self._handlers.pop(runner, (None, None))
+        self._update_status()
+        if on_failed:
+            on_failed(message, hint)
+        if runner is not self.live and runner is not self.warm:
+            box = QMessageBox(QMessageBox.Icon.Warning, "LoRA Studio", message, QMessageBox.StandardButton.Ok, self)
+            box.setInformativeText(hint)
+            box.open()  # non-blocking: tests and users are never stuck behind a modal loop
+        self.statusBar().showMessage(message, 8000)
+
+    def _update_status(self, *_args) -> None:
+        busy = [r.name for r in (self.trainer, self.tasks, self.batch) if r.busy]
+        self.job_label.setText("Working: " + ", ".join(busy) if busy else "Ready")
+
+    def _update_title(self) -> None:
+        name = Path(self.data_path).name if self.data_path else None
+        self.setWindowTitle(f"LoRA Studio — {name}" if name else "LoRA Studio")
+
+    def _update_steps(self) -> None:
+        done = [self.data is not None and self.data.report.ok, self.data is not None, self.result is not None,
+                self.classifier is not None]
+        for i, name in enumerate(STEPS):
+            self.steps.item(i).setText(f"{'✓' if done[i] else i + 1}  {name}")
+
+    # -- start-up ---------------------------------------------------------
+    def _warm_up(self) -> None:
+        def done(info):
+            self.configure.set_devices(info["devices"])
+            best = next((d for d in info["devices"] if d.available), None)
+            self.device_label.setText(f"Device: {best.name if best else 'CPU'}")
+            for model in info["cached"]:
+                self.configure.add_model(f"{model.ref} (HF cache)", model.ref)
+            self.warmed_up = True
+
+        def failed(message, hint):
+            self.device_label.setText("Device: unknown")
+            self.warmed_up = True
+        self._run(self.warm, "start-up", jobs.warm_up_job(), done, failed)
+
+    # -- dataset ----------------------------------------------------------
+    def open_dataset_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open dataset", self.settings.last_folder("data"), DATA_FILTER)
+        if path:
+            self.open_dataset(path)
+
+    def open_sample(self) -> None:
+        from ..paths import sample_dataset
+
+        self.open_dataset(str(sample_dataset()))
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.settings.recent_files():
+            self.recent_menu.addAction(path, lambda p=path: self.open_dataset(p))
+        if not self.recent_menu.actions():
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+
+    def open_dataset(self, path: str) -> None:
+        self.dataset.set_busy(True)
+        cfg = self.configure.config()
+
+        def done(loaded):
+            self.dataset.set_busy(False)
+            self.data, self.data_path = loaded, path
+            self.settings.add_recent_file(path)
+            self.settings.set_last_folder("data", str(Path(path).parent))
+            self.dataset.set_table(loaded.table, loaded.report)
+            self.configure.set_token_lengths(loaded.token_summary)
+            self._update_title()
+            self._update_steps()
+
+        if not self._run(self.tasks, "reading data", jobs.load_data_job(path, None, None, cfg.max_length_cap), done,
+                         lambda *_: self.dataset.set_busy(False)):
+            self.dataset.set_busy(False)
+
+    def _columns_changed(self, text_column: str, label_column: str) -> None:
+        if self.data is None:
+            return
+
+        def done(loaded):
+            self.data = loaded
+            self.dataset.set_report(loaded.report)
+            self.configure.set_token_lengths(loaded.token_summary)
+            self._update_steps()
+        self._run(self.tasks, "checking columns", jobs.load_data_job(
+            self.data_path, text_column, label_column, self.configure.config().max_length_cap, self.data.table), done)
+
+    def _choose_validation_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Validation file", self.settings.last_folder("data"), DATA_FILTER)
+        if path:
+            self.dataset.set_validation_file(path)
+
+    def dragEnterEvent(self, event) -> None:
+        if first_local_file(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        path = first_local_file(event.mimeData())
+        if path:
+            event.acceptProposedAction()
+            if path.lower().endswith(".zip") or (Path(path) / "manifest.json").exists():
+                self.load_adapter(path)
+            else:
+                self.steps.setCurrentRow(0)
+                self.open_dataset(path)
+
+    # -- configuration ----------------------------------------------------
+    def _browse_model(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Base model folder (Hugging Face format)",
+                                                  self.settings.last_folder("model"))
+        if folder:
+            self.settings.set_last_folder("model", folder)
+            self.configure.add_model(Path(folder).name, folder, select=True)
+
+    def load_config_dialog(self) -> None:
+        from ..core.config import TrainConfig
+        from ..core.errors import ConfigError
+
+        path, _ = QFileDialog.getOpenFileName(self, "Load configuration", "", "Configuration (*.json)")
+        if path:
+            try:
+                self.configure.set_config(TrainConfig.load(path))
+            except ConfigError as exc:
+                QMessageBox.warning(self, "LoRA Studio", str(exc))
+
+    def save_config_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save configuration", "lora-studio-config.json",
+                                              "Configuration (*.json)")
+        if path:
+            self.configure.config().save(path)
+
+    def _estimate(self) -> None:
+        if self.data is None or not self.data.report.ok:
+            self.configure.set_estimate("Load a dataset first.")
+            return
+        cfg = self.configure.config()
+        share = 1 - self.dataset.selection()["validation_fraction"] - self.dataset.selection()["test_fraction"]
+        texts = self.data.examples.texts[: max(1, int(len(self.data.examples.texts) * share))]
+        self.configure.set_estimate("Measuring a few training steps…")
+
+        def done(est):
+            self.configure.set_estimate(
+                f"About <b>{_fmt(est['seconds_per_epoch'])}</b> per epoch, {_fmt(est['total_seconds'])} for "
+                f"{cfg.epochs:g} epochs on {est['device']} (max length {est['max_length']}).")
+        self._run(self.tasks, "estimating", jobs.estimate_job(cfg, texts), done,
+                  lambda m, h: self.configure.set_estimate(m))
+
+    # -- training ---------------------------------------------------------
+    def _training_data(self):
+        from ..core.dataset import Dataset, Splits, stratified_split
+        from ..core.labels import LabelMap
+
+        sel = self.dataset.selection()
+        examples, labels = self.data.examples, LabelMap.from_labels(self.data.examples.labels)
+        if sel["validation_path"]:
+            from ..core.dataset import load_dataset
+
+            val = load_dataset(sel["validation_path"], self.data.report.text_column, self.data.report.label_column)
+            return Splits(examples, val.examples)
+        if sel["test_fraction"]:
+            return stratified_split(examples, sel["validation_fraction"], sel["test_fraction"])
+        return Dataset(examples, labels, self.data.report)
+
+    def start_training(self) -> None:
+        from ..core.errors import StudioError
+
+        if self.data is None or not self.data.report.ok:
+            QMessageBox.information(self, "LoRA Studio", "Load a dataset without blocking problems first.")
+            self.steps.setCurrentRow(0)
+            return
+        sel = self.dataset.selection()
+        try:
+            config = self.configure.config().with_overrides(
+                text_column=self.data.report.text_column, label_column=self.data.report.label_column,
+                validation_fraction=sel["validation_fraction"], test_fraction=sel["test_fraction"]).validate()
+            data = self._training_data()
+        except StudioError as exc:
+            QMessageBox.warning(self, "LoRA Studio", str(exc))
+            return
+        self.settings.set_last_config(config)
+        out_dir = self.runs_dir / time.strftime("run-%Y%m%d-%H%M%S")
+        self.training.set_running(True)
+        self.steps.setCurrentRow(2)
+
+        def done(result):
+            self.training.set_running(False)
+            if result.status == "cancelled":
+                self.training.show_outcome("Stopped. Nothing was saved; the previous model (if any) is unchanged.")
+                return
+            self.result = result
+            self.run_count += 1
+            self.training.show_result(result, self.run_count)
+            self.export_action.setEnabled(True)
+            self._update_steps()
+            QTimer.singleShot(0, lambda: self._use_trained(result))
+
+        def failed(message, hint):
+            self.training.set_running(False)
+            self.training.show_outcome(f"Failed: {message}")
+        self._run(self.trainer, "training", jobs.train_job(config, data, out_dir), done, failed)
+
+    def stop_training(self) -> None:
+        self.trainer.cancel()
+        self.training.set_stopping()
+
+    @Slot(object)
+    def _training_event(self, event) -> None:
+        self.training.on_event(event)
+
+    def _use_trained(self, result) -> None:
+        def done(classifier):
+            self._set_classifier(classifier, f"Trained just now ({Path(result.adapter_dir).name})")
+        self._run(self.tasks, "preparing the model", jobs.classifier_from_result_job(result), done)
+
+    # -- adapters and prediction ------------------------------------------
+    def load_adapter_dialog(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Adapter folder (or cancel to choose a .zip)",
+                                                self.settings.last_folder("adapter"))
+        if not path:
+            path, _ = QFileDialog.getOpenFileName(self, "Adapter file", self.settings.last_folder("adapter"),
+                                                  "LoRA Studio adapter (*.zip)")
+        if path:
+            self.settings.set_last_folder("adapter", str(Path(path).parent))
+            self.load_adapter(path)
+
+    def load_adapter(self, path: str) -> None:
+        self._run(self.tasks, "loading the adapter", jobs.load_adapter_job(path),
+                  lambda clf: self._set_classifier(clf, Path(path).name))
+
+    def _set_classifier(self, classifier, source: str) -> None:
+        self.classifier = classifier
+        self.inference.set_adapter(classifier.manifest, source)
+        self._update_steps()
+
+    def _predict(self, texts: list) -> None:
+        if self.classifier is None or self.live.busy:
+            if self.live.busy:  # the newest text wins: retry shortly
+                QTimer.singleShot(50, lambda: self._predict(texts))
+            return
+        self._run(self.live, "predicting", jobs.predict_job(self.classifier, texts),
+                  lambda preds: self.inference.show_prediction(preds[0]))
+
+    def _choose_batch_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "File to classify", self.settings.last_folder("data"), DATA_FILTER)
+        if not path:
+            return
+
+        def done(value):
+            table, guess = value
+            self.batch_table = table
+            self.inference.set_batch_file(Path(path).name, table.columns, guess)
+        self._run(self.tasks, "reading the file", jobs.read_table_job(path), done)
+
+    def _run_batch(self, column: str) -> None:
+        if self.batch_table is None or self.classifier is None:
+            return
+        self.inference.set_batch_running(True)
+
+        def done(frame):
+            self.inference.set_batch_running(False)
+            if frame is None:
+                self.statusBar().showMessage("Batch classification cancelled.", 5000)
+                return
+            self.batch_result = frame
+            self.inference.set_batch_result(frame)
+        self._run(self.batch, "classifying a file", jobs.batch_predict_job(self.classifier, self.batch_table.frame,
+                                                                          column), done,
+                  lambda *_: self.inference.set_batch_running(False))
+
+    @Slot(object)
+    def _batch_event(self, event) -> None:
+        if isinstance(event, jobs.BatchProgress):
+            self.inference.set_batch_progress(event.done, event.total)
+
+    def _save_batch(self) -> None:
+        if self.batch_result is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save predictions", "predictions.csv", "CSV (*.csv)")
+        if path:
+            self._run(self.tasks, "saving predictions", jobs.save_csv_job(self.batch_result, path),
+                      lambda p: self.statusBar().showMessage(f"Saved {p}", 5000))
+
+    def export_dialog(self) -> None:
+        if self.result is None or self.result.adapter_dir is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export adapter", "my-classifier.zip",
+                                              "Single file (*.zip);;Folder (*)")
+        if path:
+            self.export_adapter(path)
+
+    def export_adapter(self, path: str) -> None:
+        self._run(self.tasks, "exporting", jobs.export_job(self.result.adapter_dir, path),
+                  lambda p: self.statusBar().showMessage(f"Adapter exported to {p}", 8000))
+
+    # -- about and closing --------------------------------------------------
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About LoRA Studio", about_html(self.device_label.text()))
+
+    def closeEvent(self, event) -> None:
+        if self.trainer.busy:
+            answer = QMessageBox.question(self, "LoRA Studio", "Training is running. Stop it and quit?")
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+        self.settings.set_geometry(self.saveGeometry())
+        self.settings.set_last_config(self.configure.config())
+        for runner in (self.trainer, self.batch, self.tasks, self.live, self.warm):
+            runner.shutdown()
+        event.accept()
+
+
+def _fmt(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds // 60 % 60:02d} min"

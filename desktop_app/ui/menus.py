@@ -1,0 +1,49 @@
+"""The menu bar and the About text (kept out of main_window.py, which wires behaviour)."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QKeySequence
+
+
+def build_menus(window):
+    """File and Help menus; returns (recent submenu, export action) which the window updates."""
+    def add(menu, text, slot, shortcut=None):
+        action = QAction(text, window)
+        action.triggered.connect(slot)
+        if shortcut:
+            action.setShortcut(shortcut)
+        menu.addAction(action)
+        return action
+
+    file_menu = window.menuBar().addMenu("&File")
+    add(file_menu, "&Open dataset…", window.open_dataset_dialog, QKeySequence.StandardKey.Open)
+    recent = file_menu.addMenu("Open &recent")
+    recent.aboutToShow.connect(window._fill_recent)
+    add(file_menu, "Open &sample dataset", window.open_sample)
+    file_menu.addSeparator()
+    add(file_menu, "&Load configuration…", window.load_config_dialog)
+    add(file_menu, "Sa&ve configuration…", window.save_config_dialog)
+    file_menu.addSeparator()
+    add(file_menu, "Load &adapter…", window.load_adapter_dialog)
+    export = add(file_menu, "&Export adapter…", window.export_dialog)
+    export.setEnabled(False)
+    file_menu.addSeparator()
+    add(file_menu, "&Quit", window.close, QKeySequence.StandardKey.Quit)
+    help_menu = window.menuBar().addMenu("&Help")
+    add(help_menu, "&About LoRA Studio", window.show_about)
+    return recent, export
+
+
+def about_html(device: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    from .. import __version__
+
+    lines = [f"<h3>LoRA Studio {__version__}</h3><p>Fine-tune text classifiers on your own data, offline.</p>"]
+    for name in ("torch", "transformers", "peft", "PySide6-Essentials"):
+        try:
+            lines.append(f"{name} {version(name)}<br>")
+        except PackageNotFoundError:
+            pass
+    lines.append(f"<p>{device}</p>")
+    return "".join(lines)

@@ -1,0 +1,53 @@
+"""A read-only, virtualised table model over a pandas DataFrame (only visible cells are ever read)."""
+
+from __future__ import annotations
+
+import pandas as pd
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+MAX_CELL_CHARS = 300  # a preview cell; the tooltip shows more
+
+
+class FrameModel(QAbstractTableModel):
+    def __init__(self, frame: pd.DataFrame | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self._frame = frame if frame is not None else pd.DataFrame()
+        self._columns = [str(c) for c in self._frame.columns]
+        self._values = self._frame.to_numpy(dtype=object, copy=False) if len(self._frame.columns) else None
+
+    def set_frame(self, frame: pd.DataFrame) -> None:
+        self.beginResetModel()
+        self._frame = frame
+        self._columns = [str(c) for c in frame.columns]
+        self._values = frame.to_numpy(dtype=object, copy=False) if len(frame.columns) else None
+        self.endResetModel()
+
+    def frame(self) -> pd.DataFrame:
+        return self._frame
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() or self._values is None else self._values.shape[0]
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._columns)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or self._values is None:
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            value = self._values[index.row(), index.column()]
+            if value is None or (not isinstance(value, str) and pd.isna(value)):
+                return "" if role == Qt.ItemDataRole.DisplayRole else None
+            text = str(value)
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return text[:2000] if len(text) > MAX_CELL_CHARS else None
+            text = text.replace("\r", " ").replace("\n", " ⏎ ")
+            return text if len(text) <= MAX_CELL_CHARS else text[:MAX_CELL_CHARS] + "…"
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return self._columns[section] if 0 <= section < len(self._columns) else None
+        return str(section + 1)

@@ -1,0 +1,249 @@
+"""Step 2: base model, preset, LoRA and training settings, device; emits nothing but reads/writes a TrainConfig."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox, QVBoxLayout,
+                               QWidget)
+
+from ...core.config import PRESET_HELP, PRESETS, LoraSettings, TrainConfig
+from ...core.models import EMBEDDED_ID
+
+LOCAL, HUB = "__local__", "__hub__"
+
+
+class ConfigPanel(QWidget):
+    browse_model_requested = Signal()
+    estimate_requested = Signal()
+    changed = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._loading = False
+        self._model_type = "bert"
+        inner = QWidget()
+        grid = QGridLayout(inner)
+        grid.addWidget(self._model_box(), 0, 0)
+        grid.addWidget(self._device_box(), 0, 1)
+        grid.addWidget(self._lora_box(), 1, 0)
+        grid.addWidget(self._training_box(), 1, 1)
+        grid.setRowStretch(2, 1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("<h2>2 · Configuration</h2>"))
+        layout.addWidget(scroll, 1)
+        self.set_config(PRESETS["balanced"])
+
+    # -- construction -----------------------------------------------------
+    def _model_box(self) -> QGroupBox:
+        box = QGroupBox("Base model and preset")
+        form = QFormLayout(box)
+        self.model_combo = QComboBox()
+        self.model_combo.addItem("all-MiniLM-L6-v2 (built in, offline)", EMBEDDED_ID)
+        self.model_combo.addItem("Local folder…", LOCAL)
+        self.model_combo.addItem("Download from the Hugging Face hub…", HUB)
+        self.model_combo.activated.connect(self._model_activated)
+        form.addRow("Base model:", self.model_combo)
+        self.hub_id = QLineEdit(placeholderText="e.g. distilroberta-base")
+        self.allow_download = QCheckBox("Allow downloading this model (needs internet)")
+        self.hub_id.setVisible(False)
+        self.allow_download.setVisible(False)
+        form.addRow(self.hub_id)
+        form.addRow(self.allow_download)
+        self.preset_combo = QComboBox()
+        for name in PRESETS:
+            self.preset_combo.addItem(name.capitalize(), name)
+        self.preset_combo.activated.connect(lambda _i: self.apply_preset(self.preset_combo.currentData()))
+        form.addRow("Preset:", self.preset_combo)
+        self.preset_help = QLabel()
+        self.preset_help.setWordWrap(True)
+        form.addRow(self.preset_help)
+        return box
+
+    def _device_box(self) -> QGroupBox:
+        box = QGroupBox("Device")
+        form = QFormLayout(box)
+        self.device_combo = QComboBox()
+        self.device_combo.addItem("Automatic (best available)", "auto")
+        form.addRow("Train on:", self.device_combo)
+        self.device_note = QLabel("Looking for devices…")
+        self.device_note.setWordWrap(True)
+        form.addRow(self.device_note)
+        row = QHBoxLayout()
+        self.estimate_label = QLabel("Time per epoch: press Estimate once a dataset is loaded.")
+        self.estimate_label.setWordWrap(True)
+        self.estimate_button = QPushButton("Estimate")
+        self.estimate_button.clicked.connect(self.estimate_requested)
+        row.addWidget(self.estimate_label, 1)
+        row.addWidget(self.estimate_button)
+        form.addRow(row)
+        return box
+
+    def _lora_box(self) -> QGroupBox:
+        box = QGroupBox("LoRA")
+        form = QFormLayout(box)
+        self.rank = QSpinBox(minimum=1, maximum=256)
+        self.rank.setToolTip("Adapter size: higher learns more, trains slower and gives a larger file.")
+        self.alpha = QSpinBox(minimum=1, maximum=1024)
+        self.alpha.setToolTip("Scale of the adapter's contribution; usually twice the rank.")
+        self.lora_dropout = QDoubleSpinBox(decimals=2, minimum=0, maximum=0.9, singleStep=0.05)
+        self.targets = QComboBox()
+        self.targets.addItem("All linear layers", "all")
+        self.targets.addItem("Attention only (query/key/value)", "attention")
+        self.layer_share = QSpinBox(suffix=" %", minimum=5, maximum=100, singleStep=25)
+        self.layer_share.setToolTip("Adapt only the top layers: training stops its backward pass below them.")
+        self.target_names = QLabel()
+        self.target_names.setWordWrap(True)
+        form.addRow("Rank (r):", self.rank)
+        form.addRow("Alpha:", self.alpha)
+        form.addRow("LoRA dropout:", self.lora_dropout)
+        form.addRow("Adapt:", self.targets)
+        form.addRow("Top layers adapted:", self.layer_share)
+        form.addRow(self.target_names)
+        self.targets.currentIndexChanged.connect(self._update_target_names)
+        return box
+
+    def _training_box(self) -> QGroupBox:
+        box = QGroupBox("Training")
+        form = QFormLayout(box)
+        self.epochs = QDoubleSpinBox(decimals=1, minimum=0.1, maximum=100, singleStep=1)
+        self.lr = QDoubleSpinBox(decimals=5, minimum=0.00001, maximum=0.05, singleStep=0.0001)
+        self.lr.setToolTip("LoRA learns best around 0.0002–0.001; 0.00002 (full fine-tuning's) barely moves it.")
+        self.batch = QSpinBox(minimum=1, maximum=1024)
+        self.auto_length = QCheckBox("Automatic (covers 98% of the texts)")
+        self.max_length = QSpinBox(minimum=8, maximum=8192, singleStep=8, suffix=" tokens")
+        self.auto_length.toggled.connect(lambda on: self.max_length.setEnabled(not on))
+        self.length_info = QLabel("Token lengths: load a dataset to see them.")
+        self.length_info.setWordWrap(True)
+        self.class_weighting = QCheckBox("Weight classes by rarity (for unbalanced data)")
+        self.patience = QSpinBox(minimum=0, maximum=20, suffix=" evaluations")
+        self.patience.setSpecialValueText("off")
+        self.patience.setToolTip("Stop when validation macro-F1 has not improved this many times; the best epoch is kept.")
+        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
+        form.addRow("Epochs:", self.epochs)
+        form.addRow("Learning rate:", self.lr)
+        form.addRow("Batch size:", self.batch)
+        form.addRow("Max length:", self.auto_length)
+        form.addRow("", self.max_length)
+        form.addRow(self.length_info)
+        form.addRow(self.class_weighting)
+        form.addRow("Early stopping:", self.patience)
+        form.addRow("Seed:", self.seed)
+        for w in (self.epochs, self.lr, self.batch, self.max_length, self.patience, self.seed, self.rank, self.alpha,
+                  self.lora_dropout, self.layer_share):
+            w.valueChanged.connect(self._edited)
+        return box
+
+    # -- behaviour --------------------------------------------------------
+    def _edited(self, *_):
+        if not self._loading:
+            self.changed.emit()
+
+    def _model_activated(self, _index: int) -> None:
+        data = self.model_combo.currentData()
+        is_hub = data == HUB
+        self.hub_id.setVisible(is_hub)
+        self.allow_download.setVisible(is_hub)
+        if data == LOCAL:
+            self.browse_model_requested.emit()
+
+    def add_model(self, label: str, ref: str, model_type: str | None = None, select: bool = False) -> None:
+        index = self.model_combo.findData(ref)
+        if index < 0:
+            index = self.model_combo.count() - 2  # before "Local folder…" and "Download…"
+            self.model_combo.insertItem(index, label, ref)
+        if select:
+            self.model_combo.setCurrentIndex(index)
+            if model_type:
+                self._model_type = model_type
+                self._update_target_names()
+
+    def set_devices(self, devices) -> None:
+        self.device_combo.clear()
+        self.device_combo.addItem("Automatic (best available)", "auto")
+        notes = []
+        for d in devices:
+            self.device_combo.addItem(d.name if d.available else f"{d.name} — unavailable", d.kind)
+            if not d.available:
+                item = self.device_combo.model().item(self.device_combo.count() - 1)
+                item.setEnabled(False)
+                item.setToolTip(d.reason)
+                notes.append(f"{d.kind.upper()}: {d.reason}.")
+        best = next((d for d in devices if d.available), None)
+        self.device_note.setText(f"Automatic uses: <b>{best.name if best else 'CPU'}</b><br>" + "<br>".join(notes))
+
+    def set_token_lengths(self, text: str) -> None:
+        self.length_info.setText(text)
+
+    def set_estimate(self, text: str) -> None:
+        self.estimate_label.setText(text)
+
+    def _update_target_names(self) -> None:
+        from ...core.models import TARGETS
+
+        names = TARGETS.get(self._model_type)
+        mode = self.targets.currentData()
+        if names:
+            chosen = names["attention"] + (names["ffn"] if mode == "all" else [])
+            self.target_names.setText(f"Layers ({self._model_type}): " + ", ".join(chosen))
+        else:
+            self.target_names.setText("Layers: found automatically (attention projections).")
+
+    def apply_preset(self, name: str) -> None:
+        current = self.config()
+        self.set_config(PRESETS[name].with_overrides(base_model=current.base_model, device=current.device,
+                                                    allow_download=current.allow_download))
+
+    def set_config(self, config: TrainConfig) -> None:
+        self._loading = True
+        try:
+            index = self.preset_combo.findData(config.preset)
+            self.preset_combo.setCurrentIndex(max(0, index))
+            self.preset_help.setText(PRESET_HELP.get(config.preset, ""))
+            if self.model_combo.findData(config.base_model) < 0 and config.base_model != EMBEDDED_ID:
+                self.add_model(config.base_model.rsplit("/", 1)[-1], config.base_model)
+            self.model_combo.setCurrentIndex(max(0, self.model_combo.findData(config.base_model)))
+            self.allow_download.setChecked(config.allow_download)
+            self.rank.setValue(config.lora.r)
+            self.alpha.setValue(config.lora.alpha)
+            self.lora_dropout.setValue(config.lora.dropout)
+            self.targets.setCurrentIndex(0 if config.lora.targets == "all" else 1)
+            self.layer_share.setValue(round(config.lora.layer_share * 100))
+            self.epochs.setValue(config.epochs)
+            self.lr.setValue(config.learning_rate)
+            self.batch.setValue(config.batch_size)
+            self.auto_length.setChecked(config.max_length is None)
+            self.max_length.setValue(config.max_length or config.max_length_cap)
+            self.max_length.setEnabled(config.max_length is not None)
+            self.class_weighting.setChecked(config.class_weighting)
+            self.patience.setValue(config.early_stopping_patience)
+            self.seed.setValue(config.seed)
+            index = self.device_combo.findData(config.device)
+            self.device_combo.setCurrentIndex(max(0, index))
+            self._config_base = config
+            self._update_target_names()
+        finally:
+            self._loading = False
+
+    def config(self) -> TrainConfig:
+        """The settings as a validated-later TrainConfig (read on the GUI thread before a job starts)."""
+        base = getattr(self, "_config_base", PRESETS["balanced"])
+        ref = self.model_combo.currentData()
+        if ref == HUB:
+            ref = self.hub_id.text().strip() or EMBEDDED_ID
+        elif ref == LOCAL:
+            ref = base.base_model
+        return TrainConfig(
+            base_model=ref, preset=self.preset_combo.currentData(),
+            lora=LoraSettings(r=self.rank.value(), alpha=self.alpha.value(), dropout=self.lora_dropout.value(),
+                              targets=self.targets.currentData(), layer_share=self.layer_share.value() / 100),
+            epochs=self.epochs.value(), learning_rate=self.lr.value(), batch_size=self.batch.value(),
+            max_length=None if self.auto_length.isChecked() else self.max_length.value(),
+            max_length_cap=base.max_length_cap, weight_decay=base.weight_decay, model_dropout=base.model_dropout,
+            warmup=base.warmup, class_weighting=self.class_weighting.isChecked(),
+            early_stopping_patience=self.patience.value(), seed=self.seed.value(),
+            device=self.device_combo.currentData() or "auto",
+            allow_download=self.allow_download.isChecked() and self.model_combo.currentData() == HUB)

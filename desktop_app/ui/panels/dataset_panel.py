@@ -1,0 +1,168 @@
+"""Step 1: choose a data file, see it, pick the text and label columns, read the report, set the split."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView,
+                               QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSplitter,
+                               QStackedWidget, QStyle, QTableView, QVBoxLayout, QWidget)
+
+from ..models.frame_model import FrameModel
+from ..widgets.charts import BarList
+from ..widgets.drop_zone import DropZone
+
+
+class DatasetPanel(QWidget):
+    open_requested = Signal()
+    file_chosen = Signal(str)
+    columns_changed = Signal(str, str)        # text column, label column
+    validation_file_requested = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.report = None
+        self.validation_path: str | None = None
+        self.stack = QStackedWidget()
+        self.drop = DropZone("Drop a data file here\n\nCSV, TSV, JSON Lines, Parquet or Excel, "
+                             "with one column of texts and one of labels")
+        self.drop.file_dropped.connect(self.file_chosen)
+        self.drop.open_clicked.connect(self.open_requested)
+        self.stack.addWidget(self.drop)
+        self.stack.addWidget(self._build_loaded())
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)
+        self.busy.setTextVisible(False)
+        self.busy.setMaximumHeight(6)
+        self.busy.hide()
+        layout = QVBoxLayout(self)
+        title = QLabel("<h2>1 · Dataset</h2>")
+        layout.addWidget(title)
+        layout.addWidget(self.busy)
+        layout.addWidget(self.stack, 1)
+
+    def _build_loaded(self) -> QWidget:
+        page = QWidget()
+        outer = QVBoxLayout(page)
+        top = QHBoxLayout()
+        self.facts = QLabel()
+        self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.facts.setWordWrap(True)
+        other = QPushButton("Open another file…")
+        other.clicked.connect(self.open_requested)
+        top.addWidget(self.facts, 1)
+        top.addWidget(other)
+        outer.addLayout(top)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        self.model = FrameModel()
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        split.addWidget(self.table)
+
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        columns = QGroupBox("Columns")
+        form = QFormLayout(columns)
+        self.text_combo, self.label_combo = QComboBox(), QComboBox()
+        form.addRow("Text:", self.text_combo)
+        form.addRow("Label:", self.label_combo)
+        self.text_combo.activated.connect(self._columns_edited)
+        self.label_combo.activated.connect(self._columns_edited)
+        side_layout.addWidget(columns)
+
+        classes = QGroupBox("Classes")
+        classes_layout = QVBoxLayout(classes)
+        self.class_bars = BarList()
+        classes_layout.addWidget(self.class_bars)
+        side_layout.addWidget(classes)
+
+        checks = QGroupBox("Checks")
+        checks_layout = QVBoxLayout(checks)
+        self.messages = QListWidget()
+        self.messages.setWordWrap(True)
+        self.messages.setMinimumHeight(90)
+        checks_layout.addWidget(self.messages)
+        side_layout.addWidget(checks, 1)
+
+        splits = QGroupBox("Validation")
+        split_form = QFormLayout(splits)
+        self.val_share = QDoubleSpinBox(suffix=" %", decimals=0, minimum=5, maximum=50, value=15)
+        self.test_share = QDoubleSpinBox(suffix=" %", decimals=0, minimum=0, maximum=40, value=0)
+        self.val_share.setToolTip("Share of each class held out to measure the model (stratified).")
+        self.test_share.setToolTip("Optional share held out for a final test, never seen during training.")
+        split_form.addRow("Validation share:", self.val_share)
+        split_form.addRow("Test share:", self.test_share)
+        val_row = QHBoxLayout()
+        self.val_file_label = QLabel("or a separate file: none")
+        pick = QPushButton("Choose…")
+        pick.clicked.connect(self.validation_file_requested)
+        clear = QPushButton("Clear")
+        clear.clicked.connect(lambda: self.set_validation_file(None))
+        val_row.addWidget(self.val_file_label, 1)
+        val_row.addWidget(pick)
+        val_row.addWidget(clear)
+        split_form.addRow(val_row)
+        side_layout.addWidget(splits)
+        split.addWidget(side)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        outer.addWidget(split, 1)
+        return page
+
+    # -- fed by the main window -------------------------------------------
+    def set_busy(self, busy: bool) -> None:
+        self.busy.setVisible(busy)
+
+    def set_table(self, table, report) -> None:
+        self.model.set_frame(table.frame)
+        for combo in (self.text_combo, self.label_combo):
+            combo.clear()
+            combo.addItems(table.columns)
+        self.table.resizeColumnsToContents()
+        for col in range(self.model.columnCount()):
+            self.table.setColumnWidth(col, min(self.table.columnWidth(col), 480))
+        self.stack.setCurrentIndex(1)
+        self.set_report(report)
+
+    def set_report(self, report) -> None:
+        self.report = report
+        if report.text_column:
+            self.text_combo.setCurrentText(report.text_column)
+        if report.label_column:
+            self.label_combo.setCurrentText(report.label_column)
+        fmt = report.format + (f", {report.encoding}" if report.encoding else "")
+        self.facts.setText(f"<b>{report.file.rsplit('/', 1)[-1]}</b> — {fmt} — {report.rows_read:,} rows, "
+                           f"{len(report.columns)} columns — <b>{report.rows_usable:,}</b> usable examples")
+        counts = report.class_counts
+        shown = sorted(counts.items(), key=lambda kv: -kv[1])[:30]
+        self.class_bars.set_items([(name, n, f"{n:,}") for name, n in shown])
+        self.messages.clear()
+        style = self.style()
+        for text in report.errors:
+            QListWidgetItem(style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical), text, self.messages)
+        for text in report.warnings:
+            QListWidgetItem(style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning), text, self.messages)
+        if report.ok and not report.warnings:
+            QListWidgetItem(style.standardIcon(QStyle.StandardPixmap.SP_DialogApplyButton),
+                            "No problems found. Ready to train.", self.messages)
+
+    def set_validation_file(self, path: str | None) -> None:
+        self.validation_path = path
+        self.val_file_label.setText(f"or a separate file: {path.rsplit('/', 1)[-1] if path else 'none'}")
+        self.val_share.setEnabled(path is None)
+
+    def _columns_edited(self) -> None:
+        self.columns_changed.emit(self.text_combo.currentText(), self.label_combo.currentText())
+
+    # -- read by the main window ------------------------------------------
+    def selection(self) -> dict:
+        return {"text_column": self.text_combo.currentText() or None,
+                "label_column": self.label_combo.currentText() or None,
+                "validation_fraction": self.val_share.value() / 100,
+                "test_fraction": self.test_share.value() / 100,
+                "validation_path": self.validation_path}

@@ -1,0 +1,145 @@
+"""Step 4: the adapter in use, live single-text predictions, and batch predictions on a file."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit,
+                               QProgressBar, QPushButton, QTableView, QVBoxLayout, QWidget)
+
+from ..models.frame_model import FrameModel
+from ..widgets.charts import BarList
+
+
+class InferencePanel(QWidget):
+    load_adapter_requested = Signal()
+    predict_requested = Signal(list)          # texts
+    batch_file_requested = Signal()
+    batch_run_requested = Signal(str)         # text column
+    batch_cancel_requested = Signal()
+    batch_save_requested = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("<h2>4 · Try and use the model</h2>"))
+        adapter_box = QGroupBox("Model in use")
+        adapter_row = QHBoxLayout(adapter_box)
+        self.adapter_info = QLabel("No model yet: train one, or load an adapter you exported earlier.")
+        self.adapter_info.setWordWrap(True)
+        self.adapter_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        load = QPushButton("Load adapter…")
+        load.clicked.connect(self.load_adapter_requested)
+        adapter_row.addWidget(self.adapter_info, 1)
+        adapter_row.addWidget(load, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(adapter_box)
+
+        single = QGroupBox("Type or paste a text")
+        single_layout = QHBoxLayout(single)
+        self.text = QPlainTextEdit(placeholderText="e.g. The battery died after two days and support never answered.")
+        self.text.setMaximumHeight(110)
+        self.text.textChanged.connect(self._text_changed)
+        single_layout.addWidget(self.text, 3)
+        result = QVBoxLayout()
+        self.verdict = QLabel("–")
+        self.verdict.setStyleSheet("font-size: 18px; font-weight: 600;")
+        self.bars = BarList(maximum=1.0)
+        result.addWidget(self.verdict)
+        result.addWidget(self.bars)
+        result.addStretch(1)
+        single_layout.addLayout(result, 2)
+        layout.addWidget(single)
+        self.debounce = QTimer(self, singleShot=True, interval=200)
+        self.debounce.timeout.connect(self._emit_predict)
+
+        batch = QGroupBox("Classify a whole file")
+        batch_layout = QVBoxLayout(batch)
+        row = QHBoxLayout()
+        self.open_batch = QPushButton("Open file…")
+        self.open_batch.clicked.connect(self.batch_file_requested)
+        self.batch_file = QLabel("No file chosen.")
+        self.column = QComboBox()
+        self.column.setMinimumContentsLength(12)
+        self.run_batch = QPushButton("Classify")
+        self.run_batch.clicked.connect(lambda: self.batch_run_requested.emit(self.column.currentText()))
+        self.cancel_batch = QPushButton("Cancel")
+        self.cancel_batch.clicked.connect(self.batch_cancel_requested)
+        self.save_batch = QPushButton("Save predictions…")
+        self.save_batch.clicked.connect(self.batch_save_requested)
+        for w in (self.open_batch, self.batch_file):
+            row.addWidget(w)
+        row.addWidget(QLabel("Text column:"))
+        row.addWidget(self.column)
+        row.addStretch(1)
+        for w in (self.run_batch, self.cancel_batch, self.save_batch):
+            row.addWidget(w)
+        batch_layout.addLayout(row)
+        self.batch_progress = QProgressBar()
+        batch_layout.addWidget(self.batch_progress)
+        self.preview_model = FrameModel()
+        self.preview = QTableView()
+        self.preview.setModel(self.preview_model)
+        self.preview.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.preview.horizontalHeader().setStretchLastSection(True)
+        batch_layout.addWidget(self.preview, 1)
+        layout.addWidget(batch, 1)
+        self.set_model_ready(False)
+
+    # -- behaviour --------------------------------------------------------
+    def _text_changed(self) -> None:
+        self.debounce.start()
+
+    def _emit_predict(self) -> None:
+        text = self.text.toPlainText().strip()
+        if text and self.text.isEnabled():
+            self.predict_requested.emit([text])
+        elif not text:
+            self.verdict.setText("–")
+            self.bars.set_items([])
+
+    # -- fed by the main window -------------------------------------------
+    def set_model_ready(self, ready: bool) -> None:
+        self.text.setEnabled(ready)
+        self.open_batch.setEnabled(ready)
+        self.run_batch.setEnabled(ready and self.column.count() > 0)
+        self.cancel_batch.setEnabled(False)
+        self.save_batch.setEnabled(False)
+
+    def set_adapter(self, manifest: dict, source: str) -> None:
+        base = manifest.get("base_model", {})
+        val = (manifest.get("metrics") or {}).get("validation") or {}
+        metrics = f"accuracy {val['accuracy']:.1%}, macro-F1 {val['macro_f1']:.3f}" if val else "no metrics"
+        self.adapter_info.setText(
+            f"<b>{source}</b><br>Base model: {base.get('name', base.get('ref', '?'))} · Classes: "
+            f"{', '.join(manifest.get('labels', []))}<br>Validation: {metrics} · Created "
+            f"{manifest.get('created', '?')[:16].replace('T', ' ')}")
+        self.set_model_ready(True)
+        self._emit_predict()
+
+    def show_prediction(self, prediction) -> None:
+        self.verdict.setText(f"{prediction.label}  ·  {prediction.confidence:.0%}")
+        items = sorted(prediction.probabilities.items(), key=lambda kv: -kv[1])
+        self.bars.set_items([(name, p, f"{p:.1%}") for name, p in items], highlight=prediction.label)
+
+    def set_batch_file(self, name: str, columns: list[str], guess: str | None) -> None:
+        self.batch_file.setText(name)
+        self.column.clear()
+        self.column.addItems(columns)
+        if guess:
+            self.column.setCurrentText(guess)
+        self.run_batch.setEnabled(True)
+        self.batch_progress.setValue(0)
+
+    def set_batch_running(self, running: bool) -> None:
+        self.run_batch.setEnabled(not running)
+        self.open_batch.setEnabled(not running)
+        self.cancel_batch.setEnabled(running)
+        if running:
+            self.save_batch.setEnabled(False)
+
+    def set_batch_progress(self, done: int, total: int) -> None:
+        self.batch_progress.setMaximum(max(1, total))
+        self.batch_progress.setValue(done)
+
+    def set_batch_result(self, frame) -> None:
+        self.preview_model.set_frame(frame)
+        self.save_batch.setEnabled(True)

@@ -1,0 +1,235 @@
+"""Step 3: start/stop, live progress and charts, the log, then the results and the run history."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (QAbstractItemView, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
+                               QPlainTextEdit, QProgressBar, QPushButton, QSplitter, QTableView, QTableWidget,
+                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+
+from ...core import events as ev
+from ..widgets.charts import LineChart
+from ..widgets.confusion import ConfusionMatrixView
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
+        else f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class TrainingPanel(QWidget):
+    start_requested = Signal()
+    stop_requested = Signal()
+    export_requested = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("<h2>3 · Training</h2>"))
+        controls = QHBoxLayout()
+        self.start_button = QPushButton("Start training")
+        self.start_button.setDefault(True)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setEnabled(False)
+        self.export_button = QPushButton("Export adapter…")
+        self.export_button.setEnabled(False)
+        self.start_button.clicked.connect(self.start_requested)
+        self.stop_button.clicked.connect(self.stop_requested)
+        self.export_button.clicked.connect(self.export_requested)
+        self.state_label = QLabel("Ready when your data is.")
+        controls.addWidget(self.start_button)
+        controls.addWidget(self.stop_button)
+        controls.addWidget(self.state_label, 1)
+        controls.addWidget(self.export_button)
+        layout.addLayout(controls)
+        self.progress = QProgressBar()
+        self.progress.setFormat("%p%")
+        layout.addWidget(self.progress)
+        self.stats = QLabel("Step – · Epoch – · Elapsed – · Remaining –")
+        layout.addWidget(self.stats)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._live_tab(), "Live")
+        self.tabs.addTab(self._results_tab(), "Results")
+        self.tabs.addTab(self._history_tab(), "Run history")
+        layout.addWidget(self.tabs, 1)
+
+    def _live_tab(self) -> QWidget:
+        page = QSplitter(Qt.Orientation.Vertical)
+        charts = QWidget()
+        row = QHBoxLayout(charts)
+        self.loss_chart = LineChart("Training loss", "step")
+        self.metric_chart = LineChart("Validation", "epoch", y_range=(0.0, 1.0))
+        row.addWidget(self.loss_chart)
+        row.addWidget(self.metric_chart)
+        page.addWidget(charts)
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(5000)
+        page.addWidget(self.log)
+        page.setStretchFactor(0, 3)
+        page.setStretchFactor(1, 1)
+        return page
+
+    def _results_tab(self) -> QWidget:
+        page = QWidget()
+        grid = QGridLayout(page)
+        self.summary = QLabel("Results appear here when a run finishes.")
+        self.summary.setWordWrap(True)
+        grid.addWidget(self.summary, 0, 0, 1, 2)
+        per_class_box = QGroupBox("Per class")
+        box_layout = QVBoxLayout(per_class_box)
+        self.per_class = QTableWidget(0, 5)
+        self.per_class.setHorizontalHeaderLabels(["Class", "Precision", "Recall", "F1", "Examples"])
+        self.per_class.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.per_class.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.per_class.verticalHeader().hide()
+        box_layout.addWidget(self.per_class)
+        grid.addWidget(per_class_box, 1, 0)
+        matrix_box = QGroupBox("Confusion matrix (rows: true, columns: predicted)")
+        matrix_layout = QVBoxLayout(matrix_box)
+        self.matrix = ConfusionMatrixView()
+        self.matrix.cell_chosen.connect(self.filter_mistakes)
+        matrix_layout.addWidget(self.matrix)
+        grid.addWidget(matrix_box, 1, 1)
+        mistakes_box = QGroupBox("Misclassified validation examples")
+        mistakes_layout = QVBoxLayout(mistakes_box)
+        head = QHBoxLayout()
+        self.mistake_filter = QLabel("All mistakes, most confident first.")
+        show_all = QPushButton("Show all")
+        show_all.clicked.connect(lambda: self.filter_mistakes(None, None))
+        head.addWidget(self.mistake_filter, 1)
+        head.addWidget(show_all)
+        mistakes_layout.addLayout(head)
+        self.mistakes_model = QStandardItemModel(0, 4)
+        self.mistakes_model.setHorizontalHeaderLabels(["Text", "True", "Predicted", "Confidence"])
+        self.mistakes_proxy = _MistakeFilter()
+        self.mistakes_proxy.setSourceModel(self.mistakes_model)
+        self.mistakes = QTableView()
+        self.mistakes.setModel(self.mistakes_proxy)
+        self.mistakes.setSortingEnabled(True)
+        self.mistakes.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.mistakes.verticalHeader().hide()
+        mistakes_layout.addWidget(self.mistakes)
+        grid.addWidget(mistakes_box, 2, 0, 1, 2)
+        grid.setRowStretch(1, 2)
+        grid.setRowStretch(2, 3)
+        return page
+
+    def _history_tab(self) -> QWidget:
+        self.history = QTableWidget(0, 7)
+        self.history.setHorizontalHeaderLabels(["Run", "Preset", "Epochs", "LR", "LoRA r", "Accuracy", "Macro-F1"])
+        self.history.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.history.setSortingEnabled(True)
+        return self.history
+
+    # -- fed by the main window -------------------------------------------
+    def set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        if running:
+            self.export_button.setEnabled(False)
+            self.loss_chart.clear()
+            self.metric_chart.clear()
+            self.progress.setValue(0)
+            self.state_label.setText("Preparing… (loading the model and your texts)")
+            self.tabs.setCurrentIndex(0)
+
+    def set_stopping(self) -> None:
+        self.stop_button.setEnabled(False)
+        self.state_label.setText("Stopping…")
+
+    def append_log(self, text: str) -> None:
+        self.log.appendPlainText(text)
+
+    def on_event(self, event) -> None:
+        if isinstance(event, ev.Started):
+            self.progress.setMaximum(event.total_steps)
+            self.state_label.setText(f"Training on {event.device}: {event.train_examples:,} examples, "
+                                     f"{len(event.labels)} classes, max length {event.max_length}.")
+            self.append_log(f"Started: {event.total_steps} steps, {event.epochs:g} epochs, batch {event.batch_size}.")
+        elif isinstance(event, ev.StepProgress):
+            self.progress.setMaximum(event.total_steps)
+            self.progress.setValue(event.step)
+            speed = f" · {event.samples_per_s:.0f} examples/s" if event.samples_per_s else ""
+            self.stats.setText(f"Step {event.step}/{event.total_steps} · Epoch {event.epoch:.2f} · Elapsed "
+                               f"{_duration(event.elapsed_s)} · Remaining {_duration(event.eta_s)}{speed}")
+            self.loss_chart.add_point("loss", event.step, event.loss)
+        elif isinstance(event, ev.Evaluated):
+            self.metric_chart.add_point("accuracy", event.epoch, event.accuracy)
+            self.metric_chart.add_point("macro-F1", event.epoch, event.macro_f1)
+            self.append_log(f"Epoch {event.epoch:.2f}: accuracy {event.accuracy:.1%}, macro-F1 {event.macro_f1:.3f}"
+                            + ("  ★ best so far" if event.is_best else ""))
+        elif isinstance(event, ev.LogLine):
+            self.append_log(("⚠ " if event.level == "warning" else "") + event.message)
+
+    def show_outcome(self, text: str) -> None:
+        self.state_label.setText(text)
+
+    def show_result(self, result, run_number: int) -> None:
+        report = result.validation
+        self.export_button.setEnabled(True)
+        note = " (stopped early; best epoch kept)" if result.status == "stopped_early" else ""
+        self.state_label.setText(f"Done{note}: accuracy {report.accuracy:.1%}, macro-F1 {report.macro_f1:.3f}.")
+        self.summary.setText(
+            f"<b>Accuracy {report.accuracy:.1%}</b> · <b>macro-F1 {report.macro_f1:.3f}</b> · weighted-F1 "
+            f"{report.weighted_f1:.3f} on {report.examples:,} validation examples · {result.epochs:.1f} epochs in "
+            f"{_duration(result.train_seconds)} ({result.samples_per_s:.0f} examples/s on {result.device})")
+        self.per_class.setRowCount(len(report.per_class))
+        for row, c in enumerate(report.per_class):
+            for col, value in enumerate([c.label, f"{c.precision:.3f}", f"{c.recall:.3f}", f"{c.f1:.3f}", f"{c.support:,}"]):
+                self.per_class.setItem(row, col, QTableWidgetItem(value))
+        self.matrix.set_matrix(report.labels, report.confusion)
+        self.mistakes_model.removeRows(0, self.mistakes_model.rowCount())
+        for m in report.mistakes:
+            conf = QStandardItem(f"{m.confidence:.1%}")
+            conf.setData(m.confidence, Qt.ItemDataRole.UserRole)
+            text = QStandardItem(m.text)
+            text.setToolTip(m.text[:2000])
+            self.mistakes_model.appendRow([text, QStandardItem(m.true_label), QStandardItem(m.predicted), conf])
+        self.filter_mistakes(None, None)
+        self.tabs.setCurrentIndex(1)
+        cfg = result.config
+        row = self.history.rowCount()
+        self.history.setSortingEnabled(False)
+        self.history.insertRow(row)
+        for col, value in enumerate([f"#{run_number}", cfg.preset, f"{result.epochs:.1f}", f"{cfg.learning_rate:g}",
+                                     str(cfg.lora.r), f"{report.accuracy:.3f}", f"{report.macro_f1:.3f}"]):
+            self.history.setItem(row, col, QTableWidgetItem(value))
+        self.history.setSortingEnabled(True)
+
+    def filter_mistakes(self, true_label: str | None, predicted: str | None) -> None:
+        self.mistakes_proxy.set_pair(true_label, predicted)
+        shown = self.mistakes_proxy.rowCount()
+        self.mistake_filter.setText(f"{shown} examples labelled “{true_label}” predicted as “{predicted}”."
+                                    if true_label is not None else "All mistakes, most confident first.")
+
+
+class _MistakeFilter(QSortFilterProxyModel):
+    def __init__(self) -> None:
+        super().__init__()
+        self.pair: tuple[str | None, str | None] = (None, None)
+        self.setSortRole(Qt.ItemDataRole.UserRole)
+
+    def set_pair(self, true_label, predicted) -> None:
+        self.beginFilterChange()
+        self.pair = (true_label, predicted)
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def lessThan(self, left, right) -> bool:
+        a, b = left.data(Qt.ItemDataRole.UserRole), right.data(Qt.ItemDataRole.UserRole)
+        if a is None or b is None:
+            return str(left.data()) < str(right.data())
+        return a < b
+
+    def filterAcceptsRow(self, row: int, parent) -> bool:
+        true_label, predicted = self.pair
+        if true_label is None:
+            return True
+        model = self.sourceModel()
+        return model.index(row, 1, parent).data() == true_label and model.index(row, 2, parent).data() == predicted

@@ -1,0 +1,140 @@
+"""Small QPainter charts (no extra dependency): a live line chart and horizontal bars."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777"]
+
+
+class LineChart(QWidget):
+    """Series of (x, y) points drawn as lines with dots, axes, a title and a legend."""
+
+    def __init__(self, title: str, x_label: str = "", y_range: tuple[float, float] | None = None, parent=None):
+        super().__init__(parent)
+        self.title, self.x_label, self.y_range = title, x_label, y_range
+        self.series: dict[str, list[tuple[float, float]]] = {}
+        self.setMinimumSize(260, 180)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def sizeHint(self) -> QSize:
+        return QSize(420, 240)
+
+    def add_point(self, name: str, x: float, y: float | None) -> None:
+        if y is None:
+            return
+        self.series.setdefault(name, []).append((float(x), float(y)))
+        self.update()
+
+    def clear(self) -> None:
+        self.series.clear()
+        self.update()
+
+    def paintEvent(self, _event) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pal = self.palette()
+        p.fillRect(self.rect(), pal.base())
+        text_color = pal.text().color()
+        grid = QColor(text_color)
+        grid.setAlpha(40)
+        font = QFont(self.font())
+        font.setBold(True)
+        p.setFont(font)
+        p.setPen(text_color)
+        p.drawText(QRectF(0, 4, self.width(), 20), Qt.AlignmentFlag.AlignHCenter, self.title)
+        p.setFont(self.font())
+        plot = QRectF(48, 30, max(10, self.width() - 60), max(10, self.height() - 70))
+        points = [pt for s in self.series.values() for pt in s]
+        if not points:
+            p.setPen(QColor(text_color.red(), text_color.green(), text_color.blue(), 140))
+            p.drawText(plot, Qt.AlignmentFlag.AlignCenter, "Waiting for data…")
+            return
+        xs, ys = [x for x, _ in points], [y for _, y in points]
+        x0, x1 = min(xs), max(xs)
+        if x1 - x0 < 1e-9:
+            x0, x1 = x0 - 0.5, x1 + 0.5
+        y0, y1 = self.y_range if self.y_range else (min(0.0, min(ys)), max(ys) * 1.08 if max(ys) > 0 else 1.0)
+        if y1 - y0 < 1e-9:
+            y1 = y0 + 1
+
+        def to_px(x, y):
+            return QPointF(plot.left() + (x - x0) / (x1 - x0) * plot.width(),
+                           plot.bottom() - (y - y0) / (y1 - y0) * plot.height())
+
+        for i in range(5):  # horizontal grid with y labels
+            yv = y0 + (y1 - y0) * i / 4
+            y_px = to_px(x0, yv).y()
+            p.setPen(QPen(grid, 1))
+            p.drawLine(QPointF(plot.left(), y_px), QPointF(plot.right(), y_px))
+            p.setPen(text_color)
+            p.drawText(QRectF(0, y_px - 8, plot.left() - 6, 16), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                       f"{yv:.2f}")
+        p.drawText(QRectF(plot.left(), plot.bottom() + 2, plot.width(), 16), Qt.AlignmentFlag.AlignLeft, f"{x0:g}")
+        p.drawText(QRectF(plot.left(), plot.bottom() + 2, plot.width(), 16), Qt.AlignmentFlag.AlignRight, f"{x1:g}")
+        p.drawText(QRectF(plot.left(), plot.bottom() + 2, plot.width(), 16), Qt.AlignmentFlag.AlignHCenter, self.x_label)
+        legend_x = plot.left()
+        for idx, (name, pts) in enumerate(self.series.items()):
+            color = QColor(PALETTE[idx % len(PALETTE)])
+            p.setPen(QPen(color, 2))
+            path = QPainterPath(to_px(*pts[0]))
+            for pt in pts[1:]:
+                path.lineTo(to_px(*pt))
+            p.drawPath(path)
+            if len(pts) <= 40:
+                p.setBrush(color)
+                for pt in pts:
+                    p.drawEllipse(to_px(*pt), 3, 3)
+                p.setBrush(Qt.BrushStyle.NoBrush)
+            label = f"{name}: {pts[-1][1]:.3f}"
+            p.fillRect(QRectF(legend_x, self.height() - 20, 12, 12), color)
+            p.setPen(text_color)
+            width = p.fontMetrics().horizontalAdvance(label) + 28
+            p.drawText(QRectF(legend_x + 16, self.height() - 24, width, 20), Qt.AlignmentFlag.AlignVCenter, label)
+            legend_x += width
+
+
+class BarList(QWidget):
+    """Labelled horizontal bars: class counts, or a probability per class."""
+
+    def __init__(self, parent=None, maximum: float | None = None):
+        super().__init__(parent)
+        self.items: list[tuple[str, float, str]] = []
+        self.maximum = maximum
+        self.highlight: str | None = None
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
+
+    def set_items(self, items: list[tuple[str, float, str]], highlight: str | None = None) -> None:
+        self.items, self.highlight = items, highlight
+        self.setMinimumHeight(max(24, 26 * len(items) + 6))
+        self.updateGeometry()
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(300, max(24, 26 * len(self.items) + 6))
+
+    def paintEvent(self, _event) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if not self.items:
+            return
+        fm = p.fontMetrics()
+        label_w = min(max(fm.horizontalAdvance(name) for name, _, _ in self.items) + 12, self.width() // 3)
+        value_w = max(fm.horizontalAdvance(text) for _, _, text in self.items) + 12
+        top = max(v for _, v, _ in self.items)
+        scale = self.maximum or (top if top > 0 else 1)
+        bar_w = max(10, self.width() - label_w - value_w)
+        text_color = self.palette().text().color()
+        for i, (name, value, text) in enumerate(self.items):
+            y = 3 + i * 26
+            p.setPen(text_color)
+            elided = fm.elidedText(name, Qt.TextElideMode.ElideRight, label_w - 8)
+            p.drawText(QRectF(0, y, label_w - 8, 22), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, elided)
+            track = QColor(text_color)
+            track.setAlpha(25)
+            p.fillRect(QRectF(label_w, y + 3, bar_w, 16), track)
+            color = QColor(PALETTE[0] if name == self.highlight or self.highlight is None else "#94a3b8")
+            p.fillRect(QRectF(label_w, y + 3, bar_w * max(0.0, min(1.0, value / scale)), 16), color)
+            p.drawText(QRectF(label_w + bar_w + 6, y, value_w, 22), Qt.AlignmentFlag.AlignVCenter, text)

@@ -1,0 +1,163 @@
+"""The real window driven by qtbot: load data, train a tiny model, stop one run, finish another,
+predict, export, reload; bad input is explained and loses nothing; closing stops training cleanly."""
+
+import csv
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from desktop_app.core import events as ev
+
+
+def _write_csv(path, n=120):
+    from tiny_models import toy_examples
+
+    ex = toy_examples(n)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["review", "sentiment"])
+        w.writerows(zip(ex.texts, ex.labels))
+    return path
+
+
+def _load(qtbot, window, path):
+    window.open_dataset(str(path))
+    qtbot.waitUntil(lambda: window.data is not None and not window.tasks.busy, timeout=30000)
+
+
+def test_title_menus_and_status(window):
+    assert window.windowTitle() == "LoRA Studio"
+    menus = [a.text() for a in window.menuBar().actions()]
+    assert menus == ["&File", "&Help"]
+    file_items = [a.text() for a in window.menuBar().actions()[0].menu().actions() if a.text()]
+    for item in ("&Open dataset…", "Open &recent", "Open &sample dataset", "&Load configuration…",
+                 "Sa&ve configuration…", "Load &adapter…", "&Export adapter…", "&Quit"):
+        assert item in file_items
+    assert window.device_label.text().startswith("Device: CPU")
+    assert window.configure.model_combo.currentText().startswith("all-MiniLM-L6-v2")
+
+
+def test_full_workflow(qtbot, window, tiny_bert, tmp_path):
+    data = _write_csv(tmp_path / "reviews.csv")
+    _load(qtbot, window, data)
+    assert window.windowTitle() == "LoRA Studio — reviews.csv"
+    assert window.dataset.text_combo.currentText() == "review"
+    assert window.dataset.label_combo.currentText() == "sentiment"
+    assert window.dataset.model.rowCount() == 120
+    assert str(data) in window.settings.recent_files()
+
+    window.configure.add_model("tiny", str(tiny_bert), "bert", select=True)
+    window.configure.epochs.setValue(40)
+    window.configure.lr.setValue(0.005)
+    window.configure.batch.setValue(4)
+    events = []
+    window.trainer.event.connect(events.append)
+
+    # run 1: stopped mid-way
+    window.training.start_button.click()
+    qtbot.waitUntil(lambda: any(isinstance(e, ev.StepProgress) for e in events), timeout=60000)
+    assert window.training.stop_button.isEnabled()
+    window.training.stop_button.click()
+    qtbot.waitUntil(lambda: not window.trainer.busy, timeout=30000)
+    assert "Stopped" in window.training.state_label.text()
+    assert window.result is None and window.training.start_button.isEnabled()
+    assert not any(isinstance(e, ev.Finished) and e.status == "completed" for e in events)
+
+    # run 2: finishes
+    events.clear()
+    window.configure.epochs.setValue(2)
+    window.configure.batch.setValue(16)
+    window.training.start_button.click()
+    qtbot.waitUntil(lambda: window.result is not None and not window.trainer.busy, timeout=120000)
+    kinds = {type(e).__name__ for e in events}
+    assert {"Started", "StepProgress", "Evaluated", "Finished"} <= kinds
+    assert window.training.per_class.rowCount() == 2
+    assert window.training.matrix.rowCount() == 2
+    assert window.training.history.rowCount() == 1
+    assert window.training.export_button.isEnabled()
+    assert window.result.adapter_dir.parent == tmp_path / "runs"
+
+    # the trained model is used for predictions
+    qtbot.waitUntil(lambda: window.classifier is not None and not window.tasks.busy, timeout=30000)
+    window.inference.text.setPlainText("the film was great and fun")
+    qtbot.waitUntil(lambda: window.inference.verdict.text() != "–", timeout=10000)
+    assert window.inference.verdict.text().split()[0] in {"neg", "pos"}
+
+    # batch predictions, then export and reload
+    from desktop_app.core.data import read_table
+
+    window.batch_table = read_table(data)
+    window.inference.set_batch_file("reviews.csv", window.batch_table.columns, "review")
+    window._run_batch("review")
+    qtbot.waitUntil(lambda: window.batch_result is not None and not window.batch.busy, timeout=30000)
+    assert "predicted_label" in window.batch_result.columns and len(window.batch_result) == 120
+    assert window.inference.save_batch.isEnabled()
+
+    target = tmp_path / "exported.zip"
+    window.export_adapter(str(target))
+    qtbot.waitUntil(lambda: target.exists() and not window.tasks.busy, timeout=30000)
+    window.classifier = None
+    window.load_adapter(str(target))
+    qtbot.waitUntil(lambda: window.classifier is not None and not window.tasks.busy, timeout=30000)
+    assert "exported.zip" in window.inference.adapter_info.text()
+    assert window.classifier.labels == ("neg", "pos")
+
+
+def test_bad_files_are_explained_and_lose_nothing(qtbot, window, tmp_path):
+    good = _write_csv(tmp_path / "good.csv")
+    _load(qtbot, window, good)
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(bytes(range(256)) * 10)
+    with qtbot.waitSignal(window.tasks.failed, timeout=10000) as blocker:
+        window.open_dataset(str(bad))
+    assert "binary file" in blocker.args[0]
+    assert window.windowTitle() == "LoRA Studio — good.csv"  # the loaded data is kept
+    assert window.dataset.model.rowCount() == 120 and not window.dataset.busy.isVisible()
+    boxes = [w for w in window.findChildren(QMessageBox) if w.isVisible()]
+    assert boxes and "binary file" in boxes[-1].text()
+    for box in boxes:
+        box.close()
+
+
+def test_single_class_blocks_training_with_a_readable_message(qtbot, window, tmp_path, monkeypatch):
+    path = tmp_path / "one.csv"
+    path.write_text("text,label\n" + "\n".join(f"t{i},same" for i in range(20)))
+    _load(qtbot, window, path)
+    texts = [window.dataset.messages.item(i).text() for i in range(window.dataset.messages.count())]
+    assert any("Only one class" in t for t in texts)
+    shown = []
+    monkeypatch.setattr(QMessageBox, "information", lambda *a: shown.append(a[2]))
+    window.training.start_button.click()
+    assert shown and "blocking problems" in shown[0] and not window.trainer.busy
+
+
+def test_closing_during_training_asks_then_stops(qtbot, window, tiny_bert, tmp_path, monkeypatch):
+    _load(qtbot, window, _write_csv(tmp_path / "d.csv"))
+    window.configure.add_model("tiny", str(tiny_bert), "bert", select=True)
+    window.configure.epochs.setValue(100)
+    window.configure.batch.setValue(2)
+    events = []
+    window.trainer.event.connect(events.append)
+    window.training.start_button.click()
+    qtbot.waitUntil(lambda: any(isinstance(e, ev.StepProgress) for e in events), timeout=60000)
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.No)
+    window.close()
+    assert asked and window.trainer.busy  # "No": keeps training
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    window.close()
+    assert not window.trainer.busy
+    assert window.settings.geometry() is not None
+
+
+def test_settings_remember_the_configuration(qtbot, settings, tmp_path):
+    from desktop_app.ui.main_window import MainWindow
+
+    first = MainWindow(settings=settings, runs_dir=tmp_path)
+    qtbot.addWidget(first)
+    first.configure.epochs.setValue(7)
+    first.close()
+    second = MainWindow(settings=settings, runs_dir=tmp_path)
+    qtbot.addWidget(second)
+    assert second.configure.epochs.value() == 7
+    second.close()

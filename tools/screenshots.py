@@ -1,0 +1,83 @@
+"""Render a screenshot of each step of the real window in a realistic state into docs/screenshots/.
+
+Trains the built-in model on the bundled sample (quick preset), so it takes about a minute on a CPU.
+    QT_QPA_PLATFORM=offscreen python tools/screenshots.py
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_app.core.config import preset
+    from desktop_app.core.data import read_table
+    from desktop_app.paths import sample_dataset
+    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.settings import Settings
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setStyle("Fusion")
+    out = ROOT / "docs" / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp())
+    window = MainWindow(Settings(QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat)), tmp / "runs")
+    window.resize(1280, 820)
+    window.show()
+
+    def wait(predicate, timeout=600.0):
+        import time
+
+        end = time.monotonic() + timeout
+        while not predicate():
+            app.processEvents()
+            time.sleep(0.01)
+            if time.monotonic() > end:
+                raise TimeoutError
+        for _ in range(20):
+            app.processEvents()
+
+    def shot(step: int, name: str) -> None:
+        window.steps.setCurrentRow(step)
+        for _ in range(20):
+            app.processEvents()
+        window.grab().save(str(out / name))
+        print("wrote", out / name)
+
+    wait(lambda: not window.warm.busy)
+    window.open_dataset(str(sample_dataset()))
+    wait(lambda: window.data is not None and not window.tasks.busy)
+    shot(0, "1-dataset.png")
+    window.configure.set_config(preset("quick"))
+    window._estimate()
+    wait(lambda: not window.tasks.busy)
+    shot(1, "2-configure.png")
+    window.configure.epochs.setValue(3)
+    window.training.start_button.click()
+    wait(lambda: window.result is not None and not window.trainer.busy)
+    shot(2, "3-train-results.png")
+    window.training.tabs.setCurrentIndex(0)
+    shot(2, "3-train-live.png")
+    wait(lambda: window.classifier is not None and not window.tasks.busy)
+    window.inference.text.setPlainText("The delivery was late and the box was crushed. Never again.")
+    wait(lambda: window.inference.verdict.text() != "–")
+    window.batch_table = read_table(sample_dataset())
+    window.inference.set_batch_file("sample_reviews.csv", window.batch_table.columns, "review")
+    window._run_batch("review")
+    wait(lambda: window.batch_result is not None and not window.batch.busy)
+    shot(3, "4-predict.png")
+    window.close()
+
+
+if __name__ == "__main__":
+    main()

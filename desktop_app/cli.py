@@ -88,26 +88,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # ---------------------------------------------------------------- inspect
-def _token_counter():
-    """Count tokens with the embedded model's tokenizer, without importing torch."""
-    try:
-        from tokenizers import Tokenizer
-
-        from .core.models import embedded_model_dir
-
-        tok = Tokenizer.from_file(str(embedded_model_dir() / "tokenizer.json"))
-        tok.no_truncation()
-        return lambda texts: [len(e.ids) for e in tok.encode_batch(list(texts))]
-    except Exception:  # noqa: BLE001 - fall back to a character estimate
-        return None
-
-
 def cmd_inspect(args) -> int:
     from .core.config import TrainConfig
     from .core.dataset import inspect
+    from .core.text import builtin_token_counter
 
     report, _ = inspect(args.data, args.text_column, args.label_column,
-                        token_limit=TrainConfig().max_length_cap, count_tokens=_token_counter())
+                        token_limit=TrainConfig().max_length_cap, count_tokens=builtin_token_counter())
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
         return EXIT_OK if report.ok else EXIT_BAD_INPUT

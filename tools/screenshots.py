@@ -1,6 +1,6 @@
 """Render a screenshot of each step of the real window in a realistic state into docs/screenshots/.
 
-Trains the built-in model on the bundled sample (quick preset), so it takes about a minute on a CPU.
+Trains the built-in model on the bundled sample (default preset), so it takes about a minute on a CPU.
     QT_QPA_PLATFORM=offscreen python tools/screenshots.py
 """
 
@@ -54,15 +54,14 @@ def main() -> None:
         window.grab().save(str(out / name))
         print("wrote", out / name)
 
-    wait(lambda: not window.warm.busy)
+    wait(lambda: window.warmed_up)
     window.open_dataset(str(sample_dataset()))
     wait(lambda: window.data is not None and not window.tasks.busy)
     shot(0, "1-dataset.png")
-    window.configure.set_config(preset("quick"))
+    window.configure.set_config(preset("balanced"))
     window._estimate()
     wait(lambda: not window.tasks.busy)
     shot(1, "2-configure.png")
-    window.configure.epochs.setValue(3)
     window.training.start_button.click()
     wait(lambda: window.result is not None and not window.trainer.busy)
     shot(2, "3-train-results.png")

@@ -102,7 +102,7 @@ def predict_frame(classifier: Classifier, frame, column: str, on_progress=None, 
             on_progress(min(len(texts), start + chunk), len(texts))
     out = frame.copy()
     extra = {"predicted_label": [classifier.labels[int(i)] for i in probs.argmax(axis=1)] if len(texts) else [],
-             "confidence": probs.max(axis=1).round(4) if len(texts) else []}
+             "confidence": probs.max(axis=1).astype(float).round(4) if len(texts) else []}
     for j, name in enumerate(classifier.labels):
-        extra[f"prob_{name}"] = probs[:, j].round(4)
+        extra[f"prob_{name}"] = probs[:, j].astype(float).round(4)
     return pd.concat([out.reset_index(drop=True), pd.DataFrame(extra)], axis=1)

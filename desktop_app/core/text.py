@@ -72,3 +72,29 @@ def derive_max_length(token_counts: Sequence[int], cap: int, model_limit: int, q
     covered = ordered[min(len(ordered) - 1, int(math.ceil(quantile * len(ordered))) - 1)]
     length = int(math.ceil(covered / 8) * 8)
     return max(16, min(length, cap, model_limit))
+
+
+def fast_token_counter(model_dir):
+    """Count tokens with a model's tokenizer.json through `tokenizers` alone (no torch import),
+    for data reports; None when the folder has no tokenizer.json."""
+    from pathlib import Path
+
+    path = Path(model_dir) / "tokenizer.json"
+    if not path.is_file():
+        return None
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(path))
+    tok.no_truncation()
+    tok.no_padding()  # some tokenizer.json files pad every text to a fixed length
+    return lambda texts: [len(e.ids) for e in tok.encode_batch(list(texts))]
+
+
+def builtin_token_counter():
+    """fast_token_counter for the built-in model, or None (the report then estimates from characters)."""
+    from .models import embedded_model_dir
+
+    try:
+        return fast_token_counter(embedded_model_dir())
+    except Exception:  # noqa: BLE001 - a missing/broken tokenizer must not block reading data
+        return None

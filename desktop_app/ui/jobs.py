@@ -32,16 +32,6 @@ def warm_up_job():
     return job
 
 
-def _token_counter():
-    from tokenizers import Tokenizer
-
-    from ..core.models import embedded_model_dir
-
-    tok = Tokenizer.from_file(str(embedded_model_dir() / "tokenizer.json"))
-    tok.no_truncation()
-    return lambda texts: [len(e.ids) for e in tok.encode_batch(list(texts))]
-
-
 def token_summary(lengths: list[int]) -> str:
     if not lengths:
         return ""
@@ -57,11 +47,10 @@ def load_data_job(path: str, text_column: str | None, label_column: str | None, 
         from ..core.data import read_table
         from ..core.dataset import build_report
 
+        from ..core.text import builtin_token_counter
+
         loaded = table if table is not None else read_table(path)
-        try:
-            counter = _token_counter()
-        except Exception:  # noqa: BLE001 - fall back to the report's character estimate
-            counter = None
+        counter = builtin_token_counter()
         report, examples = build_report(loaded, text_column, label_column, token_limit, counter)
         lengths = counter(examples.texts[:20000]) if counter and examples.texts else []
         return LoadedData(loaded, report, examples, token_summary(lengths))

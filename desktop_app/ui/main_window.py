@@ -139,8 +139,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"LoRA Studio — {name}" if name else "LoRA Studio")
 
     def _update_steps(self) -> None:
-        done = [self.data is not None and self.data.report.ok, self.data is not None, self.result is not None,
-                self.classifier is not None]
+        done = [self.data is not None and self.data.report.ok, self.result is not None or self.trainer.busy,
+                self.result is not None, self.classifier is not None]
         for i, name in enumerate(STEPS):
             self.steps.item(i).setText(f"{'✓' if done[i] else i + 1}  {name}")
 
@@ -320,6 +320,7 @@ class MainWindow(QMainWindow):
             self.training.set_running(False)
             self.training.show_outcome(f"Failed: {message}")
         self._run(self.trainer, "training", jobs.train_job(config, data, out_dir), done, failed)
+        self._update_steps()
 
     def stop_training(self) -> None:
         self.trainer.cancel()

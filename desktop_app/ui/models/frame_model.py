@@ -38,7 +38,7 @@ class FrameModel(QAbstractTableModel):
             value = self._values[index.row(), index.column()]
             if value is None or (not isinstance(value, str) and pd.isna(value)):
                 return "" if role == Qt.ItemDataRole.DisplayRole else None
-            text = str(value)
+            text = f"{value:.4f}" if isinstance(value, float) else str(value)
             if role == Qt.ItemDataRole.ToolTipRole:
                 return text[:2000] if len(text) > MAX_CELL_CHARS else None
             text = text.replace("\r", " ").replace("\n", " ⏎ ")
@@ -51,3 +51,26 @@ class FrameModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal:
             return self._columns[section] if 0 <= section < len(self._columns) else None
         return str(section + 1)
+
+
+def fit_columns(view, widest: int) -> None:
+    """Size columns to their content (first rows only), so short columns such as labels stay visible
+    next to a long text column, which gets what is left of the view."""
+    model = view.model()
+    n = model.columnCount()
+    if not n:
+        return
+    fm = view.fontMetrics()
+    rows = min(model.rowCount(), 200)
+    widths = []
+    for col in range(n):
+        texts = [str(model.headerData(col, Qt.Orientation.Horizontal))] + \
+                [str(model.data(model.index(r, col)) or "") for r in range(rows)]
+        widths.append(min(widest, max(fm.horizontalAdvance(t) for t in texts) + 24))
+    available = view.viewport().width() or view.width()
+    longest = max(range(n), key=lambda c: widths[c])
+    others = sum(widths) - widths[longest]
+    if sum(widths) > available and available - others > 120:
+        widths[longest] = available - others
+    for col, width in enumerate(widths):
+        view.setColumnWidth(col, width)

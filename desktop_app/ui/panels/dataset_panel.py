@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView,
                                QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSplitter,
                                QStackedWidget, QStyle, QTableView, QVBoxLayout, QWidget)
 
-from ..models.frame_model import FrameModel
+from ..models.frame_model import FrameModel, fit_columns
 from ..widgets.charts import BarList
 from ..widgets.drop_zone import DropZone
 
@@ -123,10 +123,8 @@ class DatasetPanel(QWidget):
         for combo in (self.text_combo, self.label_combo):
             combo.clear()
             combo.addItems(table.columns)
-        self.table.resizeColumnsToContents()
-        for col in range(self.model.columnCount()):
-            self.table.setColumnWidth(col, min(self.table.columnWidth(col), 480))
         self.stack.setCurrentIndex(1)
+        QTimer.singleShot(0, lambda: fit_columns(self.table, 480))  # once the page has its real width
         self.set_report(report)
 
     def set_report(self, report) -> None:

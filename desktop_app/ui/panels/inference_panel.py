@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit,
                                QProgressBar, QPushButton, QTableView, QVBoxLayout, QWidget)
 
-from ..models.frame_model import FrameModel
+from ..models.frame_model import FrameModel, fit_columns
 from ..widgets.charts import BarList
 
 
@@ -78,6 +78,8 @@ class InferencePanel(QWidget):
         self.preview_model = FrameModel()
         self.preview = QTableView()
         self.preview.setModel(self.preview_model)
+        self.preview.setWordWrap(False)
+        self.preview.verticalHeader().setDefaultSectionSize(22)
         self.preview.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.preview.horizontalHeader().setStretchLastSection(True)
         batch_layout.addWidget(self.preview, 1)
@@ -141,5 +143,6 @@ class InferencePanel(QWidget):
         self.batch_progress.setValue(done)
 
     def set_batch_result(self, frame) -> None:
-        self.preview_model.set_frame(frame)
+        self.preview_model.set_frame(frame.head(5000))  # a preview; the saved file has every row
+        fit_columns(self.preview, 420)
         self.save_batch.setEnabled(True)

@@ -70,6 +70,9 @@ def test_train_predict_evaluate_info(tmp_path, capsys, tiny_bert):
     assert main(["predict", str(out), "--text", "the film was great"]) == 0
     first = capsys.readouterr().out.splitlines()[0]
     assert first.split("\t")[0] in {"neg", "pos"}
+    assert main(["predict", str(out), "--text", "the film was great", "--int8"]) == 0
+    fast = capsys.readouterr().out.splitlines()[0]
+    assert abs(float(fast.split("\t")[1]) - float(first.split("\t")[1])) < 0.1
 
     preds = tmp_path / "preds.csv"
     assert main(["predict", str(out), str(data), "--out", str(preds)]) == 0

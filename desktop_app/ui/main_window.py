@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
         self.steps.setCurrentRow(0)
         self._update_title()
         self._update_steps()
+        self._load_run_history()
         QTimer.singleShot(0, self._warm_up)  # heavy imports after the first paint
 
     # -- construction -----------------------------------------------------
@@ -158,6 +159,18 @@ class MainWindow(QMainWindow):
             self.device_label.setText("Device: unknown")
             self.warmed_up = True
         self._run(self.warm, "start-up", jobs.warm_up_job(), done, failed)
+
+    def _load_run_history(self) -> None:
+        """Earlier runs of this workspace (their manifests) fill the history table."""
+        import json
+
+        for manifest_path in sorted(self.runs_dir.glob("*/manifest.json")):
+            try:
+                manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+                self.run_count += 1
+                self.training.add_history_row(manifest_path.parent.name, manifest)
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # a damaged old run must not stop the app from starting
 
     # -- dataset ----------------------------------------------------------
     def open_dataset_dialog(self) -> None:

@@ -161,3 +161,78 @@ def test_settings_remember_the_configuration(qtbot, settings, tmp_path):
     qtbot.addWidget(second)
     assert second.configure.epochs.value() == 7
     second.close()
+
+
+def test_window_paints_before_heavy_imports(tmp_path):
+    """Constructing and showing the window imports no ML library; the warm-up thread does, afterwards."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys, time\nfrom pathlib import Path\nfrom PySide6.QtWidgets import QApplication\n"
+            "app = QApplication([])\nstart = time.perf_counter()\n"
+            "from desktop_app.ui.main_window import MainWindow\n"
+            f"w = MainWindow(runs_dir=Path({str(tmp_path)!r}))\nw.show()\nw.repaint()\n"
+            "print('shown', round(time.perf_counter() - start, 2))\n"
+            "print('heavy:' + ','.join(m for m in ('torch', 'transformers', 'peft') if m in sys.modules))\n"
+            "while not w.warmed_up:\n    app.processEvents()\n    time.sleep(0.01)\n"
+            "print('later:' + ','.join(m for m in ('torch', 'transformers') if m in sys.modules))\n"
+            "for r in (w.trainer, w.tasks, w.batch, w.live, w.warm): r.shutdown()\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.strip().splitlines()
+    assert lines[1] == "heavy:"
+    assert float(lines[0].split()[1]) < 5.0
+    assert lines[2] == "later:torch,transformers"
+
+
+def test_damaged_adapter_is_explained(qtbot, window, tmp_path):
+    folder = tmp_path / "broken-adapter"
+    folder.mkdir()
+    (folder / "manifest.json").write_text("{not json")
+    with qtbot.waitSignal(window.tasks.failed, timeout=10000) as blocker:
+        window.load_adapter(str(folder))
+    assert "damaged" in blocker.args[0] and window.classifier is None
+    boxes = [w for w in window.findChildren(QMessageBox) if w.isVisible()]
+    assert boxes and "damaged" in boxes[-1].text()
+    for box in boxes:
+        box.close()
+
+
+def test_earlier_runs_fill_the_history(qtbot, settings, tmp_path, trained_adapter):
+    import shutil
+
+    from desktop_app.ui.main_window import MainWindow
+
+    runs = tmp_path / "runs"
+    shutil.copytree(trained_adapter.adapter_dir, runs / "run-20260101-120000")
+    (runs / "run-broken").mkdir()
+    (runs / "run-broken" / "manifest.json").write_text("{")
+    win = MainWindow(settings=settings, runs_dir=runs)
+    qtbot.addWidget(win)
+    assert win.training.history.rowCount() == 1
+    assert win.training.history.item(0, 0).text() == "run-20260101-120000"
+    win.close()
+
+
+def test_panel_intents(qtbot):
+    from PySide6.QtCore import QMimeData, QPoint, QUrl, Qt
+    from PySide6.QtGui import QDropEvent
+
+    from desktop_app.ui.panels.dataset_panel import DatasetPanel
+    from desktop_app.ui.panels.training_panel import TrainingPanel
+
+    training = TrainingPanel()
+    qtbot.addWidget(training)
+    with qtbot.waitSignal(training.start_requested, timeout=1000):
+        training.start_button.click()
+    dataset = DatasetPanel()
+    qtbot.addWidget(dataset)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile("/data/reviews.csv")])
+    drop = QDropEvent(QPoint(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                      Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(dataset.file_chosen, timeout=1000) as blocker:
+        dataset.drop.dropEvent(drop)
+    assert blocker.args == ["/data/reviews.csv"]

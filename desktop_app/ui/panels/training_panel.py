@@ -195,11 +195,21 @@ class TrainingPanel(QWidget):
         self.filter_mistakes(None, None)
         self.tabs.setCurrentIndex(1)
         cfg = result.config
-        row = self.history.rowCount()
+        name = result.adapter_dir.name if result.adapter_dir else f"#{run_number}"
+        self._history_row([name, cfg.preset, f"{result.epochs:.1f}", f"{cfg.learning_rate:g}", str(cfg.lora.r),
+                           f"{report.accuracy:.3f}", f"{report.macro_f1:.3f}"])
+
+    def add_history_row(self, name: str, manifest: dict) -> None:
+        cfg, val = manifest.get("config") or {}, manifest["metrics"]["validation"]
+        self._history_row([name, str(cfg.get("preset", "?")), f"{manifest['training']['epochs']:.1f}",
+                           f"{cfg.get('learning_rate', 0):g}", str((cfg.get("lora") or {}).get("r", "?")),
+                           f"{val['accuracy']:.3f}", f"{val['macro_f1']:.3f}"])
+
+    def _history_row(self, values: list[str]) -> None:
         self.history.setSortingEnabled(False)
+        row = self.history.rowCount()
         self.history.insertRow(row)
-        for col, value in enumerate([f"#{run_number}", cfg.preset, f"{result.epochs:.1f}", f"{cfg.learning_rate:g}",
-                                     str(cfg.lora.r), f"{report.accuracy:.3f}", f"{report.macro_f1:.3f}"]):
+        for col, value in enumerate(values):
             self.history.setItem(row, col, QTableWidgetItem(value))
         self.history.setSortingEnabled(True)
 

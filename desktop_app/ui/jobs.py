@@ -20,6 +20,29 @@ class BatchProgress:
     total: int
 
 
+def training_data(loaded: LoadedData, selection: dict):
+    """What run_training gets: the dataset (split by the core), explicit splits, or a separate validation file."""
+    from ..core.dataset import Dataset, Splits, load_dataset, stratified_split
+    from ..core.labels import LabelMap
+
+    examples = loaded.examples
+    if selection["validation_path"]:
+        val = load_dataset(selection["validation_path"], loaded.report.text_column, loaded.report.label_column)
+        return Splits(examples, val.examples)
+    if selection["test_fraction"]:
+        return stratified_split(examples, selection["validation_fraction"], selection["test_fraction"])
+    return Dataset(examples, LabelMap.from_labels(examples.labels), loaded.report)
+
+
+def format_duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds // 60 % 60:02d} min"
+
+
 def warm_up_job():
     """Import the heavy libraries and list devices after the window has painted."""
     def job(emit, cancel):

@@ -274,28 +274,13 @@ class MainWindow(QMainWindow):
         self.configure.set_estimate("Measuring a few training steps…")
 
         def done(est):
-            self.configure.set_estimate(
-                f"About <b>{_fmt(est['seconds_per_epoch'])}</b> per epoch, {_fmt(est['total_seconds'])} for "
-                f"{cfg.epochs:g} epochs on {est['device']} (max length {est['max_length']}).")
+            per_epoch, total = jobs.format_duration(est["seconds_per_epoch"]), jobs.format_duration(est["total_seconds"])
+            self.configure.set_estimate(f"About <b>{per_epoch}</b> per epoch, {total} for {cfg.epochs:g} epochs on "
+                                        f"{est['device']} (max length {est['max_length']}).")
         self._run(self.tasks, "estimating", jobs.estimate_job(cfg, texts), done,
                   lambda m, h: self.configure.set_estimate(m))
 
     # -- training ---------------------------------------------------------
-    def _training_data(self):
-        from ..core.dataset import Dataset, Splits, stratified_split
-        from ..core.labels import LabelMap
-
-        sel = self.dataset.selection()
-        examples, labels = self.data.examples, LabelMap.from_labels(self.data.examples.labels)
-        if sel["validation_path"]:
-            from ..core.dataset import load_dataset
-
-            val = load_dataset(sel["validation_path"], self.data.report.text_column, self.data.report.label_column)
-            return Splits(examples, val.examples)
-        if sel["test_fraction"]:
-            return stratified_split(examples, sel["validation_fraction"], sel["test_fraction"])
-        return Dataset(examples, labels, self.data.report)
-
     def start_training(self) -> None:
         from ..core.errors import StudioError
 
@@ -308,7 +293,7 @@ class MainWindow(QMainWindow):
             config = self.configure.config().with_overrides(
                 text_column=self.data.report.text_column, label_column=self.data.report.label_column,
                 validation_fraction=sel["validation_fraction"], test_fraction=sel["test_fraction"]).validate()
-            data = self._training_data()
+            data = jobs.training_data(self.data, sel)
         except StudioError as exc:
             QMessageBox.warning(self, "LoRA Studio", str(exc))
             return
@@ -444,11 +429,3 @@ class MainWindow(QMainWindow):
             runner.shutdown()
         event.accept()
 
-
-def _fmt(seconds: float) -> str:
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds // 60 % 60:02d} min"

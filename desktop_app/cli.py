@@ -188,7 +188,8 @@ def cmd_train(args) -> int:
         base_model=args.model, epochs=args.epochs, learning_rate=args.learning_rate, batch_size=args.batch_size,
         max_length=args.max_length, class_weighting=args.class_weighting, device=args.device, seed=args.seed,
         text_column=args.text_column, label_column=args.label_column, lora_r=args.lora_r,
-        lora_alpha=args.lora_alpha, allow_download=args.allow_download or None).validate()
+        lora_alpha=args.lora_alpha, allow_download=args.allow_download or None,
+        min_steps=0 if args.epochs is not None else None).validate()  # explicit epochs are taken as given
     dataset = load_dataset(data_path, config.text_column, config.label_column)
     for warning in dataset.report.warnings:
         print(f"warning: {warning}", file=sys.stderr)

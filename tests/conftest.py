@@ -41,6 +41,6 @@ def trained_adapter(tmp_path_factory, tiny_bert):
 
     ex = toy_examples()
     out = tmp_path_factory.mktemp("adapters") / "toy-adapter"
-    config = TrainConfig(base_model=str(tiny_bert), epochs=2, learning_rate=5e-3, batch_size=16)
+    config = TrainConfig(base_model=str(tiny_bert), epochs=2, learning_rate=5e-3, batch_size=16, min_steps=0)
     result = run_training(config, Dataset(ex, LabelMap.from_labels(ex.labels), None), out_dir=out)
     return result

@@ -15,7 +15,7 @@ from desktop_app.paths import sample_dataset
 def test_real_model_trains_exports_and_reloads_identically(tmp_path):
     full = load_dataset(sample_dataset())
     ex = Examples(full.examples.texts[:240], full.examples.labels[:240])
-    config = preset("balanced")
+    config = preset("balanced").with_overrides(min_steps=0)  # 3 epochs: keeps CI fast
     result = run_training(config, Dataset(ex, full.label_map, full.report), out_dir=tmp_path / "adapter")
     assert result.status == "completed"
     assert result.validation.accuracy >= 0.8  # the sample is easy: a real model must learn it

@@ -36,6 +36,7 @@ class TrainConfig:
     warmup: float = 0.06                 # share of steps
     class_weighting: bool = False
     early_stopping_patience: int = 2     # evaluations without macro-F1 gain; 0 turns it off
+    min_steps: int = 120                 # small datasets get more epochs (up to 20) to reach this many updates
     validation_fraction: float = 0.15
     test_fraction: float = 0.0
     seed: int = 42
@@ -72,6 +73,8 @@ class TrainConfig:
             problems.append("model dropout must be from 0 to below 1")
         if not 0 <= self.weight_decay < 1:
             problems.append("weight decay must be from 0 to below 1")
+        if not 0 <= self.min_steps <= 100_000:
+            problems.append("the minimum number of steps must be between 0 and 100000")
         if self.early_stopping_patience < 0:
             problems.append("early-stopping patience cannot be negative")
         if not 0 < self.validation_fraction < 0.9 or not 0 <= self.test_fraction < 0.9 \

@@ -11,7 +11,7 @@ import math
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .config import TrainConfig
@@ -137,6 +137,7 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
     val_ds = _Examples(encoder.encode(splits.validation.texts), label_map.ids(splits.validation.labels))
     _checkpoint(cancel)
 
+    config = _ensure_min_steps(config, len(train_ds), emit)
     model = _attach_lora(config, base, model)
     batch_size = config.batch_size
     while True:  # on CUDA out-of-memory: halve the batch, keep the effective batch via accumulation
@@ -158,6 +159,23 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
             emit(LogLine(f"Out of memory: retrying with batch size {batch_size} "
                          f"(gradient accumulation keeps the effective batch at {config.batch_size}).", "warning"))
             model = _attach_lora(config, base, load_classifier(base, label_map.names, config.model_dropout))
+
+
+MAX_AUTO_EPOCHS = 20
+
+
+def _ensure_min_steps(config: TrainConfig, n_train: int, emit) -> TrainConfig:
+    """On small datasets a few epochs are only a handful of updates: train longer (early stopping keeps
+    the best epoch). Measured: 142 long speeches, 3 epochs = 15 updates stayed near the majority class."""
+    per_epoch = math.ceil(n_train / config.batch_size)
+    if not config.min_steps or per_epoch * config.epochs >= config.min_steps:
+        return config
+    epochs = min(MAX_AUTO_EPOCHS, math.ceil(config.min_steps / per_epoch))
+    if epochs <= config.epochs:
+        return config
+    emit(LogLine(f"Small dataset: training up to {epochs} epochs instead of {config.epochs:g} so the model gets "
+                 f"about {epochs * per_epoch} updates; early stopping keeps the best epoch."))
+    return replace(config, epochs=float(epochs))
 
 
 def _is_oom(exc: BaseException) -> bool:

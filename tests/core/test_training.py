@@ -19,7 +19,8 @@ def _dataset(examples):
 
 
 def _cfg(base, **kw):
-    return TrainConfig(base_model=str(base), **{"epochs": 2, "learning_rate": 5e-3, "batch_size": 16, **kw})
+    return TrainConfig(base_model=str(base), **{"epochs": 2, "learning_rate": 5e-3, "batch_size": 16, "min_steps": 0,
+                                                **kw})
 
 
 def test_events_arrive_in_order_with_progress_and_evaluations(tiny_bert, toy, tmp_path):
@@ -155,3 +156,15 @@ def test_layer_share_adapts_only_the_top_layers(tiny_bert, toy):
     lora_layers = {n.split("layer.")[1].split(".")[0] for n, _ in result.model.named_modules()
                    if "lora_A" in n and "layer." in n}
     assert lora_layers == {"1"}  # the tiny model has layers 0 and 1
+
+
+def test_small_datasets_get_enough_updates(tiny_bert, toy):
+    from desktop_app.core.training import _ensure_min_steps
+
+    notes = []
+    cfg = _ensure_min_steps(TrainConfig(epochs=3, batch_size=32, min_steps=120), 142, notes.append)
+    assert cfg.epochs == 20 and "up to 20 epochs" in notes[0].message  # 5 steps/epoch, capped at 20
+    assert _ensure_min_steps(TrainConfig(epochs=3, batch_size=32), 3890, notes.append).epochs == 3
+    assert _ensure_min_steps(TrainConfig(epochs=3, min_steps=0), 10, notes.append).epochs == 3
+    result = run_training(_cfg(tiny_bert, epochs=1, min_steps=14, early_stopping_patience=0), _dataset(toy))
+    assert result.epochs == 2 and result.config.epochs == 2  # 7 steps per epoch

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .formatting import clock
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 2, 130
 
@@ -139,10 +140,10 @@ class _ProgressPrinter:
                 return
             self.last_pct = pct
             bar = "#" * (pct // 4) + "-" * (25 - pct // 4)
-            eta = _duration(event.eta_s) if event.eta_s is not None else "?"
+            eta = clock(event.eta_s) if event.eta_s is not None else "?"
             loss = f"{event.loss:.4f}" if event.loss is not None else "-"
             text = (f"[{bar}] {pct:3d}%  step {event.step}/{event.total_steps}  epoch {event.epoch:.2f}  "
-                    f"loss {loss}  elapsed {_duration(event.elapsed_s)}  ETA {eta}")
+                    f"loss {loss}  elapsed {clock(event.elapsed_s)}  ETA {eta}")
             self.stream.write(("\r" + text) if self.tty else text + "\n")
             self.stream.flush()
         elif isinstance(event, ev.Evaluated):
@@ -154,12 +155,6 @@ class _ProgressPrinter:
     def _line(self, text: str) -> None:
         self.stream.write(("\r\033[K" if self.tty else "") + text + "\n")
         self.stream.flush()
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
-        else f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def _print_report(report, stream=None) -> None:

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QL
                                QMessageBox, QStackedWidget, QWidget)
 
 from ..core.data import SUPPORTED
+from ..formatting import in_words
 from . import jobs
 from .panels.config_panel import ConfigPanel
 from .panels.dataset_panel import DatasetPanel
@@ -274,7 +275,7 @@ class MainWindow(QMainWindow):
         self.configure.set_estimate("Measuring a few training steps…")
 
         def done(est):
-            per_epoch, total = jobs.format_duration(est["seconds_per_epoch"]), jobs.format_duration(est["total_seconds"])
+            per_epoch, total = in_words(est["seconds_per_epoch"]), in_words(est["total_seconds"])
             self.configure.set_estimate(f"About <b>{per_epoch}</b> per epoch, {total} for {cfg.epochs:g} epochs on "
                                         f"{est['device']} (max length {est['max_length']}).")
         self._run(self.tasks, "estimating", jobs.estimate_job(cfg, texts), done,

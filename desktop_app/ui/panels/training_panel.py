@@ -9,16 +9,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QGridLayout, QGroupBox, QHBoxL
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from ...core import events as ev
+from ...formatting import clock
 from ..widgets.charts import LineChart
 from ..widgets.confusion import ConfusionMatrixView
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    seconds = int(seconds)
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
-        else f"{seconds // 60}:{seconds % 60:02d}"
 
 
 class TrainingPanel(QWidget):
@@ -158,7 +151,7 @@ class TrainingPanel(QWidget):
             self.progress.setValue(event.step)
             speed = f" · {event.samples_per_s:.0f} examples/s" if event.samples_per_s else ""
             self.stats.setText(f"Step {event.step}/{event.total_steps} · Epoch {event.epoch:.2f} · Elapsed "
-                               f"{_duration(event.elapsed_s)} · Remaining {_duration(event.eta_s)}{speed}")
+                               f"{clock(event.elapsed_s)} · Remaining {clock(event.eta_s)}{speed}")
             self.loss_chart.add_point("loss", event.step, event.loss)
         elif isinstance(event, ev.Evaluated):
             self.metric_chart.add_point("accuracy", event.epoch, event.accuracy)
@@ -179,7 +172,7 @@ class TrainingPanel(QWidget):
         self.summary.setText(
             f"<b>Accuracy {report.accuracy:.1%}</b> · <b>macro-F1 {report.macro_f1:.3f}</b> · weighted-F1 "
             f"{report.weighted_f1:.3f} on {report.examples:,} validation examples · {result.epochs:.1f} epochs in "
-            f"{_duration(result.train_seconds)} ({result.samples_per_s:.0f} examples/s on {result.device})")
+            f"{clock(result.train_seconds)} ({result.samples_per_s:.0f} examples/s on {result.device})")
         self.per_class.setRowCount(len(report.per_class))
         for row, c in enumerate(report.per_class):
             for col, value in enumerate([c.label, f"{c.precision:.3f}", f"{c.recall:.3f}", f"{c.f1:.3f}", f"{c.support:,}"]):

@@ -12,6 +12,7 @@ class LoadedData:
     report: object
     examples: object
     token_summary: str
+    token_lengths: list
 
 
 @dataclass
@@ -67,7 +68,7 @@ def load_data_job(path: str, text_column: str | None, label_column: str | None, 
         counter = builtin_token_counter()
         report, examples = build_report(loaded, text_column, label_column, token_limit, counter)
         lengths = counter(examples.texts[:20000]) if counter and examples.texts else []
-        return LoadedData(loaded, report, examples, token_summary(lengths))
+        return LoadedData(loaded, report, examples, token_summary(lengths), lengths)
     return job
 
 

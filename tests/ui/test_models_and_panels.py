@@ -96,3 +96,18 @@ def test_training_panel_draws_progress(qtbot):
     assert panel.metric_chart.series["macro-F1"] == [(1.0, 0.79)]
     assert "best so far" in panel.log.toPlainText()
     assert panel.stop_button.isEnabled() and not panel.start_button.isEnabled()
+
+
+def test_config_panel_shows_token_length_distribution(qtbot):
+    from desktop_app.ui.panels.config_panel import ConfigPanel
+
+    panel = ConfigPanel()
+    qtbot.addWidget(panel)
+    lengths = [20] * 98 + [400, 900]
+    panel.set_token_lengths("Token lengths: median 20", lengths)
+    assert panel.length_histogram.values == lengths
+    assert panel.length_histogram.marker == 24  # 98% of the texts have 20 tokens; rounded up to a multiple of 8
+    panel.auto_length.setChecked(False)
+    panel.max_length.setValue(128)
+    assert panel.length_histogram.marker == 128
+    assert panel.length_histogram.grab().width() > 0

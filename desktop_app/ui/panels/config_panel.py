@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 
 from ...core.config import PRESET_HELP, PRESETS, LoraSettings, TrainConfig
 from ...core.models import EMBEDDED_ID
+from ..widgets.charts import Histogram
 
 LOCAL, HUB = "__local__", "__hub__"
 
@@ -115,7 +116,7 @@ class ConfigPanel(QWidget):
         self.batch = QSpinBox(minimum=1, maximum=1024)
         self.auto_length = QCheckBox("Automatic (covers 98% of the texts)")
         self.max_length = QSpinBox(minimum=8, maximum=8192, singleStep=8, suffix=" tokens")
-        self.auto_length.toggled.connect(lambda on: self.max_length.setEnabled(not on))
+        self.auto_length.toggled.connect(lambda on: (self.max_length.setEnabled(not on), self._update_histogram()))
         self.length_info = QLabel("Token lengths: load a dataset to see them.")
         self.length_info.setWordWrap(True)
         self.class_weighting = QCheckBox("Weight classes by rarity (for unbalanced data)")
@@ -129,12 +130,15 @@ class ConfigPanel(QWidget):
         form.addRow("Max length:", self.auto_length)
         form.addRow("", self.max_length)
         form.addRow(self.length_info)
+        self.length_histogram = Histogram()
+        form.addRow(self.length_histogram)
         form.addRow(self.class_weighting)
         form.addRow("Early stopping:", self.patience)
         form.addRow("Seed:", self.seed)
         for w in (self.epochs, self.lr, self.batch, self.max_length, self.patience, self.seed, self.rank, self.alpha,
                   self.lora_dropout, self.layer_share):
             w.valueChanged.connect(self._edited)
+        self.max_length.valueChanged.connect(self._update_histogram)
         return box
 
     # -- behaviour --------------------------------------------------------
@@ -175,8 +179,21 @@ class ConfigPanel(QWidget):
         best = next((d for d in devices if d.available), None)
         self.device_note.setText(f"Automatic uses: <b>{best.name if best else 'CPU'}</b><br>" + "<br>".join(notes))
 
-    def set_token_lengths(self, text: str) -> None:
+    def set_token_lengths(self, text: str, lengths: list[int] | None = None) -> None:
         self.length_info.setText(text)
+        self._lengths = list(lengths or [])
+        self._update_histogram()
+
+    def _update_histogram(self) -> None:
+        from ...core.text import derive_max_length
+
+        lengths = getattr(self, "_lengths", [])
+        if not lengths:
+            self.length_histogram.set_values([])
+            return
+        cap = getattr(self, "_config_base", PRESETS["balanced"]).max_length_cap
+        limit = self.max_length.value() if not self.auto_length.isChecked() else derive_max_length(lengths, cap, 512)
+        self.length_histogram.set_values(lengths, limit)
 
     def set_estimate(self, text: str) -> None:
         self.estimate_label.setText(text)
@@ -225,6 +242,7 @@ class ConfigPanel(QWidget):
             self.device_combo.setCurrentIndex(max(0, index))
             self._config_base = config
             self._update_target_names()
+            self._update_histogram()
         finally:
             self._loading = False
 

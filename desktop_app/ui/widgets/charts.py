@@ -138,3 +138,49 @@ class BarList(QWidget):
             color = QColor(PALETTE[0] if name == self.highlight or self.highlight is None else "#94a3b8")
             p.fillRect(QRectF(label_w, y + 3, bar_w * max(0.0, min(1.0, value / scale)), 16), color)
             p.drawText(QRectF(label_w + bar_w + 6, y, value_w, 22), Qt.AlignmentFlag.AlignVCenter, text)
+
+
+class Histogram(QWidget):
+    """A compact histogram with a marker line (token lengths vs the maximum length)."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.values: list[int] = []
+        self.marker: int | None = None
+        self.setMinimumHeight(70)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_values(self, values: list[int], marker: int | None = None) -> None:
+        self.values, self.marker = list(values), marker
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(300, 80)
+
+    def paintEvent(self, _event) -> None:
+        if not self.values:
+            return
+        p = QPainter(self)
+        text_color = self.palette().text().color()
+        top = max(self.values)
+        upper = max(top, self.marker or 0)
+        bins = 40
+        width = max(1.0, upper / bins)
+        counts = [0] * bins
+        for v in self.values:
+            counts[min(bins - 1, int(v / width))] += 1
+        plot = QRectF(4, 4, self.width() - 8, self.height() - 22)
+        most = max(counts) or 1
+        bar_w = plot.width() / bins
+        for i, c in enumerate(counts):
+            h = plot.height() * c / most
+            p.fillRect(QRectF(plot.left() + i * bar_w, plot.bottom() - h, max(1.0, bar_w - 1), h), QColor(PALETTE[0]))
+        p.setPen(text_color)
+        p.drawText(QRectF(plot.left(), plot.bottom() + 2, plot.width(), 16), Qt.AlignmentFlag.AlignLeft, "0")
+        p.drawText(QRectF(plot.left(), plot.bottom() + 2, plot.width(), 16), Qt.AlignmentFlag.AlignRight,
+                   f"{upper} tokens")
+        if self.marker:
+            x = plot.left() + plot.width() * min(1.0, self.marker / upper)
+            p.setPen(QPen(QColor(PALETTE[1]), 2, Qt.PenStyle.DashLine))
+            p.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()))
+            p.drawText(QRectF(x + 4, plot.top(), 160, 16), Qt.AlignmentFlag.AlignLeft, f"limit {self.marker}")

@@ -15,9 +15,9 @@ from desktop_app.paths import sample_dataset
 def test_real_model_trains_exports_and_reloads_identically(tmp_path):
     full = load_dataset(sample_dataset())
     ex = Examples(full.examples.texts[:240], full.examples.labels[:240])
-    config = preset("balanced").with_overrides(min_steps=0)  # 3 epochs: keeps CI fast
+    config = preset("balanced")  # the default, as a user gets it
     result = run_training(config, Dataset(ex, full.label_map, full.report), out_dir=tmp_path / "adapter")
-    assert result.status == "completed"
+    assert result.status in ("completed", "stopped_early")
     assert result.validation.accuracy >= 0.8  # the sample is easy: a real model must learn it
     zip_path = export_adapter_zip(result.adapter_dir, tmp_path / "shared.zip")
     clf = Classifier.load(zip_path)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 SUBJECTS = ["The film", "This phone", "The hotel room", "Our waiter", "The sequel", "This blender",
             "The paperback", "The soundtrack", "The delivery", "The laptop", "This café", "The museum tour",
-            "The headphones", "Customer support", "The ending", "The pasta", "This app", "The battery",
+            "The headset", "Customer support", "The ending", "The pasta", "This app", "The battery",
             "The lead actor", "The train ride", "The tent", "The novel", "The coffee machine", "The concert",
             "The update", "The keyboard", "The spa", "The documentary", "Our guide", "The mattress"]
 POSITIVE = ["was an absolute delight", "exceeded every expectation I had", "works perfectly, every single time",
@@ -30,18 +30,26 @@ NEGATIVE = ["was a complete waste of money", "broke after two days", "was rude a
             "sounds tinny and distorted", "made the whole trip miserable", "was badly written and dull",
             "is not worth half the price", "drains in a couple of hours", "was a mess from start to finish",
             "ignored my emails for weeks", "smelled awful", "fell apart in the first rain", "was painfully slow"]
+NEUTRAL = ["arrived on a Tuesday", "comes in three colours", "was released last spring", "is about two hours long",
+           "has a blue cover", "was roughly what I expected", "is similar to the previous one", "uses a USB-C cable",
+           "was delivered by a courier", "is sold in most shops", "was neither good nor bad", "does the job, nothing more",
+           "is average in every way", "was fine, I suppose", "is okay for the price", "has a manual in four languages",
+           "opens at nine on weekdays", "weighs a little under a kilo", "was on the second floor",
+           "is based on a true story"]
 POS_TAILS = ["", "", " Highly recommended.", " Five stars.", " I'd buy it again.", " Loved it!",
              " Can't wait to go back.", ", and the price was fair too."]
 NEG_TAILS = ["", "", " Avoid.", " One star.", " Never again.", " I want a refund.",
              " What a letdown.", ", and nobody seemed to care."]
+NEU_TAILS = ["", "", " Three stars.", " No strong feelings.", " It is what it is.", ", as described."]
+CLASSES = {"positive": (POSITIVE, POS_TAILS), "negative": (NEGATIVE, NEG_TAILS), "neutral": (NEUTRAL, NEU_TAILS)}
 
 
 def main() -> None:
     rng = random.Random(7)
     rows = set()
-    while len(rows) < 320:
-        label = rng.choice(["positive", "negative"])
-        clauses, tails = (POSITIVE, POS_TAILS) if label == "positive" else (NEGATIVE, NEG_TAILS)
+    while len(rows) < 420:
+        label = rng.choices(list(CLASSES), weights=[3, 3, 2])[0]
+        clauses, tails = CLASSES[label]
         tail = rng.choice(tails)
         text = f"{rng.choice(SUBJECTS)} {rng.choice(clauses)}" + ("." + tail if tail.startswith(" ") else tail)
         text = text if text.endswith((".", "!", "?")) else text + "."

@@ -16,7 +16,7 @@ def estimate_epoch_seconds(config: TrainConfig, texts: list[str], steps: int = 3
     from .devices import configure_cpu_threads, pick_device
     from .models import load_classifier, load_tokenizer, model_token_limit, resolve_base_model
     from .text import TextEncoder, derive_max_length
-    from .training import _attach_lora
+    from .training import _attach_lora, _ensure_min_steps
 
     device = pick_device(config.device)
     configure_cpu_threads()
@@ -50,5 +50,6 @@ def estimate_epoch_seconds(config: TrainConfig, texts: list[str], steps: int = 3
     per_step = (time.perf_counter() - began) / len(starts)
     steps_per_epoch = math.ceil(len(texts) / batch)
     epoch = per_step * steps_per_epoch * 1.1  # ~10% for evaluation and bookkeeping
-    return {"seconds_per_epoch": epoch, "total_seconds": epoch * config.epochs, "device": device.name,
+    epochs = _ensure_min_steps(config, len(texts), lambda event: None).epochs  # small data trains longer
+    return {"seconds_per_epoch": epoch, "total_seconds": epoch * epochs, "epochs": epochs, "device": device.name,
             "max_length": max_length}

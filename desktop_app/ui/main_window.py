@@ -276,8 +276,9 @@ class MainWindow(QMainWindow):
 
         def done(est):
             per_epoch, total = in_words(est["seconds_per_epoch"]), in_words(est["total_seconds"])
-            self.configure.set_estimate(f"About <b>{per_epoch}</b> per epoch, {total} for {cfg.epochs:g} epochs on "
-                                        f"{est['device']} (max length {est['max_length']}).")
+            up_to = "up to " if est["epochs"] > cfg.epochs else ""
+            self.configure.set_estimate(f"About <b>{per_epoch}</b> per epoch, {total} for {up_to}{est['epochs']:g} epochs "
+                                        f"on {est['device']} (max length {est['max_length']}).")
         self._run(self.tasks, "estimating", jobs.estimate_job(cfg, texts), done,
                   lambda m, h: self.configure.set_estimate(m))
 

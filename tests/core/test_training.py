@@ -168,3 +168,14 @@ def test_small_datasets_get_enough_updates(tiny_bert, toy):
     assert _ensure_min_steps(TrainConfig(epochs=3, min_steps=0), 10, notes.append).epochs == 3
     result = run_training(_cfg(tiny_bert, epochs=1, min_steps=14, early_stopping_patience=0), _dataset(toy))
     assert result.epochs == 2 and result.config.epochs == 2  # 7 steps per epoch
+
+
+def test_estimate_times_real_steps(tiny_bert, toy):
+    from desktop_app.core.estimate import estimate_epoch_seconds
+
+    est = estimate_epoch_seconds(TrainConfig(base_model=str(tiny_bert), batch_size=16, epochs=2, min_steps=70),
+                                 toy.texts)
+    assert 0 < est["seconds_per_epoch"] < 60
+    assert est["epochs"] == 9  # 120 texts / 16 = 8 steps per epoch; 70 steps need 9 epochs
+    assert est["total_seconds"] == pytest.approx(est["seconds_per_epoch"] * est["epochs"])
+    assert est["device"].startswith("CPU") and est["max_length"] >= 16

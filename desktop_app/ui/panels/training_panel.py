@@ -167,6 +167,10 @@ class TrainingPanel(QWidget):
     def show_result(self, result, run_number: int) -> None:
         report = result.validation
         self.export_button.setEnabled(True)
+        self.progress.setMaximum(max(1, result.steps))  # early stopping ends before the planned steps
+        self.progress.setValue(result.steps)
+        self.stats.setText(f"Finished at step {result.steps} · epoch {result.epochs:.2f} · "
+                           f"{clock(result.train_seconds)} in all · {result.samples_per_s:.0f} examples/s")
         note = " (stopped early; best epoch kept)" if result.status == "stopped_early" else ""
         self.state_label.setText(f"Done{note}: accuracy {report.accuracy:.1%}, macro-F1 {report.macro_f1:.3f}.")
         self.summary.setText(

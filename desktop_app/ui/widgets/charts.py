@@ -183,4 +183,9 @@ class Histogram(QWidget):
             x = plot.left() + plot.width() * min(1.0, self.marker / upper)
             p.setPen(QPen(QColor(PALETTE[1]), 2, Qt.PenStyle.DashLine))
             p.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()))
-            p.drawText(QRectF(x + 4, plot.top(), 160, 16), Qt.AlignmentFlag.AlignLeft, f"limit {self.marker}")
+            label = QRectF(x + 4, plot.top(), 160, 16)
+            if label.right() > self.width():  # near the right edge: write it on the left of the line
+                label.moveRight(x - 4)
+                p.drawText(label, Qt.AlignmentFlag.AlignRight, f"limit {self.marker}")
+            else:
+                p.drawText(label, Qt.AlignmentFlag.AlignLeft, f"limit {self.marker}")

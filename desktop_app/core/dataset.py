@@ -167,7 +167,8 @@ def _judge(report: DataReport, counts: Counter, texts: list[str], token_limit, c
         report.long_texts = sum(1 for x in lengths if x > token_limit)
         if report.long_texts:
             share = 100 * report.long_texts / n
-            report.warnings.append(f"{_plural(report.long_texts, 'text')} ({share:.0f}%) are longer than the "
+            share_text = f"{share:.0f}%" if share >= 1 else "under 1%"
+            report.warnings.append(f"{_plural(report.long_texts, 'text')} ({share_text}) are longer than the "
                                    f"{token_limit}-token limit; their start and end are kept, the middle is cut.")
 
 

@@ -133,6 +133,7 @@ class DatasetPanel(QWidget):
             self.text_combo.setCurrentText(report.text_column)
         if report.label_column:
             self.label_combo.setCurrentText(report.label_column)
+        self._chosen_columns_first(report.columns, [report.text_column, report.label_column])
         fmt = report.format + (f", {report.encoding}" if report.encoding else "")
         self.facts.setText(f"<b>{report.file.rsplit('/', 1)[-1]}</b> — {fmt} — {report.rows_read:,} rows, "
                            f"{len(report.columns)} columns — <b>{report.rows_usable:,}</b> usable examples")
@@ -148,6 +149,12 @@ class DatasetPanel(QWidget):
         if report.ok and not report.warnings:
             QListWidgetItem(style.standardIcon(QStyle.StandardPixmap.SP_DialogApplyButton),
                             "No problems found. Ready to train.", self.messages)
+
+    def _chosen_columns_first(self, columns: list[str], chosen: list[str | None]) -> None:
+        """Show the text and label columns first in the preview (a visual move; the data is untouched)."""
+        header = self.table.horizontalHeader()
+        for visual, name in enumerate(c for c in chosen if c in columns):
+            header.moveSection(header.visualIndex(columns.index(name)), visual)
 
     def set_validation_file(self, path: str | None) -> None:
         self.validation_path = path

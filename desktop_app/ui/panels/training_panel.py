@@ -190,6 +190,7 @@ class TrainingPanel(QWidget):
             text.setToolTip(m.text[:2000])
             self.mistakes_model.appendRow([text, QStandardItem(m.true_label), QStandardItem(m.predicted), conf])
         self.filter_mistakes(None, None)
+        self.mistakes.sortByColumn(3, Qt.SortOrder.DescendingOrder)  # most confident mistakes first
         self.tabs.setCurrentIndex(1)
         cfg = result.config
         name = result.adapter_dir.name if result.adapter_dir else f"#{run_number}"

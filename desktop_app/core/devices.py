@@ -16,9 +16,6 @@ class DeviceInfo:
     bf16: bool = False        # mixed precision that pays on this device
     fp16: bool = False
 
-    def describe(self) -> str:
-        return self.name if self.available else f"{self.kind.upper()}: {self.reason}"
-
 
 def physical_cores() -> int:
     try:

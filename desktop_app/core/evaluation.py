@@ -46,9 +46,6 @@ class EvalReport:
         data["mistakes"] = [Mistake(**m) for m in data.get("mistakes", [])]
         return cls(**data)
 
-    def summary(self) -> dict[str, float]:
-        return {"accuracy": self.accuracy, "macro_f1": self.macro_f1, "weighted_f1": self.weighted_f1}
-
 
 def confusion_matrix(y_true, y_pred, n_labels: int) -> np.ndarray:
     matrix = np.zeros((n_labels, n_labels), dtype=np.int64)

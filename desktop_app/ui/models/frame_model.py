@@ -74,3 +74,10 @@ def fit_columns(view, widest: int) -> None:
         widths[longest] = available - others
     for col, width in enumerate(widths):
         view.setColumnWidth(col, width)
+
+
+def columns_first(view, columns: list[str], chosen: list[str | None]) -> None:
+    """Show the chosen columns first, in that order (a visual move; the data is untouched)."""
+    header = view.horizontalHeader()
+    for visual, name in enumerate(c for c in chosen if c in columns):
+        header.moveSection(header.visualIndex(columns.index(name)), visual)

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox
                                QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSplitter,
                                QStackedWidget, QStyle, QTableView, QVBoxLayout, QWidget)
 
-from ..models.frame_model import FrameModel, fit_columns
+from ..models.frame_model import FrameModel, columns_first, fit_columns
 from ..widgets.charts import BarList
 from ..widgets.drop_zone import DropZone
 
@@ -124,7 +124,7 @@ class DatasetPanel(QWidget):
             combo.clear()
             combo.addItems(table.columns)
         self.stack.setCurrentIndex(1)
-        QTimer.singleShot(0, lambda: fit_columns(self.table, 480))  # once the page has its real width
+        QTimer.singleShot(0, lambda: fit_columns(self.table, 360))  # once the page has its real width
         self.set_report(report)
 
     def set_report(self, report) -> None:
@@ -151,10 +151,7 @@ class DatasetPanel(QWidget):
                             "No problems found. Ready to train.", self.messages)
 
     def _chosen_columns_first(self, columns: list[str], chosen: list[str | None]) -> None:
-        """Show the text and label columns first in the preview (a visual move; the data is untouched)."""
-        header = self.table.horizontalHeader()
-        for visual, name in enumerate(c for c in chosen if c in columns):
-            header.moveSection(header.visualIndex(columns.index(name)), visual)
+        columns_first(self.table, columns, chosen)
 
     def set_validation_file(self, path: str | None) -> None:
         self.validation_path = path

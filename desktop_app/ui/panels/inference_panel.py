@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit,
                                QProgressBar, QPushButton, QTableView, QVBoxLayout, QWidget)
 
-from ..models.frame_model import FrameModel, fit_columns
+from ..models.frame_model import FrameModel, columns_first, fit_columns
 from ..widgets.charts import BarList
 
 
@@ -142,7 +142,8 @@ class InferencePanel(QWidget):
         self.batch_progress.setMaximum(max(1, total))
         self.batch_progress.setValue(done)
 
-    def set_batch_result(self, frame) -> None:
+    def set_batch_result(self, frame, text_column: str | None = None) -> None:
         self.preview_model.set_frame(frame.head(5000))  # a preview; the saved file has every row
-        fit_columns(self.preview, 420)
+        columns_first(self.preview, [str(c) for c in frame.columns], ["predicted_label", "confidence", text_column])
+        fit_columns(self.preview, 360)
         self.save_batch.setEnabled(True)

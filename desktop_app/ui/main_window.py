@@ -290,6 +290,11 @@ class MainWindow(QMainWindow):
             QMessageBox.information(self, "LoRA Studio", "Load a dataset without blocking problems first.")
             self.steps.setCurrentRow(0)
             return
+        problem = self.configure.problem()
+        if problem:
+            QMessageBox.information(self, "LoRA Studio", problem)
+            self.steps.setCurrentRow(1)
+            return
         sel = self.dataset.selection()
         try:
             config = self.configure.config().with_overrides(

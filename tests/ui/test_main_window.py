@@ -236,3 +236,16 @@ def test_panel_intents(qtbot):
     with qtbot.waitSignal(dataset.file_chosen, timeout=1000) as blocker:
         dataset.drop.dropEvent(drop)
     assert blocker.args == ["/data/reviews.csv"]
+
+
+def test_download_choice_without_an_id_is_explained(qtbot, window, tmp_path, monkeypatch):
+    from desktop_app.ui.panels.config_panel import HUB
+
+    _load(qtbot, window, _write_csv(tmp_path / "d.csv"))
+    combo = window.configure.model_combo
+    combo.setCurrentIndex(combo.findData(HUB))
+    shown = []
+    monkeypatch.setattr(QMessageBox, "information", lambda *a: shown.append(a[2]))
+    window.training.start_button.click()
+    assert shown and "Hugging Face id" in shown[0]
+    assert not window.trainer.busy and window.steps.currentRow() == 1

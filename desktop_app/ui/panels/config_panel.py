@@ -246,6 +246,12 @@ class ConfigPanel(QWidget):
         finally:
             self._loading = False
 
+    def problem(self) -> str | None:
+        """A setting that cannot work as chosen, in plain words (checked before training starts)."""
+        if self.model_combo.currentData() == HUB and not self.hub_id.text().strip():
+            return "Type the Hugging Face id of the model to download (for example distilroberta-base)."
+        return None
+
     def config(self) -> TrainConfig:
         """The settings as a validated-later TrainConfig (read on the GUI thread before a job starts)."""
         base = getattr(self, "_config_base", PRESETS["balanced"])

@@ -41,8 +41,8 @@ def build_tiny_bert(folder: Path, texts=()) -> Path:
 
     folder.mkdir(parents=True, exist_ok=True)
     vocab = _bert_vocab(texts)
-    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    tokenizer = BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=True)
+    # transformers 5 takes the vocabulary itself (a vocab_file= keyword is silently ignored)
+    tokenizer = BertTokenizerFast(vocab={token: i for i, token in enumerate(vocab)}, do_lower_case=True)
     tokenizer.model_max_length = 128
     tokenizer.save_pretrained(str(folder))
     config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
@@ -66,7 +66,10 @@ def build_tiny_roberta(folder: Path, texts=()) -> Path:
     bpe.train_from_iterator(corpus, vocab_size=400, min_frequency=1,
                             special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
     bpe.save_model(str(folder))
-    tokenizer = RobertaTokenizerFast(vocab_file=str(folder / "vocab.json"), merges_file=str(folder / "merges.txt"))
+    vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
+    merges = [tuple(line.split()) for line in (folder / "merges.txt").read_text(encoding="utf-8").splitlines()
+              if line and not line.startswith("#")]
+    tokenizer = RobertaTokenizerFast(vocab=vocab, merges=merges)
     tokenizer.model_max_length = 126
     tokenizer.save_pretrained(str(folder))
     config = RobertaConfig(vocab_size=tokenizer.vocab_size + 5, hidden_size=32, num_hidden_layers=2,

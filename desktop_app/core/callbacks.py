@@ -7,11 +7,7 @@ from collections.abc import Callable
 
 from transformers import TrainerCallback
 
-from .events import CancelToken, Evaluated, StepProgress
-
-
-class Cancelled(Exception):
-    """Raised inside the Trainer loop so that Stop takes effect within one step, even mid-evaluation."""
+from .events import Cancelled, CancelToken, Evaluated, StepProgress
 
 
 class EventCallback(TrainerCallback):

@@ -27,9 +27,10 @@ def estimate_epoch_seconds(config: TrainConfig, texts: list[str], steps: int = 3
     limit = model_token_limit(model, tokenizer)
     sample = random.Random(config.seed).sample(texts, min(len(texts), 2000))
     probe = TextEncoder(tokenizer, limit)
-    max_length = config.max_length or derive_max_length(probe.token_counts(sample), config.max_length_cap, limit)
+    raw = probe.tokenize(sample)
+    max_length = config.max_length or derive_max_length(probe.lengths(raw), config.max_length_cap, limit)
     encoder = TextEncoder(tokenizer, max_length)
-    ids = sorted(encoder.encode(sample), key=len)
+    ids = sorted(encoder.finish(raw), key=len)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate)
     batch = config.batch_size
     # length-grouped batches: time one batch from each quantile of length, weighted equally

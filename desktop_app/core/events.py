@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+class Cancelled(Exception):
+    """Raised inside the training loop when the token is set, so that Stop takes effect within one step."""
+
+
 class CancelToken:
     """Set from any thread (Stop button, Ctrl+C); the training loop checks it at every step."""
 

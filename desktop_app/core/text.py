@@ -34,20 +34,30 @@ class TextEncoder:
         head = int(limit * HEAD_SHARE)
         return text[:head] + " " + text[-(limit - head):]
 
-    def token_counts(self, texts: Sequence[str]) -> list[int]:
-        ids = self.tokenizer([self._precut(t) for t in texts], add_special_tokens=False)["input_ids"]
-        extra = len(self.prefix) + len(self.suffix)
-        return [len(x) + extra for x in ids]
+    def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids without special tokens or truncation (huge texts pre-cut to what could be kept)."""
+        return self.tokenizer([self._precut(t) for t in texts], add_special_tokens=False)["input_ids"]
 
-    def encode(self, texts: Sequence[str]) -> list[list[int]]:
-        ids = self.tokenizer([self._precut(t) for t in texts], add_special_tokens=False)["input_ids"]
+    def lengths(self, raw: Sequence[Sequence[int]]) -> list[int]:
+        extra = len(self.prefix) + len(self.suffix)
+        return [len(x) + extra for x in raw]
+
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        return self.lengths(self.tokenize(texts))
+
+    def finish(self, raw: Sequence[Sequence[int]]) -> list[list[int]]:
+        """Cut tokenised texts head+tail to max_length and add the special tokens. `raw` may come from
+        an encoder with a larger max_length: tokenise once, measure, then finish (training does)."""
         out = []
-        for seq in ids:
+        for seq in raw:
             if len(seq) > self.budget:
                 head = int(self.budget * HEAD_SHARE)
-                seq = seq[:head] + seq[len(seq) - (self.budget - head):]
-            out.append(self.prefix + seq + self.suffix)
+                seq = list(seq[:head]) + list(seq[len(seq) - (self.budget - head):])
+            out.append(self.prefix + list(seq) + self.suffix)
         return out
+
+    def encode(self, texts: Sequence[str]) -> list[list[int]]:
+        return self.finish(self.tokenize(texts))
 
     def collate(self, batch_ids: Sequence[Sequence[int]], multiple_of: int = 8):
         """Pad a batch to its own longest sequence (not to max_length): the big CPU win."""

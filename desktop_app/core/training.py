@@ -18,7 +18,7 @@ from .config import TrainConfig
 from .dataset import Dataset, Examples, Splits, stratified_split
 from .errors import StudioError, TrainingError
 from .evaluation import EvalReport
-from .events import CancelToken, Finished, LogLine, Started
+from .events import Cancelled, CancelToken, Finished, LogLine, Started
 from .labels import LabelMap
 
 log = logging.getLogger(__name__)
@@ -83,24 +83,19 @@ def run_training(config: TrainConfig, data: Dataset | Splits, on_event: Callable
     config = config.validate()
     try:
         result = _run(config, data, emit, cancel, Path(out_dir) if out_dir else None)
-    except _CancelledError:
+    except Cancelled:
         result = TrainResult("cancelled", config=config)
         emit(LogLine("Training was stopped. Nothing was saved."))
     emit(Finished(result.status, result if result.status != "cancelled" else None))
     return result
 
 
-class _CancelledError(Exception):
-    pass
-
-
 def _checkpoint(cancel: CancelToken) -> None:
     if cancel.cancelled:
-        raise _CancelledError()
+        raise Cancelled()
 
 
 def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | None) -> TrainResult:
-    from .callbacks import Cancelled
     from .devices import configure_cpu_threads, pick_device
     from .models import load_classifier, load_tokenizer, model_token_limit, resolve_base_model
     from .text import TextEncoder, derive_max_length
@@ -124,17 +119,19 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
 
     limit = model_token_limit(model, tokenizer)
     probe = TextEncoder(tokenizer, limit)
+    raw_train, raw_val = probe.tokenize(splits.train.texts), probe.tokenize(splits.validation.texts)
+    train_counts = probe.lengths(raw_train)
     if config.max_length:
         max_length = min(config.max_length, limit)
     else:
-        max_length = derive_max_length(probe.token_counts(splits.train.texts), config.max_length_cap, limit)
+        max_length = derive_max_length(train_counts, config.max_length_cap, limit)
     encoder = TextEncoder(tokenizer, max_length)
-    counts = probe.token_counts(splits.train.texts + splits.validation.texts)
+    counts = train_counts + probe.lengths(raw_val)
     too_long = sum(1 for c in counts if c > max_length)
     emit(LogLine(f"Max length {max_length} tokens; {too_long} of {len(counts)} texts are longer "
                  "(kept: start and end)." if too_long else f"Max length {max_length} tokens; no text is cut."))
-    train_ds = _Examples(encoder.encode(splits.train.texts), label_map.ids(splits.train.labels))
-    val_ds = _Examples(encoder.encode(splits.validation.texts), label_map.ids(splits.validation.labels))
+    train_ds = _Examples(encoder.finish(raw_train), label_map.ids(splits.train.labels))
+    val_ds = _Examples(encoder.finish(raw_val), label_map.ids(splits.validation.labels))
     _checkpoint(cancel)
 
     config = _ensure_min_steps(config, len(train_ds), emit)
@@ -144,9 +141,7 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
         try:
             return _train(config, emit, cancel, out_dir, splits, label_map, device, base, model, encoder,
                           train_ds, val_ds, batch_size)
-        except Cancelled:
-            raise _CancelledError() from None
-        except StudioError:
+        except (Cancelled, StudioError):
             raise
         except Exception as exc:  # noqa: BLE001 - classified below
             if not _is_oom(exc):

@@ -11,7 +11,6 @@ class LoadedData:
     table: object
     report: object
     examples: object
-    token_summary: str
     token_lengths: list
 
 
@@ -47,15 +46,6 @@ def warm_up_job():
     return job
 
 
-def token_summary(lengths: list[int]) -> str:
-    if not lengths:
-        return ""
-    ordered = sorted(lengths)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
-    return (f"Token lengths: median {pick(0.5)}, 90% under {pick(0.9)}, 98% under {pick(0.98)}, "
-            f"longest {ordered[-1]}.")
-
-
 def load_data_job(path: str, text_column: str | None, label_column: str | None, token_limit: int,
                   table=None):
     def job(emit, cancel):
@@ -68,7 +58,7 @@ def load_data_job(path: str, text_column: str | None, label_column: str | None, 
         counter = builtin_token_counter()
         report, examples = build_report(loaded, text_column, label_column, token_limit, counter)
         lengths = counter(examples.texts[:20000]) if counter and examples.texts else []
-        return LoadedData(loaded, report, examples, token_summary(lengths), lengths)
+        return LoadedData(loaded, report, examples, lengths)
     return job
 
 

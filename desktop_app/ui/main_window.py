@@ -201,7 +201,7 @@ class MainWindow(QMainWindow):
             self.settings.add_recent_file(path)
             self.settings.set_last_folder("data", str(Path(path).parent))
             self.dataset.set_table(loaded.table, loaded.report)
-            self.configure.set_token_lengths(loaded.token_summary, loaded.token_lengths)
+            self.configure.set_token_lengths(loaded.token_lengths)
             self._update_title()
             self._update_steps()
 
@@ -216,7 +216,7 @@ class MainWindow(QMainWindow):
         def done(loaded):
             self.data = loaded
             self.dataset.set_report(loaded.report)
-            self.configure.set_token_lengths(loaded.token_summary, loaded.token_lengths)
+            self.configure.set_token_lengths(loaded.token_lengths)
             self._update_steps()
         self._run(self.tasks, "checking columns", jobs.load_data_job(
             self.data_path, text_column, label_column, self.configure.config().max_length_cap, self.data.table), done)

@@ -104,8 +104,9 @@ def test_config_panel_shows_token_length_distribution(qtbot):
     panel = ConfigPanel()
     qtbot.addWidget(panel)
     lengths = [20] * 98 + [400, 900]
-    panel.set_token_lengths("Token lengths: median 20", lengths)
+    panel.set_token_lengths(lengths)
     assert panel.length_histogram.values == lengths
+    assert panel.length_info.text() == "Token lengths: median 20, 90% under 20, 98% under 400, longest 900."
     assert panel.length_histogram.marker == 24  # 98% of the texts have 20 tokens; rounded up to a multiple of 8
     panel.auto_length.setChecked(False)
     panel.max_length.setValue(128)

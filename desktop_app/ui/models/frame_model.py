@@ -11,19 +11,15 @@ MAX_CELL_CHARS = 300  # a preview cell; the tooltip shows more
 class FrameModel(QAbstractTableModel):
     def __init__(self, frame: pd.DataFrame | None = None, parent=None) -> None:
         super().__init__(parent)
-        self._frame = frame if frame is not None else pd.DataFrame()
-        self._columns = [str(c) for c in self._frame.columns]
-        self._values = self._frame.to_numpy(dtype=object, copy=False) if len(self._frame.columns) else None
+        frame = frame if frame is not None else pd.DataFrame()
+        self._columns = [str(c) for c in frame.columns]
+        self._values = frame.to_numpy(dtype=object, copy=False) if len(frame.columns) else None
 
     def set_frame(self, frame: pd.DataFrame) -> None:
         self.beginResetModel()
-        self._frame = frame
         self._columns = [str(c) for c in frame.columns]
         self._values = frame.to_numpy(dtype=object, copy=False) if len(frame.columns) else None
         self.endResetModel()
-
-    def frame(self) -> pd.DataFrame:
-        return self._frame
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() or self._values is None else self._values.shape[0]

@@ -179,9 +179,15 @@ class ConfigPanel(QWidget):
         best = next((d for d in devices if d.available), None)
         self.device_note.setText(f"Automatic uses: <b>{best.name if best else 'CPU'}</b><br>" + "<br>".join(notes))
 
-    def set_token_lengths(self, text: str, lengths: list[int] | None = None) -> None:
-        self.length_info.setText(text)
-        self._lengths = list(lengths or [])
+    def set_token_lengths(self, lengths: list[int]) -> None:
+        self._lengths = list(lengths)
+        ordered = sorted(self._lengths)
+        if ordered:
+            pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+            self.length_info.setText(f"Token lengths: median {pick(0.5)}, 90% under {pick(0.9)}, "
+                                     f"98% under {pick(0.98)}, longest {ordered[-1]}.")
+        else:
+            self.length_info.setText("Token lengths: load a dataset to see them.")
         self._update_histogram()
 
     def _update_histogram(self) -> None:

@@ -114,6 +114,7 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
     emit(LogLine(f"Base model: {base.describe()}"))
     _checkpoint(cancel)
     tokenizer = load_tokenizer(base)
+    _seed_everything(config.seed)  # the new head and LoRA's A matrices are drawn now, before the Trainer seeds
     model = load_classifier(base, label_map.names, config.model_dropout)
     _checkpoint(cancel)
 
@@ -151,9 +152,16 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
                                     "Lower the maximum length, or train on the CPU.") from exc
             batch_size //= 2
             _free_device_memory()
+            _seed_everything(config.seed)
             emit(LogLine(f"Out of memory: retrying with batch size {batch_size} "
                          f"(gradient accumulation keeps the effective batch at {config.batch_size}).", "warning"))
             model = _attach_lora(config, base, load_classifier(base, label_map.names, config.model_dropout))
+
+
+def _seed_everything(seed: int) -> None:
+    from transformers import set_seed
+
+    set_seed(seed)
 
 
 MAX_AUTO_EPOCHS = 20

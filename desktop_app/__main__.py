@@ -1,4 +1,4 @@
-"""Entry point for `lora-studio` and `python -m desktop_app` (and, later, the frozen app)."""
+"""Entry point for `lora-studio` and `python -m desktop_app` and the frozen app."""
 
 from __future__ import annotations
 
@@ -20,6 +20,10 @@ def main(argv: list[str] | None = None) -> int:
     _guard_streams()
     multiprocessing.freeze_support()
     args = sys.argv[1:] if argv is None else argv
+    if args and args[0] == "--self-test":  # the packaged app's own check (see packaging/README.md)
+        from .self_test import main as self_test_main
+
+        return self_test_main(args[1:])
     if not args:  # no command: the desktop application
         from .ui.app import main as gui_main
 

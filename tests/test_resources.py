@@ -29,4 +29,5 @@ def test_wheel_carries_the_resources(tmp_path):
     wheel = next(tmp_path.glob("lora_studio-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "desktop_app/resources/sample_reviews.csv" in names
+    assert {"desktop_app/resources/icon.png", "desktop_app/resources/icon.ico"} <= set(names)
     assert "desktop_app/core/training.py" in names

@@ -6,15 +6,18 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     from .. import __version__
+    from ..paths import resource_path
     from .main_window import MainWindow
 
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
     app.setOrganizationName("LoRA Studio")
     app.setApplicationName("LoRA Studio")
     app.setApplicationVersion(__version__)
+    app.setWindowIcon(QIcon(str(resource_path("icon.png"))))
     window = MainWindow()
     window.show()
     return app.exec()

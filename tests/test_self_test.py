@@ -1,0 +1,97 @@
+"""`LoRAStudio --self-test`: it passes on a working install, fails (exit 1) when a part is broken,
+and its network guard really refuses connections. The frozen bundle runs the same code in CI
+(packaging/build.py --self-test)."""
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# The self-test as the bundle runs it: every module the spec leaves out is made unimportable first
+# (sys.modules[name] = None also makes importlib.util.find_spec report it missing, as transformers checks).
+AS_IN_THE_BUNDLE = """
+import sys
+sys.path.insert(0, sys.argv[2])
+import bundle_contents
+for name in bundle_contents.EXCLUDED_MODULES:
+    sys.modules[name] = None
+from desktop_app.__main__ import main
+sys.exit(main(["--self-test", "--report", sys.argv[1]]))
+"""
+
+
+@pytest.fixture(scope="module")
+def self_test_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("self-test")
+    report = folder / "report.json"
+    proc = subprocess.run([sys.executable, "-c", AS_IN_THE_BUNDLE, str(report), str(ROOT / "packaging")],
+                          capture_output=True, text=True, cwd=folder, timeout=600)
+    return proc, json.loads(report.read_text())
+
+
+@pytest.mark.slow
+def test_self_test_passes_without_the_modules_the_bundle_leaves_out(self_test_run):
+    """Also proves the exclusion list safe in seconds, before anyone waits for a build."""
+    proc, report = self_test_run
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    names = [c["name"] for c in report["checks"]]
+    assert names == ["bundled files", "file formats", "libraries", "built-in model", "training", "export + reload",
+                     "int8 prediction", "main window", "offline"]
+    assert report["ok"] and all(c["ok"] for c in report["checks"])
+    assert "All checks passed (9/9)." in proc.stdout
+    window = next(c for c in report["checks"] if c["name"] == "main window")
+    assert "classified as" in window["detail"]
+
+
+def test_a_broken_part_fails_the_self_test(monkeypatch, tmp_path, capsys):
+    import desktop_app.paths as paths
+    from desktop_app.self_test import run_self_test
+
+    def missing():
+        raise FileNotFoundError("LoRA Studio's resources folder is missing; reinstall the application.")
+
+    monkeypatch.setattr(paths, "sample_dataset", missing)
+    code = run_self_test(tmp_path / "report.json")
+    report = json.loads((tmp_path / "report.json").read_text())
+    checks = {c["name"]: c for c in report["checks"]}
+    assert code == 1 and report["ok"] is False
+    assert not checks["bundled files"]["ok"] and "resources folder is missing" in checks["bundled files"]["detail"]
+    assert checks["training"]["detail"].startswith("skipped: needs bundled files")
+    assert not checks["main window"]["ok"]
+    assert "SELF-TEST FAILED" in capsys.readouterr().out
+
+
+def test_network_guard_refuses_remote_and_allows_loopback():
+    from desktop_app.self_test import NetworkGuard
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    accepter = threading.Thread(target=lambda: server.accept()[0].close())
+    accepter.start()
+    real_connect = socket.socket.connect
+    with NetworkGuard() as guard:
+        with pytest.raises(OSError, match="network access is disabled"):
+            socket.create_connection(("huggingface.co", 443), timeout=1)
+        with pytest.raises(OSError, match="network access is disabled"):
+            socket.socket().connect(("93.184.216.34", 80))
+        with socket.create_connection(server.getsockname(), timeout=5):
+            pass
+    accepter.join(5)
+    server.close()
+    assert guard.attempts == ["look up huggingface.co", "connect 93.184.216.34:80"]
+    assert socket.socket.connect is real_connect
+
+
+def test_main_accepts_self_test_flag_help(capsys):
+    from desktop_app.__main__ import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--self-test", "--help"])
+    assert exit_info.value.code == 0
+    assert "--report" in capsys.readouterr().out

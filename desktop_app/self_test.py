@@ -83,9 +83,10 @@ class NetworkGuard:
 
 
 class SelfTest:
-    def __init__(self, work: Path, out=None) -> None:
+    def __init__(self, work: Path, out=None, screenshot: Path | None = None) -> None:
         self.work = work
         self.out = out
+        self.screenshot = screenshot
         self.checks: list[Check] = []
         self.state: dict = {}
 
@@ -207,7 +208,7 @@ class SelfTest:
         return f"{[p.label for p in predictions]}"
 
     def window(self) -> str:
-        return run_window_check(self.work, self.state["zip"])
+        return run_window_check(self.work, self.state["zip"], self.screenshot)
 
     def offline(self, guard: NetworkGuard) -> str:
         if guard.attempts:
@@ -215,7 +216,7 @@ class SelfTest:
         return "no connection or name lookup was attempted"
 
 
-def run_window_check(work: Path, adapter: Path, timeout_s: float = 180.0) -> str:
+def run_window_check(work: Path, adapter: Path, screenshot: Path | None = None, timeout_s: float = 180.0) -> str:
     """Open the real main window, load the adapter, classify one text through the runners, then close."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, QTimer, qInstallMessageHandler
@@ -255,9 +256,12 @@ def run_window_check(work: Path, adapter: Path, timeout_s: float = 180.0) -> str
         window.inference.text.setPlainText(SAMPLE_TEXTS[0])
         wait_for(lambda: window.inference.verdict.text() not in ("", "–"), "classifying a typed text")
         verdict = window.inference.verdict.text()
+        window.steps.setCurrentRow(3)  # the Predict step, where the verdict is shown
         image = window.grab().toImage()
         if image.isNull() or image.width() < 400:
             raise AssertionError("the window did not render")
+        if screenshot is not None:
+            image.save(str(screenshot))
     finally:
         closed = window.close()
         QCoreApplication.processEvents()
@@ -270,11 +274,11 @@ def run_window_check(work: Path, adapter: Path, timeout_s: float = 180.0) -> str
     return f"opened on '{app.platformName()}', adapter loaded, typed text classified as '{verdict}', closed"
 
 
-def run_self_test(report: Path | None = None, out=None) -> int:
+def run_self_test(report: Path | None = None, out=None, screenshot: Path | None = None) -> int:
     out = out if out is not None else sys.stdout
     print(f"LoRA Studio {__version__} self-test", file=out, flush=True)
     with tempfile.TemporaryDirectory(prefix="lora-studio-self-test-") as tmp, NetworkGuard() as guard:
-        test = SelfTest(Path(tmp), out)
+        test = SelfTest(Path(tmp), out, screenshot)
         test.step("bundled files", test.bundle)
         test.step("file formats", test.file_formats, needs=("bundled files",))
         test.step("libraries", test.libraries)
@@ -299,5 +303,6 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="LoRAStudio --self-test",
                                      description="Check that this copy of LoRA Studio works, offline.")
     parser.add_argument("--report", type=Path, help="also write the results as JSON (windowed builds have no console)")
+    parser.add_argument("--screenshot", type=Path, help="save a PNG of the main window as the test saw it")
     args = parser.parse_args(argv)
-    return run_self_test(args.report)
+    return run_self_test(args.report, screenshot=args.screenshot)

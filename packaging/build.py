@@ -11,6 +11,7 @@ self-test both succeeded.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -106,16 +107,33 @@ def without_network() -> list[str]:
 
 
 def self_test(bundle: Path, report: Path) -> int:
-    exe = bundle / (f"{NAME}.exe" if sys.platform == "win32" else NAME)
+    """The bundle's self-test twice: with a console, then started as a windowed app is (no stdout/stderr)."""
+    report = report.resolve()
+    exe = (bundle / (f"{NAME}.exe" if sys.platform == "win32" else NAME)).resolve()
     with tempfile.TemporaryDirectory(prefix="lora-studio-home-") as home:
         isolation = without_network()
         where = "no network (unshare -n)" if isolation else "network blocked inside the app only"
         print(f"self-test: {exe} in a clean environment, {where}", flush=True)
         start = time.monotonic()
-        code = subprocess.call(isolation + [str(exe), "--self-test", "--report", str(report)],
-                               env=clean_environment(Path(home)), cwd=home)
-    print(f"self-test: exit code {code} after {time.monotonic() - start:.0f} s", flush=True)
-    return code
+        command = isolation + [str(exe), "--self-test", "--report", str(report),
+                               "--screenshot", str(report.with_name("self-test-window.png"))]
+        code = subprocess.call(command, env=clean_environment(Path(home)), cwd=home)
+        print(f"self-test: exit code {code} after {time.monotonic() - start:.0f} s", flush=True)
+        if code != 0 or os.name != "posix":
+            return code
+        report.unlink()
+        code = subprocess.call(command, env=clean_environment(Path(home)), cwd=home, stdin=subprocess.DEVNULL,
+                               preexec_fn=_close_std_streams)
+        failed = [c["name"] for c in json.loads(report.read_text())["checks"] if not c["ok"]] \
+            if report.is_file() else ["(no report written)"]
+        print(f"self-test with no stdout/stderr, as a windowed app starts: exit code {code}"
+              + (f", failed: {', '.join(failed)}" if failed else ", all checks passed"), flush=True)
+        return code or (1 if failed else 0)
+
+
+def _close_std_streams() -> None:
+    os.close(1)
+    os.close(2)
 
 
 def main() -> int:

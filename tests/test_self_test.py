@@ -95,3 +95,33 @@ def test_main_accepts_self_test_flag_help(capsys):
         main(["--self-test", "--help"])
     assert exit_info.value.code == 0
     assert "--report" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_runs_like_a_windowed_app_with_no_stdout_or_stderr(tmp_path):
+    """A windowed build starts with sys.stdout and sys.stderr set to None (their descriptors are closed
+    here to get the same). The self-test (window included) and a command-line training run, whose
+    progress bar writes to stderr, must still work."""
+    import os
+
+    script = """
+import json, sys
+from desktop_app.__main__ import main
+assert sys.stdout is None and sys.stderr is None
+# training first: once imported, some libraries replace a None sys.stderr themselves
+codes = [main(["train", "--sample", "--preset", "quick", "--epochs", "1", "--max-length", "48", "--out", "adapter"]),
+         main(["--self-test", "--report", "report.json"])]
+json.dump(codes, open("codes.json", "w"))
+"""
+
+    def close_std_streams():
+        os.close(1)
+        os.close(2)
+
+    proc = subprocess.run([sys.executable, "-c", script], preexec_fn=close_std_streams, stdin=subprocess.DEVNULL,
+                          cwd=tmp_path, timeout=600)
+    assert proc.returncode == 0 and (tmp_path / "codes.json").is_file(), f"crashed with exit code {proc.returncode}"
+    assert json.loads((tmp_path / "codes.json").read_text()) == [0, 0]
+    failed = [c for c in json.loads((tmp_path / "report.json").read_text())["checks"] if not c["ok"]]
+    assert failed == []
+    assert (tmp_path / "adapter" / "manifest.json").is_file()

@@ -142,12 +142,23 @@ class SelfTest:
         return f"csv, {', '.join(s.lstrip('.') for s in writers)}: {len(frame)} rows read back from each"
 
     def libraries(self) -> str:
+        from importlib.metadata import PackageNotFoundError, version
+
         import peft
         import torch
         import transformers
 
         torch.ones(2) @ torch.ones(2)  # the native library really runs
-        return f"torch {torch.__version__}, transformers {transformers.__version__}, peft {peft.__version__}"
+        missing = []
+        for dist in ("torch", "transformers", "peft", "accelerate", "tokenizers", "safetensors", "huggingface-hub"):
+            try:  # transformers and peft check these versions at run time: a bundle must carry the metadata
+                version(dist)
+            except PackageNotFoundError:
+                missing.append(dist)
+        if missing:
+            raise AssertionError(f"package metadata missing for {', '.join(missing)}")
+        return f"torch {torch.__version__}, transformers {transformers.__version__}, peft {peft.__version__}; " \
+               "package metadata present"
 
     def model(self) -> str:
         from .core.models import load_tokenizer, resolve_base_model

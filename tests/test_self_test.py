@@ -125,3 +125,22 @@ json.dump(codes, open("codes.json", "w"))
     failed = [c for c in json.loads((tmp_path / "report.json").read_text())["checks"] if not c["ok"]]
     assert failed == []
     assert (tmp_path / "adapter" / "manifest.json").is_file()
+
+
+def test_missing_package_metadata_fails_the_libraries_check(monkeypatch, tmp_path):
+    """A bundle without copy_metadata breaks transformers' version checks; the self-test must say so."""
+    import importlib.metadata as metadata
+
+    from desktop_app.self_test import SelfTest
+
+    real = metadata.version
+
+    def version(name):
+        if name == "peft":
+            raise metadata.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(metadata, "version", version)
+    test = SelfTest(tmp_path)
+    assert not test.step("libraries", test.libraries)
+    assert test.checks[0].detail.startswith("AssertionError: package metadata missing for peft")

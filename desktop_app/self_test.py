@@ -3,7 +3,9 @@
 It checks what a double-clicking user relies on, in order: the bundled files, reading every supported
 file format, the native libraries, the built-in model, a short real training run on the bundled sample,
 export to a .zip and reload with identical predictions, the int8 path, and the main window (opened
-offscreen, adapter loaded, a text classified through the thread bridge, closed). Any attempt to reach the network fails the test. Exit code 0 only if all passed.
+offscreen, adapter loaded, a text classified through the thread bridge, closed); frozen, that nothing was
+loaded from outside the bundle. Any attempt to reach the network fails the test. Exit code 0 only if all
+passed.
 """
 
 from __future__ import annotations
@@ -110,9 +112,10 @@ class SelfTest:
 
     def _record(self, check: Check) -> bool:
         self.checks.append(check)
-        if self.out is not None:  # ASCII only: a Windows console may not encode check marks
-            print(f"{'PASS' if check.ok else 'FAIL'}  {check.name:<18} {check.seconds:6.1f} s  {check.detail}",
-                  file=self.out, flush=True)
+        if self.out is not None:
+            line = f"{'PASS' if check.ok else 'FAIL'}  {check.name:<18} {check.seconds:6.1f} s  {check.detail}"
+            encoding = getattr(self.out, "encoding", None) or "utf-8"  # a Windows console may be cp1252
+            print(line.encode(encoding, "replace").decode(encoding), file=self.out, flush=True)
         return check.ok
 
     # -- the checks ----------------------------------------------------------
@@ -221,10 +224,33 @@ class SelfTest:
     def window(self) -> str:
         return run_window_check(self.work, self.state["zip"], self.screenshot)
 
+    def self_contained(self) -> str:
+        """In the bundle: every module and every Python library that was loaded came from the bundle."""
+        bundle = getattr(sys, "_MEIPASS", None)
+        if not bundle:
+            return "not frozen: checked only inside the bundle"
+        root = Path(bundle).resolve()
+        outside = {m.__file__ for m in list(sys.modules.values())
+                   if isinstance(getattr(m, "__file__", None), str) and not _inside(m.__file__, root)}
+        maps = Path("/proc/self/maps")  # Linux: the shared libraries mapped into this process
+        for line in maps.read_text().splitlines() if maps.exists() else []:
+            parts = line.split(maxsplit=5)
+            path = parts[5] if len(parts) == 6 else ""
+            if ("site-packages" in path or "/lib/python3" in path) and not _inside(path, root):
+                outside.add(path)
+        if outside:
+            raise AssertionError(f"{len(outside)} files loaded from outside the bundle: {sorted(outside)[:3]}")
+        return f"all {len(sys.modules)} modules" + (" and Python's shared libraries" if maps.exists() else "") + \
+            " came from the bundle"
+
     def offline(self, guard: NetworkGuard) -> str:
         if guard.attempts:
             raise AssertionError(f"{len(guard.attempts)} network attempts: {guard.attempts[:3]}")
         return "no connection or name lookup was attempted"
+
+
+def _inside(path: str, root: Path) -> bool:
+    return Path(path).resolve().is_relative_to(root)
 
 
 def run_window_check(work: Path, adapter: Path, screenshot: Path | None = None, timeout_s: float = 180.0) -> str:
@@ -298,6 +324,7 @@ def run_self_test(report: Path | None = None, out=None, screenshot: Path | None 
         test.step("export + reload", test.export_reload, needs=("training",))
         test.step("int8 prediction", test.int8, needs=("export + reload",))
         test.step("main window", test.window, needs=("export + reload",))
+        test.step("self-contained", test.self_contained)
         test.step("offline", lambda: test.offline(guard))
     ok = all(c.ok for c in test.checks)
     print(f"{'All checks passed' if ok else 'SELF-TEST FAILED'} "

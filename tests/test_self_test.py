@@ -41,9 +41,9 @@ def test_self_test_passes_without_the_modules_the_bundle_leaves_out(self_test_ru
     assert proc.returncode == 0, proc.stdout + proc.stderr
     names = [c["name"] for c in report["checks"]]
     assert names == ["bundled files", "file formats", "libraries", "built-in model", "training", "export + reload",
-                     "int8 prediction", "main window", "offline"]
+                     "int8 prediction", "main window", "self-contained", "offline"]
     assert report["ok"] and all(c["ok"] for c in report["checks"])
-    assert "All checks passed (9/9)." in proc.stdout
+    assert "All checks passed (10/10)." in proc.stdout
     window = next(c for c in report["checks"] if c["name"] == "main window")
     assert "classified as" in window["detail"]
 
@@ -144,3 +144,27 @@ def test_missing_package_metadata_fails_the_libraries_check(monkeypatch, tmp_pat
     test = SelfTest(tmp_path)
     assert not test.step("libraries", test.libraries)
     assert test.checks[0].detail.startswith("AssertionError: package metadata missing for peft")
+
+
+def test_report_lines_survive_a_console_that_cannot_encode_them(tmp_path):
+    import io
+
+    from desktop_app.self_test import SelfTest
+
+    raw = io.BytesIO()
+    console = io.TextIOWrapper(raw, encoding="ascii")
+    test = SelfTest(tmp_path, out=console)
+    assert test.step("verdict", lambda: "classified as “positive · 41%” ✓")
+    console.flush()
+    assert b"PASS  verdict" in raw.getvalue() and b"classified as ?positive ? 41%? ?" in raw.getvalue()
+
+
+def test_self_contained_check_flags_files_from_outside_the_bundle(monkeypatch, tmp_path):
+    from desktop_app.self_test import SelfTest
+
+    test = SelfTest(tmp_path)
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)  # pretend: a bundle holding nothing
+    assert not test.step("self-contained", test.self_contained)
+    assert "loaded from outside the bundle" in test.checks[-1].detail
+    monkeypatch.setattr(sys, "_MEIPASS", "/", raising=False)  # a bundle holding everything
+    assert test.step("self-contained (everything inside)", test.self_contained)

@@ -230,8 +230,9 @@ class SelfTest:
         if not bundle:
             return "not frozen: checked only inside the bundle"
         root = Path(bundle).resolve()
-        outside = {m.__file__ for m in list(sys.modules.values())
-                   if isinstance(getattr(m, "__file__", None), str) and not _inside(m.__file__, root)}
+        files = [getattr(m, "__file__", None) for m in list(sys.modules.values())]
+        # Relative names (torch's "_ops.py", PyInstaller's own bootstrap modules) are not files on disk.
+        outside = {f for f in files if isinstance(f, str) and os.path.isabs(f) and not _inside(f, root)}
         maps = Path("/proc/self/maps")  # Linux: the shared libraries mapped into this process
         for line in maps.read_text().splitlines() if maps.exists() else []:
             parts = line.split(maxsplit=5)

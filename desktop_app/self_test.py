@@ -283,7 +283,7 @@ def run_window_check(work: Path, adapter: Path, screenshot: Path | None = None, 
 
     settings = Settings(QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat))  # the user's are untouched
     window = MainWindow(settings=settings, runs_dir=work / "runs")
-    for runner in (window.trainer, window.tasks, window.batch, window.live, window.warm):
+    for runner in window.runners:
         runner.failed.connect(lambda message, hint: failures.append(f"{message} {hint}".strip()))
     try:
         window.show()
@@ -305,7 +305,7 @@ def run_window_check(work: Path, adapter: Path, screenshot: Path | None = None, 
         qInstallMessageHandler(previous)
     if not closed:
         raise AssertionError("the window refused to close")
-    busy = [r.name for r in (window.trainer, window.tasks, window.batch, window.live, window.warm) if r.busy]
+    busy = [r.name for r in window.runners if r.busy]
     if busy:
         raise AssertionError(f"threads still running after close: {busy}")
     return f"opened on '{app.platformName()}', adapter loaded, typed text classified as '{verdict}', closed"

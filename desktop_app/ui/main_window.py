@@ -40,8 +40,9 @@ class MainWindow(QMainWindow):
         self.run_count = 0
         self.warmed_up = False  # heavy libraries imported and devices known
         self.trainer, self.tasks, self.batch, self.live, self.warm = (Runner(self) for _ in range(5))
+        self.runners = (self.trainer, self.tasks, self.batch, self.live, self.warm)
         self._handlers: dict[Runner, tuple] = {}
-        for runner in (self.trainer, self.tasks, self.batch, self.live, self.warm):
+        for runner in self.runners:
             runner.finished.connect(self._job_finished)
             runner.failed.connect(self._job_failed)
         self.trainer.event.connect(self._training_event)
@@ -432,7 +433,7 @@ class MainWindow(QMainWindow):
                 return
         self.settings.set_geometry(self.saveGeometry())
         self.settings.set_last_config(self.configure.config())
-        for runner in (self.trainer, self.batch, self.tasks, self.live, self.warm):
+        for runner in self.runners:
             runner.shutdown()
         event.accept()
 

@@ -51,5 +51,5 @@ def window(qtbot, settings, tmp_path):
     win.show()
     qtbot.waitUntil(lambda: win.warmed_up, timeout=60000)
     yield win
-    for r in (win.trainer, win.tasks, win.batch, win.live, win.warm):
+    for r in win.runners:
         r.shutdown()

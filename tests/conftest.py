@@ -31,9 +31,8 @@ def toy():
     return toy_examples()
 
 
-@pytest.fixture(scope="session")
-def trained_adapter(tmp_path_factory, tiny_bert):
-    """One tiny trained adapter shared by the adapter/CLI tests (training is the slow part)."""
+def _train_toy_adapter(tmp_path_factory, tiny_bert, bf16: bool):
+    from desktop_app.core import devices
     from desktop_app.core.config import TrainConfig
     from desktop_app.core.dataset import Dataset
     from desktop_app.core.labels import LabelMap
@@ -42,5 +41,28 @@ def trained_adapter(tmp_path_factory, tiny_bert):
     ex = toy_examples()
     out = tmp_path_factory.mktemp("adapters") / "toy-adapter"
     config = TrainConfig(base_model=str(tiny_bert), epochs=2, learning_rate=5e-3, batch_size=16, min_steps=0)
-    result = run_training(config, Dataset(ex, LabelMap.from_labels(ex.labels), None), out_dir=out)
+    # Both precision branches run on every machine: bf16 autocast works on any x86 CPU, only slower
+    # where the CPU lacks AVX512-BF16/AMX. The branch is forced, not taken from this machine's flags.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(devices, "cpu_has_fast_bf16", lambda: bf16)
+        result = run_training(config, Dataset(ex, LabelMap.from_labels(ex.labels), None), out_dir=out)
+    assert result.device.endswith("(bf16)") == bf16
     return result
+
+
+@pytest.fixture(scope="session")
+def trained_adapter(tmp_path_factory, tiny_bert):
+    """One tiny trained adapter (fp32) shared by the adapter/CLI tests (training is the slow part)."""
+    return _train_toy_adapter(tmp_path_factory, tiny_bert, bf16=False)
+
+
+@pytest.fixture(scope="session")
+def bf16_adapter(tmp_path_factory, tiny_bert):
+    return _train_toy_adapter(tmp_path_factory, tiny_bert, bf16=True)
+
+
+@pytest.fixture(params=["fp32", "bf16"])
+def any_adapter(request):
+    """The toy adapter trained in fp32 and with bf16 autocast: a reload must predict what the trained
+    model predicted on both branches, whatever this machine's CPU would choose."""
+    return request.getfixturevalue("trained_adapter" if request.param == "fp32" else "bf16_adapter")

@@ -273,6 +273,7 @@ def _train(config, emit, cancel, out_dir, splits, label_map, device, base, model
     finally:
         work.cleanup()
     seconds = time.monotonic() - started
+    _drop_mixed_precision_wrapper(model)
     keeper.restore(model)
     model.eval()
     from .inference import predict_probabilities
@@ -292,6 +293,15 @@ def _train(config, emit, cancel, out_dir, splits, label_map, device, base, model
         result.adapter_dir = save_adapter(out_dir, model, base, result)
         emit(LogLine(f"Adapter saved to {result.adapter_dir}"))
     return result
+
+
+def _drop_mixed_precision_wrapper(model) -> None:
+    """Give the model back its own forward. With bf16/fp16, accelerate replaces `model.forward` by an
+    autocast wrapper stored on the instance, and it stays after training: the in-memory model then
+    predicts in bf16 while the saved adapter reloads in fp32, and the two disagree by ~1e-4 (bf16 keeps
+    8 bits of mantissa). Evaluation, the Classifier and the saved metrics must all see the fp32 model."""
+    for attribute in ("forward", "_original_forward"):
+        model.__dict__.pop(attribute, None)
 
 
 def _report(model, encoder, examples: Examples, label_map: LabelMap, predict) -> EvalReport:

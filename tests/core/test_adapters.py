@@ -12,6 +12,11 @@ from desktop_app.core.errors import AdapterError
 from desktop_app.core.inference import Classifier, predict_probabilities
 
 TEXTS = ["the film was great and fun", "awful boring plot", "it was okay", "", "x " * 500]
+# The trained model (LoRA beside the frozen weights) and the reloaded one (LoRA merged into them)
+# both run in fp32: they differ only by fp32 rounding of W + BA (unit roundoff 6e-8), far below 1e-5.
+# A forward pass left in bf16 (unit roundoff 2**-9 = 2e-3) moved these probabilities by 8.8e-5 (and
+# the real model's by 2.3e-4), so 1e-5 tells the two apart with margin on both sides.
+RELOAD_ATOL = 1e-5
 
 
 
@@ -20,16 +25,16 @@ def _copy(src, dst):
     return dst
 
 
-def test_reload_gives_the_same_predictions_and_labels(trained_adapter):
-    clf = Classifier.load(trained_adapter.adapter_dir)
-    expected = predict_probabilities(trained_adapter.model, trained_adapter.encoder, TEXTS)
-    np.testing.assert_allclose(clf.predict_proba(TEXTS), expected, atol=1e-5)
+def test_reload_gives_the_same_predictions_and_labels(any_adapter):
+    clf = Classifier.load(any_adapter.adapter_dir)
+    expected = predict_probabilities(any_adapter.model, any_adapter.encoder, TEXTS)
+    np.testing.assert_allclose(clf.predict_proba(TEXTS), expected, atol=RELOAD_ATOL)
     preds = clf.predict(TEXTS)
     assert {p.label for p in preds} <= {"neg", "pos"}
     assert all(abs(sum(p.probabilities.values()) - 1) < 1e-5 for p in preds)
     assert clf.manifest["labels"] == ["neg", "pos"]
     assert clf.manifest["base_model"]["model_type"] == "bert"
-    assert clf.manifest["metrics"]["validation"]["accuracy"] == trained_adapter.validation.accuracy
+    assert clf.manifest["metrics"]["validation"]["accuracy"] == any_adapter.validation.accuracy
 
 
 def test_package_contents(trained_adapter):
@@ -39,27 +44,27 @@ def test_package_contents(trained_adapter):
     assert "classifier" in config["modules_to_save"]
 
 
-def test_plain_peft_can_load_the_folder(trained_adapter):
+def test_plain_peft_can_load_the_folder(any_adapter):
     import torch
     from peft import PeftModel
     from transformers import AutoModelForSequenceClassification
 
-    manifest = json.loads((trained_adapter.adapter_dir / "manifest.json").read_text())
+    manifest = json.loads((any_adapter.adapter_dir / "manifest.json").read_text())
     base = AutoModelForSequenceClassification.from_pretrained(manifest["base_model"]["ref"], num_labels=2)
-    model = PeftModel.from_pretrained(base, str(trained_adapter.adapter_dir)).eval()
-    batch = trained_adapter.encoder.collate(trained_adapter.encoder.encode(TEXTS[:3]))
+    model = PeftModel.from_pretrained(base, str(any_adapter.adapter_dir)).eval()
+    batch = any_adapter.encoder.collate(any_adapter.encoder.encode(TEXTS[:3]))
     with torch.inference_mode():
         probs = torch.softmax(model(**batch).logits, -1).numpy()
-    np.testing.assert_allclose(probs, predict_probabilities(trained_adapter.model, trained_adapter.encoder,
-                                                            TEXTS[:3]), atol=1e-5)
+    np.testing.assert_allclose(probs, predict_probabilities(any_adapter.model, any_adapter.encoder,
+                                                            TEXTS[:3]), atol=RELOAD_ATOL)
 
 
-def test_zip_round_trip(trained_adapter, tmp_path):
-    zip_path = export_adapter_zip(trained_adapter.adapter_dir, tmp_path / "shared.zip")
+def test_zip_round_trip(any_adapter, tmp_path):
+    zip_path = export_adapter_zip(any_adapter.adapter_dir, tmp_path / "shared.zip")
     clf = Classifier.load(zip_path)
     np.testing.assert_allclose(clf.predict_proba(TEXTS[:2]),
-                               predict_probabilities(trained_adapter.model, trained_adapter.encoder, TEXTS[:2]),
-                               atol=1e-5)
+                               predict_probabilities(any_adapter.model, any_adapter.encoder, TEXTS[:2]),
+                               atol=RELOAD_ATOL)
 
 
 @pytest.mark.parametrize("damage,message", [

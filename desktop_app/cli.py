@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .core.sanitize import printable
 from .formatting import clock
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 2, 130
@@ -83,7 +84,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except StudioError as exc:
-        print(f"lora-studio: {exc}", file=sys.stderr)
+        print(f"lora-studio: {printable(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:  # a file that vanished, a full disk, a permission: one sentence, never a traceback
+        where = f" “{printable(exc.filename)}”" if exc.filename else ""
+        print(f"lora-studio: could not read or write{where}: {printable(exc.strerror or exc).lower()}.",
+              file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("lora-studio: interrupted.", file=sys.stderr)
@@ -101,20 +107,20 @@ def cmd_inspect(args) -> int:
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
         return EXIT_OK if report.ok else EXIT_BAD_INPUT
-    print(f"File:      {report.file}")
+    print(f"File:      {printable(report.file)}")
     print(f"Format:    {report.format}" + (f", {report.encoding}" if report.encoding else ""))
-    print(f"Columns:   {', '.join(report.columns)}")
-    print(f"Text:      {report.text_column}    Label: {report.label_column}")
+    print(f"Columns:   {printable(', '.join(report.columns))}")
+    print(f"Text:      {printable(report.text_column)}    Label: {printable(report.label_column)}")
     print(f"Rows:      {report.rows_read:,} read, {report.rows_usable:,} usable")
     if report.class_counts:
-        width = max(len(k) for k in report.class_counts)
+        width = max(len(printable(k)) for k in report.class_counts)
         print("Classes:")
         for name, count in report.class_counts.items():
-            print(f"  {name:<{width}}  {count:>7,}")
+            print(f"  {printable(name):<{width}}  {count:>7,}")
     for w in report.warnings:
-        print(f"warning: {w}")
+        print(f"warning: {printable(w)}")
     for e in report.errors:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {printable(e)}", file=sys.stderr)
     return EXIT_OK if report.ok else EXIT_BAD_INPUT
 
 
@@ -150,7 +156,7 @@ class _ProgressPrinter:
             self._line(f"epoch {event.epoch:.2f}: validation accuracy {event.accuracy:.1%}, "
                        f"macro-F1 {event.macro_f1:.3f}{'  (best so far)' if event.is_best else ''}")
         elif isinstance(event, ev.LogLine):
-            self._line(("warning: " if event.level == "warning" else "") + event.message)
+            self._line(("warning: " if event.level == "warning" else "") + printable(event.message))
 
     def _line(self, text: str) -> None:
         self.stream.write(("\r\033[K" if self.tty else "") + text + "\n")
@@ -161,10 +167,10 @@ def _print_report(report, stream=None) -> None:
     stream = stream or sys.stdout
     print(f"Accuracy {report.accuracy:.1%}   macro-F1 {report.macro_f1:.3f}   weighted-F1 {report.weighted_f1:.3f}"
           f"   ({report.examples:,} examples)", file=stream)
-    width = max([len(c.label) for c in report.per_class] + [5])
+    width = max([len(printable(c.label)) for c in report.per_class] + [5])
     print(f"  {'class':<{width}}  precision  recall     f1  support", file=stream)
     for c in report.per_class:
-        print(f"  {c.label:<{width}}  {c.precision:9.3f}  {c.recall:6.3f}  {c.f1:5.3f}  {c.support:7,}", file=stream)
+        print(f"  {printable(c.label):<{width}}  {c.precision:9.3f}  {c.recall:6.3f}  {c.f1:5.3f}  {c.support:7,}", file=stream)
 
 
 def cmd_train(args) -> int:
@@ -187,7 +193,7 @@ def cmd_train(args) -> int:
         min_steps=0 if args.epochs is not None else None).validate()  # explicit epochs are taken as given
     dataset = load_dataset(data_path, config.text_column, config.label_column)
     for warning in dataset.report.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(f"warning: {printable(warning)}", file=sys.stderr)
     data = dataset
     if args.validation:
         val = load_dataset(args.validation, dataset.report.text_column, dataset.report.label_column)
@@ -213,7 +219,7 @@ def cmd_train(args) -> int:
     if result.test:
         print("\nTest:")
         _print_report(result.test)
-    print(f"\nAdapter saved to {result.adapter_dir}  ({result.train_seconds:.0f} s, "
+    print(f"\nAdapter saved to {printable(result.adapter_dir)}  ({result.train_seconds:.0f} s, "
           f"{result.samples_per_s:.0f} samples/s on {result.device})")
     return EXIT_OK
 
@@ -272,28 +278,21 @@ def cmd_predict(args) -> int:
 
 
 def cmd_info(args) -> int:
-    from .core.adapters import check_files, import_adapter_zip, read_manifest
+    from .core.adapters import describe_adapter
 
-    path = Path(args.adapter)
-    if path.is_file():
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as tmp:
-            manifest = read_manifest(import_adapter_zip(path, Path(tmp) / "a"))
-    else:
-        manifest = read_manifest(path)
-        check_files(path, manifest)
-    if args.json:
-        print(json.dumps(manifest, indent=2, ensure_ascii=False))
+    manifest = describe_adapter(args.adapter)
+    if args.json:  # json.dumps escapes control characters: safe for any terminal
+        print(json.dumps(manifest.to_dict(), indent=2))
         return EXIT_OK
-    base, val = manifest["base_model"], (manifest.get("metrics") or {}).get("validation") or {}
-    print(f"Adapter:    {path}")
-    print(f"Created:    {manifest.get('created', '?')}  by LoRA Studio {manifest.get('versions', {}).get('lora_studio', '?')}")
-    print(f"Base model: {base.get('name', base['ref'])} ({base.get('model_type', '?')}), sha256 {base['fingerprint'][:12]}…")
-    print(f"Classes:    {', '.join(manifest['labels'])}")
-    print(f"Max length: {manifest['max_length']} tokens (longer texts: start and end kept)")
+    base, val = manifest.base_model, manifest.validation
+    print(f"Adapter:    {printable(args.adapter)}")
+    print(f"Created:    {printable(manifest.created or '?')}  by LoRA Studio "
+          f"{printable(manifest.versions.get('lora_studio', '?'))}")
+    print(f"Base model: {printable(base.name)} ({printable(base.model_type)}), sha256 {base.fingerprint[:12]}…")
+    print(f"Classes:    {', '.join(printable(x) for x in manifest.labels)}")
+    print(f"Max length: {manifest.max_length} tokens (longer texts: start and end kept)")
     if val:
-        print(f"Validation: accuracy {val['accuracy']:.1%}, macro-F1 {val['macro_f1']:.3f} on {val['examples']:,} examples")
+        print(f"Validation: accuracy {val.accuracy:.1%}, macro-F1 {val.macro_f1:.3f} on {val.examples:,} examples")
     return EXIT_OK
 
 

@@ -1,38 +1,34 @@
-"""The adapter package: peft's files (classifier head included) + our manifest.json.
+"""The adapter package on disk: peft's files (classifier head included) + our manifest.json.
 
-Save: written into a temporary sibling folder and renamed into place (never half an adapter).
-Load: refuses pickle weights, checks the files' checksums, the base model's fingerprint, the label
-count and every tensor shape, and explains any mismatch in plain words. Plain `peft` can load the
-folder too (PeftModel.from_pretrained on the same base with num_labels=len(labels)).
+This module knows files and folders; inference.py knows models. Save: built in a temporary sibling
+and swapped into place (never half an adapter, never no adapter). Open: refuses pickle weights,
+checks the manifest and adapter_config.json by type and range and the weights' checksum, and
+explains any problem in plain words. Plain `peft` can load the folder too.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import platform
 import shutil
-import tempfile
-import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .atomic import atomic_directory
-from .errors import AdapterError, ModelError
+from .adapter_zip import extract_adapter_zip, write_adapter_zip
+from .atomic import atomic_directory, temp_folder
+from .errors import AdapterError
+from .manifest import ALLOWED_FILES, MANIFEST, PEFT_CONFIG, WEIGHTS, Manifest, manifest_for_training, read_manifest
+from .peft_config import AdapterConfig, read_adapter_config
+from .sanitize import printable
 
-FORMAT = "lora-studio-adapter"
-FORMAT_VERSION = 1
-WEIGHTS = "adapter_model.safetensors"
-PEFT_CONFIG = "adapter_config.json"
-MANIFEST = "manifest.json"
-ALLOWED_FILES = {WEIGHTS, PEFT_CONFIG, MANIFEST, "README.md"}
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
-HEAD_SUFFIXES = ("classifier.weight", "classifier.out_proj.weight", "score.weight")
-MAX_ZIP_BYTES = 2 * 1024**3
 ZIP_SUFFIX = ".zip"
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -54,195 +50,109 @@ def library_versions() -> dict[str, str]:
     return out
 
 
-def build_manifest(base, result, weights_sha256: str) -> dict:
-    from .models import fingerprint
-    from .text import HEAD_SHARE
-
-    metrics = {"validation": result.validation.to_dict() if result.validation else None,
-               "test": result.test.to_dict() if result.test else None}
-    for split in metrics.values():
-        if split:
-            split["mistakes"] = split["mistakes"][:50]  # keep the manifest small; enough to show
-    return {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "task": "text-classification",
-        "labels": list(result.labels),
-        "base_model": {"ref": base.ref, "kind": base.kind, "model_type": base.model_type,
-                       "name": base.display_name, "fingerprint": fingerprint(base.path)},
-        "max_length": result.max_length, "truncation": {"strategy": "head+tail", "head_share": HEAD_SHARE},
-        "config": result.config.to_dict() if result.config else None,
-        "metrics": metrics,
-        "training": {"status": result.status, "steps": result.steps, "epochs": result.epochs,
-                     "seconds": round(result.train_seconds, 2), "device": result.device,
-                     "history": result.history},
-        "versions": library_versions(),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "files": {WEIGHTS: weights_sha256},
-    }
-
-
 def save_adapter(out_dir: str | Path, model, base, result) -> Path:
-    out_dir = Path(out_dir)
+    """Write the adapter package to `out_dir` (a new folder, or an adapter of ours that it replaces)."""
+    from .destinations import check_destination
+    from .models import fingerprint
+
+    out_dir = check_destination(out_dir, "adapter")  # again: the folder may have changed while training ran
     with atomic_directory(out_dir) as tmp:
         # save_embedding_layers=False: never look up the base on the hub to decide (peft #1452)
         model.save_pretrained(str(tmp), safe_serialization=True, save_embedding_layers=False)
         for stray in tmp.iterdir():
             if stray.name not in ALLOWED_FILES:
                 stray.unlink() if stray.is_file() else shutil.rmtree(stray)
-        manifest = build_manifest(base, result, _sha256(tmp / WEIGHTS))
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        manifest = manifest_for_training(base, result, sha256_file(tmp / WEIGHTS), fingerprint(base.path),
+                                         library_versions(),
+                                         datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        (tmp / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
     return out_dir
 
 
-# ---------------------------------------------------------------- reading and checking
-def read_manifest(folder: Path) -> dict:
-    path = folder / MANIFEST
-    if not folder.is_dir():
-        raise AdapterError(f"“{folder}” is not an adapter folder.", "Choose the folder LoRA Studio exported, or its .zip.")
-    if not path.is_file():
-        raise AdapterError(f"“{folder.name}” has no manifest.json, so it is not a LoRA Studio adapter.",
-                           "Choose a folder or .zip exported by LoRA Studio.")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise AdapterError(f"The manifest of “{folder.name}” is damaged (not valid JSON).") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise AdapterError(f"“{folder.name}” is not a LoRA Studio adapter (unknown manifest format).")
-    if int(manifest.get("format_version", 0)) > FORMAT_VERSION:
-        raise AdapterError("This adapter was made by a newer LoRA Studio.", "Update LoRA Studio to open it.")
-    labels = manifest.get("labels")
-    if not isinstance(labels, list) or len(labels) < 2 or len(set(map(str, labels))) != len(labels):
-        raise AdapterError("The adapter's manifest lists no valid class names.")
-    base = manifest.get("base_model")
-    if not isinstance(base, dict) or not base.get("ref") or not base.get("fingerprint"):
-        raise AdapterError("The adapter's manifest does not say which base model it belongs to.")
-    if not isinstance(manifest.get("max_length"), int):
-        raise AdapterError("The adapter's manifest has no maximum text length.")
-    return manifest
+# ---------------------------------------------------------------- opening and checking
+@dataclass(frozen=True)
+class AdapterFiles:
+    """A verified adapter folder: what inference needs to build the model."""
+
+    folder: Path
+    manifest: Manifest
+    config: AdapterConfig
+
+    @property
+    def weights(self) -> Path:
+        return self.folder / WEIGHTS
 
 
-def check_files(folder: Path, manifest: dict) -> None:
+def check_files(folder: Path, manifest: Manifest) -> AdapterConfig:
+    name = printable(folder.name)
     pickles = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in PICKLE_SUFFIXES)
     if pickles:
-        raise AdapterError(f"The adapter contains pickle weights ({', '.join(pickles)}), which can run code when "
-                           "opened. LoRA Studio refuses to load them.", "Only .safetensors adapters are accepted.")
-    for name in (PEFT_CONFIG, WEIGHTS):
-        if not (folder / name).is_file():
-            raise AdapterError(f"The adapter is incomplete: {name} is missing.", "Export it again from LoRA Studio.")
-    expected = (manifest.get("files") or {}).get(WEIGHTS)
-    if expected and _sha256(folder / WEIGHTS) != expected:
-        raise AdapterError("The adapter's weights are damaged (their checksum does not match the manifest).",
+        raise AdapterError(f"The adapter “{name}” contains pickle weights ({printable(', '.join(pickles))}), which "
+                           "can run code when opened. LoRA Studio refuses to load them.",
+                           "Only .safetensors adapters are accepted.")
+    for needed in (PEFT_CONFIG, WEIGHTS):
+        if not (folder / needed).is_file():
+            raise AdapterError(f"The adapter “{name}” is incomplete: {needed} is missing.",
+                               "Export it again from LoRA Studio.")
+    expected = manifest.files.get(WEIGHTS)
+    if expected and sha256_file(folder / WEIGHTS) != expected:
+        raise AdapterError(f"The weights of “{name}” are damaged (their checksum does not match the manifest).",
                            "Copy or export the adapter again.")
+    return read_adapter_config(folder / PEFT_CONFIG)
 
 
-def _head_classes(weights: dict) -> int | None:
-    for key, tensor in weights.items():
-        if key.endswith(HEAD_SUFFIXES) and tensor.dim() == 2:
-            return int(tensor.shape[0])
-    return None
+def verify_folder(folder: Path) -> AdapterFiles:
+    manifest = read_manifest(folder)
+    return AdapterFiles(folder, manifest, check_files(folder, manifest))
 
 
-def load_adapter(path: str | Path, base_model: str | None = None):
-    """Verify and load an adapter folder (or exported .zip) into a ready Classifier."""
+@contextmanager
+def open_adapter(path: str | Path) -> Iterator[AdapterFiles]:
+    """A verified adapter folder for a folder or an exported .zip (extracted to a temporary folder
+    that exists while the caller builds the model)."""
     path = Path(path)
     if not path.exists():
-        raise AdapterError(f"“{path}” does not exist.", "Choose an adapter folder or .zip.")
-    if path.is_file():
-        with tempfile.TemporaryDirectory(prefix="lora-studio-adapter-") as tmp:
-            folder = import_adapter_zip(path, Path(tmp) / "adapter")
-            return _load_folder(folder, base_model, source=path)
-    return _load_folder(path, base_model, source=path)
+        raise AdapterError(f"“{printable(path)}” does not exist.", "Choose an adapter folder or .zip.")
+    if path.is_dir():
+        yield verify_folder(path)
+        return
+    read_manifest(path)  # a zip that is not an adapter is refused before anything is extracted
+    with temp_folder("adapter") as tmp:
+        yield verify_folder(extract_adapter_zip(path, Path(tmp) / "adapter"))
 
 
-def _load_folder(folder: Path, base_model: str | None, source: Path):
-    from peft import PeftModel
-    from peft.utils import get_peft_model_state_dict
-    from safetensors.torch import load_file
-
-    from .inference import Classifier
-    from .models import fingerprint, load_classifier, load_tokenizer, resolve_base_model
-    from .text import TextEncoder
-
-    manifest = read_manifest(folder)
-    check_files(folder, manifest)
-    labels = tuple(str(x) for x in manifest["labels"])
-    try:
-        weights = load_file(str(folder / WEIGHTS))
-    except Exception as exc:  # noqa: BLE001 - any parse failure means a damaged file
-        raise AdapterError("The adapter's weights file is damaged and cannot be read.") from exc
-    head = _head_classes(weights)
-    if head is not None and head != len(labels):
-        raise AdapterError(f"The adapter's classifier has {head} outputs but its manifest names {len(labels)} "
-                           "classes.", "The adapter is inconsistent; export it again.")
-    wanted = manifest["base_model"]
-    try:
-        base = resolve_base_model(base_model or wanted["ref"])
-    except ModelError as exc:
-        raise AdapterError(f"This adapter needs the base model “{wanted.get('name', wanted['ref'])}”, which "
-                           f"could not be found: {exc.message}", "Choose the base model's folder.") from exc
-    if fingerprint(base.path) != wanted["fingerprint"]:
-        raise AdapterError(f"This adapter was trained on “{wanted.get('name', wanted['ref'])}”, but the base model "
-                           f"“{base.display_name}” has different weights.",
-                           "Load it with the exact base model it was trained on.")
-    model = load_classifier(base, labels)
-    try:
-        model = PeftModel.from_pretrained(model, str(folder), is_trainable=False)
-    except (RuntimeError, ValueError, KeyError) as exc:
-        raise AdapterError("The adapter does not fit its base model (layer names or sizes differ).",
-                           f"It was probably made for another model. ({str(exc)[:160]})") from exc
-    expected = {k: tuple(v.shape) for k, v in get_peft_model_state_dict(model).items()}
-    found = {k: tuple(v.shape) for k, v in weights.items()}
-    if expected != found:
-        missing = sorted(set(expected) - set(found))[:3]
-        raise AdapterError("The adapter does not fit its base model: "
-                           + (f"layers missing ({', '.join(missing)})" if missing else "tensor sizes differ") + ".",
-                           "It was probably made for another model or another LoRA configuration.")
-    model = model.merge_and_unload()  # plain weights again: inference as fast as the base model
-    model.eval()
-    encoder = TextEncoder(load_tokenizer(base), manifest["max_length"])
-    return Classifier(model, encoder, labels, manifest, source)
+def describe_adapter(path: str | Path) -> Manifest:
+    """The validated manifest of a folder or zip, its files checked too (for `info` and the window)."""
+    with open_adapter(path) as files:
+        return files.manifest
 
 
-# ---------------------------------------------------------------- single-file sharing
+# ---------------------------------------------------------------- export
+def export_adapter(source: str | Path, dest: str | Path) -> Path:
+    """Copy an adapter to `dest`: one .zip to share, or a folder. `dest` may only replace an adapter."""
+    from .destinations import check_destination
+
+    source, dest = Path(source), Path(dest)
+    verify_folder(source)
+    if dest.suffix.lower() == ZIP_SUFFIX:
+        check_destination(dest, kind="zip")
+        return write_adapter_zip(source, dest)
+    check_destination(dest, kind="adapter")
+    with atomic_directory(dest) as tmp:
+        for name in sorted(ALLOWED_FILES):
+            if (source / name).is_file():
+                shutil.copyfile(source / name, tmp / name)
+    return dest
+
+
 def export_adapter_zip(folder: str | Path, zip_path: str | Path) -> Path:
-    """One file to share: the adapter's files in a zip, written atomically."""
-    from .atomic import atomic_write_bytes
-
-    folder, zip_path = Path(folder), Path(zip_path)
-    manifest = read_manifest(folder)
-    check_files(folder, manifest)
-    tmp = Path(tempfile.mkstemp(suffix=ZIP_SUFFIX)[1])
-    try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for name in sorted(ALLOWED_FILES):
-                if (folder / name).is_file():
-                    zf.write(folder / name, arcname=name)
-        atomic_write_bytes(zip_path, tmp.read_bytes())
-    finally:
-        tmp.unlink(missing_ok=True)
-    return zip_path
+    if Path(zip_path).suffix.lower() != ZIP_SUFFIX:
+        zip_path = Path(str(zip_path) + ZIP_SUFFIX)
+    return export_adapter(folder, zip_path)
 
 
 def import_adapter_zip(zip_path: str | Path, dest: str | Path) -> Path:
-    """Extract a shared adapter safely: known file names only, no paths, no links, bounded size."""
-    zip_path, dest = Path(zip_path), Path(dest)
-    try:
-        zf = zipfile.ZipFile(zip_path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise AdapterError(f"“{zip_path.name}” is not a valid adapter file (not a readable zip).") from exc
-    with zf:
-        infos = zf.infolist()
-        total = 0
-        for info in infos:
-            name = info.filename
-            is_link = (info.external_attr >> 16) & 0o170000 == 0o120000
-            if name not in ALLOWED_FILES or "/" in name or "\\" in name or is_link:
-                raise AdapterError(f"“{zip_path.name}” contains an unexpected entry ({name!r}); it was not opened.",
-                                   "Only adapters exported by LoRA Studio can be opened.")
-            total += info.file_size
-        if total > MAX_ZIP_BYTES:
-            raise AdapterError(f"“{zip_path.name}” would unpack to more than 2 GB; it was not opened.")
-        with atomic_directory(dest) as tmp:
-            for info in infos:
-                with zf.open(info) as src, open(tmp / info.filename, "wb") as out:
-                    shutil.copyfileobj(src, out)
-    return dest
+    """Extract a shared adapter safely (see adapter_zip.py) and verify it."""
+    folder = extract_adapter_zip(zip_path, dest)
+    verify_folder(folder)
+    return folder

@@ -1,12 +1,60 @@
-"""Writes that never leave half a file: write to a temporary sibling, then rename into place."""
+"""Writes that never leave half a file and never lose the previous one.
+
+Files: written to a temporary sibling, fsynced, renamed into place. Folders (adapters): built in a
+temporary sibling, then swapped with the old folder in one step where the OS can (Linux
+renameat2(RENAME_EXCHANGE)); elsewhere two renames with the old folder restored on any failure.
+Interrupts (Ctrl+C) are held back during the swap, and a crash between the two renames is repaired
+on the next run by `recover_leftovers`. New files and folders get the modes the user's umask gives,
+as every other tool's do (tempfile's 0600/0700 are for secrets, not for adapters to share).
+"""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import shutil
+import signal
+import sys
 import tempfile
+import threading
 from contextlib import contextmanager
 from pathlib import Path
+
+PART_SUFFIX = ".part"
+OLD_SUFFIX = ".old"
+TEMP_PREFIX = "lora-studio-"  # our folders in the system temp; the owner's PID follows the prefix
+
+
+def current_umask() -> int:
+    try:  # Linux: read it without changing it (os.umask is process-wide and racy in threads)
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _mode_for(path: Path, default: int) -> int:
+    """An existing file keeps its permission bits; a new one gets what the umask allows."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        return default & ~current_umask()
+
+
+def fsync_dir(folder: Path) -> None:
+    if os.name == "nt":  # Windows cannot open a folder for fsync; NTFS journals the rename itself
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -14,17 +62,109 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
+    with atomic_file(path) as fh:
+        fh.write(data)
+
+
+@contextmanager
+def atomic_file(path: Path, mode: str = "wb", **open_kwargs):
+    """Yield a file object on a temporary sibling; on success it replaces `path`, on failure it vanishes."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=PART_SUFFIX, dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        os.chmod(tmp, _mode_for(path, 0o666))
+        with os.fdopen(fd, mode, **open_kwargs) as fh:
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+        fsync_dir(path.parent)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# ---------------------------------------------------------------- interrupts
+@contextmanager
+def deferred_interrupts():
+    """Hold Ctrl+C back while a swap must finish; yields a list that holds the signal if one came.
+
+    Only the main thread receives signals, so elsewhere (the window's worker) this does nothing."""
+    arrived: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield arrived
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: arrived.append(signum))
+    try:
+        yield arrived
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+# ---------------------------------------------------------------- folder swap
+def _renameat2():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        func = libc.renameat2
+    except (OSError, AttributeError):
+        return None
+    func.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    func.restype = ctypes.c_int
+    return func
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step; False where the OS or file system cannot."""
+    func = _renameat2()
+    if func is None:
+        return False
+    if func(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (22, 38, 95):  # EINVAL (file system), ENOSYS (old kernel), EOPNOTSUPP
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _fsync_tree(folder: Path) -> None:
+    for item in folder.iterdir():
+        if item.is_file():
+            with open(item, "rb") as fh:
+                os.fsync(fh.fileno())
+    fsync_dir(folder)
+
+
+def _old_sibling(target: Path) -> Path:
+    return target.with_name(f".{target.name}{OLD_SUFFIX}")
+
+
+def replace_folder(new: Path, target: Path) -> None:
+    """Put the folder `new` at `target`. If `target` exists it is replaced; at no moment is there no
+    folder at `target` unless the process is killed between two renames (then recover_leftovers
+    puts the old one back on the next run)."""
+    if not target.exists():
+        os.replace(new, target)
+        return
+    if exchange(new, target):  # `new` now holds the old folder
+        shutil.rmtree(new, ignore_errors=True)
+        return
+    old = _old_sibling(target)
+    if old.exists():
+        shutil.rmtree(old)
+    os.replace(target, old)
+    try:
+        os.replace(new, target)
+    except BaseException:
+        os.replace(old, target)  # roll back: the old folder stays where the user left it
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 @contextmanager
@@ -32,17 +172,77 @@ def atomic_directory(target: Path):
     """Yield a temporary sibling folder; on success it replaces `target` whole, on failure it vanishes."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=PART_SUFFIX, dir=target.parent))
     try:
+        os.chmod(tmp, 0o777 & ~current_umask())
         yield tmp
-        if target.exists():
-            old = target.with_name(f".{target.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(target, old)
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
+        _fsync_tree(tmp)
+        with deferred_interrupts():
+            replace_folder(tmp, target)
+            fsync_dir(target.parent)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+# ---------------------------------------------------------------- leftovers of a crash
+def recover_leftovers(target: Path) -> list[str]:
+    """Repair what a killed run left beside `target`: restore `.target.old` if `target` is gone,
+    delete stale `.old` and `.part` siblings. Returns what was done, in plain words."""
+    target = Path(target)
+    done = []
+    old = _old_sibling(target)
+    if old.is_dir():
+        if not target.exists():
+            os.replace(old, target)
+            done.append(f"restored the previous “{target.name}” that an interrupted save had moved aside")
+        else:
+            shutil.rmtree(old, ignore_errors=True)
+    parent = target.parent
+    if parent.is_dir():
+        for part in parent.glob(f".{glob_escape(target.name)}.*{PART_SUFFIX}"):
+            if part.is_dir():
+                shutil.rmtree(part, ignore_errors=True)
+            else:
+                part.unlink(missing_ok=True)
+            done.append(f"removed the unfinished “{part.name}”")
+    return done
+
+
+def glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[]" else c for c in name)
+
+
+def temp_folder(purpose: str) -> tempfile.TemporaryDirectory:
+    """A system-temp folder named with our PID, so a later run can tell which ones are orphaned."""
+    return tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-{purpose}-")
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":
+        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if handle:
+            kernel32.CloseHandle(handle)
+        return bool(handle)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def clean_orphaned_temp_folders(root: Path | None = None) -> int:
+    """Delete `lora-studio-<pid>-…` folders in the system temp whose process is gone."""
+    root = Path(root or tempfile.gettempdir())
+    removed = 0
+    for folder in root.glob(f"{TEMP_PREFIX}*"):
+        pid_text = folder.name[len(TEMP_PREFIX):].split("-", 1)[0]
+        if folder.is_dir() and pid_text.isdigit() and not _alive(int(pid_text)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed

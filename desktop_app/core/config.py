@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from .errors import ConfigError
+from .sanitize import printable
 from .models import EMBEDDED_ID
 
 CONFIG_VERSION = 1
@@ -46,7 +47,11 @@ class TrainConfig:
     allow_download: bool = False
 
     def validate(self) -> "TrainConfig":
+        _check_types(asdict(self), TrainConfig)
+        _check_types(asdict(self.lora), LoraSettings, "lora.")
         problems = []
+        if not 0 <= self.seed <= MAX_SEED:
+            problems.append(f"the seed must be a whole number from 0 to {MAX_SEED}")
         if not 1 <= self.lora.r <= 256:
             problems.append("LoRA rank must be between 1 and 256")
         if not 0 < self.lora.alpha <= 1024:
@@ -106,19 +111,24 @@ class TrainConfig:
             raise ConfigError("This configuration file does not hold a settings object.")
         data = dict(data)
         version = data.pop("config_version", CONFIG_VERSION)
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise ConfigError(f"The configuration's “config_version” should be a whole number, not "
+                              f"{printable(repr(version))[:40]}.")
         if version > CONFIG_VERSION:
             raise ConfigError("This configuration was written by a newer LoRA Studio.", "Update LoRA Studio.")
-        lora = dict(data.pop("lora", {}) or {})
+        lora = data.pop("lora", None) or {}
+        if not isinstance(lora, dict):
+            raise ConfigError("The configuration's “lora” settings should be an object of LoRA settings.")
+        lora = dict(lora)
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known) + sorted(f"lora.{k}" for k in set(lora) - {f.name for f in fields(LoraSettings)})
         if unknown:
             raise ConfigError(f"Unknown settings in the configuration: {', '.join(unknown)}.")
         if isinstance(lora.get("targets"), list):
             lora["targets"] = tuple(lora["targets"])
-        try:
-            return cls(lora=LoraSettings(**lora), **data).validate()
-        except TypeError as exc:
-            raise ConfigError(f"The configuration is malformed: {exc}.") from exc
+        _check_types(data, cls)
+        _check_types(lora, LoraSettings, "lora.")
+        return cls(lora=LoraSettings(**lora), **data).validate()
 
     def save(self, path: str | Path) -> None:
         from .atomic import atomic_write_text
@@ -134,6 +144,29 @@ class TrainConfig:
         except (OSError, ValueError) as exc:
             raise ConfigError(f"“{Path(path).name}” is not a valid configuration file (JSON).") from exc
         return cls.from_dict(data)
+
+
+MAX_SEED = 2**32 - 1  # numpy's limit; torch and random accept it too
+# What each setting may hold, checked before any range check (a settings file comes from anywhere).
+_TYPES = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,), "LoraSettings": (LoraSettings, dict)}
+
+
+def _check_types(values: dict, cls, prefix: str = "") -> None:
+    for f in fields(cls):
+        if f.name not in values:
+            continue
+        value, kinds = values[f.name], f.type.replace(" ", "").split("|")
+        if value is None and "None" in kinds:
+            continue
+        if f.name == "targets" and isinstance(value, (tuple, list)):
+            if value and all(isinstance(t, str) and 0 < len(t) <= 100 for t in value):
+                continue
+        allowed = tuple(t for k in kinds for t in _TYPES.get(k, ()))
+        if isinstance(value, bool) and bool not in allowed or not isinstance(value, allowed):
+            expected = {"str": "text", "int": "a whole number", "float": "a number", "bool": "true or false",
+                        "LoraSettings": "LoRA settings", "tuple[str,...]": "a list of layer names"}
+            shown = " or ".join(expected.get(k, k) for k in kinds if k != "None")
+            raise ConfigError(f"The setting “{prefix}{f.name}” should be {shown}, not {printable(repr(value))[:40]}.")
 
 
 # Presets, measured on real data (docs/BENCHMARKS.md). LoRA wants a learning rate ~10-50x a full

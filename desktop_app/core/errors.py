@@ -33,3 +33,7 @@ class AdapterError(StudioError):
 
 class TrainingError(StudioError):
     """Training failed for a reason the user can act on (e.g. out of memory)."""
+
+
+class OutputError(StudioError):
+    """The place chosen to save to cannot be used (not ours to replace, read-only, full, busy)."""

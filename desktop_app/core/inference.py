@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+HEAD_SUFFIXES = ("classifier.weight", "classifier.out_proj.weight", "score.weight")
+
 
 @dataclass(frozen=True)
 class Prediction:
@@ -40,6 +42,61 @@ def predict_probabilities(model, encoder, texts: Sequence[str], batch_size: int 
     return out
 
 
+def _build_model(files, base_model: str | None):
+    """The base model with the verified adapter merged in, and its encoder. Every check that can be made
+    before a tensor is allocated is made first: base fingerprint, label count, layer names, shapes."""
+    from peft import PeftModel
+    from peft.utils import get_peft_model_state_dict
+    from safetensors import safe_open
+
+    from .errors import AdapterError, ModelError
+    from .models import fingerprint, load_classifier, load_tokenizer, resolve_base_model
+    from .sanitize import printable
+    from .text import TextEncoder
+
+    manifest, labels = files.manifest, files.manifest.labels
+    try:
+        with safe_open(str(files.weights), framework="pt") as fh:  # reads the header only
+            shapes = {key: tuple(fh.get_slice(key).get_shape()) for key in fh.keys()}
+    except Exception as exc:  # noqa: BLE001 - any parse failure means a damaged file
+        raise AdapterError("The adapter's weights file is damaged and cannot be read.",
+                           "Copy or export the adapter again.") from exc
+    head = next((s[0] for k, s in shapes.items() if k.endswith(HEAD_SUFFIXES) and len(s) == 2), None)
+    if head is not None and head != len(labels):
+        raise AdapterError(f"The adapter's classifier has {head} outputs but its manifest names {len(labels)} "
+                           "classes.", "The adapter is inconsistent; export it again.")
+    ranks = {s[0] for k, s in shapes.items() if ".lora_A." in k and len(s) == 2}
+    if ranks - {files.config.r}:
+        raise AdapterError("The adapter's weights do not match its adapter_config.json (LoRA rank differs).",
+                           "The adapter is inconsistent; export it again.")
+    wanted = manifest.base_model
+    try:
+        base = resolve_base_model(base_model or wanted.ref)
+    except ModelError as exc:
+        raise AdapterError(f"This adapter needs the base model “{printable(wanted.name)}”, which could not be "
+                           f"found: {exc.message}", "Choose the base model's folder.") from exc
+    if fingerprint(base.path) != wanted.fingerprint:
+        raise AdapterError(f"This adapter was trained on “{printable(wanted.name)}”, but the base model "
+                           f"“{base.display_name}” has different weights.",
+                           "Load it with the exact base model it was trained on.")
+    model = load_classifier(base, labels)
+    files.config.check_fits(model)
+    try:
+        model = PeftModel.from_pretrained(model, str(files.folder), is_trainable=False)
+    except (RuntimeError, ValueError, KeyError) as exc:
+        raise AdapterError("The adapter does not fit its base model (layer names or sizes differ).",
+                           f"It was probably made for another model. ({printable(exc)[:160]})") from exc
+    expected = {k: tuple(v.shape) for k, v in get_peft_model_state_dict(model).items()}
+    if expected != shapes:
+        missing = sorted(set(expected) - set(shapes))[:3]
+        raise AdapterError("The adapter does not fit its base model: "
+                           + (f"layers missing ({', '.join(missing)})" if missing else "tensor sizes differ") + ".",
+                           "It was probably made for another model or another LoRA configuration.")
+    model = model.merge_and_unload()  # plain weights again: inference as fast as the base model
+    model.eval()
+    return model, TextEncoder(load_tokenizer(base), manifest.max_length)
+
+
 def quantize_for_cpu(model):
     """Dynamic int8 quantisation of every nn.Linear (weights int8, activations quantised on the fly)."""
     import warnings
@@ -56,19 +113,20 @@ def quantize_for_cpu(model):
 class Classifier:
     """A loaded adapter ready to predict. Use Classifier.load(path)."""
 
-    def __init__(self, model, encoder, labels: tuple[str, ...], manifest: dict, path: Path | None = None) -> None:
+    def __init__(self, model, encoder, labels: tuple[str, ...], manifest, path: Path | None = None) -> None:
         self.model, self.encoder, self.labels, self.manifest, self.path = model, encoder, labels, manifest, path
 
     @classmethod
     def load(cls, adapter: str | Path, base_model: str | None = None, int8: bool = False) -> "Classifier":
-        """Load and verify an adapter folder or exported .zip (see adapters.py for every check).
+        """Load and verify an adapter folder or exported .zip (adapters.py checks the files, this the model).
 
         int8=True quantises the linear layers for CPU inference: about 2x faster single-text
         predictions, with probabilities that differ slightly from the exact fp32 model.
         """
-        from .adapters import load_adapter
+        from .adapters import open_adapter
 
-        classifier = load_adapter(adapter, base_model=base_model)
+        with open_adapter(adapter) as files:
+            classifier = cls(*_build_model(files, base_model), files.manifest.labels, files.manifest, Path(adapter))
         if int8:
             classifier.model = quantize_for_cpu(classifier.model)
         return classifier

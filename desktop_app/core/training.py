@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import logging
 import math
-import tempfile
+import os
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .atomic import temp_folder
 from .config import TrainConfig
+from .destinations import check_destination, exclusive, saving_failed
 from .dataset import Dataset, Examples, Splits, stratified_split
 from .errors import StudioError, TrainingError
 from .evaluation import EvalReport
@@ -81,13 +84,27 @@ def run_training(config: TrainConfig, data: Dataset | Splits, on_event: Callable
     emit = on_event or (lambda event: None)
     cancel = cancel or CancelToken()
     config = config.validate()
-    try:
-        result = _run(config, data, emit, cancel, Path(out_dir) if out_dir else None)
-    except Cancelled:
-        result = TrainResult("cancelled", config=config)
-        emit(LogLine("Training was stopped. Nothing was saved."))
+    destination = _prepare_destination(out_dir, emit) if out_dir is not None else None
+    with exclusive(destination) if destination else nullcontext():
+        try:
+            result = _run(config, data, emit, cancel, destination)
+        except Cancelled:
+            result = TrainResult("cancelled", config=config)
+            emit(LogLine("Training was stopped. Nothing was saved."))
     emit(Finished(result.status, result if result.status != "cancelled" else None))
     return result
+
+
+def _prepare_destination(out_dir, emit) -> Path:
+    """Before any training: repair what a killed run left, then refuse a destination we may not
+    replace or cannot write (destinations.py), so no hour of training is lost to a typo."""
+    from .atomic import clean_orphaned_temp_folders, recover_leftovers
+
+    target = Path(os.path.abspath(Path(out_dir).expanduser()))
+    for note in recover_leftovers(target):
+        emit(LogLine(f"Earlier interrupted run: {note}.", "warning"))
+    clean_orphaned_temp_folders()
+    return check_destination(target, "adapter")
 
 
 def _checkpoint(cancel: CancelToken) -> None:
@@ -137,6 +154,8 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
 
     config = _ensure_min_steps(config, len(train_ds), emit)
     model = _attach_lora(config, base, model)
+    if out_dir is not None:  # the adapter's size is known now: check the disk can hold it, before training
+        check_destination(out_dir, "adapter", need_bytes=_adapter_bytes(model))
     batch_size = config.batch_size
     while True:  # on CUDA out-of-memory: halve the batch, keep the effective batch via accumulation
         try:
@@ -156,6 +175,13 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
             emit(LogLine(f"Out of memory: retrying with batch size {batch_size} "
                          f"(gradient accumulation keeps the effective batch at {config.batch_size}).", "warning"))
             model = _attach_lora(config, base, load_classifier(base, label_map.names, config.model_dropout))
+
+
+def _adapter_bytes(model) -> int:
+    """What the saved adapter will take: its trainable tensors in fp32, twice (the swap keeps the old one
+    until the new one is in place), plus room for the manifest."""
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return 2 * 4 * trainable + 4 * 1024**2
 
 
 def _seed_everything(seed: int) -> None:
@@ -230,7 +256,7 @@ def _train(config, emit, cancel, out_dir, splits, label_map, device, base, model
     accumulation = max(1, config.batch_size // batch_size)
     steps_per_epoch = math.ceil(len(train_ds) / (batch_size * accumulation))
     total_steps = max(1, math.ceil(steps_per_epoch * config.epochs))
-    work = tempfile.TemporaryDirectory(prefix="lora-studio-")
+    work = temp_folder("trainer")
     args = TrainingArguments(
         output_dir=work.name, per_device_train_batch_size=batch_size, gradient_accumulation_steps=accumulation,
         per_device_eval_batch_size=max(batch_size * 2, 32), num_train_epochs=config.epochs,
@@ -290,7 +316,10 @@ def _train(config, emit, cancel, out_dir, splits, label_map, device, base, model
     if out_dir is not None:
         from .adapters import save_adapter
 
-        result.adapter_dir = save_adapter(out_dir, model, base, result)
+        try:
+            result.adapter_dir = save_adapter(out_dir, model, base, result)
+        except OSError as exc:
+            raise saving_failed(out_dir, exc) from exc
         emit(LogLine(f"Adapter saved to {result.adapter_dir}"))
     return result
 

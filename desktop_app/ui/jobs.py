@@ -91,8 +91,8 @@ def classifier_from_result_job(result):
     def job(emit, cancel):
         import copy
 
-        from ..core.adapters import read_manifest
         from ..core.inference import Classifier
+        from ..core.manifest import read_manifest
 
         model = copy.deepcopy(result.model).merge_and_unload().eval()
         manifest = read_manifest(result.adapter_dir)
@@ -125,20 +125,9 @@ def batch_predict_job(classifier, frame, column):
 
 def export_job(adapter_dir, destination: str):
     def job(emit, cancel):
-        from pathlib import Path
+        from ..core.adapters import export_adapter
 
-        from ..core.adapters import export_adapter_zip
-
-        if destination.endswith(".zip"):
-            return export_adapter_zip(adapter_dir, destination)
-        import shutil
-
-        from ..core.atomic import atomic_directory
-
-        with atomic_directory(Path(destination)) as tmp:
-            for item in Path(adapter_dir).iterdir():
-                shutil.copy2(item, tmp / item.name)
-        return Path(destination)
+        return export_adapter(adapter_dir, destination)
     return job
 
 

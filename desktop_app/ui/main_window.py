@@ -16,6 +16,7 @@ from .panels.config_panel import ConfigPanel
 from .panels.dataset_panel import DatasetPanel
 from .panels.inference_panel import InferencePanel
 from .panels.training_panel import TrainingPanel
+from .dialogs import offer_other_name
 from .menus import about_html, build_menus
 from .runner import Runner
 from .settings import Settings
@@ -164,15 +165,15 @@ class MainWindow(QMainWindow):
 
     def _load_run_history(self) -> None:
         """Earlier runs of this workspace (their manifests) fill the history table."""
-        import json
+        from ..core.manifest import StudioError, read_manifest
 
-        for manifest_path in sorted(self.runs_dir.glob("*/manifest.json")):
+        for folder in sorted(p.parent for p in self.runs_dir.glob("*/manifest.json")):
             try:
-                manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-                self.run_count += 1
-                self.training.add_history_row(manifest_path.parent.name, manifest)
-            except (OSError, ValueError, KeyError, TypeError):
+                manifest = read_manifest(folder)
+            except (OSError, StudioError):
                 continue  # a damaged old run must not stop the app from starting
+            self.run_count += 1
+            self.training.add_history_row(folder.name, manifest)
 
     # -- dataset ----------------------------------------------------------
     def open_dataset_dialog(self) -> None:
@@ -418,6 +419,14 @@ class MainWindow(QMainWindow):
             self.export_adapter(path)
 
     def export_adapter(self, path: str) -> None:
+        from ..core.destinations import OutputError, check_destination, free_name
+
+        try:  # quick, and a refusal here can offer another name at once
+            check_destination(path, "zip" if path.lower().endswith(".zip") else "adapter")
+        except OutputError as exc:
+            if not offer_other_name(self, "Export adapter", exc.message, free_name(Path(path)).name):
+                return
+            path = str(free_name(Path(path)))
         self._run(self.tasks, "exporting", jobs.export_job(self.result.adapter_dir, path),
                   lambda p: self.statusBar().showMessage(f"Adapter exported to {p}", 8000))
 

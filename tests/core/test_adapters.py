@@ -7,7 +7,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from desktop_app.core.adapters import export_adapter_zip, import_adapter_zip, load_adapter
+from desktop_app.core.adapters import export_adapter_zip, import_adapter_zip
 from desktop_app.core.errors import AdapterError
 from desktop_app.core.inference import Classifier, predict_probabilities
 
@@ -32,9 +32,9 @@ def test_reload_gives_the_same_predictions_and_labels(any_adapter):
     preds = clf.predict(TEXTS)
     assert {p.label for p in preds} <= {"neg", "pos"}
     assert all(abs(sum(p.probabilities.values()) - 1) < 1e-5 for p in preds)
-    assert clf.manifest["labels"] == ["neg", "pos"]
-    assert clf.manifest["base_model"]["model_type"] == "bert"
-    assert clf.manifest["metrics"]["validation"]["accuracy"] == any_adapter.validation.accuracy
+    assert clf.manifest.labels == ("neg", "pos")
+    assert clf.manifest.base_model.model_type == "bert"
+    assert clf.manifest.validation.accuracy == any_adapter.validation.accuracy
 
 
 def test_package_contents(trained_adapter):
@@ -79,7 +79,7 @@ def test_damaged_adapters_are_explained(trained_adapter, tmp_path, damage, messa
     folder = _copy(trained_adapter.adapter_dir, tmp_path / "ad")
     damage(folder)
     with pytest.raises(AdapterError, match=message):
-        load_adapter(folder)
+        Classifier.load(folder)
 
 
 def _edit_manifest(folder, **changes):
@@ -98,32 +98,32 @@ def test_wrong_base_model_is_refused(trained_adapter, tmp_path, tiny_roberta):
     folder = _copy(trained_adapter.adapter_dir, tmp_path / "ad")
     _edit_manifest(folder, **{"base_model.fingerprint": "f" * 64})
     with pytest.raises(AdapterError, match="different weights"):
-        load_adapter(folder)
+        Classifier.load(folder)
     with pytest.raises(AdapterError, match="different weights"):
-        load_adapter(trained_adapter.adapter_dir, base_model=str(tiny_roberta))
+        Classifier.load(trained_adapter.adapter_dir, base_model=str(tiny_roberta))
 
 
 def test_missing_base_model_is_explained(trained_adapter, tmp_path):
     folder = _copy(trained_adapter.adapter_dir, tmp_path / "ad")
     _edit_manifest(folder, **{"base_model.ref": str(tmp_path / "gone")})
     with pytest.raises(AdapterError, match="needs the base model"):
-        load_adapter(folder)
+        Classifier.load(folder)
 
 
 def test_label_count_mismatch_is_refused(trained_adapter, tmp_path):
     folder = _copy(trained_adapter.adapter_dir, tmp_path / "ad")
     _edit_manifest(folder, labels=["a", "b", "c"])
     with pytest.raises(AdapterError, match="2 outputs but its manifest names 3"):
-        load_adapter(folder)
+        Classifier.load(folder)
 
 
 def test_newer_format_and_missing_path(trained_adapter, tmp_path):
     folder = _copy(trained_adapter.adapter_dir, tmp_path / "ad")
     _edit_manifest(folder, format_version=99)
     with pytest.raises(AdapterError, match="newer"):
-        load_adapter(folder)
+        Classifier.load(folder)
     with pytest.raises(AdapterError, match="does not exist"):
-        load_adapter(tmp_path / "nothing")
+        Classifier.load(tmp_path / "nothing")
 
 
 @pytest.mark.parametrize("entry", ["../evil.txt", "/etc/passwd", "sub/manifest.json", "run_me.py"])
@@ -146,7 +146,7 @@ def test_zip_with_symlink_and_non_zip(tmp_path):
         import_adapter_zip(bad, tmp_path / "out")
     (tmp_path / "fake.zip").write_bytes(b"not a zip")
     with pytest.raises(AdapterError, match="not a valid adapter file"):
-        load_adapter(tmp_path / "fake.zip")
+        Classifier.load(tmp_path / "fake.zip")
 
 
 def test_saving_over_an_existing_adapter_is_atomic(trained_adapter, tmp_path, monkeypatch):
@@ -155,7 +155,7 @@ def test_saving_over_an_existing_adapter_is_atomic(trained_adapter, tmp_path, mo
 
     folder = _copy(trained_adapter.adapter_dir, tmp_path / "ad")
     before = (folder / "adapter_model.safetensors").read_bytes()
-    monkeypatch.setattr(adapters, "build_manifest", lambda *a: (_ for _ in ()).throw(RuntimeError("disk full")))
+    monkeypatch.setattr(adapters, "manifest_for_training", lambda *a: (_ for _ in ()).throw(RuntimeError("disk full")))
     with pytest.raises(RuntimeError):
         adapters.save_adapter(folder, trained_adapter.model, resolve_base_model(
             json.loads((folder / "manifest.json").read_text())["base_model"]["ref"]), trained_adapter)

@@ -106,14 +106,17 @@ class InferencePanel(QWidget):
         self.cancel_batch.setEnabled(False)
         self.save_batch.setEnabled(False)
 
-    def set_adapter(self, manifest: dict, source: str) -> None:
-        base = manifest.get("base_model", {})
-        val = (manifest.get("metrics") or {}).get("validation") or {}
-        metrics = f"accuracy {val['accuracy']:.1%}, macro-F1 {val['macro_f1']:.3f}" if val else "no metrics"
+    def set_adapter(self, manifest, source: str) -> None:
+        """Show a loaded adapter's Manifest. Every string in it came from whoever shared the adapter:
+        escaped, so a label such as <img src=…> stays text."""
+        from html import escape
+
+        val = manifest.validation
+        metrics = f"accuracy {val.accuracy:.1%}, macro-F1 {val.macro_f1:.3f}" if val else "no metrics"
         self.adapter_info.setText(
-            f"<b>{source}</b><br>Base model: {base.get('name', base.get('ref', '?'))} · Classes: "
-            f"{', '.join(manifest.get('labels', []))}<br>Validation: {metrics} · Created "
-            f"{manifest.get('created', '?')[:16].replace('T', ' ')}")
+            f"<b>{escape(source)}</b><br>Base model: {escape(manifest.base_model.name)} · Classes: "
+            f"{escape(', '.join(manifest.labels))}<br>Validation: {metrics} · Created "
+            f"{escape(manifest.created[:16].replace('T', ' ') or '?')}")
         self.set_model_ready(True)
         self._emit_predict()
 

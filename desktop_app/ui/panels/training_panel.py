@@ -197,11 +197,12 @@ class TrainingPanel(QWidget):
         self._history_row([name, cfg.preset, f"{result.epochs:.1f}", f"{cfg.learning_rate:g}", str(cfg.lora.r),
                            f"{report.accuracy:.3f}", f"{report.macro_f1:.3f}"])
 
-    def add_history_row(self, name: str, manifest: dict) -> None:
-        cfg, val = manifest.get("config") or {}, manifest["metrics"]["validation"]
-        self._history_row([name, str(cfg.get("preset", "?")), f"{manifest['training']['epochs']:.1f}",
-                           f"{cfg.get('learning_rate', 0):g}", str((cfg.get("lora") or {}).get("r", "?")),
-                           f"{val['accuracy']:.3f}", f"{val['macro_f1']:.3f}"])
+    def add_history_row(self, name: str, manifest) -> None:
+        cfg, val = manifest.config or {}, manifest.validation
+        lora = cfg.get("lora") if isinstance(cfg.get("lora"), dict) else {}
+        self._history_row([name, str(cfg.get("preset", "?")), f"{manifest.training.get('epochs') or 0:.1f}",
+                           str(cfg.get("learning_rate", "?")), str(lora.get("r", "?")),
+                           f"{val.accuracy:.3f}" if val else "-", f"{val.macro_f1:.3f}" if val else "-"])
 
     def _history_row(self, values: list[str]) -> None:
         self.history.setSortingEnabled(False)

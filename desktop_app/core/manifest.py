@@ -1,0 +1,215 @@
+"""manifest.json, LoRA Studio's description of an adapter, as one validated type.
+
+A manifest arrives from strangers (shared adapters), so every field is checked by type and range on
+the way in and label names must be printable text. This is the only module that parses it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import AdapterError, StudioError  # noqa: F401 - StudioError: what readers catch
+from .sanitize import label_problem, printable
+from .validate import Fields
+
+FORMAT = "lora-studio-adapter"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+WEIGHTS = "adapter_model.safetensors"
+PEFT_CONFIG = "adapter_config.json"
+ALLOWED_FILES = frozenset({WEIGHTS, PEFT_CONFIG, MANIFEST, "README.md"})  # what an adapter may contain
+MAX_MANIFEST_BYTES = 4 * 1024**2
+MAX_LABELS = 200
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _error(message: str) -> AdapterError:
+    return AdapterError(f"The adapter's manifest is invalid: {message}.", "Export the adapter again from LoRA Studio.")
+
+
+@dataclass(frozen=True)
+class BaseModelRef:
+    ref: str
+    kind: str
+    model_type: str
+    name: str
+    fingerprint: str
+
+    @classmethod
+    def from_dict(cls, data) -> "BaseModelRef":
+        f = Fields(data, "base_model", _error)
+        fingerprint = f.text("fingerprint", 64)
+        if not _SHA256.fullmatch(fingerprint):
+            raise f.fail("fingerprint", "a sha256 in hexadecimal")
+        ref = f.text("ref", 1000)
+        if not ref:
+            raise f.fail("ref", "the base model's name or folder")
+        return cls(ref, f.text("kind", 20, default="local"), f.text("model_type", 64, default="?"),
+                   f.text("name", 300, default=ref), fingerprint)
+
+
+@dataclass(frozen=True)
+class SplitScores:
+    """The headline numbers of one evaluated split; `report` keeps the full EvalReport dict."""
+
+    accuracy: float
+    macro_f1: float
+    examples: int
+    report: dict = field(repr=False, compare=False, default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data, split: str) -> "SplitScores":
+        f = Fields(data, f"metrics.{split}", _error)
+        for key in ("per_class", "confusion", "mistakes", "labels"):
+            if key in data and not isinstance(data[key], list):
+                raise f.fail(key, "a list")
+        return cls(f.number("accuracy", 0, 1), f.number("macro_f1", 0, 1), f.integer("examples", 0, 10**9), data)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    labels: tuple[str, ...]
+    base_model: BaseModelRef
+    max_length: int
+    format_version: int = FORMAT_VERSION
+    task: str = "text-classification"
+    truncation: dict = field(default_factory=lambda: {"strategy": "head+tail", "head_share": 0.25})
+    config: dict | None = None
+    validation: SplitScores | None = None
+    test: SplitScores | None = None
+    training: dict = field(default_factory=dict)
+    versions: dict = field(default_factory=dict)
+    created: str = ""
+    files: dict = field(default_factory=dict)
+
+    # ------------------------------------------------------------ reading
+    @classmethod
+    def from_dict(cls, data) -> "Manifest":
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise AdapterError("This is not a LoRA Studio adapter (unknown manifest format).",
+                               "Choose a folder or .zip exported by LoRA Studio.")
+        f = Fields(data, "manifest", _error)
+        version = f.integer("format_version", 1, 10**6)
+        if version > FORMAT_VERSION:
+            raise AdapterError("This adapter was made by a newer LoRA Studio.", "Update LoRA Studio to open it.")
+        labels = _labels(data.get("labels"))
+        truncation = f.mapping("truncation", optional=True) or {}
+        t = Fields(truncation, "truncation", _error)
+        t.text("strategy", 40, default="head+tail", choices=("head+tail",))
+        t.number("head_share", 0, 1, default=0.25)
+        metrics = f.mapping("metrics", optional=True) or {}
+        scores = {split: SplitScores.from_dict(metrics[split], split) if metrics.get(split) is not None else None
+                  for split in ("validation", "test")}
+        training = f.mapping("training", optional=True) or {}
+        tr = Fields(training, "training", _error)
+        tr.text("status", 40, optional=True)
+        tr.integer("steps", 0, 10**9, optional=True)
+        tr.number("epochs", 0, 10**6, optional=True)
+        tr.number("seconds", 0, 10**9, optional=True)
+        tr.text("device", 300, optional=True)
+        if "history" in training and not isinstance(training["history"], list):
+            raise tr.fail("history", "a list")
+        versions = f.mapping("versions", optional=True) or {}
+        if not all(isinstance(k, str) and isinstance(v, str) and len(v) < 100 for k, v in versions.items()):
+            raise f.fail("versions", "names and version numbers")
+        files = f.mapping("files", optional=True) or {}
+        if not all(isinstance(k, str) and isinstance(v, str) and _SHA256.fullmatch(v) for k, v in files.items()):
+            raise f.fail("files", "file names with their sha256")
+        return cls(labels=labels, base_model=BaseModelRef.from_dict(data.get("base_model")),
+                   max_length=f.integer("max_length", 8, 8192), format_version=version,
+                   task=f.text("task", 40, default="text-classification", choices=("text-classification",)),
+                   truncation=truncation, config=f.mapping("config", optional=True),
+                   validation=scores["validation"], test=scores["test"], training=training, versions=versions,
+                   created=f.text("created", 40, default=""), files=files)
+
+    def to_dict(self) -> dict:
+        b = self.base_model
+        return {
+            "format": FORMAT, "format_version": self.format_version, "task": self.task,
+            "labels": list(self.labels),
+            "base_model": {"ref": b.ref, "kind": b.kind, "model_type": b.model_type, "name": b.name,
+                           "fingerprint": b.fingerprint},
+            "max_length": self.max_length, "truncation": self.truncation, "config": self.config,
+            "metrics": {"validation": self.validation.report if self.validation else None,
+                        "test": self.test.report if self.test else None},
+            "training": self.training, "versions": self.versions, "created": self.created, "files": self.files,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+
+def _labels(value) -> tuple[str, ...]:
+    if not isinstance(value, list) or not 2 <= len(value) <= MAX_LABELS:
+        raise _error(f"“labels” should list 2 to {MAX_LABELS} class names")
+    for name in value:
+        problem = label_problem(name)
+        if problem:
+            raise _error(problem)
+    if len(set(value)) != len(value):
+        raise _error("two classes have the same name")
+    return tuple(value)
+
+
+# ---------------------------------------------------------------- the one reader
+def parse_manifest(raw: bytes, where: str) -> Manifest:
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise AdapterError(f"The manifest of “{printable(where)}” is damaged (not valid JSON).",
+                           "Export the adapter again from LoRA Studio.") from exc
+    return Manifest.from_dict(data)
+
+
+def read_manifest(source: str | Path) -> Manifest:
+    """The manifest of an adapter folder or exported .zip, validated (the zip is not extracted)."""
+    source = Path(source)
+    name = printable(source.name)
+    if source.is_dir():
+        path = source / MANIFEST
+        if not path.is_file():
+            raise AdapterError(f"“{name}” has no manifest.json, so it is not a LoRA Studio adapter.",
+                               "Choose a folder or .zip exported by LoRA Studio.")
+        if path.stat().st_size > MAX_MANIFEST_BYTES:
+            raise AdapterError(f"The manifest of “{name}” is far too large to be genuine.")
+        return parse_manifest(path.read_bytes(), source.name)
+    if source.is_file():
+        from .adapter_zip import read_member
+
+        return parse_manifest(read_member(source, MANIFEST, MAX_MANIFEST_BYTES), source.name)
+    raise AdapterError(f"“{printable(source)}” does not exist.", "Choose an adapter folder or .zip.")
+
+
+def is_adapter_folder(folder: Path) -> bool:
+    """True only for a folder whose manifest.json is a valid LoRA Studio manifest."""
+    try:
+        read_manifest(folder)
+    except (AdapterError, OSError):
+        return False
+    return Path(folder).is_dir()
+
+
+def manifest_for_training(base, result, weights_sha256: str, fingerprint: str, versions: dict,
+                          created: str) -> Manifest:
+    from .text import HEAD_SHARE
+
+    def split(report):
+        if report is None:
+            return None
+        data = report.to_dict()
+        data["mistakes"] = data["mistakes"][:50]  # keep the manifest small; enough to show
+        return SplitScores(report.accuracy, report.macro_f1, report.examples, data)
+
+    return Manifest(
+        labels=tuple(result.labels), max_length=result.max_length,
+        base_model=BaseModelRef(base.ref, base.kind, base.model_type, base.display_name, fingerprint),
+        truncation={"strategy": "head+tail", "head_share": HEAD_SHARE},
+        config=result.config.to_dict() if result.config else None,
+        validation=split(result.validation), test=split(result.test),
+        training={"status": result.status, "steps": result.steps, "epochs": result.epochs,
+                  "seconds": round(result.train_seconds, 2), "device": result.device, "history": result.history},
+        versions=versions, created=created, files={WEIGHTS: weights_sha256})

@@ -1,0 +1,56 @@
+"""Text that came from a stranger (a shared adapter, a user's file) made safe to print, store or share.
+
+- Label names are validated where they enter (data files, manifests): printable, bounded, no control
+  characters. A label may look like a formula ("+ve", "-ve" are real labels): that is handled on output.
+- Every cell LoRA Studio writes to a CSV/XLSX file goes through `spreadsheet_safe` (the OWASP
+  CSV-injection rule): a cell that a spreadsheet would run as a formula gets a leading apostrophe.
+- Everything printed to a terminal goes through `printable`, so escape sequences cannot rewrite it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_LABEL_CHARS = 100
+# Cells a spreadsheet treats as a formula or command (OWASP: = + - @, tab, carriage return),
+# also after leading whitespace, which Excel and LibreOffice skip.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def spreadsheet_safe(value):
+    """Neutralise a cell that a spreadsheet would evaluate; plain numbers such as -1.5 stay numbers."""
+    if not isinstance(value, str) or not value:
+        return value
+    stripped = value.lstrip(" ")
+    if stripped.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value.strip()):
+        return "'" + value
+    return value
+
+
+def printable(text: object) -> str:
+    """`text` with control characters (ESC, bidi overrides, NUL…) shown as escapes, for terminals and logs."""
+    s = str(text)
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), s)
+
+
+def label_problem(name: object) -> str | None:
+    """Why `name` cannot be a class name, in plain words, or None when it is fine."""
+    if not isinstance(name, str):
+        return f"a class name must be text, not {type(name).__name__}"
+    if not name.strip():
+        return "a class name is empty"
+    if len(name) > MAX_LABEL_CHARS:
+        return f"a class name is longer than {MAX_LABEL_CHARS} characters"
+    for ch in name:
+        if ch != "\u200d" and unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):  # ZWJ: emoji
+            return f"a class name contains a control or invisible character ({printable(ch)!s})"
+    return None
+
+
+def brief(exc: BaseException, limit: int = 120) -> str:
+    """The first line of an exception's text (or its type), printable and short, for a hint."""
+    lines = str(exc).strip().splitlines()
+    return printable(lines[0] if lines else type(exc).__name__)[:limit]

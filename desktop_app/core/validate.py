@@ -1,0 +1,78 @@
+"""Type-and-range checks for JSON that arrives from strangers (manifests, peft configs, settings files).
+
+Each check returns the value or raises the given StudioError class with one plain sentence that
+names the field, so `{"max_length": true}` says what is wrong instead of failing three calls later.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from .sanitize import printable
+
+
+class Fields:
+    """Read fields of one JSON object, each checked by type and range."""
+
+    def __init__(self, data: object, what: str, error: Callable[[str], Exception]) -> None:
+        self.what, self.error = what, error
+        if not isinstance(data, dict):
+            raise error(f"{what} is not a JSON object")
+        self.data = data
+
+    def fail(self, key: str, expected: str):
+        shown = printable(repr(self.data.get(key)))[:60]
+        return self.error(f"{self.what}: “{key}” should be {expected}, not {shown}")
+
+    def has(self, key: str) -> bool:
+        return self.data.get(key) is not None
+
+    def integer(self, key: str, low: int, high: int, default: int | None = None, optional: bool = False):
+        value = self.data.get(key, default)
+        if value is None and optional:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self.fail(key, f"a whole number from {low} to {high}")
+        return value
+
+    def number(self, key: str, low: float, high: float, default: float | None = None, optional: bool = False):
+        value = self.data.get(key, default)
+        if value is None and optional:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or not low <= value <= high:
+            raise self.fail(key, f"a number from {low:g} to {high:g}")
+        return value
+
+    def text(self, key: str, max_chars: int = 1000, default: str | None = None, optional: bool = False,
+             choices: tuple[str, ...] | None = None):
+        value = self.data.get(key, default)
+        if value is None and optional:
+            return None
+        if not isinstance(value, str) or len(value) > max_chars or (choices and value not in choices):
+            raise self.fail(key, f"one of {', '.join(choices)}" if choices else f"text of at most {max_chars} characters")
+        return value
+
+    def flag(self, key: str, default: bool | None = None) -> bool:
+        value = self.data.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(key, "true or false")
+        return value
+
+    def mapping(self, key: str, optional: bool = False) -> dict | None:
+        value = self.data.get(key)
+        if value is None and optional:
+            return None
+        if not isinstance(value, dict):
+            raise self.fail(key, "an object")
+        return value
+
+    def text_list(self, key: str, max_items: int, max_chars: int = 200, optional: bool = False):
+        value = self.data.get(key)
+        if value is None and optional:
+            return None
+        if not isinstance(value, list) or len(value) > max_items \
+                or not all(isinstance(v, str) and 0 < len(v) <= max_chars for v in value):
+            raise self.fail(key, f"a list of at most {max_items} names")
+        return tuple(value)

@@ -1,0 +1,257 @@
+"""Issue 8, data loss: where LoRA Studio may write, how it replaces an adapter, and with which permissions."""
+
+import errno
+import os
+import signal
+import stat
+from pathlib import Path
+
+import pytest
+from hostile import one_line_error
+
+from desktop_app.cli import main
+from desktop_app.core import atomic, destinations
+from desktop_app.core.adapters import export_adapter
+from desktop_app.core.atomic import (atomic_directory, atomic_write_text, clean_orphaned_temp_folders, exchange,
+                                     recover_leftovers)
+from desktop_app.core.destinations import check_destination, exclusive
+from desktop_app.core.errors import OutputError
+
+
+def _train(tiny_bert, data, out, *extra):
+    return main(["train", str(data), "--model", str(tiny_bert), "--epochs", "1", "--batch-size", "16",
+                 "--out", str(out), *extra])
+
+
+def _project(tmp_path):
+    project = tmp_path / "project"
+    (project / ".git").mkdir(parents=True)
+    (project / "notes.txt").write_text("my notes")
+    (project / ".git" / "HEAD").write_text("ref: refs/heads/main")
+    return project
+
+
+def _snapshot(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+# ---------------------------------------------------------------- 1. only our adapters are replaced
+@pytest.mark.parametrize("make", ["project", "file", "dot", "home", "adapter_plus_user_file", "symlink"])
+def test_train_refuses_every_destination_that_is_not_ours_before_training(tiny_bert, toy_csv, tmp_path, capsys,
+                                                                          monkeypatch, make, trained_adapter):
+    import shutil
+
+    monkeypatch.setattr("desktop_app.core.training._run", lambda *a: pytest.fail("training started"))
+    if make == "project":
+        out = _project(tmp_path)
+    elif make == "file":
+        out = tmp_path / "result"
+        out.write_text("precious")
+    elif make == "dot":
+        monkeypatch.chdir(_project(tmp_path))
+        out = Path(".")
+    elif make == "home":
+        monkeypatch.setenv("HOME", str(_project(tmp_path)))
+        out = "~"
+    elif make == "adapter_plus_user_file":
+        out = shutil.copytree(trained_adapter.adapter_dir, tmp_path / "ad")
+        (out / "my-notes.txt").write_text("mine")
+    else:
+        out = tmp_path / "link"
+        out.symlink_to(_project(tmp_path), target_is_directory=True)
+    target = Path(os.path.expanduser(str(out))).resolve()
+    before = _snapshot(target) if target.is_dir() else target.read_bytes()
+    assert _train(tiny_bert, toy_csv, out) == 2
+    line = one_line_error(capsys)
+    assert "LoRA Studio" in line
+    assert (_snapshot(target) if target.is_dir() else target.read_bytes()) == before
+
+
+def test_an_existing_adapter_and_an_empty_folder_may_be_replaced(tiny_bert, toy_csv, tmp_path, capsys):
+    out = tmp_path / "ad"
+    out.mkdir()  # an empty folder has nothing to lose
+    assert _train(tiny_bert, toy_csv, out) == 0
+    first = (out / "manifest.json").read_bytes()
+    assert _train(tiny_bert, toy_csv, out, "--seed", "7") == 0
+    assert (out / "manifest.json").read_bytes() != first
+    assert sorted(p.name for p in out.parent.iterdir()) == ["ad", "reviews.csv"]  # no .old, .part or .lock left
+
+
+def test_export_refuses_a_folder_or_zip_that_is_not_an_adapter(trained_adapter, tmp_path):
+    project = _project(tmp_path)
+    before = _snapshot(project)
+    with pytest.raises(OutputError, match="not a LoRA Studio adapter folder"):
+        export_adapter(trained_adapter.adapter_dir, project)
+    other_zip = tmp_path / "photos.zip"
+    other_zip.write_bytes(b"PK\x05\x06" + b"\0" * 18)
+    with pytest.raises(OutputError, match="not a LoRA Studio adapter file"):
+        export_adapter(trained_adapter.adapter_dir, other_zip)
+    assert _snapshot(project) == before and other_zip.read_bytes().startswith(b"PK\x05\x06")
+    export_adapter(trained_adapter.adapter_dir, tmp_path / "shared.zip")
+    export_adapter(trained_adapter.adapter_dir, tmp_path / "shared.zip")  # our own zip may be replaced
+
+
+def test_a_second_run_on_the_same_destination_is_refused(tiny_bert, toy_csv, tmp_path, capsys):
+    out = tmp_path / "ad"
+    with exclusive(out):
+        assert _train(tiny_bert, toy_csv, out) == 2
+    assert "already writing" in one_line_error(capsys)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("failure,words", [(errno.EROFS, "read-only"), (errno.EACCES, "permission denied")])
+def test_an_unwritable_destination_is_refused_before_training(tiny_bert, toy_csv, tmp_path, capsys, monkeypatch,
+                                                              failure, words):
+    # Tests run as root in CI, where chmod cannot make a folder read-only: the OS answer is simulated.
+    def refuse(*a, **k):
+        raise OSError(failure, os.strerror(failure))
+    monkeypatch.setattr(destinations.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr("desktop_app.core.training._run", lambda *a: pytest.fail("training started"))
+    assert _train(tiny_bert, toy_csv, tmp_path / "ad") == 2
+    assert words in one_line_error(capsys)
+
+
+def test_a_full_disk_is_refused_before_training(tiny_bert, toy_csv, tmp_path, capsys, monkeypatch):
+    import shutil
+
+    real = shutil.disk_usage
+    monkeypatch.setattr(destinations.shutil, "disk_usage", lambda p: real(p)._replace(free=1024))
+    monkeypatch.setattr("desktop_app.core.training._run", lambda *a: pytest.fail("training started"))
+    assert _train(tiny_bert, toy_csv, tmp_path / "ad") == 2
+    assert "MB free" in one_line_error(capsys)
+
+
+def test_the_adapter_size_is_checked_once_lora_is_attached(tiny_bert, toy_csv, tmp_path, capsys, monkeypatch):
+    calls = []
+    real = destinations.check_destination
+
+    def spy(path, kind="adapter", need_bytes=0):
+        calls.append(need_bytes)
+        return real(path, kind, need_bytes)
+    monkeypatch.setattr("desktop_app.core.training.check_destination", spy)
+    monkeypatch.setattr("desktop_app.core.training._train", lambda *a, **k: pytest.fail("training started"))
+    # Room for the fixed floor, not for this adapter (4 MB of margin + its fp32 LoRA tensors, twice).
+    monkeypatch.setattr(destinations, "MIN_FREE_BYTES", 1024)
+    monkeypatch.setattr(destinations.shutil, "disk_usage", lambda p: type("U", (), {"free": 3 * 1024**2})())
+    assert _train(tiny_bert, toy_csv, tmp_path / "ad", "--lora-r", "256") == 2
+    assert "MB free" in one_line_error(capsys)
+    assert calls[0] == 0 and calls[-1] > 4 * 1024**2
+
+
+def test_a_disk_that_fills_during_the_save_gives_a_sentence_and_leaves_nothing(tiny_bert, toy_csv, tmp_path,
+                                                                               capsys, monkeypatch):
+    def full(self, *a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr("peft.PeftModel.save_pretrained", full)
+    assert _train(tiny_bert, toy_csv, tmp_path / "ad") == 2
+    assert "the disk is full" in one_line_error(capsys)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reviews.csv"]
+
+
+# ---------------------------------------------------------------- 2. the swap is never "neither"
+def _folder(path: Path, text: str) -> Path:
+    path.mkdir()
+    (path / "manifest.json").write_text(text)
+    return path
+
+
+def test_exchange_swaps_two_folders_in_one_step(tmp_path):
+    a, b = _folder(tmp_path / "a", "A"), _folder(tmp_path / "b", "B")
+    if not exchange(a, b):
+        pytest.skip("this kernel or file system has no renameat2(RENAME_EXCHANGE)")
+    assert (a / "manifest.json").read_text() == "B" and (b / "manifest.json").read_text() == "A"
+
+
+@pytest.mark.parametrize("can_exchange", [True, False])
+def test_a_failed_swap_leaves_the_old_adapter(tmp_path, monkeypatch, can_exchange):
+    target = _folder(tmp_path / "ad", "old")
+    if not can_exchange:
+        monkeypatch.setattr(atomic, "exchange", lambda a, b: False)
+    real_replace = os.replace
+
+    def failing_replace(src, dst):
+        if Path(src).name.endswith(".part") and Path(dst) == target:
+            raise OSError(errno.EIO, "I/O error")
+        return real_replace(src, dst)
+    monkeypatch.setattr(atomic.os, "replace", failing_replace)
+    if can_exchange:
+        monkeypatch.setattr(atomic, "exchange", lambda a, b: (_ for _ in ()).throw(OSError(errno.EIO, "I/O")))
+    with pytest.raises(OSError):
+        with atomic_directory(target) as tmp:
+            (tmp / "manifest.json").write_text("new")
+    assert (target / "manifest.json").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ad"]
+
+
+def test_ctrl_c_while_the_adapter_is_written_keeps_the_old_one(tmp_path):
+    target = _folder(tmp_path / "ad", "old")
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_directory(target) as tmp:
+            (tmp / "manifest.json").write_text("half")
+            raise KeyboardInterrupt
+    assert (target / "manifest.json").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ad"]
+
+
+@pytest.mark.parametrize("can_exchange", [True, False])
+def test_ctrl_c_during_the_swap_is_held_until_the_new_adapter_is_in_place(tmp_path, monkeypatch, can_exchange):
+    target = _folder(tmp_path / "ad", "old")
+    if not can_exchange:
+        monkeypatch.setattr(atomic, "exchange", lambda a, b: False)
+    real_replace_folder = atomic.replace_folder
+
+    def interrupted(new, old):
+        os.kill(os.getpid(), signal.SIGINT)  # arrives between the steps of the swap
+        real_replace_folder(new, old)
+    monkeypatch.setattr(atomic, "replace_folder", interrupted)
+    with atomic_directory(target) as tmp:
+        (tmp / "manifest.json").write_text("new")
+    assert (target / "manifest.json").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ad"]
+
+
+def test_a_run_killed_between_the_two_renames_is_repaired_next_time(tmp_path):
+    _folder(tmp_path / ".ad.old", "old")  # what a kill -9 after "target -> .old" leaves
+    (tmp_path / ".ad.x1y2.part").mkdir()
+    notes = recover_leftovers(tmp_path / "ad")
+    assert (tmp_path / "ad" / "manifest.json").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ad"] and len(notes) == 2
+
+
+def test_orphaned_temp_folders_of_dead_runs_are_cleaned(tmp_path):
+    dead = tmp_path / "lora-studio-999999999-trainer-abc"
+    mine = tmp_path / f"lora-studio-{os.getpid()}-trainer-def"
+    stranger = tmp_path / "lora-studio-notes"
+    for folder in (dead, mine, stranger):
+        folder.mkdir()
+    assert clean_orphaned_temp_folders(tmp_path) == 1
+    assert not dead.exists() and mine.exists() and stranger.exists()
+
+
+# ---------------------------------------------------------------- 3. permissions follow the umask
+def test_new_files_follow_the_umask_and_replaced_files_keep_their_mode(trained_adapter, tmp_path):
+    old = os.umask(0o022)
+    try:
+        export_adapter(trained_adapter.adapter_dir, tmp_path / "ad")
+        export_adapter(trained_adapter.adapter_dir, tmp_path / "ad.zip")
+        atomic_write_text(tmp_path / "new.txt", "x")
+        shared = tmp_path / "shared.txt"
+        shared.write_text("x")
+        os.chmod(shared, 0o640)
+        atomic_write_text(shared, "y")
+    finally:
+        os.umask(old)
+    mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
+    assert mode(tmp_path / "ad") == 0o755
+    assert {mode(p) for p in (tmp_path / "ad").iterdir()} == {0o644}
+    assert mode(tmp_path / "ad.zip") == 0o644 and mode(tmp_path / "new.txt") == 0o644
+    assert mode(shared) == 0o640
+
+
+def test_protected_folders_are_never_targets(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for target in (".", "..", "/", str(Path.home())):
+        with pytest.raises(OutputError):
+            check_destination(target)
+    with pytest.raises(OutputError, match="No output name"):
+        check_destination("  ")

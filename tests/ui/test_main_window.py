@@ -249,3 +249,23 @@ def test_download_choice_without_an_id_is_explained(qtbot, window, tmp_path, mon
     window.training.start_button.click()
     assert shown and "Hugging Face id" in shown[0]
     assert not window.trainer.busy and window.steps.currentRow() == 1
+
+
+@pytest.mark.parametrize("accept", [True, False])
+def test_export_over_a_folder_that_is_not_an_adapter_offers_another_name(qtbot, window, tmp_path, trained_adapter,
+                                                                         monkeypatch, accept):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "notes.txt").write_text("mine")
+    offered = []
+    monkeypatch.setattr("desktop_app.ui.main_window.offer_other_name",
+                        lambda parent, title, refusal, name: offered.append((refusal, name)) or accept)
+    window.result = trained_adapter
+    window.export_adapter(str(project))
+    assert offered and "not a LoRA Studio adapter folder" in offered[0][0] and offered[0][1] == "project-2"
+    if accept:
+        qtbot.waitUntil(lambda: (tmp_path / "project-2" / "manifest.json").exists() and not window.tasks.busy,
+                        timeout=30000)
+    else:
+        assert not window.tasks.busy and not (tmp_path / "project-2").exists()
+    assert sorted(p.name for p in project.iterdir()) == ["notes.txt"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import multiprocessing
+import os
 import sys
 
 
@@ -16,8 +17,16 @@ def _guard_streams() -> None:
         sys.stderr = io.StringIO()
 
 
+def _process_defaults() -> None:
+    # The app owns its process, so it may set these (an importer of the API keeps its own): tokenizer
+    # threads fight the Trainer's threads and misbehave after fork; advisory warnings are for developers.
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+
+
 def main(argv: list[str] | None = None) -> int:
     _guard_streams()
+    _process_defaults()
     multiprocessing.freeze_support()
     args = sys.argv[1:] if argv is None else argv
     if args and args[0] == "--self-test":  # the packaged app's own check (see packaging/README.md)

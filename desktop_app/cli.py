@@ -6,7 +6,6 @@ import argparse
 import csv
 import io
 import json
-import os
 import signal
 import sys
 from pathlib import Path
@@ -77,8 +76,6 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if getattr(args, "allow_download", False):
-        os.environ["HF_HUB_OFFLINE"] = "0"  # before huggingface_hub is imported: the user asked for it
     from .core.errors import StudioError
 
     try:

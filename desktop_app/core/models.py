@@ -237,7 +237,7 @@ def load_tokenizer(base: BaseModel):
 
     quiet_transformers()
     try:
-        return AutoTokenizer.from_pretrained(str(base.path), trust_remote_code=False)
+        return AutoTokenizer.from_pretrained(str(base.path), trust_remote_code=False, local_files_only=True)
     except Exception as exc:  # noqa: BLE001 - a broken tokenizer folder is a user-level problem
         raise ModelError(f"The tokenizer of “{base.display_name}” could not be loaded.",
                          f"The model folder may be incomplete. ({str(exc)[:120]})") from exc
@@ -259,13 +259,13 @@ def load_classifier(base: BaseModel, labels: tuple[str, ...], dropout: float | N
     try:
         names = LabelMap.from_names(labels)
         config = AutoConfig.from_pretrained(str(base.path), num_labels=len(names), id2label=names.id2label,
-                                            label2id=names.label2id, trust_remote_code=False)
+                                            label2id=names.label2id, trust_remote_code=False, local_files_only=True)
         if dropout is not None:
             for key in _DROPOUT_KEYS:
                 if isinstance(getattr(config, key, None), float):
                     setattr(config, key, dropout)
         return AutoModelForSequenceClassification.from_pretrained(
-            str(base.path), config=config, use_safetensors=True, trust_remote_code=False)
+            str(base.path), config=config, use_safetensors=True, trust_remote_code=False, local_files_only=True)
     except Exception as exc:  # noqa: BLE001 - a config that does not match its weights, junk safetensors…
         raise ModelError(f"“{base.display_name}” could not be loaded as a text classifier: its files are damaged "
                          "or do not match each other.",

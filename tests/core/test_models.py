@@ -115,3 +115,39 @@ def test_config_without_model_type(tmp_path, tiny_bert):
     (folder / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(ModelError, match="what kind of model"):
         models.resolve_base_model(str(folder))
+
+
+def test_importing_the_api_leaves_the_environment_alone(tmp_path):
+    """A program that imports LoRA Studio keeps its own Hugging Face settings (no HF_HUB_OFFLINE=1 at import)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import os, json; before = dict(os.environ)\n"
+            "import desktop_app.core, desktop_app.core.models, desktop_app.core.training, desktop_app.ui.app\n"
+            "print(json.dumps({k: v for k, v in os.environ.items() if before.get(k) != v}))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TOKENIZERS", "TRANSFORMERS"))}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "{}"
+
+
+def test_the_explicit_download_path_is_online_when_the_user_allows_it(tiny_bert, tmp_path):
+    """With downloads allowed, the hub is asked (here a fake standing in for huggingface_hub), and the hub
+    library is not switched offline behind the user's back, as importing desktop_app.core once did."""
+    import os
+    import subprocess
+    import sys
+
+    code = (f"import desktop_app.core.models as m\n"  # first, as an application would
+            f"import huggingface_hub, huggingface_hub.constants as c\n"
+            f"def fake(repo_id, **kw):\n"
+            f"    assert not c.HF_HUB_OFFLINE, 'the hub library was switched offline'\n"
+            f"    return {str(tiny_bert)!r}\n"
+            f"huggingface_hub.snapshot_download = fake\n"
+            f"base = m.resolve_base_model('someone/tiny-bert', allow_download=True)\n"
+            f"print(base.kind, base.model_type)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    env["HF_HOME"] = str(tmp_path / "empty-cache")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["hub", "bert"]

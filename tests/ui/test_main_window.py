@@ -269,3 +269,25 @@ def test_export_over_a_folder_that_is_not_an_adapter_offers_another_name(qtbot, 
     else:
         assert not window.tasks.busy and not (tmp_path / "project-2").exists()
     assert sorted(p.name for p in project.iterdir()) == ["notes.txt"]
+
+
+def test_allow_downloading_trains_on_the_downloaded_model(qtbot, window, tiny_bert, tmp_path, monkeypatch):
+    """The window's download path end to end, the hub replaced by a fake that hands over a local model."""
+    import huggingface_hub
+
+    from desktop_app.ui.panels.config_panel import HUB
+
+    asked = []
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda repo_id, **kw: asked.append(repo_id) or
+                        str(tiny_bert))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-cache"))
+    _load(qtbot, window, _write_csv(tmp_path / "d.csv"))
+    combo = window.configure.model_combo
+    combo.setCurrentIndex(combo.findData(HUB))
+    window.configure.hub_id.setText("someone/tiny-bert")
+    window.configure.allow_download.setChecked(True)
+    window.configure.epochs.setValue(1)
+    window.training.start_button.click()
+    qtbot.waitUntil(lambda: window.result is not None and not window.trainer.busy, timeout=120000)
+    assert asked == ["someone/tiny-bert"]
+    assert window.result.config.base_model == "someone/tiny-bert"

@@ -26,4 +26,4 @@ def test_real_model_trains_exports_and_reloads_identically(tmp_path):
     np.testing.assert_allclose(clf.predict_proba(probe), predict_probabilities(result.model, result.encoder, probe),
                                atol=1e-5)
     assert [p.label for p in clf.predict(probe)] == ["negative", "positive", "negative"]
-    assert clf.manifest["base_model"]["ref"] == "embedded:all-MiniLM-L6-v2"
+    assert clf.manifest.base_model.ref == "embedded:all-MiniLM-L6-v2"

@@ -17,6 +17,7 @@ from .panels.dataset_panel import DatasetPanel
 from .panels.inference_panel import InferencePanel
 from .panels.training_panel import TrainingPanel
 from .dialogs import offer_other_name
+from .live import LivePrediction
 from .menus import about_html, build_menus
 from .runner import Runner
 from .settings import Settings
@@ -41,6 +42,8 @@ class MainWindow(QMainWindow):
         self.run_count = 0
         self.warmed_up = False  # heavy libraries imported and devices known
         self.trainer, self.tasks, self.batch, self.live, self.warm = (Runner(self) for _ in range(5))
+        self.live_prediction = LivePrediction(self.live, self._run, lambda: [self.inference.text.toPlainText().strip()],
+                                              lambda p: self.inference.show_prediction(p))
         self.runners = (self.trainer, self.tasks, self.batch, self.live, self.warm)
         self._handlers: dict[Runner, tuple] = {}
         for runner in self.runners:
@@ -363,12 +366,7 @@ class MainWindow(QMainWindow):
         self._update_steps()
 
     def _predict(self, texts: list) -> None:
-        if self.classifier is None or self.live.busy:
-            if self.live.busy:  # the newest text wins: retry shortly
-                QTimer.singleShot(50, lambda: self._predict(texts))
-            return
-        self._run(self.live, "predicting", jobs.predict_job(self.classifier, texts),
-                  lambda preds: self.inference.show_prediction(preds[0]))
+        self.live_prediction.request(self.classifier, texts)
 
     def _choose_batch_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "File to classify", self.settings.last_folder("data"), DATA_FILTER)

@@ -291,3 +291,33 @@ def test_allow_downloading_trains_on_the_downloaded_model(qtbot, window, tiny_be
     qtbot.waitUntil(lambda: window.result is not None and not window.trainer.busy, timeout=120000)
     assert asked == ["someone/tiny-bert"]
     assert window.result.config.base_model == "someone/tiny-bert"
+
+
+def test_live_prediction_latest_wins(qtbot, window):
+    """A slow prediction for an older text never lands last: one waiting text, results for stale text dropped."""
+    import threading
+
+    from desktop_app.core.inference import Prediction
+
+    release, asked = threading.Event(), []
+
+    class SlowClassifier:
+        labels = ("a", "b")
+
+        def predict(self, texts):
+            asked.append(texts[0])
+            if len(asked) == 1:
+                release.wait(10)  # the first prediction is slow: the user keeps typing meanwhile
+            return [Prediction(f"label of {texts[0]}", 0.9, {"a": 0.9, "b": 0.1})]
+
+    window.classifier = SlowClassifier()
+    box = window.inference.text
+    for text in ("first", "second", "third"):
+        box.blockSignals(True)
+        box.setPlainText(text)
+        box.blockSignals(False)
+        window._predict([text])
+    release.set()
+    qtbot.waitUntil(lambda: asked == ["first", "third"] and not window.live.busy, timeout=10000)
+    assert window.live_prediction.pending is None
+    assert "label of third" in window.inference.verdict.text()

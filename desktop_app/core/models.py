@@ -192,6 +192,21 @@ def _download(repo_id: str) -> BaseModel:
     return BaseModel(repo_id, "hub", folder, config["model_type"], repo_id)
 
 
+def peek_model_type(ref: str | None) -> str | None:
+    """The model_type of a base model choice, read from its config.json without loading anything
+    (for the window's labels); None when it cannot be known yet (a hub id not downloaded)."""
+    try:
+        if not ref or ref in (EMBEDDED_ID, "embedded", "default"):
+            folder = embedded_model_dir()
+        elif Path(ref).expanduser().is_dir():
+            folder = Path(ref).expanduser()
+        else:
+            folder = _cached_snapshot(ref)
+        return _read_config(folder).get("model_type") if folder else None
+    except (ModelError, OSError, ValueError):
+        return None
+
+
 def lora_targets(model_type: str, mode: str = "all", model=None) -> list[str]:
     """Module-name suffixes LoRA should wrap. mode: "attention" (q/k/v) or "all" (+ FFN)."""
     known = TARGETS.get(model_type)

@@ -46,7 +46,7 @@ def test_full_workflow(qtbot, window, tiny_bert, tmp_path):
     assert window.dataset.model.rowCount() == 120
     assert str(data) in window.settings.recent_files()
 
-    window.configure.add_model("tiny", str(tiny_bert), "bert", select=True)
+    window.configure.add_model("tiny", str(tiny_bert), select=True)
     window.configure.epochs.setValue(40)
     window.configure.lr.setValue(0.005)
     window.configure.batch.setValue(4)
@@ -133,7 +133,7 @@ def test_single_class_blocks_training_with_a_readable_message(qtbot, window, tmp
 
 def test_closing_during_training_asks_then_stops(qtbot, window, tiny_bert, tmp_path, monkeypatch):
     _load(qtbot, window, _write_csv(tmp_path / "d.csv"))
-    window.configure.add_model("tiny", str(tiny_bert), "bert", select=True)
+    window.configure.add_model("tiny", str(tiny_bert), select=True)
     window.configure.epochs.setValue(100)
     window.configure.batch.setValue(2)
     events = []

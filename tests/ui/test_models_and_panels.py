@@ -112,3 +112,56 @@ def test_config_panel_shows_token_length_distribution(qtbot):
     panel.max_length.setValue(128)
     assert panel.length_histogram.marker == 128
     assert panel.length_histogram.grab().width() > 0
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_configs = st.builds(
+    TrainConfig,
+    preset=st.sampled_from(["quick", "balanced", "thorough"]),
+    lora=st.builds(LoraSettings, r=st.integers(1, 256), alpha=st.integers(1, 1024),
+                   dropout=st.sampled_from([0.0, 0.05, 0.1, 0.5]),
+                   targets=st.one_of(st.sampled_from(["all", "attention"]),
+                                     st.lists(st.sampled_from(["query", "value", "key", "output.dense"]), min_size=1,
+                                              max_size=3, unique=True).map(tuple)),
+                   layer_share=st.sampled_from([0.25, 0.5, 0.75, 1.0])),
+    epochs=st.sampled_from([0.5, 1.0, 3.0, 12.5]), learning_rate=st.sampled_from([1e-4, 5e-4, 0.001, 0.02]),
+    batch_size=st.integers(1, 1024), max_length=st.one_of(st.none(), st.integers(1, 1024).map(lambda n: 8 * n)),
+    max_length_cap=st.sampled_from([64, 256, 512]), weight_decay=st.sampled_from([0.0, 0.01, 0.1]),
+    model_dropout=st.sampled_from([None, 0.0, 0.1]), warmup=st.sampled_from([0.0, 0.06, 0.2]),
+    class_weighting=st.booleans(), early_stopping_patience=st.integers(0, 20), min_steps=st.integers(0, 5000),
+    validation_fraction=st.sampled_from([0.1, 0.15, 0.3]), test_fraction=st.sampled_from([0.0, 0.1]),
+    seed=st.integers(0, 2**32 - 1), device=st.sampled_from(["auto", "cpu"]),
+    text_column=st.sampled_from([None, "review"]), label_column=st.sampled_from([None, "label"]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(config=_configs)
+def test_config_panel_round_trips_every_field(qtbot, config):
+    """set_config then config() gives back the same TrainConfig: shown fields through their widgets,
+    hidden ones (min_steps, fractions, custom targets, columns, seeds above the spin box) kept."""
+    from desktop_app.ui.panels.config_panel import ConfigPanel
+
+    panel = ConfigPanel()
+    qtbot.addWidget(panel)
+    panel.set_config(config)
+    assert panel.config() == config
+
+
+def test_config_panel_asks_the_core_for_the_chosen_models_layers(qtbot, tmp_path):
+    import json
+
+    from desktop_app.ui.panels.config_panel import ConfigPanel
+
+    folder = tmp_path / "my-distilbert"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"model_type": "distilbert"}))
+    panel = ConfigPanel()
+    qtbot.addWidget(panel)
+    assert "(bert)" in panel.target_names.text() and "query" in panel.target_names.text()
+    panel.add_model("my-distilbert", str(folder), select=True)
+    assert "(distilbert)" in panel.target_names.text() and "q_lin" in panel.target_names.text()
+    panel.set_config(TrainConfig(base_model=str(folder), lora=LoraSettings(targets=("q_lin", "v_lin"))))
+    assert "from the configuration file" in panel.target_names.text()
+    assert panel.config().lora.targets == ("q_lin", "v_lin")

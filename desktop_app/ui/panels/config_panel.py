@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox,
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox, QVBoxLayout,
                                QWidget)
 
-from ...core.config import PRESET_HELP, PRESETS, LoraSettings, TrainConfig
+from ...core.config import PRESET_HELP, PRESETS, TrainConfig
 from ...core.models import EMBEDDED_ID
 from ..widgets.charts import Histogram
 
 LOCAL, HUB = "__local__", "__hub__"
+CUSTOM = "custom"  # LoRA targets named in a loaded configuration file
 
 
 class ConfigPanel(QWidget):
@@ -22,7 +26,6 @@ class ConfigPanel(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._loading = False
-        self._model_type = "bert"
         inner = QWidget()
         grid = QGridLayout(inner)
         grid.addWidget(self._model_box(), 0, 0)
@@ -47,6 +50,7 @@ class ConfigPanel(QWidget):
         self.model_combo.addItem("Local folder…", LOCAL)
         self.model_combo.addItem("Download from the Hugging Face hub…", HUB)
         self.model_combo.activated.connect(self._model_activated)
+        self.model_combo.currentIndexChanged.connect(lambda _i: self._update_target_names())
         form.addRow("Base model:", self.model_combo)
         self.hub_id = QLineEdit(placeholderText="e.g. distilroberta-base")
         self.allow_download = QCheckBox("Allow downloading this model (needs internet)")
@@ -154,16 +158,14 @@ class ConfigPanel(QWidget):
         if data == LOCAL:
             self.browse_model_requested.emit()
 
-    def add_model(self, label: str, ref: str, model_type: str | None = None, select: bool = False) -> None:
+    def add_model(self, label: str, ref: str, select: bool = False) -> None:
         index = self.model_combo.findData(ref)
         if index < 0:
             index = self.model_combo.count() - 2  # before "Local folder…" and "Download…"
             self.model_combo.insertItem(index, label, ref)
         if select:
             self.model_combo.setCurrentIndex(index)
-            if model_type:
-                self._model_type = model_type
-                self._update_target_names()
+            self._update_target_names()
 
     def set_devices(self, devices) -> None:
         self.device_combo.clear()
@@ -176,6 +178,8 @@ class ConfigPanel(QWidget):
                 item.setEnabled(False)
                 item.setToolTip(d.reason)
                 notes.append(f"{d.kind.upper()}: {d.reason}.")
+        chosen = getattr(self, "_config_base", PRESETS["balanced"]).device
+        self.device_combo.setCurrentIndex(max(0, self.device_combo.findData(chosen)))
         best = next((d for d in devices if d.available), None)
         self.device_note.setText(f"Automatic uses: <b>{best.name if best else 'CPU'}</b><br>" + "<br>".join(notes))
 
@@ -205,15 +209,22 @@ class ConfigPanel(QWidget):
         self.estimate_label.setText(text)
 
     def _update_target_names(self) -> None:
-        from ...core.models import TARGETS
+        """The layer names LoRA will adapt, as the core decides them for the chosen base model."""
+        from ...core.errors import ModelError
+        from ...core.models import lora_targets, peek_model_type
 
-        names = TARGETS.get(self._model_type)
         mode = self.targets.currentData()
-        if names:
-            chosen = names["attention"] + (names["ffn"] if mode == "all" else [])
-            self.target_names.setText(f"Layers ({self._model_type}): " + ", ".join(chosen))
-        else:
+        if mode == CUSTOM:
+            base = getattr(self, "_config_base", PRESETS["balanced"])
+            self.target_names.setText("Layers (from the configuration file): " + ", ".join(base.lora.targets))
+            return
+        model_type = peek_model_type(self.model_combo.currentData())
+        try:
+            chosen = lora_targets(model_type or "", mode)
+        except ModelError:
             self.target_names.setText("Layers: found automatically (attention projections).")
+        else:
+            self.target_names.setText(f"Layers ({model_type}): " + ", ".join(chosen))
 
     def apply_preset(self, name: str) -> None:
         current = self.config()
@@ -227,13 +238,19 @@ class ConfigPanel(QWidget):
             self.preset_combo.setCurrentIndex(max(0, index))
             self.preset_help.setText(PRESET_HELP.get(config.preset, ""))
             if self.model_combo.findData(config.base_model) < 0 and config.base_model != EMBEDDED_ID:
-                self.add_model(config.base_model.rsplit("/", 1)[-1], config.base_model)
+                self.add_model(Path(config.base_model).name or config.base_model, config.base_model)
             self.model_combo.setCurrentIndex(max(0, self.model_combo.findData(config.base_model)))
             self.allow_download.setChecked(config.allow_download)
             self.rank.setValue(config.lora.r)
             self.alpha.setValue(config.lora.alpha)
             self.lora_dropout.setValue(config.lora.dropout)
-            self.targets.setCurrentIndex(0 if config.lora.targets == "all" else 1)
+            custom = self.targets.findData(CUSTOM)
+            if isinstance(config.lora.targets, tuple) and custom < 0:
+                self.targets.addItem("Custom (from file)", CUSTOM)
+            elif not isinstance(config.lora.targets, tuple) and custom >= 0:
+                self.targets.removeItem(custom)
+            targets = CUSTOM if isinstance(config.lora.targets, tuple) else config.lora.targets
+            self.targets.setCurrentIndex(self.targets.findData(targets))
             self.layer_share.setValue(round(config.lora.layer_share * 100))
             self.epochs.setValue(config.epochs)
             self.lr.setValue(config.learning_rate)
@@ -243,7 +260,7 @@ class ConfigPanel(QWidget):
             self.max_length.setEnabled(config.max_length is not None)
             self.class_weighting.setChecked(config.class_weighting)
             self.patience.setValue(config.early_stopping_patience)
-            self.seed.setValue(config.seed)
+            self.seed.setValue(min(config.seed, self.seed.maximum()))  # seeds above 2**31 are kept by config()
             index = self.device_combo.findData(config.device)
             self.device_combo.setCurrentIndex(max(0, index))
             self._config_base = config
@@ -259,21 +276,26 @@ class ConfigPanel(QWidget):
         return None
 
     def config(self) -> TrainConfig:
-        """The settings as a validated-later TrainConfig (read on the GUI thread before a job starts)."""
+        """The config it was given with the shown fields replaced, so settings the panel does not show
+        (min_steps, custom targets, fractions…) survive (read on the GUI thread before a job starts)."""
         base = getattr(self, "_config_base", PRESETS["balanced"])
         ref = self.model_combo.currentData()
         if ref == HUB:
             ref = self.hub_id.text().strip() or EMBEDDED_ID
         elif ref == LOCAL:
             ref = base.base_model
-        return TrainConfig(
-            base_model=ref, preset=self.preset_combo.currentData(),
-            lora=LoraSettings(r=self.rank.value(), alpha=self.alpha.value(), dropout=self.lora_dropout.value(),
-                              targets=self.targets.currentData(), layer_share=self.layer_share.value() / 100),
+        mode = self.targets.currentData()
+        seed = base.seed if self.seed.value() == min(base.seed, self.seed.maximum()) else self.seed.value()
+        device = self.device_combo.currentData() or "auto"
+        if self.device_combo.findData(base.device) < 0:  # devices not listed yet (start-up): keep the choice
+            device = base.device
+        return replace(
+            base, base_model=ref, preset=self.preset_combo.currentData(),
+            lora=replace(base.lora, r=self.rank.value(), alpha=self.alpha.value(), dropout=self.lora_dropout.value(),
+                         targets=base.lora.targets if mode == CUSTOM else mode,
+                         layer_share=self.layer_share.value() / 100),
             epochs=self.epochs.value(), learning_rate=self.lr.value(), batch_size=self.batch.value(),
             max_length=None if self.auto_length.isChecked() else self.max_length.value(),
-            max_length_cap=base.max_length_cap, weight_decay=base.weight_decay, model_dropout=base.model_dropout,
-            warmup=base.warmup, class_weighting=self.class_weighting.isChecked(),
-            early_stopping_patience=self.patience.value(), seed=self.seed.value(),
-            device=self.device_combo.currentData() or "auto",
+            class_weighting=self.class_weighting.isChecked(), early_stopping_patience=self.patience.value(),
+            seed=seed, device=device,
             allow_download=self.allow_download.isChecked() and self.model_combo.currentData() == HUB)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from html import escape
+from pathlib import Path
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView,
                                QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSplitter,
@@ -135,7 +138,7 @@ class DatasetPanel(QWidget):
             self.label_combo.setCurrentText(report.label_column)
         self._chosen_columns_first(report.columns, [report.text_column, report.label_column])
         fmt = report.format + (f", {report.encoding}" if report.encoding else "")
-        self.facts.setText(f"<b>{report.file.rsplit('/', 1)[-1]}</b> — {fmt} — {report.rows_read:,} rows, "
+        self.facts.setText(f"<b>{escape(Path(report.file).name)}</b> — {fmt} — {report.rows_read:,} rows, "
                            f"{len(report.columns)} columns — <b>{report.rows_usable:,}</b> usable examples")
         counts = report.class_counts
         shown = sorted(counts.items(), key=lambda kv: -kv[1])[:30]
@@ -155,7 +158,7 @@ class DatasetPanel(QWidget):
 
     def set_validation_file(self, path: str | None) -> None:
         self.validation_path = path
-        self.val_file_label.setText(f"or a separate file: {path.rsplit('/', 1)[-1] if path else 'none'}")
+        self.val_file_label.setText(f"or a separate file: {Path(path).name if path else 'none'}")
         self.val_share.setEnabled(path is None)
 
     def _columns_edited(self) -> None:

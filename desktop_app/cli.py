@@ -14,12 +14,13 @@ from . import __version__
 from .core.sanitize import printable
 from .formatting import clock
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 2, 130
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lora-studio", description="Fine-tune a text classifier with LoRA, offline.")
     p.add_argument("--version", action="version", version=f"LoRA Studio {__version__}")
+    p.add_argument("--verbose", action="store_true", help="print the log (with full tracebacks) to stderr too")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     t = sub.add_parser("train", help="train a classifier on a labelled file")
@@ -77,17 +78,26 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from .core.errors import StudioError
+    from .core.logs import log, report, setup_logging
 
+    setup_logging(sys.stderr if args.verbose else None)
+    log.info("lora-studio %s", " ".join(printable(a) for a in (argv if argv is not None else sys.argv[1:])))
     try:
         return COMMANDS[args.command](args)
     except StudioError as exc:
+        report(exc)
         print(f"lora-studio: {printable(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as exc:  # a file that vanished, a full disk, a permission: one sentence, never a traceback
+        report(exc)
         where = f" “{printable(exc.filename)}”" if exc.filename else ""
         print(f"lora-studio: could not read or write{where}: {printable(exc.strerror or exc).lower()}.",
               file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Exception as exc:  # noqa: BLE001 - a bug: one line here, the traceback in the log (or --verbose)
+        message, hint = report(exc)
+        print(f"lora-studio: {printable(message)} {printable(hint)}", file=sys.stderr)
+        return EXIT_INTERNAL
     except KeyboardInterrupt:
         print("lora-studio: interrupted.", file=sys.stderr)
         return EXIT_CANCELLED

@@ -1,5 +1,6 @@
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("LORA_STUDIO_LOG_DIR", tempfile.mkdtemp(prefix="lora-studio-test-logs-"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from tiny_models import toy_examples  # noqa: E402

@@ -140,3 +140,17 @@ def test_ctrl_c_stops_training_cleanly(tmp_path, tiny_bert):
     assert time.monotonic() - start < 20
     assert "nothing was saved" in err and "Traceback" not in err
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["d.csv"]
+
+
+def test_a_bug_is_one_line_with_the_traceback_in_the_log_and_verbose_prints_it(tmp_path, capsys, monkeypatch):
+    from desktop_app.core.logs import log_path
+
+    def broken(args):
+        raise ZeroDivisionError("a bug deep inside")
+    monkeypatch.setitem(__import__("desktop_app.cli").cli.COMMANDS, "devices", broken)
+    assert main(["devices"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and str(log_path()) in err
+    assert "ZeroDivisionError: a bug deep inside" in log_path().read_text(encoding="utf-8")
+    assert main(["--verbose", "devices"]) == 1
+    assert "Traceback" in capsys.readouterr().err

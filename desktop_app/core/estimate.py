@@ -9,20 +9,24 @@ import time
 from .config import TrainConfig
 
 
-def estimate_epoch_seconds(config: TrainConfig, texts: list[str], steps: int = 3) -> dict:
-    """Time `steps` LoRA training steps on batches drawn from the user's texts; extrapolate to one epoch."""
+def estimate_epoch_seconds(config: TrainConfig, texts: list[str], steps: int = 3, cancel=None) -> dict:
+    """Time `steps` LoRA training steps on batches drawn from the user's texts; extrapolate to one epoch.
+    Raises events.Cancelled between steps once `cancel` is set (the window is closing)."""
     import torch
 
     from .devices import configure_cpu_threads, pick_device
+    from .events import checkpoint
     from .models import load_classifier, load_tokenizer, model_token_limit, resolve_base_model
     from .text import TextEncoder, derive_max_length
-    from .training import _attach_lora, _ensure_min_steps
+    from .training import attach_lora, ensure_min_steps
 
     device = pick_device(config.device)
     configure_cpu_threads()
     base = resolve_base_model(config.base_model, allow_download=config.allow_download)
     tokenizer = load_tokenizer(base)
-    model = _attach_lora(config, base, load_classifier(base, ("a", "b"), config.model_dropout))
+    checkpoint(cancel)
+    model = attach_lora(config, base, load_classifier(base, ("a", "b"), config.model_dropout))
+    checkpoint(cancel)
     model.to(device.kind if device.kind != "cpu" else "cpu").train()
     limit = model_token_limit(model, tokenizer)
     sample = random.Random(config.seed).sample(texts, min(len(texts), 2000))
@@ -47,10 +51,11 @@ def estimate_epoch_seconds(config: TrainConfig, texts: list[str], steps: int = 3
     step(starts[0])  # warm-up: allocations and kernel selection
     began = time.perf_counter()
     for start in starts:
+        checkpoint(cancel)
         step(start)
     per_step = (time.perf_counter() - began) / len(starts)
     steps_per_epoch = math.ceil(len(texts) / batch)
     epoch = per_step * steps_per_epoch * 1.1  # ~10% for evaluation and bookkeeping
-    epochs = _ensure_min_steps(config, len(texts), lambda event: None).epochs  # small data trains longer
+    epochs = ensure_min_steps(config, len(texts), lambda event: None).epochs  # small data trains longer
     return {"seconds_per_epoch": epoch, "total_seconds": epoch * epochs, "epochs": epochs, "device": device.name,
             "max_length": max_length}

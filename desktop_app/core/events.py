@@ -72,3 +72,9 @@ class Finished:
 
 
 Event = Started | StepProgress | Evaluated | LogLine | Finished
+
+
+def checkpoint(cancel: CancelToken | None) -> None:
+    """Raise Cancelled if Stop was asked for: long jobs call this between their steps."""
+    if cancel is not None and cancel.cancelled:
+        raise Cancelled()

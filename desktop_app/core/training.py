@@ -21,7 +21,7 @@ from .destinations import check_destination, exclusive, saving_failed
 from .dataset import Dataset, Examples, Splits, stratified_split
 from .errors import StudioError, TrainingError
 from .evaluation import EvalReport
-from .events import Cancelled, CancelToken, Finished, LogLine, Started
+from .events import Cancelled, CancelToken, Finished, LogLine, Started, checkpoint
 from .labels import LabelMap
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ def class_weights(labels: list[int], n: int) -> list[float]:
 def run_training(config: TrainConfig, data: Dataset | Splits, on_event: Callable | None = None,
                  cancel: CancelToken | None = None, out_dir: str | Path | None = None) -> TrainResult:
     """Train, evaluate, and (if out_dir) save the adapter package. Raises StudioError on user problems."""
-    emit = on_event or (lambda event: None)
+    emit = _logged(on_event or (lambda event: None))
     cancel = cancel or CancelToken()
     config = config.validate()
     destination = _prepare_destination(out_dir, emit) if out_dir is not None else None
@@ -93,6 +93,15 @@ def run_training(config: TrainConfig, data: Dataset | Splits, on_event: Callable
             emit(LogLine("Training was stopped. Nothing was saved."))
     emit(Finished(result.status, result if result.status != "cancelled" else None))
     return result
+
+
+def _logged(emit: Callable) -> Callable:
+    """Every message the user sees also goes to the log file (core/logs.py), for bug reports."""
+    def both(event) -> None:
+        if isinstance(event, LogLine):
+            log.log(logging.WARNING if event.level == "warning" else logging.INFO, "%s", event.message)
+        emit(event)
+    return both
 
 
 def _prepare_destination(out_dir, emit) -> Path:
@@ -107,17 +116,12 @@ def _prepare_destination(out_dir, emit) -> Path:
     return check_destination(target, "adapter")
 
 
-def _checkpoint(cancel: CancelToken) -> None:
-    if cancel.cancelled:
-        raise Cancelled()
-
-
 def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | None) -> TrainResult:
     from .devices import configure_cpu_threads, pick_device
     from .models import load_classifier, load_tokenizer, model_token_limit, resolve_base_model
     from .text import TextEncoder, derive_max_length
 
-    _checkpoint(cancel)
+    checkpoint(cancel)
     splits = _splits(config, data)
     label_map = _label_map(data)
     if len(label_map) < 2:
@@ -129,11 +133,11 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
     emit(LogLine(f"Device: {device.name}" + (f" ({threads} CPU threads for data)" if device.kind != "cpu" else "")))
     base = resolve_base_model(config.base_model, allow_download=config.allow_download)
     emit(LogLine(f"Base model: {base.describe()}"))
-    _checkpoint(cancel)
+    checkpoint(cancel)
     tokenizer = load_tokenizer(base)
     _seed_everything(config.seed)  # the new head and LoRA's A matrices are drawn now, before the Trainer seeds
     model = load_classifier(base, label_map.names, config.model_dropout)
-    _checkpoint(cancel)
+    checkpoint(cancel)
 
     limit = model_token_limit(model, tokenizer)
     probe = TextEncoder(tokenizer, limit)
@@ -150,10 +154,10 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
                  "(kept: start and end)." if too_long else f"Max length {max_length} tokens; no text is cut."))
     train_ds = _Examples(encoder.finish(raw_train), label_map.ids(splits.train.labels))
     val_ds = _Examples(encoder.finish(raw_val), label_map.ids(splits.validation.labels))
-    _checkpoint(cancel)
+    checkpoint(cancel)
 
-    config = _ensure_min_steps(config, len(train_ds), emit)
-    model = _attach_lora(config, base, model)
+    config = ensure_min_steps(config, len(train_ds), emit)
+    model = attach_lora(config, base, model)
     if out_dir is not None:  # the adapter's size is known now: check the disk can hold it, before training
         check_destination(out_dir, "adapter", need_bytes=_adapter_bytes(model))
     batch_size = config.batch_size
@@ -174,7 +178,7 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
             _seed_everything(config.seed)
             emit(LogLine(f"Out of memory: retrying with batch size {batch_size} "
                          f"(gradient accumulation keeps the effective batch at {config.batch_size}).", "warning"))
-            model = _attach_lora(config, base, load_classifier(base, label_map.names, config.model_dropout))
+            model = attach_lora(config, base, load_classifier(base, label_map.names, config.model_dropout))
 
 
 def _adapter_bytes(model) -> int:
@@ -193,7 +197,7 @@ def _seed_everything(seed: int) -> None:
 MAX_AUTO_EPOCHS = 20
 
 
-def _ensure_min_steps(config: TrainConfig, n_train: int, emit) -> TrainConfig:
+def ensure_min_steps(config: TrainConfig, n_train: int, emit) -> TrainConfig:
     """On small datasets a few epochs are only a handful of updates: train longer (early stopping keeps
     the best epoch). Measured: 142 long speeches, 3 epochs = 15 updates stayed near the majority class."""
     per_epoch = math.ceil(n_train / config.batch_size)
@@ -223,7 +227,7 @@ def _free_device_memory() -> None:
         torch.cuda.empty_cache()
 
 
-def _attach_lora(config: TrainConfig, base, model):
+def attach_lora(config: TrainConfig, base, model):
     from peft import LoraConfig, TaskType, get_peft_model
 
     from .models import head_modules, lora_targets

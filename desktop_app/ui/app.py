@@ -10,8 +10,12 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from .. import __version__
+    from ..core.logs import install_excepthooks, setup_logging
     from ..paths import resource_path
     from .main_window import MainWindow
+
+    setup_logging()
+    install_excepthooks()
 
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
     app.setOrganizationName("LoRA Studio")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 
 def offer_other_name(parent: QWidget, title: str, refusal: str, other_name: str) -> bool:
@@ -12,3 +12,30 @@ def offer_other_name(parent: QWidget, title: str, refusal: str, other_name: str)
     use_other = box.addButton(f"Save as “{other_name}”", QMessageBox.ButtonRole.AcceptRole)
     box.exec()
     return box.clickedButton() is use_other
+
+
+def ask_config_file(parent: QWidget):
+    """A TrainConfig from a JSON file the user picks, or None (cancelled, or refused with a sentence)."""
+    from ..core.config import TrainConfig
+    from ..core.errors import StudioError
+
+    path, _ = QFileDialog.getOpenFileName(parent, "Load configuration", "", "Configuration (*.json)")
+    if not path:
+        return None
+    try:
+        return TrainConfig.load(path)
+    except StudioError as exc:
+        QMessageBox.warning(parent, "LoRA Studio", str(exc))
+        return None
+
+
+def save_config_file(parent: QWidget, config) -> None:
+    from ..core.errors import StudioError
+
+    path, _ = QFileDialog.getSaveFileName(parent, "Save configuration", "lora-studio-config.json",
+                                          "Configuration (*.json)")
+    if path:
+        try:
+            config.save(path)
+        except (OSError, StudioError) as exc:
+            QMessageBox.warning(parent, "LoRA Studio", f"The configuration could not be saved: {exc}")

@@ -38,11 +38,16 @@ def warm_up_job():
     """Import the heavy libraries and list devices after the window has painted."""
     def job(emit, cancel):
         from ..core.devices import list_devices
+        from ..core.events import checkpoint
         from ..core.models import list_cached_models
 
+        devices = list_devices()
+        checkpoint(cancel)
+        cached = list_cached_models()
+        checkpoint(cancel)
         import transformers  # noqa: F401 - warm the import cache for the first training run
 
-        return {"devices": list_devices(), "cached": list_cached_models()}
+        return {"devices": devices, "cached": cached}
     return job
 
 
@@ -74,15 +79,18 @@ def estimate_job(config, texts):
     def job(emit, cancel):
         from ..core.estimate import estimate_epoch_seconds
 
-        return estimate_epoch_seconds(config, texts)
+        return estimate_epoch_seconds(config, texts, cancel=cancel)
     return job
 
 
 def load_adapter_job(path: str):
     def job(emit, cancel):
+        from ..core.events import checkpoint
         from ..core.inference import Classifier
 
-        return Classifier.load(path)
+        classifier = Classifier.load(path)
+        checkpoint(cancel)  # the window closed meanwhile: drop the model at once
+        return classifier
     return job
 
 

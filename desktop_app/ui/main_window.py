@@ -16,7 +16,7 @@ from .panels.config_panel import ConfigPanel
 from .panels.dataset_panel import DatasetPanel
 from .panels.inference_panel import InferencePanel
 from .panels.training_panel import TrainingPanel
-from .dialogs import offer_other_name
+from .dialogs import ask_config_file, offer_other_name, save_config_file
 from .live import LivePrediction
 from .menus import about_html, build_menus
 from .runner import Runner
@@ -254,21 +254,12 @@ class MainWindow(QMainWindow):
             self.configure.add_model(Path(folder).name, folder, select=True)
 
     def load_config_dialog(self) -> None:
-        from ..core.config import TrainConfig
-        from ..core.errors import ConfigError
-
-        path, _ = QFileDialog.getOpenFileName(self, "Load configuration", "", "Configuration (*.json)")
-        if path:
-            try:
-                self.configure.set_config(TrainConfig.load(path))
-            except ConfigError as exc:
-                QMessageBox.warning(self, "LoRA Studio", str(exc))
+        config = ask_config_file(self)
+        if config is not None:
+            self.configure.set_config(config)
 
     def save_config_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save configuration", "lora-studio-config.json",
-                                              "Configuration (*.json)")
-        if path:
-            self.configure.config().save(path)
+        save_config_file(self, self.configure.config())
 
     def _estimate(self) -> None:
         if self.data is None or not self.data.report.ok:
@@ -440,7 +431,16 @@ class MainWindow(QMainWindow):
                 return
         self.settings.set_geometry(self.saveGeometry())
         self.settings.set_last_config(self.configure.config())
-        for runner in self.runners:
-            runner.shutdown()
+        stuck = [runner for runner in self.runners if not runner.shutdown()]
+        if stuck:  # a job did not stop in time: closing now would destroy a running thread
+            event.ignore()
+            self.statusBar().showMessage(f"Waiting for {stuck[0].name} to finish before closing…")
+            stuck[0].busy_changed.connect(self._close_when_idle)
+            return
         event.accept()
+
+    @Slot(bool)
+    def _close_when_idle(self, busy: bool) -> None:
+        if not busy:
+            self.close()
 

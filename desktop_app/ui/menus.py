@@ -30,8 +30,21 @@ def build_menus(window):
     file_menu.addSeparator()
     add(file_menu, "&Quit", window.close, QKeySequence.StandardKey.Quit)
     help_menu = window.menuBar().addMenu("&Help")
+    add(help_menu, "Open &log folder", open_log_folder)
     add(help_menu, "&About LoRA Studio", window.show_about)
     return recent, export
+
+
+def open_log_folder() -> None:
+    """Show the folder of the rotating log (full tracebacks of any error the window reported)."""
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QDesktopServices
+
+    from ..core.logs import log_folder
+
+    folder = log_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
 
 def about_html(device: str) -> str:

@@ -1,19 +1,19 @@
 """THE thread bridge: runs one core job at a time on a QThread and turns its events into signals.
 
 A job is a plain callable `job(emit, cancel) -> result` built on the GUI thread from values read there;
-it never touches a widget. Exceptions in the worker become `failed` (a QThread would swallow them).
+it never touches a widget. Exceptions in the worker travel to the error sink (core/logs.py), which logs the
+traceback and gives `failed` its sentence (a QThread would swallow them).
 """
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from ..core.errors import StudioError
-from ..core.events import CancelToken
+from ..core.events import Cancelled, CancelToken
+from ..core.logs import report
 
 Job = Callable[[Callable[[Any], None], CancelToken], Any]
 
@@ -21,7 +21,8 @@ Job = Callable[[Callable[[Any], None], CancelToken], Any]
 class _Worker(QObject):
     event = Signal(object)
     done = Signal(object)
-    failed = Signal(str, str)
+    errored = Signal(object)  # the exception itself: the runner hands it to the error sink
+    stopped = Signal()        # the job saw its cancel token and stopped early
 
     def __init__(self, job: Job, cancel: CancelToken) -> None:
         super().__init__()
@@ -31,13 +32,10 @@ class _Worker(QObject):
     def run(self) -> None:
         try:
             result = self._job(self.event.emit, self._cancel)
-        except StudioError as exc:
-            self.failed.emit(exc.message, exc.hint)
-        except MemoryError:
-            self.failed.emit("The computer ran out of memory.", "Lower the batch size or the maximum length.")
-        except Exception as exc:  # noqa: BLE001 - the user gets a sentence; details go to the log view
-            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            self.failed.emit("Something unexpected went wrong.", detail[:300])
+        except Cancelled:
+            self.stopped.emit()
+        except Exception as exc:  # noqa: BLE001 - every failure goes to the sink (core/logs.py)
+            self.errored.emit(exc)
         else:
             self.done.emit(result)
 
@@ -48,6 +46,7 @@ class Runner(QObject):
     event = Signal(object)
     finished = Signal(object)
     failed = Signal(str, str)
+    cancelled = Signal()      # a job stopped on request (no result, nothing to report)
     busy_changed = Signal(bool)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -75,7 +74,8 @@ class Runner(QObject):
         self._thread.started.connect(self._worker.run)
         self._worker.event.connect(self._on_event)
         self._worker.done.connect(self._on_done)
-        self._worker.failed.connect(self._on_failed)
+        self._worker.errored.connect(self._on_errored)
+        self._worker.stopped.connect(self._on_stopped)
         self._thread.finished.connect(self._on_thread_finished)
         self._thread.start()
         self.busy_changed.emit(True)
@@ -104,9 +104,13 @@ class Runner(QObject):
     def _on_done(self, result) -> None:
         self._finish_with(("finished", (result,)))
 
-    @Slot(str, str)
-    def _on_failed(self, message: str, hint: str) -> None:
-        self._finish_with(("failed", (message, hint)))
+    @Slot()
+    def _on_stopped(self) -> None:
+        self._finish_with(("cancelled", ()))
+
+    @Slot(object)
+    def _on_errored(self, exc: BaseException) -> None:
+        self._finish_with(("failed", report(exc)))  # the sentence for the user; the traceback to the log
 
     def _finish_with(self, pending: tuple) -> None:
         if self._thread is None:  # shut down meanwhile: nobody is waiting for this outcome

@@ -163,13 +163,13 @@ def test_layer_share_adapts_only_the_top_layers(tiny_bert, toy):
 
 
 def test_small_datasets_get_enough_updates(tiny_bert, toy):
-    from desktop_app.core.training import _ensure_min_steps
+    from desktop_app.core.training import ensure_min_steps
 
     notes = []
-    cfg = _ensure_min_steps(TrainConfig(epochs=3, batch_size=32, min_steps=120), 142, notes.append)
+    cfg = ensure_min_steps(TrainConfig(epochs=3, batch_size=32, min_steps=120), 142, notes.append)
     assert cfg.epochs == 20 and "up to 20 epochs" in notes[0].message  # 5 steps/epoch, capped at 20
-    assert _ensure_min_steps(TrainConfig(epochs=3, batch_size=32), 3890, notes.append).epochs == 3
-    assert _ensure_min_steps(TrainConfig(epochs=3, min_steps=0), 10, notes.append).epochs == 3
+    assert ensure_min_steps(TrainConfig(epochs=3, batch_size=32), 3890, notes.append).epochs == 3
+    assert ensure_min_steps(TrainConfig(epochs=3, min_steps=0), 10, notes.append).epochs == 3
     result = run_training(_cfg(tiny_bert, epochs=1, min_steps=14, early_stopping_patience=0), _dataset(toy))
     assert result.epochs == 2 and result.config.epochs == 2  # 7 steps per epoch
 
@@ -183,3 +183,13 @@ def test_estimate_times_real_steps(tiny_bert, toy):
     assert est["epochs"] == 9  # 120 texts / 16 = 8 steps per epoch; 70 steps need 9 epochs
     assert est["total_seconds"] == pytest.approx(est["seconds_per_epoch"] * est["epochs"])
     assert est["device"].startswith("CPU") and est["max_length"] >= 16
+
+
+def test_estimate_stops_when_cancelled(tiny_bert, toy):
+    from desktop_app.core.estimate import estimate_epoch_seconds
+    from desktop_app.core.events import CancelToken
+
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        estimate_epoch_seconds(_cfg(tiny_bert), toy.texts, cancel=token)

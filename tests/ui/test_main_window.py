@@ -321,3 +321,14 @@ def test_live_prediction_latest_wins(qtbot, window):
     qtbot.waitUntil(lambda: asked == ["first", "third"] and not window.live.busy, timeout=10000)
     assert window.live_prediction.pending is None
     assert "label of third" in window.inference.verdict.text()
+
+
+def test_closing_waits_for_a_job_that_does_not_stop_in_time(qtbot, window, monkeypatch):
+    window.show()
+    monkeypatch.setattr(window.tasks, "shutdown", lambda *a: False)  # a job that outlives the wait
+    window.tasks.name = "reading data"
+    window.close()
+    assert window.isVisible() and "Waiting for reading data" in window.statusBar().currentMessage()
+    monkeypatch.setattr(window.tasks, "shutdown", lambda *a: True)
+    window.tasks.busy_changed.emit(False)  # the job ends: the window closes by itself
+    assert not window.isVisible()

@@ -51,7 +51,42 @@ def test_errors_become_failed(qtbot, exc, message, hint):
 
     with qtbot.waitSignal(runner.failed, timeout=5000) as blocker:
         runner.start(job, "bad")
-    assert blocker.args == [message, hint] and not runner.busy
+    assert blocker.args[0] == message and blocker.args[1].startswith(hint) and not runner.busy
+
+
+def test_an_unexpected_error_keeps_its_traceback_in_the_log(qtbot):
+    """The error sink: the user reads a sentence that points to the log; the log has the whole traceback."""
+    from desktop_app.core.logs import log_path, setup_logging
+
+    setup_logging()
+    runner = Runner()
+
+    def deep_inside_a_library():
+        raise KeyError("a detail only a developer needs")
+
+    def job(emit, cancel):
+        deep_inside_a_library()
+
+    with qtbot.waitSignal(runner.failed, timeout=5000) as blocker:
+        runner.start(job, "bad")
+    assert str(log_path()) in blocker.args[1]
+    text = log_path().read_text(encoding="utf-8")
+    assert "Traceback" in text and "deep_inside_a_library" in text and "a detail only a developer needs" in text
+
+
+def test_shutdown_that_times_out_says_so():
+    import threading
+
+    runner = Runner()
+    stuck = threading.Event()
+
+    def deaf(emit, cancel):  # a job that never checks the cancel token
+        stuck.wait(10)
+
+    runner.start(deaf, "deaf")
+    assert runner.shutdown(200) is False and runner.busy
+    stuck.set()
+    assert runner.shutdown(5000) and not runner.busy
 
 
 def test_one_job_at_a_time_and_busy_signal(qtbot):
@@ -94,3 +129,19 @@ def test_next_job_can_start_from_the_finished_handler(qtbot):
     runner.finished.connect(chain)
     runner.start(lambda e, c: "first", "first")
     qtbot.waitUntil(lambda: results == ["first", "second"] and not runner.busy, timeout=5000)
+
+
+def test_a_job_that_sees_its_cancel_token_reports_cancelled(qtbot):
+    from desktop_app.core.events import checkpoint
+
+    runner = Runner()
+
+    def job(emit, cancel):
+        while True:
+            checkpoint(cancel)
+            time.sleep(0.01)
+
+    runner.start(job, "loop")
+    with qtbot.waitSignal(runner.cancelled, timeout=5000):
+        runner.cancel()
+    assert not runner.busy

@@ -29,7 +29,10 @@ def test_title_menus_and_status(window):
     assert window.windowTitle() == "LoRA Studio"
     menus = [a.text() for a in window.menuBar().actions()]
     assert menus == ["&File", "&Help"]
-    file_items = [a.text() for a in window.menuBar().actions()[0].menu().actions() if a.text()]
+    from PySide6.QtWidgets import QMenu
+
+    file_menu = next(m for m in window.menuBar().findChildren(QMenu) if m.title() == "&File")
+    file_items = [a.text() for a in file_menu.actions() if a.text()]
     for item in ("&Open dataset…", "Open &recent", "Open &sample dataset", "&Load configuration…",
                  "Sa&ve configuration…", "Load &adapter…", "&Export adapter…", "&Quit"):
         assert item in file_items

@@ -1,6 +1,7 @@
 """Table model (qtmodeltester), and panels emitting the right intents with the right values."""
 
 import pandas as pd
+import pytest
 from PySide6.QtCore import Qt
 
 from desktop_app.core import events as ev
@@ -165,3 +166,25 @@ def test_config_panel_asks_the_core_for_the_chosen_models_layers(qtbot, tmp_path
     panel.set_config(TrainConfig(base_model=str(folder), lora=LoraSettings(targets=("q_lin", "v_lin"))))
     assert "from the configuration file" in panel.target_names.text()
     assert panel.config().lora.targets == ("q_lin", "v_lin")
+
+
+@pytest.mark.parametrize("new_api", [True, False])
+def test_mistakes_filter_on_both_qt_api_branches(qtbot, monkeypatch, new_api):
+    """Clicking a confusion cell filters the mistakes; on Qt 6.10+ through begin/endFilterChange, on the
+    6.6 floor through invalidateFilter (forced here; CI also runs the UI tests on 6.6 once)."""
+    from PySide6.QtGui import QStandardItem
+
+    from desktop_app.ui.panels import training_panel
+
+    if new_api and not training_panel.HAS_FILTER_CHANGE:
+        pytest.skip("this PySide6 predates beginFilterChange")
+    monkeypatch.setattr(training_panel, "HAS_FILTER_CHANGE", new_api)
+    panel = training_panel.TrainingPanel()
+    qtbot.addWidget(panel)
+    for true, predicted in (("neg", "pos"), ("pos", "neg"), ("neg", "pos")):
+        panel.mistakes_model.appendRow([QStandardItem("t"), QStandardItem(true), QStandardItem(predicted),
+                                        QStandardItem("0.9")])
+    panel.filter_mistakes("neg", "pos")
+    assert panel.mistakes_proxy.rowCount() == 2
+    panel.filter_mistakes(None, None)
+    assert panel.mistakes_proxy.rowCount() == 3

@@ -219,6 +219,9 @@ class TrainingPanel(QWidget):
                                     if true_label is not None else "All mistakes, most confident first.")
 
 
+HAS_FILTER_CHANGE = hasattr(QSortFilterProxyModel, "beginFilterChange")
+
+
 class _MistakeFilter(QSortFilterProxyModel):
     def __init__(self) -> None:
         super().__init__()
@@ -226,9 +229,13 @@ class _MistakeFilter(QSortFilterProxyModel):
         self.setSortRole(Qt.ItemDataRole.UserRole)
 
     def set_pair(self, true_label, predicted) -> None:
-        self.beginFilterChange()
-        self.pair = (true_label, predicted)
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        if HAS_FILTER_CHANGE:  # Qt 6.10+: invalidateFilter() is deprecated there
+            self.beginFilterChange()
+            self.pair = (true_label, predicted)
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:  # the PySide6 floor in pyproject (6.6) has only this
+            self.pair = (true_label, predicted)
+            self.invalidateFilter()
 
     def lessThan(self, left, right) -> bool:
         a, b = left.data(Qt.ItemDataRole.UserRole), right.data(Qt.ItemDataRole.UserRole)

@@ -255,32 +255,34 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from .core.atomic import atomic_write_text
-    from .core.data import guess_columns, read_table
     from .core.errors import DataError
-    from .core.inference import Classifier, predict_frame
+    from .core.inference import Classifier
+    from .core.predict_file import check_destination, predict_file, predict_to
+    from .core.sanitize import spreadsheet_safe
 
     if (args.text is None) == (args.data is None):
         raise DataError("Give either --text or a data file to predict.")
+    if args.out:
+        check_destination(args.out)  # before the model loads: a bad --out fails at once
     clf = Classifier.load(args.adapter, int8=args.int8)
     if args.text is not None:
         p = clf.predict([args.text])[0]
-        print(f"{p.label}\t{p.confidence:.3f}")
+        print(f"{printable(p.label)}\t{p.confidence:.3f}")
         for name, prob in sorted(p.probabilities.items(), key=lambda kv: -kv[1]):
-            print(f"  {name}: {prob:.3f}")
+            print(f"  {printable(name)}: {prob:.3f}")
         return EXIT_OK
-    table = read_table(args.data)
-    column = args.text_column or guess_columns(table.frame)[0]
-    if column not in table.columns:
-        raise DataError(f"There is no text column “{column}”.", f"The columns are: {', '.join(table.columns)}.")
-    out = predict_frame(clf, table.frame, column)
-    buffer = io.StringIO()
-    out.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL)
+    if args.out:  # streamed into a temporary sibling, renamed over --out only when complete
+        written = predict_file(clf, args.data, args.out, args.text_column)
+    else:  # streamed as predicted; on a terminal, escape sequences in cells are shown, never run
+        def cell(value):
+            value = spreadsheet_safe(value)
+            return printable(value) if isinstance(value, str) and sys.stdout.isatty() else value
+
+        written = predict_to(sys.stdout, clf, args.data, args.text_column, cell=cell)
+    for note in written.notes:
+        print(f"warning: {printable(note)}", file=sys.stderr)
     if args.out:
-        atomic_write_text(Path(args.out), buffer.getvalue())
-        print(f"Wrote {len(out):,} predictions to {args.out}", file=sys.stderr)
-    else:
-        sys.stdout.write(buffer.getvalue())
+        print(f"Wrote {written.rows:,} predictions to {printable(args.out)}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -13,6 +13,7 @@ from .errors import DataError
 from .labels import LabelMap
 
 MAX_CLASSES = 200  # more than this is almost always the wrong column (ids, free text)
+ID_LIKE_SAMPLE = 20  # class counts kept in a report that refuses an ID-like label column
 
 
 @dataclass
@@ -31,7 +32,7 @@ class DataReport:
     skipped: dict[str, int] = field(default_factory=dict)
     duplicates: int = 0
     conflicting_duplicates: int = 0
-    class_counts: dict[str, int] = field(default_factory=dict)
+    class_counts: dict[str, int] = field(default_factory=dict)  # LabelMap order; the commonest few if ID-like
     long_texts: int = 0
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -120,11 +121,19 @@ def build_report(table: Table, text_column: str | None = None, label_column: str
         labels.append(label)
     report.skipped = dict(skipped)
     report.rows_usable = len(texts)
-    counts = Counter(labels)
-    report.class_counts = dict(sorted(counts.items(), key=lambda kv: LabelMap.from_labels(counts).names.index(kv[0])))
     report.conflicting_duplicates = len(conflicting_texts)
+    counts = Counter(labels)
+    if _id_like(len(counts), len(texts)):
+        # Refuse before any per-class work: an ID column has as many classes as rows.
+        report.class_counts = dict(counts.most_common(ID_LIKE_SAMPLE))
+    else:
+        report.class_counts = {name: counts[name] for name in LabelMap.from_labels(counts).names}
     _judge(report, counts, texts, token_limit, count_tokens)
     return report, Examples(texts, labels)
+
+
+def _id_like(k: int, n: int) -> bool:
+    return k > MAX_CLASSES or (k > 20 and k > 0.5 * n)
 
 
 def _judge(report: DataReport, counts: Counter, texts: list[str], token_limit, count_tokens) -> None:
@@ -139,7 +148,7 @@ def _judge(report: DataReport, counts: Counter, texts: list[str], token_limit, c
         report.errors.append(f"Only one class (“{next(iter(counts))}”) was found in “{report.label_column}”. "
                              "A classifier needs at least two kinds of label.")
         return
-    if k > MAX_CLASSES or (k > 20 and k > 0.5 * n):
+    if _id_like(k, n):
         report.errors.append(f"“{report.label_column}” has {k:,} different values for {n:,} rows — "
                              "that looks like text or IDs, not labels. Choose the label column.")
         return

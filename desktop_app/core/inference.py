@@ -144,9 +144,10 @@ class Classifier:
 
 def predict_frame(classifier: Classifier, frame, column: str, on_progress=None, cancel=None,
                   chunk: int = 512):
-    """The table plus predicted_label, confidence and prob_<label> columns (CLI and batch panel).
+    """The table plus predicted_label, confidence and prob_<label> columns (batch panel, predict_file).
 
-    Reports (done, total) through on_progress and returns None if `cancel` is set.
+    Cells stay as the user wrote them, for display; save the result with predict_file.write_frame_csv,
+    which neutralises formulas. Reports (done, total) through on_progress; returns None if `cancel` is set.
     """
     import pandas as pd
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from .errors import DataError
 
@@ -34,21 +35,19 @@ class LabelMap:
     def __len__(self) -> int:
         return len(self.names)
 
+    @cached_property
+    def _index(self) -> dict[str, int]:  # a dict, not names.index(): id_of is called once per example
+        return {n: i for i, n in enumerate(self.names)}
+
     def id_of(self, name: str) -> int:
         try:
-            return self.names.index(str(name))
-        except ValueError:
-            raise DataError(f"The label “{name}” is not one of this model's classes: "
-                            f"{', '.join(self.names)}.") from None
+            return self._index[str(name)]
+        except KeyError:
+            shown = ", ".join(self.names[:20]) + (", …" if len(self.names) > 20 else "")
+            raise DataError(f"The label “{name}” is not one of this model's classes: {shown}.") from None
 
     def ids(self, labels: Iterable[str]) -> list[int]:
-        index = {n: i for i, n in enumerate(self.names)}
-        out = []
-        for label in labels:
-            if str(label) not in index:
-                self.id_of(label)  # raises the plain-language error
-            out.append(index[str(label)])
-        return out
+        return [self.id_of(label) for label in labels]
 
     def name_of(self, idx: int) -> str:
         return self.names[idx]
@@ -59,4 +58,4 @@ class LabelMap:
 
     @property
     def label2id(self) -> dict[str, int]:
-        return {n: i for i, n in enumerate(self.names)}
+        return dict(self._index)

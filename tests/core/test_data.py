@@ -136,3 +136,43 @@ def test_bom_utf8_header_is_clean(tmp_path):
     path = tmp_path / "d.csv"
     path.write_bytes(codecs.BOM_UTF8 + _csv_text().encode())
     assert read_table(path).columns[0] == "text"
+
+
+def test_mixed_utf8_and_cp1252_lines_are_each_read_right_and_named(tmp_path):
+    rows = [f"café crème number {i},{'pos' if i % 2 else 'neg'}" for i in range(12)]
+    cp1252_lines = {3, 9}  # 1-based line numbers in the file, the header being line 1
+    raw = b"".join((line + "\n").encode("cp1252" if n in cp1252_lines else "utf-8")
+                   for n, line in enumerate(["text,label"] + rows, 1))
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(raw)
+    table = read_table(path)
+    assert table.frame["text"].tolist() == [r.rsplit(",", 1)[0] for r in rows]  # "café", never "cafÃ©"
+    assert table.encoding.startswith("utf-8")
+    note = " ".join(table.notes)
+    assert "Lines 3, 9" in note and "cp1252" in note
+
+
+LEGACY = {
+    "cp1251": ["Отличный фильм, очень понравился", "Ужасный сюжет и плохая игра актёров",
+               "Неплохо, но слишком длинно", "Лучший фильм года без сомнения"],
+    "shift_jis": ["この映画はとても面白かったです", "ひどい話でした。時間の無駄",
+                  "俳優の演技が素晴らしい", "もう一度見たいと思います"],
+    "gb18030": ["这部电影非常好看，演员表演出色", "剧情很无聊，浪费时间", "画面很美，音乐也不错", "我不推荐这部电影"],
+}
+
+
+@pytest.mark.parametrize("encoding", sorted(LEGACY))
+def test_legacy_non_western_encodings_are_detected(tmp_path, encoding):
+    texts = [f"{t} {i}" for i in range(3) for t in LEGACY[encoding]]  # a dozen rows: enough to detect
+    text = "text,label\n" + "".join(f"\"{t}\",{'pos' if i % 2 else 'neg'}\n" for i, t in enumerate(texts))
+    path = tmp_path / "legacy.csv"
+    path.write_bytes(text.encode(encoding))
+    table = read_table(path)
+    assert table.frame["text"].tolist() == texts
+    assert table.encoding != "cp1252" and not table.notes
+
+
+def test_decode_bytes_names_the_encoding_and_adds_no_note_to_a_plain_legacy_file():
+    decoded = decode_bytes("text\nnaïve café\nÜber\n".encode("cp1252"))
+    assert decoded.text == "text\nnaïve café\nÜber\n"
+    assert decoded.encoding == "cp1252" and decoded.notes == []

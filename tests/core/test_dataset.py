@@ -85,3 +85,18 @@ def test_stratified_split_keeps_proportions_and_is_seeded():
 def test_split_fraction_validation():
     with pytest.raises(DataError):
         stratified_split(Examples(["a", "b"], ["x", "y"]), validation=0.95)
+
+
+@pytest.mark.timeout(60)  # was quadratic: 20,000 distinct labels did not finish in 600 s
+def test_id_like_label_column_is_refused_at_once(tmp_path):
+    rows = [f"some text number {i},id-{i:05d}" for i in range(20_000)]
+    report, _ = inspect(_write(tmp_path, rows), "text", "label")
+    assert not report.ok and "20,000 different values" in report.errors[0]
+    assert "looks like text or IDs" in report.errors[0]
+    assert len(report.class_counts) <= 20  # a sample for the user, not 20,000 lines to print
+
+
+def test_class_counts_are_in_label_map_order(tmp_path):
+    rows = [f"row {i},{['class 10', 'class 2', 'B', 'a'][i % 4]}" for i in range(40)]
+    report, _ = inspect(_write(tmp_path, rows))
+    assert list(report.class_counts) == ["a", "B", "class 2", "class 10"]

@@ -234,21 +234,13 @@ def cmd_train(args) -> int:
 # ---------------------------------------------------------------- evaluate / predict / info
 def cmd_evaluate(args) -> int:
     from .core.dataset import load_dataset
-    from .core.errors import DataError
-    from .core.evaluation import evaluation_report
+    from .core.evaluation import evaluate
     from .core.inference import Classifier
-    from .core.labels import LabelMap
 
     clf = Classifier.load(args.adapter)
-    data = load_dataset(args.data, args.text_column, args.label_column)
-    unknown = sorted(set(data.examples.labels) - set(clf.labels))
-    if unknown:
-        raise DataError(f"The file has labels this model does not know: {', '.join(unknown[:5])}.",
-                        f"The model's classes are: {', '.join(clf.labels)}.")
-    ids = LabelMap.from_names(clf.labels).ids(data.examples.labels)
-    report = evaluation_report(data.examples.texts, ids, clf.predict_proba(data.examples.texts), list(clf.labels))
+    report = evaluate(clf, load_dataset(args.data, args.text_column, args.label_column).examples)
     if args.json:
-        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        print(json.dumps(report.to_dict(), indent=2))
     else:
         _print_report(report)
     return EXIT_OK

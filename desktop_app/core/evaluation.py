@@ -86,3 +86,19 @@ def evaluation_report(texts: list[str], y_true: list[int], probs: np.ndarray, la
                 for i in wrong[:max_mistakes]]
     return EvalReport(list(labels), len(y_true), s["accuracy"], s["macro_f1"], s["weighted_f1"], per_class,
                       s["confusion"].tolist(), mistakes, loss)
+
+
+def evaluate(classifier, examples, max_mistakes: int = 500) -> EvalReport:
+    """Measure a classifier (anything with .labels and .predict_proba) on labelled examples: the one
+    evaluation the CLI, the window and training share. Labels the model does not know are refused."""
+    from .errors import DataError
+    from .sanitize import printable
+
+    known = {name: i for i, name in enumerate(classifier.labels)}
+    unknown = sorted(set(examples.labels) - set(known))
+    if unknown:
+        raise DataError(f"The file has labels this model does not know: {printable(', '.join(unknown[:5]))}.",
+                        f"The model's classes are: {printable(', '.join(classifier.labels))}.")
+    probs = classifier.predict_proba(examples.texts)
+    return evaluation_report(examples.texts, [known[y] for y in examples.labels], probs, list(classifier.labels),
+                             max_mistakes=max_mistakes)

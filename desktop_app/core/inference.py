@@ -131,6 +131,18 @@ class Classifier:
             classifier.model = quantize_for_cpu(classifier.model)
         return classifier
 
+    @classmethod
+    def from_training(cls, result) -> "Classifier":
+        """The model a training run just made, ready to predict: a merged copy, so the run's own model
+        (and its saved adapter) stay as they are. Predicts what the saved adapter reloads to."""
+        import copy
+
+        from .manifest import read_manifest
+
+        model = copy.deepcopy(result.model).merge_and_unload().eval()
+        manifest = read_manifest(result.adapter_dir) if result.adapter_dir else None
+        return cls(model, result.encoder, tuple(result.labels), manifest, result.adapter_dir)
+
     def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         return predict_probabilities(self.model, self.encoder, [str(t) for t in texts], batch_size)
 

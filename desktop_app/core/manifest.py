@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import AdapterError, StudioError  # noqa: F401 - StudioError: what readers catch
+from .errors import AdapterError
 from .sanitize import label_problem, printable
 from .validate import Fields
 

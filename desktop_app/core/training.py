@@ -18,7 +18,7 @@ from pathlib import Path
 from .atomic import temp_folder
 from .config import TrainConfig
 from .destinations import check_destination, exclusive, saving_failed
-from .dataset import Dataset, Examples, Splits, stratified_split
+from .dataset import Dataset, Splits, stratified_split
 from .errors import StudioError, TrainingError
 from .evaluation import EvalReport
 from .events import Cancelled, CancelToken, Finished, LogLine, Started, checkpoint
@@ -163,8 +163,9 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
     batch_size = config.batch_size
     while True:  # on CUDA out-of-memory: halve the batch, keep the effective batch via accumulation
         try:
-            return _train(config, emit, cancel, out_dir, splits, label_map, device, base, model, encoder,
-                          train_ds, val_ds, batch_size)
+            return _train(config=config, emit=emit, cancel=cancel, out_dir=out_dir, splits=splits,
+                          label_map=label_map, device=device, base=base, model=model, encoder=encoder,
+                          train_ds=train_ds, val_ds=val_ds, batch_size=batch_size)
         except (Cancelled, StudioError):
             raise
         except Exception as exc:  # noqa: BLE001 - classified below
@@ -248,7 +249,7 @@ def attach_lora(config: TrainConfig, base, model):
                             f"Use the suggested targets. ({str(exc)[:160]})") from exc
 
 
-def _train(config, emit, cancel, out_dir, splits, label_map, device, base, model, encoder, train_ds, val_ds,
+def _train(*, config, emit, cancel, out_dir, splits, label_map, device, base, model, encoder, train_ds, val_ds,
            batch_size) -> TrainResult:
     import numpy as np
     import torch
@@ -306,16 +307,20 @@ def _train(config, emit, cancel, out_dir, splits, label_map, device, base, model
     _drop_mixed_precision_wrapper(model)
     keeper.restore(model)
     model.eval()
-    from .inference import predict_probabilities
+    from .evaluation import evaluate
+    from .inference import Classifier
 
-    validation = _report(model, encoder, splits.validation, label_map, predict_probabilities)
-    test = _report(model, encoder, splits.test, label_map, predict_probabilities) if splits.test else None
+    trained = Classifier(model, encoder, label_map.names, None)  # the same evaluation as `lora-studio evaluate`
+    validation = evaluate(trained, splits.validation)
+    test = evaluate(trained, splits.test) if splits.test else None
     status = "stopped_early" if keeper.stopped_early and output.global_step < total_steps else "completed"
     steps = output.global_step
-    result = TrainResult(status, label_map.names, validation, test, keeper.history, None, steps,
-                         float(trainer.state.epoch or 0), seconds,
-                         float(trainer.state.epoch or 0) * len(train_ds) / seconds if seconds else 0.0,
-                         encoder.max_length, batch_size * accumulation, device.name, config, model, encoder)
+    epochs = float(trainer.state.epoch or 0)
+    result = TrainResult(status=status, labels=label_map.names, validation=validation, test=test,
+                         history=keeper.history, steps=steps, epochs=epochs, train_seconds=seconds,
+                         samples_per_s=epochs * len(train_ds) / seconds if seconds else 0.0,
+                         max_length=encoder.max_length, batch_size=batch_size * accumulation, device=device.name,
+                         config=config, model=model, encoder=encoder)
     emit(LogLine(f"Finished: validation accuracy {validation.accuracy:.1%}, macro-F1 {validation.macro_f1:.3f}."))
     if out_dir is not None:
         from .adapters import save_adapter
@@ -335,10 +340,3 @@ def _drop_mixed_precision_wrapper(model) -> None:
     8 bits of mantissa). Evaluation, the Classifier and the saved metrics must all see the fp32 model."""
     for attribute in ("forward", "_original_forward"):
         model.__dict__.pop(attribute, None)
-
-
-def _report(model, encoder, examples: Examples, label_map: LabelMap, predict) -> EvalReport:
-    from .evaluation import evaluation_report
-
-    probs = predict(model, encoder, examples.texts)
-    return evaluation_report(examples.texts, label_map.ids(examples.labels), probs, list(label_map.names))

@@ -95,16 +95,10 @@ def load_adapter_job(path: str):
 
 
 def classifier_from_result_job(result):
-    """Wrap a just-trained model as a Classifier (merging LoRA for fast inference) off the GUI thread."""
     def job(emit, cancel):
-        import copy
-
         from ..core.inference import Classifier
-        from ..core.manifest import read_manifest
 
-        model = copy.deepcopy(result.model).merge_and_unload().eval()
-        manifest = read_manifest(result.adapter_dir)
-        return Classifier(model, result.encoder, tuple(result.labels), manifest, result.adapter_dir)
+        return Classifier.from_training(result)
     return job
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, Qt, QTimer, Slot
+from PySide6.QtCore import QStandardPaths, QTimer, Slot
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
                                QMessageBox, QStackedWidget, QWidget)
 
@@ -168,7 +168,8 @@ class MainWindow(QMainWindow):
 
     def _load_run_history(self) -> None:
         """Earlier runs of this workspace (their manifests) fill the history table."""
-        from ..core.manifest import StudioError, read_manifest
+        from ..core.errors import StudioError
+        from ..core.manifest import read_manifest
 
         for folder in sorted(p.parent for p in self.runs_dir.glob("*/manifest.json")):
             try:

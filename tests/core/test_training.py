@@ -103,22 +103,23 @@ def test_seeded_runs_are_reproducible(tiny_bert, toy):
 
 
 def test_oom_backs_off_batch_size(tiny_bert, toy, monkeypatch):
+    """The device runs out of memory inside the Trainer (its public train() raises, as CUDA would):
+    the run retries with half the batch and gradient accumulation keeps the effective batch."""
     import torch
+    from transformers import Trainer
 
-    import desktop_app.core.training as training
+    real, calls = Trainer.train, []
 
-    real, calls = training._train, []
-
-    def flaky(*args):
-        calls.append(args[-1])
+    def flaky(self, *args, **kwargs):
+        calls.append((self.args.per_device_train_batch_size, self.args.gradient_accumulation_steps))
         if len(calls) == 1:
             raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB")
-        return real(*args)
+        return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(training, "_train", flaky)
+    monkeypatch.setattr(Trainer, "train", flaky)
     seen = []
     result = run_training(_cfg(tiny_bert, epochs=1), _dataset(toy), seen.append)
-    assert calls == [16, 8] and result.batch_size == 16  # accumulation keeps the effective batch
+    assert calls == [(16, 1), (8, 2)] and result.batch_size == 16
     assert any(isinstance(e, ev.LogLine) and e.level == "warning" and "batch size 8" in e.message for e in seen)
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import signal
 import sys
@@ -255,7 +253,7 @@ def cmd_predict(args) -> int:
     if (args.text is None) == (args.data is None):
         raise DataError("Give either --text or a data file to predict.")
     if args.out:
-        check_destination(args.out)  # before the model loads: a bad --out fails at once
+        check_destination(args.out, args.data)  # before the model loads: a bad --out fails at once
     clf = Classifier.load(args.adapter, int8=args.int8)
     if args.text is not None:
         p = clf.predict([args.text])[0]

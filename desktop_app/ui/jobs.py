@@ -135,10 +135,8 @@ def export_job(adapter_dir, destination: str):
 
 def save_csv_job(frame, destination: str):
     def job(emit, cancel):
-        from pathlib import Path
+        from ..core.predict_file import write_frame_csv
 
-        from ..core.atomic import atomic_write_text
-
-        atomic_write_text(Path(destination), frame.to_csv(index=False))
+        write_frame_csv(frame, destination)  # atomic, spreadsheet-safe cells, the umask's permissions
         return destination
     return job

@@ -1,0 +1,150 @@
+"""Text files' bytes to str: BOM and UTF-16 first, then UTF-8 line by line with a legacy fallback.
+
+Users' files come in every encoding: UTF-8 with or without a BOM, UTF-16 from Excel, cp1252 from old
+Windows programs, cp1251, Shift-JIS, GB18030… and files that mix two of them. Nothing is assumed blindly,
+and every line read in an encoding other than the file's main one is named in a note for the user.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from .errors import DataError
+
+HEAD_BYTES = 65536  # what a streamed file's encoding and delimiter are sniffed from
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+class Decoded(NamedTuple):
+    text: str
+    encoding: str
+    notes: list[str]
+
+
+@dataclass
+class LineDecoder:
+    """Bytes to text a line at a time, so that one odd line neither spoils the file nor stops a stream.
+
+    Files that mix UTF-8 with a legacy encoding are common (saved as UTF-8, appended to by an old
+    program, or the other way round). Each line is read as UTF-8 when it is valid UTF-8, else in the
+    legacy encoding; the lines that differ from the file's main `encoding` are listed in notes().
+    """
+
+    encoding: str  # the file's main encoding, as reported
+    legacy: str  # what a line that is not UTF-8 is read as
+    odd_lines: list[int] = field(default_factory=list)  # 1-based numbers of lines not in `encoding`
+
+    @property
+    def whole(self) -> bool:  # in UTF-16/32 a line end is not the byte \n: decode the stream whole
+        return self.encoding.startswith(("utf-16", "utf-32"))
+
+    @property
+    def _utf8(self) -> bool:
+        return self.encoding.startswith("utf-8")
+
+    @classmethod
+    def sniff(cls, raw: bytes) -> "LineDecoder":
+        """The decoder for a file that is, or starts with, `raw` (cut at a line end). Refuses binary files."""
+        for bom, name in _BOMS:
+            if raw.startswith(bom):
+                return cls(name, "cp1252" if name == "utf-8-sig" else name)
+        head = raw[:4096]
+        if head and head.count(b"\x00") > len(head) // 4:  # UTF-16 without a BOM: every other byte is 0
+            name = "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
+            try:
+                codecs.getincrementaldecoder(name)().decode(raw)
+                return cls(name, name)
+            except UnicodeDecodeError:
+                pass
+        if b"\x00" in head:
+            raise DataError("This looks like a binary file, not a text table.",
+                            "Export it as CSV, or as JSON Lines, Parquet or Excel.")
+        try:
+            raw.decode("utf-8")
+            return cls("utf-8", "cp1252")
+        except UnicodeDecodeError:
+            pass
+        utf8_lines, legacy_lines, sample = 0, 0, bytearray()
+        for line in io.BytesIO(raw):
+            if line.isascii():
+                continue  # says nothing about the encoding
+            try:
+                line.decode("utf-8")
+                utf8_lines += 1
+            except UnicodeDecodeError:
+                legacy_lines += 1
+                if len(sample) < HEAD_BYTES:
+                    sample += line
+        legacy = _guess_legacy(bytes(sample))
+        return cls("utf-8" if utf8_lines >= legacy_lines else legacy, legacy)  # the majority names the file
+
+    def lines(self, raw_lines: Iterable[bytes]) -> Iterator[str]:
+        for number, line in enumerate(raw_lines, 1):
+            try:
+                text, utf8 = line.decode("utf-8"), True
+            except UnicodeDecodeError:
+                text, utf8 = line.decode(self.legacy, errors="replace"), False
+            if utf8 != self._utf8 and not line.isascii():
+                self.odd_lines.append(number)
+            yield text.removeprefix("\ufeff") if number == 1 else text  # a UTF-8 byte-order mark
+
+    def decode(self, raw: bytes) -> str:
+        if self.whole:
+            return raw.decode(self.encoding)
+        if self._utf8:
+            try:
+                return raw.decode(self.encoding)
+            except UnicodeDecodeError:
+                pass
+        return "".join(self.lines(io.BytesIO(raw)))
+
+    def notes(self) -> list[str]:
+        n = len(self.odd_lines)
+        if not n:
+            return []
+        shown = ", ".join(str(i) for i in self.odd_lines[:10]) + (f" and {n - 10:,} more" if n > 10 else "")
+        lines, were, them = ("Line", "was", "it") if n == 1 else ("Lines", "were", "them")
+        if self._utf8:
+            return [f"{lines} {shown} {were} not UTF-8 and {were} read as {self.legacy}; check {them}."]
+        return [f"{lines} {shown} of this {self.encoding} file {were} UTF-8 and {were} read as UTF-8; check {them}."]
+
+
+def _guess_legacy(sample: bytes) -> str:
+    """The legacy encoding of non-UTF-8 lines (cp1251, Shift-JIS, GB18030…); cp1252 for Western text."""
+    from charset_normalizer import from_bytes
+
+    # charset-normalizer needs more text than a few appended lines give it: on short Western samples it
+    # answers cp1250, cp1257, cp1258, even Shift-JIS or UTF-16. So Western-looking text is settled first.
+    try:
+        if _looks_western(sample.decode("cp1252")):
+            return "cp1252"
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(sample).best()
+    return best.encoding if best is not None else "cp1252"
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+_WESTERN_MARKS = set("€‘’“”–—…«»¡¿°·•\xa0")
+
+
+def _looks_western(text: str) -> bool:
+    """Accents inside mostly-ASCII words ("déjà", "Größe"). Cyrillic, Greek or CJK bytes read as cp1252
+    give words with no ASCII letter at all ("Ïðèâåò") and stray symbols ("‚±‚Ì")."""
+    words = [w for w in _WORD.findall(text) if not w.isascii()]
+    all_foreign = sum(1 for w in words if not any(c.isascii() for c in w))
+    symbols = sum(1 for c in text if not c.isascii() and not c.isalpha() and c not in _WESTERN_MARKS)
+    return bool(words) and all_foreign <= len(words) / 2 and symbols <= len(words) / 2
+
+
+def decode_bytes(raw: bytes) -> Decoded:
+    """Decode a whole text file: (text, encoding name, notes about lines read in another encoding)."""
+    decoder = LineDecoder.sniff(raw)
+    text = decoder.decode(raw)
+    return Decoded(text, decoder.encoding, decoder.notes())

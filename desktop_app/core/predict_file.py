@@ -1,0 +1,132 @@
+"""Predictions for a whole file, streamed, and tables saved as CSV without ever losing the user's file.
+
+`predict_file` reads the input a chunk at a time (data.iter_table), classifies each chunk and appends
+its rows to a temporary sibling of the destination, renamed over it only once complete: memory does not
+grow with the rows, and a crash, an error or a cancel leaves the destination as it was.
+Every cell written — texts, labels, column names — goes through `spreadsheet_safe`, so nothing in a
+user's data or an adapter's label names can run as a formula when the CSV is opened in a spreadsheet.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from .atomic import atomic_file
+from .data import guess_columns, iter_table
+from .errors import DataError
+from .inference import predict_frame
+from .sanitize import printable, spreadsheet_safe
+
+
+@dataclass
+class Written:
+    rows: int
+    notes: list[str] = field(default_factory=list)  # about reading the input (lines in another encoding)
+
+
+def predict_file(classifier, source: str | Path, dest: str | Path, text_column: str | None = None,
+                 chunk_rows: int = 2048, on_progress: Callable[[int], None] | None = None,
+                 cancel=None) -> Written | None:
+    """Write `source` plus predicted_label, confidence and prob_<label> columns to the CSV file `dest`.
+
+    on_progress gets the number of rows written so far. Returns None if `cancel` is set (dest untouched).
+    """
+    dest = check_destination(dest, source)
+    try:
+        with _replacing(dest) as fh:
+            written = predict_to(fh, classifier, source, text_column, chunk_rows, on_progress, cancel)
+            if cancel is not None and cancel.cancelled:
+                raise _Cancelled
+    except _Cancelled:
+        return None
+    return written
+
+
+def predict_to(stream: TextIO, classifier, source: str | Path, text_column: str | None = None,
+               chunk_rows: int = 2048, on_progress: Callable[[int], None] | None = None, cancel=None,
+               cell: Callable = spreadsheet_safe) -> Written:
+    """predict_file's CSV written to an open text stream (the terminal), chunk by chunk."""
+    written = Written(0)
+    frames = _predicted(classifier, source, text_column, chunk_rows, cancel, written.notes)
+    written.rows = write_csv(frames, stream, on_progress, cell)
+    return written
+
+
+def write_frame_csv(frame, dest: str | Path) -> None:
+    """Save a table (the batch panel's predictions) as CSV: atomically, neutralised, with the usual permissions."""
+    dest = check_destination(dest)
+    with _replacing(dest) as fh:
+        write_csv([frame], fh)
+
+
+def check_destination(dest: str | Path, source: str | Path | None = None) -> Path:
+    """A predictions file may replace an earlier file, never a folder nor the input it is computed from;
+    the rest (protected folders, writability, free space) as for every output (destinations.py)."""
+    from .destinations import check_destination as check_output
+
+    dest = Path(dest)
+    if dest.is_dir():
+        raise DataError(f"“{printable(dest)}” is a folder; name a file for the predictions, such as "
+                        f"“{printable(dest / 'predictions.csv')}”.")
+    if source is not None and dest.exists() and dest.samefile(source):
+        raise DataError(f"“{printable(dest.name)}” is the file being classified; it was left untouched.",
+                        "Name another file for the predictions.")
+    return check_output(dest, "file")
+
+
+def write_csv(frames: Iterable, stream: TextIO, on_progress: Callable[[int], None] | None = None,
+              cell: Callable = spreadsheet_safe) -> int:
+    """Write DataFrames as one CSV (the header from the first); every cell through `cell`. Returns the rows."""
+    writer = csv.writer(stream, lineterminator="\n")
+    rows = 0
+    for i, frame in enumerate(frames):
+        if i == 0:
+            writer.writerow([cell(str(c)) for c in frame.columns])
+        # .tolist() gives Python scalars: csv would write a numpy float as "np.float64(0.5)"
+        columns = [frame.iloc[:, j].tolist() for j in range(frame.shape[1])]
+        writer.writerows([cell(v) for v in row] for row in zip(*columns))
+        rows += len(frame)
+        if on_progress:
+            on_progress(rows)
+    return rows
+
+
+class _Cancelled(Exception):
+    pass
+
+
+def _predicted(classifier, source, text_column, chunk_rows, cancel, notes: list[str]) -> Iterator:
+    column = text_column
+    for table in iter_table(source, chunk_rows):
+        column = column or guess_columns(table.frame)[0]
+        if column is None:
+            raise DataError(f"No text column could be found among: {', '.join(table.columns)}.",
+                            "Name the text column.")
+        if column not in table.columns:
+            raise DataError(f"There is no text column “{column}”.", f"The columns are: {', '.join(table.columns)}.")
+        frame = predict_frame(classifier, table.frame, column, cancel=cancel)
+        if frame is None:  # cancelled
+            return
+        notes[:] = table.notes
+        yield frame
+
+
+@contextmanager
+def _replacing(dest: Path) -> Iterator[TextIO]:
+    """A temporary sibling of `dest` that replaces it once complete (keeping its permissions, else the
+    umask's); on any failure it vanishes and dest is untouched. OSError becomes one plain sentence."""
+    try:
+        with atomic_file(dest, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+    except OSError as exc:
+        raise _write_error(dest, exc) from exc
+
+
+def _write_error(dest: Path, exc: OSError) -> DataError:
+    reason = (exc.strerror or type(exc).__name__).rstrip(".").lower()
+    return DataError(f"Could not write “{printable(dest)}”: {reason}.")

@@ -180,7 +180,7 @@ def _print_report(report, stream=None) -> None:
 
 def cmd_train(args) -> int:
     from .core.config import TrainConfig, preset
-    from .core.dataset import Splits, load_dataset
+    from .core.dataset import load_dataset, prepare_training_data
     from .core.errors import DataError
     from .core.events import CancelToken
     from .core.training import run_training
@@ -199,13 +199,8 @@ def cmd_train(args) -> int:
     dataset = load_dataset(data_path, config.text_column, config.label_column)
     for warning in dataset.report.warnings:
         print(f"warning: {printable(warning)}", file=sys.stderr)
-    data = dataset
-    if args.validation:
-        val = load_dataset(args.validation, dataset.report.text_column, dataset.report.label_column)
-        unknown = sorted(set(val.examples.labels) - set(dataset.label_map.names))
-        if unknown:
-            raise DataError(f"The validation file has labels the training file lacks: {', '.join(unknown[:5])}.")
-        data = Splits(dataset.examples, val.examples)
+    config = config.with_overrides(text_column=dataset.report.text_column, label_column=dataset.report.label_column)
+    data = prepare_training_data(dataset.examples, config, args.validation)
 
     cancel = CancelToken()
     previous = signal.signal(signal.SIGINT, lambda *_: (cancel.cancel(),

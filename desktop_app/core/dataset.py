@@ -221,3 +221,26 @@ def stratified_split(examples: Examples, validation: float = 0.15, test: float =
         return Examples([examples.texts[i] for i in ids], [examples.labels[i] for i in ids])
 
     return Splits(take(parts["train"]), take(parts["validation"]), take(parts["test"]) if test else None)
+
+
+def prepare_training_data(examples: Examples, config, validation: Examples | str | Path | None = None) -> Splits:
+    """The one place training data is split, for the window, the CLI and the API alike.
+
+    Without a validation file: a stratified split seeded by config.seed (validation and test shares from
+    the config). With one: it is read with the config's columns, every label it holds must occur in
+    training (a class with no training example cannot be learnt), and the test share is still held out.
+    """
+    from .sanitize import printable
+
+    if validation is None:
+        return stratified_split(examples, config.validation_fraction, config.test_fraction, config.seed)
+    if not isinstance(validation, Examples):
+        validation = load_dataset(validation, config.text_column, config.label_column).examples
+    unknown = sorted(set(validation.labels) - set(examples.labels))
+    if unknown:
+        raise DataError(f"The validation file has labels the training file lacks: {printable(', '.join(unknown[:5]))}.",
+                        "Every class needs training examples; fix the labels or add examples.")
+    if not config.test_fraction:
+        return Splits(examples, validation)
+    held = stratified_split(examples, config.test_fraction, 0.0, config.seed)  # its "validation" is the test share
+    return Splits(held.train, validation, held.validation)

@@ -18,7 +18,7 @@ from pathlib import Path
 from .atomic import temp_folder
 from .config import TrainConfig
 from .destinations import check_destination, exclusive, saving_failed
-from .dataset import Dataset, Splits, stratified_split
+from .dataset import Dataset, Splits, prepare_training_data
 from .errors import StudioError, TrainingError
 from .evaluation import EvalReport
 from .events import Cancelled, CancelToken, Finished, LogLine, Started, checkpoint
@@ -61,15 +61,8 @@ class _Examples:
 
 
 def _splits(config: TrainConfig, data: Dataset | Splits) -> Splits:
-    if isinstance(data, Splits):
-        return data
-    return stratified_split(data.examples, config.validation_fraction, config.test_fraction, config.seed)
-
-
-def _label_map(data: Dataset | Splits) -> LabelMap:
-    if isinstance(data, Dataset):
-        return data.label_map
-    return LabelMap.from_labels(data.train.labels + data.validation.labels)
+    """Prepared splits as given; a whole Dataset is split by the one function that splits (dataset.py)."""
+    return data if isinstance(data, Splits) else prepare_training_data(data.examples, config)
 
 
 def class_weights(labels: list[int], n: int) -> list[float]:
@@ -123,7 +116,11 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
 
     checkpoint(cancel)
     splits = _splits(config, data)
-    label_map = _label_map(data)
+    label_map = LabelMap.from_labels(splits.train.labels)
+    unknown = sorted(set(splits.validation.labels) - set(label_map.names))
+    if unknown:
+        raise TrainingError(f"The validation examples have labels the training examples lack: "
+                            f"{', '.join(unknown[:5])}.", "Every class needs training examples.")
     if len(label_map) < 2:
         raise TrainingError("Training needs at least two classes.")
     if len(splits.validation) == 0:

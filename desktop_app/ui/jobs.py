@@ -20,20 +20,6 @@ class BatchProgress:
     total: int
 
 
-def training_data(loaded: LoadedData, selection: dict):
-    """What run_training gets: the dataset (split by the core), explicit splits, or a separate validation file."""
-    from ..core.dataset import Dataset, Splits, load_dataset, stratified_split
-    from ..core.labels import LabelMap
-
-    examples = loaded.examples
-    if selection["validation_path"]:
-        val = load_dataset(selection["validation_path"], loaded.report.text_column, loaded.report.label_column)
-        return Splits(examples, val.examples)
-    if selection["test_fraction"]:
-        return stratified_split(examples, selection["validation_fraction"], selection["test_fraction"])
-    return Dataset(examples, LabelMap.from_labels(examples.labels), loaded.report)
-
-
 def warm_up_job():
     """Import the heavy libraries and list devices after the window has painted."""
     def job(emit, cancel):
@@ -67,10 +53,13 @@ def load_data_job(path: str, text_column: str | None, label_column: str | None, 
     return job
 
 
-def train_job(config, data, out_dir):
+def train_job(config, examples, validation_path, out_dir):
+    """Split (or read the validation file) in the worker, then train: one core use case each."""
     def job(emit, cancel):
+        from ..core.dataset import prepare_training_data
         from ..core.training import run_training
 
+        data = prepare_training_data(examples, config, validation_path)
         return run_training(config, data, on_event=emit, cancel=cancel, out_dir=out_dir)
     return job
 

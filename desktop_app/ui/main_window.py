@@ -297,7 +297,6 @@ class MainWindow(QMainWindow):
             config = self.configure.config().with_overrides(
                 text_column=self.data.report.text_column, label_column=self.data.report.label_column,
                 validation_fraction=sel["validation_fraction"], test_fraction=sel["test_fraction"]).validate()
-            data = jobs.training_data(self.data, sel)
         except StudioError as exc:
             QMessageBox.warning(self, "LoRA Studio", str(exc))
             return
@@ -321,7 +320,8 @@ class MainWindow(QMainWindow):
         def failed(message, hint):
             self.training.set_running(False)
             self.training.show_outcome(f"Failed: {message}")
-        self._run(self.trainer, "training", jobs.train_job(config, data, out_dir), done, failed)
+        job = jobs.train_job(config, self.data.examples, sel["validation_path"], out_dir)
+        self._run(self.trainer, "training", job, done, failed)
         self._update_steps()
 
     def stop_training(self) -> None:

@@ -100,3 +100,33 @@ def test_class_counts_are_in_label_map_order(tmp_path):
     rows = [f"row {i},{['class 10', 'class 2', 'B', 'a'][i % 4]}" for i in range(40)]
     report, _ = inspect(_write(tmp_path, rows))
     assert list(report.class_counts) == ["a", "B", "class 2", "class 10"]
+
+
+def test_prepare_training_data_is_the_one_seeded_split():
+    from dataclasses import replace
+
+    from desktop_app.core.config import TrainConfig
+    from desktop_app.core.dataset import prepare_training_data
+
+    ex = Examples([f"text {i}" for i in range(200)], ["a" if i % 3 else "b" for i in range(200)])
+    config = TrainConfig(validation_fraction=0.2, test_fraction=0.1, seed=5)
+    one, again = prepare_training_data(ex, config), prepare_training_data(ex, config)
+    assert one.validation.texts == again.validation.texts and len(one.test) > 0
+    other = prepare_training_data(ex, replace(config, seed=6))
+    assert other.validation.texts != one.validation.texts  # the GUI once split without the seed
+
+
+def test_a_validation_file_keeps_the_test_share_and_refuses_unknown_labels(tmp_path):
+    from desktop_app.core.config import TrainConfig
+    from desktop_app.core.dataset import prepare_training_data
+    from desktop_app.core.errors import DataError
+
+    ex = Examples([f"text {i}" for i in range(100)], ["a" if i % 2 else "b" for i in range(100)])
+    val = tmp_path / "val.csv"
+    val.write_text("text,label\n" + "\n".join(f"v {i},{'a' if i % 2 else 'b'}" for i in range(20)) + "\n")
+    config = TrainConfig(test_fraction=0.2, text_column="text", label_column="label")
+    splits = prepare_training_data(ex, config, val)
+    assert len(splits.validation) == 20 and len(splits.test) == 20 and len(splits.train) == 80
+    val.write_text("text,label\n" + "\n".join(f"v {i},{'a' if i % 2 else 'c'}" for i in range(20)) + "\n")
+    with pytest.raises(DataError, match="labels the training file lacks: c"):
+        prepare_training_data(ex, config, val)

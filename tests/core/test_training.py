@@ -194,3 +194,11 @@ def test_estimate_stops_when_cancelled(tiny_bert, toy):
     token.cancel()
     with pytest.raises(Cancelled):
         estimate_epoch_seconds(_cfg(tiny_bert), toy.texts, cancel=token)
+
+
+def test_a_validation_class_without_training_examples_is_refused(tiny_bert, toy):
+    from desktop_app.core.dataset import Examples, Splits
+
+    splits = Splits(toy, Examples(["the film was odd"] * 3, ["neg", "pos", "meh"]))
+    with pytest.raises(TrainingError, match="labels the training examples lack: meh"):
+        run_training(_cfg(tiny_bert), splits)

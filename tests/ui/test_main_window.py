@@ -335,3 +335,15 @@ def test_closing_waits_for_a_job_that_does_not_stop_in_time(qtbot, window, monke
     monkeypatch.setattr(window.tasks, "shutdown", lambda *a: True)
     window.tasks.busy_changed.emit(False)  # the job ends: the window closes by itself
     assert not window.isVisible()
+
+
+def test_a_validation_file_with_a_class_training_lacks_is_explained(qtbot, window, tiny_bert, tmp_path):
+    _load(qtbot, window, _write_csv(tmp_path / "d.csv"))
+    val = tmp_path / "val.csv"
+    val.write_text("review,sentiment\ngood film,pos\nodd film,meh\n")
+    window.dataset.set_validation_file(str(val))
+    window.configure.add_model("tiny", str(tiny_bert), select=True)
+    with qtbot.waitSignal(window.trainer.failed, timeout=60000) as blocker:
+        window.training.start_button.click()
+    assert "labels the training file lacks: meh" in blocker.args[0]
+    assert window.result is None

@@ -105,10 +105,11 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_inspect(args) -> int:
     from .core.config import TrainConfig
     from .core.dataset import inspect
-    from .core.text import builtin_token_counter
+    from .core.text import token_counting
 
+    counter, limit = token_counting(TrainConfig().base_model)
     report, _ = inspect(args.data, args.text_column, args.label_column,
-                        token_limit=TrainConfig().max_length_cap, count_tokens=builtin_token_counter())
+                        token_limit=min(TrainConfig().max_length_cap, limit), count_tokens=counter)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
         return EXIT_OK if report.ok else EXIT_BAD_INPUT

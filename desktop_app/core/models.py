@@ -192,19 +192,46 @@ def _download(repo_id: str) -> BaseModel:
     return BaseModel(repo_id, "hub", folder, config["model_type"], repo_id)
 
 
-def peek_model_type(ref: str | None) -> str | None:
-    """The model_type of a base model choice, read from its config.json without loading anything
-    (for the window's labels); None when it cannot be known yet (a hub id not downloaded)."""
+def peek_model_folder(ref: str | None) -> Path | None:
+    """The folder of a base model choice without loading or verifying anything (for the window's labels
+    and token counts); None when it is not on this computer (a hub id not downloaded)."""
     try:
         if not ref or ref in (EMBEDDED_ID, "embedded", "default"):
-            folder = embedded_model_dir()
-        elif Path(ref).expanduser().is_dir():
-            folder = Path(ref).expanduser()
-        else:
-            folder = _cached_snapshot(ref)
+            return embedded_model_dir()
+        if Path(ref).expanduser().is_dir():
+            return Path(ref).expanduser()
+        return _cached_snapshot(ref)
+    except (ModelError, OSError, ValueError):
+        return None
+
+
+def peek_model_type(ref: str | None) -> str | None:
+    folder = peek_model_folder(ref)
+    try:
         return _read_config(folder).get("model_type") if folder else None
     except (ModelError, OSError, ValueError):
         return None
+
+
+def peek_token_limit(ref: str | None, default: int = 512) -> int:
+    """The longest input the chosen model takes, from its config.json and tokenizer_config.json
+    (the same rule as model_token_limit, without loading the model)."""
+    folder = peek_model_folder(ref)
+    if folder is None:
+        return default
+    try:
+        config = _read_config(folder)
+        tok = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8")) \
+            if (folder / "tokenizer_config.json").is_file() else {}
+    except (ModelError, OSError, ValueError):
+        return default
+    limit = config.get("max_position_embeddings") if isinstance(config.get("max_position_embeddings"), int) else default
+    if config.get("model_type") in ("roberta", "xlm-roberta", "camembert"):
+        limit -= 2
+    tok_limit = tok.get("model_max_length") if isinstance(tok, dict) else None
+    if isinstance(tok_limit, int) and 0 < tok_limit < 100_000:
+        limit = min(limit, tok_limit)
+    return max(8, int(limit))
 
 
 def lora_targets(model_type: str, mode: str = "all", model=None) -> list[str]:

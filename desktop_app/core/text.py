@@ -100,11 +100,14 @@ def fast_token_counter(model_dir):
     return lambda texts: [len(e.ids) for e in tok.encode_batch(list(texts))]
 
 
-def builtin_token_counter():
-    """fast_token_counter for the built-in model, or None (the report then estimates from characters)."""
-    from .models import embedded_model_dir
+def token_counting(base_model: str | None = None):
+    """(count_tokens or None, token limit) for the chosen base model, without importing torch: the data
+    report and the length histogram count with the tokenizer that will really be used."""
+    from .models import peek_model_folder, peek_token_limit
 
+    folder = peek_model_folder(base_model)
     try:
-        return fast_token_counter(embedded_model_dir())
+        counter = fast_token_counter(folder) if folder else None
     except Exception:  # noqa: BLE001 - a missing/broken tokenizer must not block reading data
-        return None
+        counter = None
+    return counter, peek_token_limit(base_model)

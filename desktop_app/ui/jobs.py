@@ -12,6 +12,7 @@ class LoadedData:
     report: object
     examples: object
     token_lengths: list
+    model_limit: int = 512  # the base model's longest input, in tokens
 
 
 @dataclass
@@ -31,25 +32,25 @@ def warm_up_job():
         checkpoint(cancel)
         cached = list_cached_models()
         checkpoint(cancel)
-        import transformers  # noqa: F401 - warm the import cache for the first training run
+        __import__("transformers")  # warm the import cache for the first training run
 
         return {"devices": devices, "cached": cached}
     return job
 
 
-def load_data_job(path: str, text_column: str | None, label_column: str | None, token_limit: int,
-                  table=None):
+def load_data_job(path: str, text_column: str | None, label_column: str | None, config, table=None):
+    """Read and check a table, counting tokens with the chosen base model's tokenizer and limit."""
     def job(emit, cancel):
         from ..core.data import read_table
         from ..core.dataset import build_report
-
-        from ..core.text import builtin_token_counter
+        from ..core.text import token_counting
 
         loaded = table if table is not None else read_table(path)
-        counter = builtin_token_counter()
-        report, examples = build_report(loaded, text_column, label_column, token_limit, counter)
+        counter, model_limit = token_counting(config.base_model)
+        limit = min(config.max_length or config.max_length_cap, model_limit)
+        report, examples = build_report(loaded, text_column, label_column, limit, counter)
         lengths = counter(examples.texts[:20000]) if counter and examples.texts else []
-        return LoadedData(loaded, report, examples, lengths)
+        return LoadedData(loaded, report, examples, lengths, model_limit)
     return job
 
 

@@ -207,11 +207,11 @@ class MainWindow(QMainWindow):
             self.settings.add_recent_file(path)
             self.settings.set_last_folder("data", str(Path(path).parent))
             self.dataset.set_table(loaded.table, loaded.report)
-            self.configure.set_token_lengths(loaded.token_lengths)
+            self.configure.set_token_lengths(loaded.token_lengths, loaded.model_limit)
             self._update_title()
             self._update_steps()
 
-        if not self._run(self.tasks, "reading data", jobs.load_data_job(path, None, None, cfg.max_length_cap), done,
+        if not self._run(self.tasks, "reading data", jobs.load_data_job(path, None, None, cfg), done,
                          lambda *_: self.dataset.set_busy(False)):
             self.dataset.set_busy(False)
 
@@ -222,10 +222,10 @@ class MainWindow(QMainWindow):
         def done(loaded):
             self.data = loaded
             self.dataset.set_report(loaded.report)
-            self.configure.set_token_lengths(loaded.token_lengths)
+            self.configure.set_token_lengths(loaded.token_lengths, loaded.model_limit)
             self._update_steps()
         self._run(self.tasks, "checking columns", jobs.load_data_job(
-            self.data_path, text_column, label_column, self.configure.config().max_length_cap, self.data.table), done)
+            self.data_path, text_column, label_column, self.configure.config(), self.data.table), done)
 
     def _choose_validation_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Validation file", self.settings.last_folder("data"), DATA_FILTER)

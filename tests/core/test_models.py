@@ -151,3 +151,12 @@ def test_the_explicit_download_path_is_online_when_the_user_allows_it(tiny_bert,
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["hub", "bert"]
+
+
+def test_token_limits_are_read_without_loading_the_model(tiny_bert, tiny_roberta):
+    from desktop_app.core.models import EMBEDDED_ID, peek_token_limit
+
+    assert peek_token_limit(EMBEDDED_ID) == 512
+    assert peek_token_limit(str(tiny_bert)) == 128
+    assert peek_token_limit(str(tiny_roberta)) == 126  # positions 130 - 2 (RoBERTa), tokenizer says 126
+    assert peek_token_limit("someone/not-downloaded") == 512

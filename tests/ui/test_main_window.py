@@ -347,3 +347,18 @@ def test_a_validation_file_with_a_class_training_lacks_is_explained(qtbot, windo
         window.training.start_button.click()
     assert "labels the training file lacks: meh" in blocker.args[0]
     assert window.result is None
+
+
+def test_token_counts_use_the_chosen_base_models_tokenizer_and_limit(qtbot, window, tiny_bert, tmp_path):
+    from desktop_app.core.models import embedded_model_dir
+    from desktop_app.core.text import fast_token_counter
+
+    data = tmp_path / "d.csv"  # words the tiny vocabulary lacks: one [UNK] there, many pieces in MiniLM's
+    data.write_text("review,sentiment\n" + "".join(f"antidisestablishmentarianism flabbergasted {i},"
+                                                    f"{'pos' if i % 2 else 'neg'}\n" for i in range(60)))
+    window.configure.add_model("tiny", str(tiny_bert), select=True)
+    _load(qtbot, window, data)
+    assert window.data.model_limit == 128  # the tiny model's, not the built-in 512
+    texts = window.data.examples.texts
+    assert window.data.token_lengths == fast_token_counter(tiny_bert)(texts)
+    assert window.data.token_lengths != fast_token_counter(embedded_model_dir())(texts)

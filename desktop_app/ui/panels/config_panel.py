@@ -183,8 +183,9 @@ class ConfigPanel(QWidget):
         best = next((d for d in devices if d.available), None)
         self.device_note.setText(f"Automatic uses: <b>{best.name if best else 'CPU'}</b><br>" + "<br>".join(notes))
 
-    def set_token_lengths(self, lengths: list[int]) -> None:
-        self._lengths = list(lengths)
+    def set_token_lengths(self, lengths: list[int], model_limit: int = 512) -> None:
+        """Token counts from the chosen model's tokenizer, and that model's input limit."""
+        self._lengths, self._model_limit = list(lengths), model_limit
         ordered = sorted(self._lengths)
         if ordered:
             pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
@@ -202,7 +203,9 @@ class ConfigPanel(QWidget):
             self.length_histogram.set_values([])
             return
         cap = getattr(self, "_config_base", PRESETS["balanced"]).max_length_cap
-        limit = self.max_length.value() if not self.auto_length.isChecked() else derive_max_length(lengths, cap, 512)
+        model_limit = getattr(self, "_model_limit", 512)
+        limit = self.max_length.value() if not self.auto_length.isChecked() else derive_max_length(lengths, cap,
+                                                                                                   model_limit)
         self.length_histogram.set_values(lengths, limit)
 
     def set_estimate(self, text: str) -> None:

@@ -86,10 +86,27 @@ def test_explicit_targets_and_bad_targets(tiny_bert, toy):
         run_training(_cfg(tiny_bert, lora=LoraSettings(targets=("nonexistent_layer",))), _dataset(toy))
 
 
-def test_class_weighting_runs_and_weights_are_balanced(tiny_bert, toy):
+@pytest.mark.parametrize("weighting", [True, False])
+def test_class_weighting_reaches_the_loss(tiny_bert, monkeypatch, weighting):
+    """With weighting on, training's loss is computed with the balanced weights; off, without any."""
+    import torch.nn.functional as F
+
+    from tiny_models import toy_examples
+
     assert class_weights([0, 0, 0, 1], 2) == pytest.approx([4 / 6, 2.0])
-    result = run_training(_cfg(tiny_bert, epochs=1, class_weighting=True), _dataset(toy))
+    ex = toy_examples(120)
+    keep = [i for i, label in enumerate(ex.labels) if label == "neg" or i % 6 == 1]  # 60 neg, 20 pos
+    unbalanced = type(ex)([ex.texts[i] for i in keep], [ex.labels[i] for i in keep])
+    seen, real = [], F.cross_entropy
+    monkeypatch.setattr(F, "cross_entropy", lambda *a, **k: seen.append(k.get("weight")) or real(*a, **k))
+    result = run_training(_cfg(tiny_bert, epochs=1, class_weighting=weighting), _dataset(unbalanced))
     assert result.status == "completed"
+    weights = [w for w in seen if w is not None]
+    if weighting:
+        assert result.labels == ("neg", "pos")  # 51 neg and 17 pos in the training split: weights 2/3 and 2
+        assert weights and weights[0].tolist() == pytest.approx([0.6667, 2.0], abs=0.02)
+    else:
+        assert not weights
 
 
 def test_seeded_runs_are_reproducible(tiny_bert, toy):

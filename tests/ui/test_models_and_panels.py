@@ -20,22 +20,23 @@ def test_frame_model_passes_qtmodeltester(qtmodeltester):
 
 
 def test_frame_model_is_virtual_for_200k_rows(qtbot):
+    """Only visible rows are asked for (timings live in bench/bench_window.py, not in a test)."""
     from PySide6.QtWidgets import QTableView
-
-    import time
 
     frame = pd.DataFrame({"text": [f"row {i}" for i in range(200_000)], "label": ["a", "b"] * 100_000})
     model = FrameModel()
+    asked = set()
+    real_data = model.data
+    model.data = lambda index, role=Qt.ItemDataRole.DisplayRole: asked.add(index.row()) or real_data(index, role)
     view = QTableView()
     qtbot.addWidget(view)
     view.setModel(model)
-    start = time.perf_counter()
     model.set_frame(frame)
     view.show()
     view.scrollToBottom()
     qtbot.wait(10)
-    assert time.perf_counter() - start < 2.0
     assert model.rowCount() == 200_000
+    assert len(asked) < 1000
 
 
 def test_config_panel_round_trip_and_presets(qtbot):
@@ -54,7 +55,7 @@ def test_config_panel_round_trip_and_presets(qtbot):
     quick = panel.config()
     assert quick.preset == "quick" and quick.lora.targets == "attention" and quick.epochs == PRESETS["quick"].epochs
     assert quick.max_length is None and not panel.max_length.isEnabled()
-    assert out.validate()
+    out.validate()  # raises ConfigError if the panel produced something out of range
 
 
 def test_config_panel_devices_disabled_with_reason(qtbot):
@@ -112,7 +113,10 @@ def test_config_panel_shows_token_length_distribution(qtbot):
     panel.auto_length.setChecked(False)
     panel.max_length.setValue(128)
     assert panel.length_histogram.marker == 128
-    assert panel.length_histogram.grab().width() > 0
+    panel.length_histogram.resize(300, 80)
+    image = panel.length_histogram.grab().toImage()
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 3) for y in range(0, image.height(), 3)}
+    assert len(colours) > 2  # bars and the marker were drawn, not an empty widget
 
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402

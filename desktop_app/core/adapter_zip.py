@@ -14,7 +14,7 @@ from pathlib import Path
 from .atomic import atomic_directory, atomic_file
 from .errors import AdapterError
 from .manifest import ALLOWED_FILES, MANIFEST
-from .sanitize import printable
+from .sanitize import brief, printable
 
 MAX_ZIP_BYTES = 2 * 1024**3
 _CHUNK = 1 << 20
@@ -23,7 +23,7 @@ _DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplemente
 
 
 def _damaged(zip_path: Path, exc: BaseException | None = None) -> AdapterError:
-    detail = f" ({printable(exc)[:120]})" if exc else ""
+    detail = f" ({brief(exc, 160)})" if exc else ""
     return AdapterError(f"“{printable(zip_path.name)}” is damaged and cannot be opened as an adapter{detail}.",
                         "Copy or export the adapter again.")
 

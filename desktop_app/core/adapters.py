@@ -83,8 +83,8 @@ class AdapterFiles:
         return self.folder / WEIGHTS
 
 
-def check_files(folder: Path, manifest: Manifest) -> AdapterConfig:
-    name = printable(folder.name)
+def check_files(folder: Path, manifest: Manifest, shown_as: str | None = None) -> AdapterConfig:
+    name = printable(shown_as or folder.name)
     pickles = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in PICKLE_SUFFIXES)
     if pickles:
         raise AdapterError(f"The adapter “{name}” contains pickle weights ({printable(', '.join(pickles))}), which "
@@ -101,9 +101,10 @@ def check_files(folder: Path, manifest: Manifest) -> AdapterConfig:
     return read_adapter_config(folder / PEFT_CONFIG)
 
 
-def verify_folder(folder: Path) -> AdapterFiles:
+def verify_folder(folder: Path, shown_as: str | None = None) -> AdapterFiles:
+    """`shown_as`: the name the user knows (their .zip), not the temporary folder it was extracted to."""
     manifest = read_manifest(folder)
-    return AdapterFiles(folder, manifest, check_files(folder, manifest))
+    return AdapterFiles(folder, manifest, check_files(folder, manifest, shown_as))
 
 
 @contextmanager
@@ -118,7 +119,7 @@ def open_adapter(path: str | Path) -> Iterator[AdapterFiles]:
         return
     read_manifest(path)  # a zip that is not an adapter is refused before anything is extracted
     with temp_folder("adapter") as tmp:
-        yield verify_folder(extract_adapter_zip(path, Path(tmp) / "adapter"))
+        yield verify_folder(extract_adapter_zip(path, Path(tmp) / "adapter"), shown_as=path.name)
 
 
 def describe_adapter(path: str | Path) -> Manifest:
@@ -154,5 +155,5 @@ def export_adapter_zip(folder: str | Path, zip_path: str | Path) -> Path:
 def import_adapter_zip(zip_path: str | Path, dest: str | Path) -> Path:
     """Extract a shared adapter safely (see adapter_zip.py) and verify it."""
     folder = extract_adapter_zip(zip_path, dest)
-    verify_folder(folder)
+    verify_folder(folder, shown_as=Path(zip_path).name)
     return folder

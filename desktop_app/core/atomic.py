@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import re
 import shutil
 import signal
 import sys
@@ -176,6 +177,9 @@ def atomic_directory(target: Path):
     try:
         os.chmod(tmp, 0o777 & ~current_umask())
         yield tmp
+        for item in tmp.iterdir():  # some writers (safetensors) create 0600 files: adapters are to be shared
+            if item.is_file() and not item.is_symlink():
+                os.chmod(item, 0o666 & ~current_umask())
         _fsync_tree(tmp)
         with deferred_interrupts():
             replace_folder(tmp, target)
@@ -186,26 +190,40 @@ def atomic_directory(target: Path):
 
 
 # ---------------------------------------------------------------- leftovers of a crash
+_PART_NAME = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.part")  # what mkdtemp/mkstemp above create
+
+
+def _ours(folder: Path) -> bool:
+    """A leftover folder is ours only if it holds nothing but adapter files (a user's folder that happens
+    to be called `.name.old` or `.name.x.part` is never touched)."""
+    from .manifest import ALLOWED_FILES
+
+    return folder.is_dir() and not folder.is_symlink() and all(
+        entry.name in ALLOWED_FILES and entry.is_file() and not entry.is_symlink() for entry in folder.iterdir())
+
+
 def recover_leftovers(target: Path) -> list[str]:
-    """Repair what a killed run left beside `target`: restore `.target.old` if `target` is gone,
-    delete stale `.old` and `.part` siblings. Returns what was done, in plain words."""
+    """Repair what a killed run left beside `target`: put back `.target.old` (an adapter of ours) if
+    `target` is gone, delete our stale `.old` and `.part` siblings. Returns what was done, in plain words."""
+    from .manifest import is_adapter_folder
+
     target = Path(target)
     done = []
     old = _old_sibling(target)
-    if old.is_dir():
-        if not target.exists():
+    if _ours(old) and is_adapter_folder(old):
+        if not target.exists() and not target.is_symlink():
             os.replace(old, target)
             done.append(f"restored the previous “{target.name}” that an interrupted save had moved aside")
         else:
             shutil.rmtree(old, ignore_errors=True)
+            done.append(f"removed “{old.name}”, the previous adapter an interrupted save left beside it")
     parent = target.parent
     if parent.is_dir():
         for part in parent.glob(f".{glob_escape(target.name)}.*{PART_SUFFIX}"):
-            if part.is_dir():
+            match = _PART_NAME.fullmatch(part.name)
+            if match and match["name"] == target.name and _ours(part):
                 shutil.rmtree(part, ignore_errors=True)
-            else:
-                part.unlink(missing_ok=True)
-            done.append(f"removed the unfinished “{part.name}”")
+                done.append(f"removed the unfinished “{part.name}”")
     return done
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from .data import Table, guess_columns, read_table
 from .errors import DataError
 from .labels import LabelMap
+from .sanitize import label_problem, printable
 
 MAX_CLASSES = 200  # more than this is almost always the wrong column (ids, free text)
 ID_LIKE_SAMPLE = 20  # class counts kept in a report that refuses an ID-like label column
@@ -152,6 +153,11 @@ def _judge(report: DataReport, counts: Counter, texts: list[str], token_limit, c
         report.errors.append(f"“{report.label_column}” has {k:,} different values for {n:,} rows — "
                              "that looks like text or IDs, not labels. Choose the label column.")
         return
+    bad = next(((name, problem) for name in counts if (problem := label_problem(name))), None)
+    if bad:  # the same rule an adapter's manifest is held to: what we train, we can open again
+        report.errors.append(f"The label “{printable(bad[0][:60])}” cannot be a class name: {bad[1]}. "
+                             f"Clean up “{report.label_column}”.")
+        return
     if k > 50:
         report.warnings.append(f"{k} classes is a lot; check that “{report.label_column}” is really the label.")
     if report.conflicting_duplicates:
@@ -230,7 +236,6 @@ def prepare_training_data(examples: Examples, config, validation: Examples | str
     the config). With one: it is read with the config's columns, every label it holds must occur in
     training (a class with no training example cannot be learnt), and the test share is still held out.
     """
-    from .sanitize import printable
 
     if validation is None:
         return stratified_split(examples, config.validation_fraction, config.test_fraction, config.seed)

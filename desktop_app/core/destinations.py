@@ -71,7 +71,8 @@ def free_name(path: Path) -> Path:
 
 def check_destination(path: str | Path, kind: str = "adapter", need_bytes: int = 0) -> Path:
     """Refuse, with a sentence, a destination we may not or cannot write. kind: adapter | zip | file."""
-    if not str(path).strip():
+    name = Path(path).expanduser().name
+    if not str(path).strip() or (name and not name.strip()):  # "" or a name of spaces only
         raise OutputError("No output name was given.", "Name a new folder for the adapter.")
     path = Path(os.path.abspath(Path(path).expanduser()))
     real = path.resolve()
@@ -127,8 +128,11 @@ def exclusive(path: str | Path):
     at once. The OS releases the lock if the process dies, so a crash never leaves it stuck."""
     path = Path(os.path.abspath(Path(path).expanduser()))
     path.parent.mkdir(parents=True, exist_ok=True)
-    lock = path.with_name(f".{path.name}.lock")
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+    lock = path.with_name(f".{path.name}.lora-studio-lock")
+    try:
+        fd, created = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666), True
+    except FileExistsError:  # another run's, or one a killed run left: the lock on it decides
+        fd, created = os.open(lock, os.O_RDWR), False
     try:
         if not _try_lock(fd):
             raise OutputError(f"Another LoRA Studio run is already writing “{_shown(path)}”.",
@@ -136,7 +140,8 @@ def exclusive(path: str | Path):
         try:
             yield path
         finally:
-            lock.unlink(missing_ok=True)
+            if created:
+                lock.unlink(missing_ok=True)
     finally:
         os.close(fd)
 

@@ -14,25 +14,19 @@ def estimate_epoch_seconds(config: TrainConfig, texts: list[str], steps: int = 3
     Raises events.Cancelled between steps once `cancel` is set (the window is closing)."""
     import torch
 
-    from .devices import configure_cpu_threads, pick_device
     from .events import checkpoint
-    from .models import load_classifier, load_tokenizer, model_token_limit, resolve_base_model
-    from .text import TextEncoder, derive_max_length
-    from .training import attach_lora, ensure_min_steps
+    from .preparation import attach_lora, choose_max_length, ensure_min_steps, prepare_model
+    from .text import TextEncoder
 
-    device = pick_device(config.device)
-    configure_cpu_threads()
-    base = resolve_base_model(config.base_model, allow_download=config.allow_download)
-    tokenizer = load_tokenizer(base)
-    checkpoint(cancel)
-    model = attach_lora(config, base, load_classifier(base, ("a", "b"), config.model_dropout))
+    prepared = prepare_model(config, ("a", "b"), cancel=cancel)  # the same preparation training uses
+    device, tokenizer, limit = prepared.device, prepared.tokenizer, prepared.token_limit
+    model = attach_lora(config, prepared.base, prepared.model)
     checkpoint(cancel)
     model.to(device.kind if device.kind != "cpu" else "cpu").train()
-    limit = model_token_limit(model, tokenizer)
     sample = random.Random(config.seed).sample(texts, min(len(texts), 2000))
     probe = TextEncoder(tokenizer, limit)
     raw = probe.tokenize(sample)
-    max_length = config.max_length or derive_max_length(probe.lengths(raw), config.max_length_cap, limit)
+    max_length = choose_max_length(config, probe.lengths(raw), limit)
     encoder = TextEncoder(tokenizer, max_length)
     ids = sorted(encoder.finish(raw), key=len)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate)

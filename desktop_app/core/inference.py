@@ -50,8 +50,8 @@ def _build_model(files, base_model: str | None):
     from safetensors import safe_open
 
     from .errors import AdapterError, ModelError
-    from .models import fingerprint, load_classifier, load_tokenizer, resolve_base_model
-    from .sanitize import printable
+    from .models import fingerprint, load_classifier, load_tokenizer, model_token_limit, resolve_base_model
+    from .sanitize import brief, printable
     from .text import TextEncoder
 
     manifest, labels = files.manifest, files.manifest.labels
@@ -81,11 +81,16 @@ def _build_model(files, base_model: str | None):
                            "Load it with the exact base model it was trained on.")
     model = load_classifier(base, labels)
     files.config.check_fits(model)
+    tokenizer = load_tokenizer(base)
+    limit = model_token_limit(model, tokenizer)
+    if manifest.max_length > limit:
+        raise AdapterError(f"The adapter's manifest asks for texts of {manifest.max_length} tokens, but its base "
+                           f"model takes at most {limit}.", "The adapter is inconsistent; export it again.")
     try:
         model = PeftModel.from_pretrained(model, str(files.folder), is_trainable=False)
     except (RuntimeError, ValueError, KeyError) as exc:
         raise AdapterError("The adapter does not fit its base model (layer names or sizes differ).",
-                           f"It was probably made for another model. ({printable(exc)[:160]})") from exc
+                           f"It was probably made for another model. ({brief(exc, 160)})") from exc
     expected = {k: tuple(v.shape) for k, v in get_peft_model_state_dict(model).items()}
     if expected != shapes:
         missing = sorted(set(expected) - set(shapes))[:3]
@@ -94,7 +99,7 @@ def _build_model(files, base_model: str | None):
                            "It was probably made for another model or another LoRA configuration.")
     model = model.merge_and_unload()  # plain weights again: inference as fast as the base model
     model.eval()
-    return model, TextEncoder(load_tokenizer(base), manifest.max_length)
+    return model, TextEncoder(tokenizer, manifest.max_length)
 
 
 def quantize_for_cpu(model):

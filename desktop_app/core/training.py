@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .atomic import temp_folder
@@ -23,6 +22,7 @@ from .errors import StudioError, TrainingError
 from .evaluation import EvalReport
 from .events import Cancelled, CancelToken, Finished, LogLine, Started, checkpoint
 from .labels import LabelMap
+from .preparation import attach_lora, choose_max_length, ensure_min_steps, prepare_model, seed_everything
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def _prepare_destination(out_dir, emit) -> Path:
     replace or cannot write (destinations.py), so no hour of training is lost to a typo."""
     from .atomic import clean_orphaned_temp_folders, recover_leftovers
 
-    target = Path(os.path.abspath(Path(out_dir).expanduser()))
+    target = check_destination(out_dir, "adapter")  # first: protected or foreign paths are never touched
     for note in recover_leftovers(target):
         emit(LogLine(f"Earlier interrupted run: {note}.", "warning"))
     clean_orphaned_temp_folders()
@@ -110,9 +110,8 @@ def _prepare_destination(out_dir, emit) -> Path:
 
 
 def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | None) -> TrainResult:
-    from .devices import configure_cpu_threads, pick_device
-    from .models import load_classifier, load_tokenizer, model_token_limit, resolve_base_model
-    from .text import TextEncoder, derive_max_length
+    from .models import load_classifier
+    from .text import TextEncoder
 
     checkpoint(cancel)
     splits = _splits(config, data)
@@ -125,25 +124,13 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
         raise TrainingError("Training needs at least two classes.")
     if len(splits.validation) == 0:
         raise TrainingError("The validation split is empty.", "Add more examples per class.")
-    device = pick_device(config.device)
-    threads = configure_cpu_threads()
-    emit(LogLine(f"Device: {device.name}" + (f" ({threads} CPU threads for data)" if device.kind != "cpu" else "")))
-    base = resolve_base_model(config.base_model, allow_download=config.allow_download)
-    emit(LogLine(f"Base model: {base.describe()}"))
-    checkpoint(cancel)
-    tokenizer = load_tokenizer(base)
-    _seed_everything(config.seed)  # the new head and LoRA's A matrices are drawn now, before the Trainer seeds
-    model = load_classifier(base, label_map.names, config.model_dropout)
-    checkpoint(cancel)
-
-    limit = model_token_limit(model, tokenizer)
+    prepared = prepare_model(config, label_map.names, emit, cancel)
+    device, base, tokenizer, model, limit = (prepared.device, prepared.base, prepared.tokenizer, prepared.model,
+                                             prepared.token_limit)
     probe = TextEncoder(tokenizer, limit)
     raw_train, raw_val = probe.tokenize(splits.train.texts), probe.tokenize(splits.validation.texts)
     train_counts = probe.lengths(raw_train)
-    if config.max_length:
-        max_length = min(config.max_length, limit)
-    else:
-        max_length = derive_max_length(train_counts, config.max_length_cap, limit)
+    max_length = choose_max_length(config, train_counts, limit)
     encoder = TextEncoder(tokenizer, max_length)
     counts = train_counts + probe.lengths(raw_val)
     too_long = sum(1 for c in counts if c > max_length)
@@ -173,7 +160,7 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
                                     "Lower the maximum length, or train on the CPU.") from exc
             batch_size //= 2
             _free_device_memory()
-            _seed_everything(config.seed)
+            seed_everything(config.seed)
             emit(LogLine(f"Out of memory: retrying with batch size {batch_size} "
                          f"(gradient accumulation keeps the effective batch at {config.batch_size}).", "warning"))
             model = attach_lora(config, base, load_classifier(base, label_map.names, config.model_dropout))
@@ -184,29 +171,6 @@ def _adapter_bytes(model) -> int:
     until the new one is in place), plus room for the manifest."""
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     return 2 * 4 * trainable + 4 * 1024**2
-
-
-def _seed_everything(seed: int) -> None:
-    from transformers import set_seed
-
-    set_seed(seed)
-
-
-MAX_AUTO_EPOCHS = 20
-
-
-def ensure_min_steps(config: TrainConfig, n_train: int, emit) -> TrainConfig:
-    """On small datasets a few epochs are only a handful of updates: train longer (early stopping keeps
-    the best epoch). Measured: 142 long speeches, 3 epochs = 15 updates stayed near the majority class."""
-    per_epoch = math.ceil(n_train / config.batch_size)
-    if not config.min_steps or per_epoch * config.epochs >= config.min_steps:
-        return config
-    epochs = min(MAX_AUTO_EPOCHS, math.ceil(config.min_steps / per_epoch))
-    if epochs <= config.epochs:
-        return config
-    emit(LogLine(f"Small dataset: training up to {epochs} epochs instead of {config.epochs:g} so the model gets "
-                 f"about {epochs * per_epoch} updates; early stopping keeps the best epoch."))
-    return replace(config, epochs=float(epochs))
 
 
 def _is_oom(exc: BaseException) -> bool:
@@ -223,27 +187,6 @@ def _free_device_memory() -> None:
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
-
-
-def attach_lora(config: TrainConfig, base, model):
-    from peft import LoraConfig, TaskType, get_peft_model
-
-    from .models import head_modules, lora_targets
-
-    targets = list(config.lora.targets) if isinstance(config.lora.targets, tuple) \
-        else lora_targets(base.model_type, config.lora.targets, model)
-    layers = None
-    n = getattr(model.config, "num_hidden_layers", None) or getattr(model.config, "n_layers", None)
-    if config.lora.layer_share < 1 and n:
-        layers = list(range(n - max(1, math.ceil(n * config.lora.layer_share)), n))
-    lora = LoraConfig(task_type=TaskType.SEQ_CLS, r=config.lora.r, lora_alpha=config.lora.alpha,
-                      lora_dropout=config.lora.dropout, target_modules=targets, layers_to_transform=layers,
-                      modules_to_save=head_modules(base.model_type))
-    try:
-        return get_peft_model(model, lora)
-    except ValueError as exc:
-        raise TrainingError("The chosen LoRA target layers do not exist in this model.",
-                            f"Use the suggested targets. ({str(exc)[:160]})") from exc
 
 
 def _train(*, config, emit, cancel, out_dir, splits, label_map, device, base, model, encoder, train_ds, val_ds,

@@ -206,3 +206,33 @@ def test_a_folder_adapter_survives_the_checks_untouched(adapter_copy):
     Classifier.load(adapter_copy)
     assert {p.name: p.read_bytes() for p in adapter_copy.iterdir()} == before
     shutil.rmtree(adapter_copy)
+
+
+def test_a_zip_missing_its_weights_or_with_a_wrong_checksum_names_the_users_file(trained_adapter, tmp_path, capsys):
+    folder = trained_adapter.adapter_dir
+    missing = tmp_path / "friend-noweights.zip"
+    with zipfile.ZipFile(missing, "w") as zf:
+        for name in ("manifest.json", "adapter_config.json"):
+            zf.write(folder / name, name)
+    wrong = tmp_path / "friend-badsum.zip"
+    data = json.loads((folder / "manifest.json").read_text())
+    data["files"]["adapter_model.safetensors"] = "0" * 64
+    with zipfile.ZipFile(wrong, "w") as zf:
+        zf.writestr("manifest.json", json.dumps(data))
+        for name in ("adapter_config.json", "adapter_model.safetensors"):
+            zf.write(folder / name, name)
+    for path in (missing, wrong):
+        assert main(["info", str(path)]) == 2
+        assert path.name in one_line_error(capsys)
+
+
+def test_a_max_length_beyond_the_base_model_is_refused(adapter_copy):
+    _manifest_with(adapter_copy, max_length=8192)  # in range for the format, not for this 128-position model
+    with pytest.raises(AdapterError, match="takes at most 128"):
+        Classifier.load(adapter_copy)
+
+
+def test_a_library_error_with_a_model_printout_stays_one_line(adapter_copy, capsys):
+    edit_json(adapter_copy / "adapter_config.json", target_modules=["bert"])
+    assert main(["predict", str(adapter_copy), "--text", "x"]) == 2
+    one_line_error(capsys)

@@ -70,7 +70,12 @@ def test_train_refuses_every_destination_that_is_not_ours_before_training(tiny_b
 def test_an_existing_adapter_and_an_empty_folder_may_be_replaced(tiny_bert, toy_csv, tmp_path, capsys):
     out = tmp_path / "ad"
     out.mkdir()  # an empty folder has nothing to lose
-    assert _train(tiny_bert, toy_csv, out) == 0
+    old_mask = os.umask(0o022)
+    try:
+        assert _train(tiny_bert, toy_csv, out) == 0
+    finally:
+        os.umask(old_mask)
+    assert {stat.S_IMODE(p.stat().st_mode) for p in out.iterdir()} == {0o644}  # the weights too (safetensors: 0600)
     first = (out / "manifest.json").read_bytes()
     assert _train(tiny_bert, toy_csv, out, "--seed", "7") == 0
     assert (out / "manifest.json").read_bytes() != first
@@ -210,12 +215,44 @@ def test_ctrl_c_during_the_swap_is_held_until_the_new_adapter_is_in_place(tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ad"]
 
 
-def test_a_run_killed_between_the_two_renames_is_repaired_next_time(tmp_path):
-    _folder(tmp_path / ".ad.old", "old")  # what a kill -9 after "target -> .old" leaves
-    (tmp_path / ".ad.x1y2.part").mkdir()
+def test_a_run_killed_between_the_two_renames_is_repaired_next_time(tmp_path, trained_adapter):
+    import shutil
+
+    shutil.copytree(trained_adapter.adapter_dir, tmp_path / ".ad.old")  # a kill -9 after "target -> .old"
+    shutil.copytree(trained_adapter.adapter_dir, tmp_path / ".ad.x1y2z3w4.part")  # and a half-built new one
     notes = recover_leftovers(tmp_path / "ad")
-    assert (tmp_path / "ad" / "manifest.json").read_text() == "old"
+    assert (tmp_path / "ad" / "manifest.json").read_bytes() == (trained_adapter.adapter_dir / "manifest.json").read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ad"] and len(notes) == 2
+
+
+def test_user_files_that_look_like_leftovers_are_never_touched(tiny_bert, toy_csv, tmp_path, capsys, monkeypatch):
+    """Only our own leftovers (adapter files, our name pattern) are repaired or removed, and only after the
+    destination itself was found acceptable."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "code.py").write_text("keep")
+    (tmp_path / ".proj.old").mkdir()
+    (tmp_path / ".proj.old" / "thesis.txt").write_text("precious")
+    (tmp_path / ".proj.notes.part").write_text("mine")
+    (tmp_path / ".new.old").mkdir()
+    (tmp_path / ".new.old" / "thesis.txt").write_text("precious")
+    (tmp_path / ".ok.lock").write_text("my lock notes")
+    before = _snapshot(tmp_path)
+    assert _train(tiny_bert, toy_csv, "proj") == 2
+    one_line_error(capsys)
+    assert _train(tiny_bert, toy_csv, "new") == 0  # a new adapter; the user's “.new.old” is not ours
+    capsys.readouterr()
+    assert _train(tiny_bert, toy_csv, "ok") == 0
+    after = _snapshot(tmp_path)
+    assert {k: v for k, v in after.items() if not k.startswith(("new/", "ok/"))} == before
+
+
+@pytest.mark.parametrize("out", ["/", " ", "   "])
+def test_root_and_blank_names_are_refused_in_a_sentence(tiny_bert, toy_csv, tmp_path, capsys, monkeypatch, out):
+    monkeypatch.chdir(tmp_path)
+    assert _train(tiny_bert, toy_csv, out) == 2
+    one_line_error(capsys)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reviews.csv"]
 
 
 def test_orphaned_temp_folders_of_dead_runs_are_cleaned(tmp_path):

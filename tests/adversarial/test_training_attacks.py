@@ -64,3 +64,15 @@ def test_ctrl_c_twice_during_the_final_save_leaves_the_old_adapter(tiny_bert, to
     assert _train(tiny_bert, toy_csv, out, "--seed", "3") == 130
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ad", "reviews.csv"]
+
+
+@pytest.mark.parametrize("label", ["\x1b]0;pwned\x07pos", "p" * 150, "pos\u202e", "neg\u200b"])
+def test_labels_we_could_not_open_again_are_refused_before_training(tiny_bert, tmp_path, capsys, label):
+    """The rule a manifest's labels are held to applies where labels enter: a data file."""
+    data = tmp_path / "d.csv"
+    rows = [f"the film was good {i},{label if i % 2 else 'neg'}" for i in range(60)]
+    data.write_text("review,sentiment\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert _train(tiny_bert, data, tmp_path / "ad") == 2
+    assert "cannot be a class name" in one_line_error(capsys)
+    assert main(["inspect", str(data)]) == 2
+    assert not (tmp_path / "ad").exists()

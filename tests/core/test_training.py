@@ -181,7 +181,7 @@ def test_layer_share_adapts_only_the_top_layers(tiny_bert, toy):
 
 
 def test_small_datasets_get_enough_updates(tiny_bert, toy):
-    from desktop_app.core.training import ensure_min_steps
+    from desktop_app.core.preparation import ensure_min_steps
 
     notes = []
     cfg = ensure_min_steps(TrainConfig(epochs=3, batch_size=32, min_steps=120), 142, notes.append)

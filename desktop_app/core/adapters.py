@@ -53,9 +53,10 @@ def library_versions() -> dict[str, str]:
 def save_adapter(out_dir: str | Path, model, base, result) -> Path:
     """Write the adapter package to `out_dir` (a new folder, or an adapter of ours that it replaces)."""
     from .destinations import check_destination
-    from .models import fingerprint
+    from .models import fingerprint, quiet_transformers
 
     out_dir = check_destination(out_dir, "adapter")  # again: the folder may have changed while training ran
+    quiet_transformers()  # the Trainer turns transformers' progress bars back on ("Writing model shards")
     with atomic_directory(out_dir) as tmp:
         # save_embedding_layers=False: never look up the base on the hub to decide (peft #1452)
         model.save_pretrained(str(tmp), safe_serialization=True, save_embedding_layers=False)

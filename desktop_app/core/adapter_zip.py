@@ -86,18 +86,19 @@ def read_member(zip_path: Path, name: str, limit: int) -> bytes:
     return buffer.getvalue()
 
 
-def extract_adapter_zip(zip_path: str | Path, dest: str | Path) -> Path:
-    """Extract a shared adapter safely into `dest` (created whole or not at all)."""
+def extract_adapter_zip(zip_path: str | Path, dest: str | Path, replace: bool = False) -> Path:
+    """Extract a shared adapter safely into `dest` (created whole or not at all; an existing `dest` only
+    with replace=True, once the caller has proved it is ours)."""
     zip_path, dest = Path(zip_path), Path(dest)
     zf = _open(zip_path)
     with zf:
         infos = _checked_entries(zf, zip_path)
         try:
-            with atomic_directory(dest) as tmp:
+            with atomic_directory(dest, replace=replace) as tmp:
                 for info in infos:
                     with open(tmp / info.filename, "wb") as out:
                         _copy_bounded(zf, info, out, MAX_ZIP_BYTES, zip_path)
-        except AdapterError:
+        except (AdapterError, FileExistsError):
             raise
         except _DAMAGE as exc:
             raise _damaged(zip_path, exc) from exc

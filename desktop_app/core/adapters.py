@@ -57,7 +57,7 @@ def save_adapter(out_dir: str | Path, model, base, result) -> Path:
 
     out_dir = check_destination(out_dir, "adapter")  # again: the folder may have changed while training ran
     quiet_transformers()  # the Trainer turns transformers' progress bars back on ("Writing model shards")
-    with atomic_directory(out_dir) as tmp:
+    with atomic_directory(out_dir, replace=True) as tmp:
         # save_embedding_layers=False: never look up the base on the hub to decide (peft #1452)
         model.save_pretrained(str(tmp), safe_serialization=True, save_embedding_layers=False)
         for stray in tmp.iterdir():
@@ -140,7 +140,7 @@ def export_adapter(source: str | Path, dest: str | Path) -> Path:
         check_destination(dest, kind="zip")
         return write_adapter_zip(source, dest)
     check_destination(dest, kind="adapter")
-    with atomic_directory(dest) as tmp:
+    with atomic_directory(dest, replace=True) as tmp:
         for name in sorted(ALLOWED_FILES):
             if (source / name).is_file():
                 shutil.copyfile(source / name, tmp / name)
@@ -154,7 +154,10 @@ def export_adapter_zip(folder: str | Path, zip_path: str | Path) -> Path:
 
 
 def import_adapter_zip(zip_path: str | Path, dest: str | Path) -> Path:
-    """Extract a shared adapter safely (see adapter_zip.py) and verify it."""
-    folder = extract_adapter_zip(zip_path, dest)
+    """Extract a shared adapter safely (see adapter_zip.py) to `dest`, which may only replace an adapter."""
+    from .destinations import check_destination
+
+    check_destination(dest, kind="adapter")
+    folder = extract_adapter_zip(zip_path, dest, replace=True)
     verify_folder(folder, shown_as=Path(zip_path).name)
     return folder

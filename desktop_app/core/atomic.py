@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import os
 import re
 import shutil
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import threading
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 PART_SUFFIX = ".part"
@@ -104,7 +106,9 @@ def deferred_interrupts():
 
 
 # ---------------------------------------------------------------- folder swap
+@lru_cache(maxsize=1)
 def _renameat2():
+    """libc's renameat2, looked up once; None off Linux or on a libc without it."""
     if not sys.platform.startswith("linux"):
         return None
     try:
@@ -129,7 +133,7 @@ def exchange(a: Path, b: Path) -> bool:
     if func(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
         return True
     err = ctypes.get_errno()
-    if err in (22, 38, 95):  # EINVAL (file system), ENOSYS (old kernel), EOPNOTSUPP
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):  # the file system or kernel cannot
         return False
     raise OSError(err, os.strerror(err), str(b))
 
@@ -169,9 +173,14 @@ def replace_folder(new: Path, target: Path) -> None:
 
 
 @contextmanager
-def atomic_directory(target: Path):
-    """Yield a temporary sibling folder; on success it replaces `target` whole, on failure it vanishes."""
+def atomic_directory(target: Path, replace: bool = False):
+    """Yield a temporary sibling folder; on success it becomes `target`, on failure it vanishes.
+
+    An existing `target` is replaced only with replace=True, which callers pass after proving it is
+    ours (destinations.check_destination): replacing is never the default."""
     target = Path(target)
+    if not replace and (target.exists() or target.is_symlink()):
+        raise FileExistsError(errno.EEXIST, "already exists", str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=PART_SUFFIX, dir=target.parent))
     try:
@@ -210,11 +219,12 @@ def recover_leftovers(target: Path) -> list[str]:
     target = Path(target)
     done = []
     old = _old_sibling(target)
-    if _ours(old) and is_adapter_folder(old):
+    if _ours(old):
         if not target.exists() and not target.is_symlink():
-            os.replace(old, target)
-            done.append(f"restored the previous “{target.name}” that an interrupted save had moved aside")
-        else:
+            if is_adapter_folder(old):
+                os.replace(old, target)
+                done.append(f"restored the previous “{target.name}” that an interrupted save had moved aside")
+        else:  # the new adapter is in place; this is the old one, maybe half deleted by a kill
             shutil.rmtree(old, ignore_errors=True)
             done.append(f"removed “{old.name}”, the previous adapter an interrupted save left beside it")
     parent = target.parent

@@ -129,19 +129,15 @@ def exclusive(path: str | Path):
     path = Path(os.path.abspath(Path(path).expanduser()))
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = path.with_name(f".{path.name}.lora-studio-lock")
-    try:
-        fd, created = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666), True
-    except FileExistsError:  # another run's, or one a killed run left: the lock on it decides
-        fd, created = os.open(lock, os.O_RDWR), False
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)  # another run's, or a killed run's: flock decides
     try:
         if not _try_lock(fd):
             raise OutputError(f"Another LoRA Studio run is already writing “{_shown(path)}”.",
                               "Wait for it to finish, or choose another output name.")
         try:
             yield path
-        finally:
-            if created:
-                lock.unlink(missing_ok=True)
+        finally:  # the name is ours alone: also a lock file a killed run left is removed by the next holder
+            lock.unlink(missing_ok=True)
     finally:
         os.close(fd)
 

@@ -63,9 +63,13 @@ class SplitScores:
     @classmethod
     def from_dict(cls, data, split: str) -> "SplitScores":
         f = Fields(data, f"metrics.{split}", _error)
-        for key in ("per_class", "confusion", "mistakes", "labels"):
-            if key in data and not isinstance(data[key], list):
-                raise f.fail(key, "a list")
+        f.records("per_class", {"label": str, "precision": float, "recall": float, "f1": float, "support": int})
+        f.records("mistakes", {"text": str, "true_label": str, "predicted": str, "confidence": float})
+        f.text_list("labels", MAX_LABELS, 1000, optional=True)
+        confusion = data.get("confusion")
+        if confusion is not None and not (isinstance(confusion, list) and len(confusion) <= MAX_LABELS and all(
+                isinstance(row, list) and len(row) <= MAX_LABELS and all(_count(n) for n in row) for row in confusion)):
+            raise f.fail("confusion", "a table of counts")
         return cls(f.number("accuracy", 0, 1), f.number("macro_f1", 0, 1), f.integer("examples", 0, 10**9), data)
 
 
@@ -110,8 +114,7 @@ class Manifest:
         tr.number("epochs", 0, 10**6, optional=True)
         tr.number("seconds", 0, 10**9, optional=True)
         tr.text("device", 300, optional=True)
-        if "history" in training and not isinstance(training["history"], list):
-            raise tr.fail("history", "a list")
+        tr.records("history", {"step": int, "epoch": float})
         versions = f.mapping("versions", optional=True) or {}
         if not all(isinstance(k, str) and isinstance(v, str) and len(v) < 100 for k, v in versions.items()):
             raise f.fail("versions", "names and version numbers")
@@ -121,7 +124,7 @@ class Manifest:
         return cls(labels=labels, base_model=BaseModelRef.from_dict(data.get("base_model")),
                    max_length=f.integer("max_length", 8, 8192), format_version=version,
                    task=f.text("task", 40, default="text-classification", choices=("text-classification",)),
-                   truncation=truncation, config=f.mapping("config", optional=True),
+                   truncation=truncation, config=_config(f.mapping("config", optional=True)),
                    validation=scores["validation"], test=scores["test"], training=training, versions=versions,
                    created=f.text("created", 40, default=""), files=files)
 
@@ -140,6 +143,24 @@ class Manifest:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+
+def _count(n) -> bool:
+    return isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= 10**9
+
+
+def _config(data: dict | None) -> dict | None:
+    """The training settings stored with the adapter must be settings this version can read."""
+    if data is None:
+        return None
+    from .config import TrainConfig
+    from .errors import ConfigError
+
+    try:
+        TrainConfig.from_dict(data)
+    except ConfigError as exc:
+        raise _error(f"its training settings are invalid ({exc.message})") from exc
+    return data
 
 
 def _labels(value) -> tuple[str, ...]:

@@ -208,14 +208,14 @@ def peek_model_folder(ref: str | None) -> Path | None:
 def peek_model_type(ref: str | None) -> str | None:
     folder = peek_model_folder(ref)
     try:
-        return _read_config(folder).get("model_type") if folder else None
-    except (ModelError, OSError, ValueError):
+        model_type = _read_config(folder).get("model_type") if folder else None
+    except (ModelError, OSError, ValueError, AttributeError):  # AttributeError: config.json is not an object
         return None
+    return model_type if isinstance(model_type, str) and len(model_type) < 64 else None
 
 
 def peek_token_limit(ref: str | None, default: int = 512) -> int:
-    """The longest input the chosen model takes, from its config.json and tokenizer_config.json
-    (the same rule as model_token_limit, without loading the model)."""
+    """token_limit for a base model choice, read from its config.json and tokenizer_config.json."""
     folder = peek_model_folder(ref)
     if folder is None:
         return default
@@ -225,13 +225,9 @@ def peek_token_limit(ref: str | None, default: int = 512) -> int:
             if (folder / "tokenizer_config.json").is_file() else {}
     except (ModelError, OSError, ValueError):
         return default
-    limit = config.get("max_position_embeddings") if isinstance(config.get("max_position_embeddings"), int) else default
-    if config.get("model_type") in ("roberta", "xlm-roberta", "camembert"):
-        limit -= 2
-    tok_limit = tok.get("model_max_length") if isinstance(tok, dict) else None
-    if isinstance(tok_limit, int) and 0 < tok_limit < 100_000:
-        limit = min(limit, tok_limit)
-    return max(8, int(limit))
+    if not isinstance(config, dict) or not isinstance(tok, dict):
+        return default
+    return token_limit(config.get("max_position_embeddings"), config.get("model_type"), tok.get("model_max_length"))
 
 
 def lora_targets(model_type: str, mode: str = "all", model=None) -> list[str]:
@@ -315,11 +311,18 @@ def load_classifier(base: BaseModel, labels: tuple[str, ...], dropout: float | N
                          ) from exc
 
 
+def token_limit(max_positions, model_type, tokenizer_max) -> int:
+    """The longest input a model takes: its positions (RoBERTa's start after the padding index), capped by
+    what its tokenizer says where that is a real number (some say 10**30). Any argument may be junk."""
+    limit = max_positions if isinstance(max_positions, int) and not isinstance(max_positions, bool) \
+        and max_positions > 0 else 512
+    if model_type in ("roberta", "xlm-roberta", "camembert"):
+        limit -= 2
+    if isinstance(tokenizer_max, int) and 0 < tokenizer_max < 100_000:
+        limit = min(limit, tokenizer_max)
+    return max(8, int(limit))
+
+
 def model_token_limit(model, tokenizer) -> int:
-    limit = getattr(model.config, "max_position_embeddings", 512) or 512
-    if getattr(model.config, "model_type", "") in ("roberta", "xlm-roberta", "camembert"):
-        limit -= 2  # RoBERTa's positions start after the padding index
-    tok_limit = getattr(tokenizer, "model_max_length", None)
-    if isinstance(tok_limit, int) and 0 < tok_limit < 100_000:
-        limit = min(limit, tok_limit)
-    return int(limit)
+    return token_limit(getattr(model.config, "max_position_embeddings", None),
+                       getattr(model.config, "model_type", ""), getattr(tokenizer, "model_max_length", None))

@@ -76,3 +76,21 @@ class Fields:
                 or not all(isinstance(v, str) and 0 < len(v) <= max_chars for v in value):
             raise self.fail(key, f"a list of at most {max_items} names")
         return tuple(value)
+
+    def records(self, key: str, kinds: dict[str, type], max_items: int = 100_000) -> None:
+        """An optional list of objects whose named fields, where present, have these types
+        (float accepts whole numbers and null: losses and scores may be missing)."""
+        value = self.data.get(key)
+        if value is None:
+            return
+
+        def fits(v, kind) -> bool:
+            if kind is float:
+                return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v))
+            if kind is int:
+                return isinstance(v, int) and not isinstance(v, bool)
+            return isinstance(v, kind)
+
+        if not isinstance(value, list) or len(value) > max_items or not all(
+                isinstance(r, dict) and all(k not in r or fits(r[k], t) for k, t in kinds.items()) for r in value):
+            raise self.fail(key, f"a list of records ({', '.join(kinds)})")

@@ -120,6 +120,12 @@ def test_peft_config_that_is_not_an_object_or_targets_a_missing_layer(adapter_co
     ("metrics", {"validation": {"accuracy": 7, "macro_f1": 0.5, "examples": 3}}),
     ("versions", ["1.0"]), ("versions", {"torch": 2}), ("files", []), ("files", {"adapter_model.safetensors": 1}),
     ("training", 3), ("truncation", {"strategy": "middle"}), ("task", "token-classification"),
+    ("training", {"history": ["x"]}), ("training", {"history": [{"step": "1"}]}), ("config", {"lora": "x"}),
+    ("config", {"seed": -1}), ("config", []),
+    ("metrics", {"validation": {"accuracy": 0.5, "macro_f1": 0.5, "examples": 3, "per_class": [{"label": 5}]}}),
+    ("metrics", {"validation": {"accuracy": 0.5, "macro_f1": 0.5, "examples": 3, "mistakes": [{"text": ["x"]}]}}),
+    ("metrics", {"validation": {"accuracy": 0.5, "macro_f1": 0.5, "examples": 3, "confusion": [["x"]]}}),
+    ("metrics", {"validation": {"accuracy": 0.5, "macro_f1": 0.5, "examples": 3, "labels": [None]}}),
 ])
 def test_manifest_fields_of_the_wrong_type_are_refused_in_a_sentence(adapter_copy, key, value, capsys):
     _manifest_with(adapter_copy, **{key: value})

@@ -167,11 +167,16 @@ def test_exchange_swaps_two_folders_in_one_step(tmp_path):
     assert (a / "manifest.json").read_text() == "B" and (b / "manifest.json").read_text() == "A"
 
 
-@pytest.mark.parametrize("can_exchange", [True, False])
-def test_a_failed_swap_leaves_the_old_adapter(tmp_path, monkeypatch, can_exchange):
-    target = _folder(tmp_path / "ad", "old")
+def _swap_target(tmp_path, monkeypatch, can_exchange: bool) -> Path:
+    """An existing folder to replace, with the one-step exchange available or forced off."""
     if not can_exchange:
         monkeypatch.setattr(atomic, "exchange", lambda a, b: False)
+    return _folder(tmp_path / "ad", "old")
+
+
+@pytest.mark.parametrize("can_exchange", [True, False])
+def test_a_failed_swap_leaves_the_old_adapter(tmp_path, monkeypatch, can_exchange):
+    target = _swap_target(tmp_path, monkeypatch, can_exchange)
     real_replace = os.replace
 
     def failing_replace(src, dst):
@@ -182,7 +187,7 @@ def test_a_failed_swap_leaves_the_old_adapter(tmp_path, monkeypatch, can_exchang
     if can_exchange:
         monkeypatch.setattr(atomic, "exchange", lambda a, b: (_ for _ in ()).throw(OSError(errno.EIO, "I/O")))
     with pytest.raises(OSError):
-        with atomic_directory(target) as tmp:
+        with atomic_directory(target, replace=True) as tmp:
             (tmp / "manifest.json").write_text("new")
     assert (target / "manifest.json").read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ad"]
@@ -191,7 +196,7 @@ def test_a_failed_swap_leaves_the_old_adapter(tmp_path, monkeypatch, can_exchang
 def test_ctrl_c_while_the_adapter_is_written_keeps_the_old_one(tmp_path):
     target = _folder(tmp_path / "ad", "old")
     with pytest.raises(KeyboardInterrupt):
-        with atomic_directory(target) as tmp:
+        with atomic_directory(target, replace=True) as tmp:
             (tmp / "manifest.json").write_text("half")
             raise KeyboardInterrupt
     assert (target / "manifest.json").read_text() == "old"
@@ -200,16 +205,14 @@ def test_ctrl_c_while_the_adapter_is_written_keeps_the_old_one(tmp_path):
 
 @pytest.mark.parametrize("can_exchange", [True, False])
 def test_ctrl_c_during_the_swap_is_held_until_the_new_adapter_is_in_place(tmp_path, monkeypatch, can_exchange):
-    target = _folder(tmp_path / "ad", "old")
-    if not can_exchange:
-        monkeypatch.setattr(atomic, "exchange", lambda a, b: False)
+    target = _swap_target(tmp_path, monkeypatch, can_exchange)
     real_replace_folder = atomic.replace_folder
 
     def interrupted(new, old):
         os.kill(os.getpid(), signal.SIGINT)  # arrives between the steps of the swap
         real_replace_folder(new, old)
     monkeypatch.setattr(atomic, "replace_folder", interrupted)
-    with atomic_directory(target) as tmp:
+    with atomic_directory(target, replace=True) as tmp:
         (tmp / "manifest.json").write_text("new")
     assert (target / "manifest.json").read_text() == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ad"]

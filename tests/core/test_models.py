@@ -160,3 +160,14 @@ def test_token_limits_are_read_without_loading_the_model(tiny_bert, tiny_roberta
     assert peek_token_limit(str(tiny_bert)) == 128
     assert peek_token_limit(str(tiny_roberta)) == 126  # positions 130 - 2 (RoBERTa), tokenizer says 126
     assert peek_token_limit("someone/not-downloaded") == 512
+
+
+@pytest.mark.parametrize("config", ['{"model_type": ["bert"], "max_position_embeddings": "512"}',
+                                    '{"model_type": 5, "max_position_embeddings": true}', '[1, 2]', '"bert"'])
+def test_peeking_at_a_hostile_config_never_raises(tmp_path, config):
+    from desktop_app.core.models import peek_model_type, peek_token_limit
+
+    (tmp_path / "config.json").write_text(config)
+    (tmp_path / "tokenizer_config.json").write_text('{"model_max_length": "huge"}')
+    assert peek_model_type(str(tmp_path)) is None
+    assert peek_token_limit(str(tmp_path)) == 512

@@ -1,0 +1,94 @@
+"""The file-safety code branches on the OS and the kernel; every branch is forced here, on Linux."""
+
+import ctypes
+import errno
+import os
+import sys
+import types
+
+import pytest
+
+from desktop_app.core import atomic, destinations
+
+
+def test_without_renameat2_the_swap_falls_back_to_two_renames(tmp_path, monkeypatch):
+    calls = []
+
+    def refusing(*args):  # a file system that cannot exchange (EINVAL), as FAT or some network mounts
+        calls.append(args)
+        ctypes.set_errno(errno.EINVAL)
+        return -1
+    monkeypatch.setattr(atomic, "_renameat2", lambda: refusing)
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    assert atomic.exchange(a, b) is False and calls
+    monkeypatch.setattr(atomic, "_renameat2", lambda: None)  # macOS, Windows, old libc
+    assert atomic.exchange(a, b) is False
+    (b / "old.txt").write_text("old")
+    (a / "new.txt").write_text("new")
+    atomic.replace_folder(a, b)
+    assert [p.name for p in b.iterdir()] == ["new.txt"] and not a.exists()
+
+
+def test_an_unexpected_exchange_error_is_raised_not_hidden(tmp_path, monkeypatch):
+    def failing(*args):
+        ctypes.set_errno(errno.EIO)
+        return -1
+    monkeypatch.setattr(atomic, "_renameat2", lambda: failing)
+    with pytest.raises(OSError):
+        atomic.exchange(tmp_path / "a", tmp_path / "b")
+
+
+def test_renameat2_lookup_off_linux(monkeypatch):
+    atomic._renameat2.cache_clear()
+    monkeypatch.setattr(sys, "platform", "darwin")
+    try:
+        assert atomic._renameat2() is None
+    finally:
+        atomic._renameat2.cache_clear()
+
+
+def test_umask_without_proc(monkeypatch):
+    real_open = open
+
+    def no_proc(path, *args, **kwargs):
+        if str(path).startswith("/proc/"):
+            raise OSError(errno.ENOENT, "no /proc")  # macOS, Windows
+        return real_open(path, *args, **kwargs)
+    monkeypatch.setattr("builtins.open", no_proc)
+    old = os.umask(0o027)
+    try:
+        assert atomic.current_umask() == 0o027
+    finally:
+        os.umask(old)
+
+
+def test_windows_folder_fsync_and_lock_and_process_check(tmp_path, monkeypatch):
+    monkeypatch.setattr(atomic.os, "name", "nt")
+    monkeypatch.setattr(atomic.os, "open", lambda *a, **k: pytest.fail("Windows cannot open a folder"))
+    atomic.fsync_dir(tmp_path)  # returns without touching the folder
+    monkeypatch.undo()
+
+    held = set()
+
+    def locking(fd, mode, nbytes):  # msvcrt.locking: a second non-blocking lock on a locked file fails
+        key = os.fstat(fd).st_ino
+        if key in held:
+            raise OSError(errno.EACCES, "locked")
+        held.add(key)
+    monkeypatch.setitem(sys.modules, "msvcrt", types.SimpleNamespace(locking=locking, LK_NBLCK=2))
+    monkeypatch.setattr(destinations.os, "name", "nt")
+    lock = tmp_path / "lock"
+    fd1, fd2 = os.open(lock, os.O_RDWR | os.O_CREAT), os.open(lock, os.O_RDWR)
+    try:
+        assert destinations._try_lock(fd1) and not destinations._try_lock(fd2)
+    finally:
+        os.close(fd1)
+        os.close(fd2)
+
+    kernel32 = types.SimpleNamespace(OpenProcess=lambda access, inherit, pid: 7 if pid == 1234 else 0,
+                                     CloseHandle=lambda handle: None)
+    monkeypatch.setattr(ctypes, "windll", types.SimpleNamespace(kernel32=kernel32), raising=False)
+    monkeypatch.setattr(atomic.os, "name", "nt")
+    assert atomic._alive(1234) and not atomic._alive(4321)

@@ -107,9 +107,10 @@ def cmd_inspect(args) -> int:
     from .core.dataset import inspect
     from .core.text import token_counting
 
-    counter, limit = token_counting(TrainConfig().base_model)
+    defaults = TrainConfig()
+    counter, limit = token_counting(defaults.base_model)
     report, _ = inspect(args.data, args.text_column, args.label_column,
-                        token_limit=min(TrainConfig().max_length_cap, limit), count_tokens=counter)
+                        token_limit=min(defaults.max_length_cap, limit), count_tokens=counter)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
         return EXIT_OK if report.ok else EXIT_BAD_INPUT

@@ -27,11 +27,13 @@ from pathlib import Path
 PART_SUFFIX = ".part"
 OLD_SUFFIX = ".old"
 TEMP_PREFIX = "lora-studio-"  # our folders in the system temp; the owner's PID follows the prefix
+WINDOWS = os.name == "nt"  # module constants, so tests force each branch without touching os itself
+PROC_STATUS = "/proc/self/status"
 
 
 def current_umask() -> int:
     try:  # Linux: read it without changing it (os.umask is process-wide and racy in threads)
-        with open("/proc/self/status", encoding="ascii") as fh:
+        with open(PROC_STATUS, encoding="ascii") as fh:
             for line in fh:
                 if line.startswith("Umask:"):
                     return int(line.split()[1], 8)
@@ -51,7 +53,7 @@ def _mode_for(path: Path, default: int) -> int:
 
 
 def fsync_dir(folder: Path) -> None:
-    if os.name == "nt":  # Windows cannot open a folder for fsync; NTFS journals the rename itself
+    if WINDOWS:  # Windows cannot open a folder for fsync; NTFS journals the rename itself
         return
     fd = os.open(folder, os.O_RDONLY)
     try:
@@ -249,7 +251,7 @@ def temp_folder(purpose: str) -> tempfile.TemporaryDirectory:
 def _alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
-    if os.name == "nt":
+    if WINDOWS:
         kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
         handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
         if handle:

@@ -16,6 +16,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from .atomic import WINDOWS
 from .errors import OutputError
 from .sanitize import printable
 
@@ -144,7 +145,7 @@ def exclusive(path: str | Path):
 
 def _try_lock(fd: int) -> bool:
     try:
-        if os.name == "nt":
+        if WINDOWS:
             import msvcrt
 
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)

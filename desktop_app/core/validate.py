@@ -25,9 +25,6 @@ class Fields:
         shown = printable(repr(self.data.get(key)))[:60]
         return self.error(f"{self.what}: “{key}” should be {expected}, not {shown}")
 
-    def has(self, key: str) -> bool:
-        return self.data.get(key) is not None
-
     def integer(self, key: str, low: int, high: int, default: int | None = None, optional: bool = False):
         value = self.data.get(key, default)
         if value is None and optional:

@@ -49,14 +49,8 @@ def test_renameat2_lookup_off_linux(monkeypatch):
         atomic._renameat2.cache_clear()
 
 
-def test_umask_without_proc(monkeypatch):
-    real_open = open
-
-    def no_proc(path, *args, **kwargs):
-        if str(path).startswith("/proc/"):
-            raise OSError(errno.ENOENT, "no /proc")  # macOS, Windows
-        return real_open(path, *args, **kwargs)
-    monkeypatch.setattr("builtins.open", no_proc)
+def test_umask_without_proc(monkeypatch, tmp_path):
+    monkeypatch.setattr(atomic, "PROC_STATUS", str(tmp_path / "no-proc" / "status"))  # macOS, Windows
     old = os.umask(0o027)
     try:
         assert atomic.current_umask() == 0o027
@@ -65,10 +59,11 @@ def test_umask_without_proc(monkeypatch):
 
 
 def test_windows_folder_fsync_and_lock_and_process_check(tmp_path, monkeypatch):
-    monkeypatch.setattr(atomic.os, "name", "nt")
+    monkeypatch.setattr(atomic, "WINDOWS", True)
     monkeypatch.setattr(atomic.os, "open", lambda *a, **k: pytest.fail("Windows cannot open a folder"))
     atomic.fsync_dir(tmp_path)  # returns without touching the folder
     monkeypatch.undo()
+    monkeypatch.setattr(atomic, "WINDOWS", True)
 
     held = set()
 
@@ -78,7 +73,7 @@ def test_windows_folder_fsync_and_lock_and_process_check(tmp_path, monkeypatch):
             raise OSError(errno.EACCES, "locked")
         held.add(key)
     monkeypatch.setitem(sys.modules, "msvcrt", types.SimpleNamespace(locking=locking, LK_NBLCK=2))
-    monkeypatch.setattr(destinations.os, "name", "nt")
+    monkeypatch.setattr(destinations, "WINDOWS", True)
     lock = tmp_path / "lock"
     fd1, fd2 = os.open(lock, os.O_RDWR | os.O_CREAT), os.open(lock, os.O_RDWR)
     try:
@@ -90,5 +85,4 @@ def test_windows_folder_fsync_and_lock_and_process_check(tmp_path, monkeypatch):
     kernel32 = types.SimpleNamespace(OpenProcess=lambda access, inherit, pid: 7 if pid == 1234 else 0,
                                      CloseHandle=lambda handle: None)
     monkeypatch.setattr(ctypes, "windll", types.SimpleNamespace(kernel32=kernel32), raising=False)
-    monkeypatch.setattr(atomic.os, "name", "nt")
     assert atomic._alive(1234) and not atomic._alive(4321)

@@ -196,6 +196,7 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, device, base, mo
     from transformers import PrinterCallback, Trainer, TrainingArguments
 
     from .callbacks import BestModelKeeper, EventCallback
+    from .threads import ThreadTuner
     from .evaluation import scores
 
     accumulation = max(1, config.batch_size // batch_size)
@@ -234,7 +235,7 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, device, base, mo
     events = EventCallback(emit, cancel, batch_size * accumulation)
     keeper = BestModelKeeper(emit, config.early_stopping_patience)
     trainer = Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds, data_collator=collate,
-                      compute_metrics=metrics, callbacks=[events, keeper], compute_loss_func=loss_func)
+                      compute_metrics=metrics, callbacks=[events, keeper, ThreadTuner(emit)], compute_loss_func=loss_func)
     trainer.remove_callback(PrinterCallback)  # our events replace its print() of every log dict
     emit(Started(total_steps, config.epochs, len(train_ds), len(val_ds), label_map.names, device.name,
                  encoder.max_length, batch_size * accumulation))

@@ -39,6 +39,10 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--lora-alpha", type=int)
     t.add_argument("--class-weighting", action="store_true", default=None)
     t.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"])
+    t.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"],
+                   help="auto (default): measured on this computer once; fp16 is for GPUs")
+    t.add_argument("--frozen-cache-mb", type=int, metavar="MB",
+                   help="memory for the frozen layers' outputs, kept after epoch 1 (default 1024; 0: off)")
     t.add_argument("--seed", type=int)
     t.add_argument("--out", default="lora-adapter", help="output folder for the adapter (default: lora-adapter)")
 
@@ -195,6 +199,7 @@ def cmd_train(args) -> int:
     config = base.with_overrides(
         base_model=args.model, epochs=args.epochs, learning_rate=args.learning_rate, batch_size=args.batch_size,
         max_length=args.max_length, class_weighting=args.class_weighting, device=args.device, seed=args.seed,
+        precision=args.precision, frozen_cache_mb=args.frozen_cache_mb,
         text_column=args.text_column, label_column=args.label_column, lora_r=args.lora_r,
         lora_alpha=args.lora_alpha, allow_download=args.allow_download or None,
         min_steps=0 if args.epochs is not None else None).validate()  # explicit epochs are taken as given

@@ -9,6 +9,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("LORA_STUDIO_LOG_DIR", tempfile.mkdtemp(prefix="lora-studio-test-logs-"))
+os.environ.setdefault("LORA_STUDIO_CACHE_DIR", tempfile.mkdtemp(prefix="lora-studio-test-cache-"))
+# "auto" precision is measured, and on tiny models the winner is a coin toss: tests that do not choose
+# a precision get fp32; tests of the choice clear this and inject timings (tests/core/test_precision.py).
+os.environ.setdefault("LORA_STUDIO_PRECISION", "fp32")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from tiny_models import toy_examples  # noqa: E402
@@ -34,7 +38,6 @@ def toy():
 
 
 def _train_toy_adapter(tmp_path_factory, tiny_bert, bf16: bool):
-    from desktop_app.core import devices
     from desktop_app.core.config import TrainConfig
     from desktop_app.core.dataset import Dataset
     from desktop_app.core.labels import LabelMap
@@ -42,12 +45,11 @@ def _train_toy_adapter(tmp_path_factory, tiny_bert, bf16: bool):
 
     ex = toy_examples()
     out = tmp_path_factory.mktemp("adapters") / "toy-adapter"
-    config = TrainConfig(base_model=str(tiny_bert), epochs=2, learning_rate=5e-3, batch_size=16, min_steps=0)
     # Both precision branches run on every machine: bf16 autocast works on any x86 CPU, only slower
-    # where the CPU lacks AVX512-BF16/AMX. The branch is forced, not taken from this machine's flags.
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(devices, "cpu_has_fast_bf16", lambda: bf16)
-        result = run_training(config, Dataset(ex, LabelMap.from_labels(ex.labels), None), out_dir=out)
+    # where the CPU lacks AVX512-BF16/AMX. The branch is chosen, not measured on this machine.
+    config = TrainConfig(base_model=str(tiny_bert), epochs=2, learning_rate=5e-3, batch_size=16, min_steps=0,
+                         precision="bf16" if bf16 else "fp32")
+    result = run_training(config, Dataset(ex, LabelMap.from_labels(ex.labels), None), out_dir=out)
     assert result.device.endswith("(bf16)") == bf16
     return result
 

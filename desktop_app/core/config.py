@@ -42,6 +42,8 @@ class TrainConfig:
     test_fraction: float = 0.0
     seed: int = 42
     device: str = "auto"
+    precision: str = "auto"              # auto: measured on this computer (core/precision.py); fp32, bf16, fp16
+    frozen_cache_mb: int = 1024          # memory for the frozen layers' outputs (core/frozen_cache.py); 0: off
     text_column: str | None = None
     label_column: str | None = None
     allow_download: bool = False
@@ -87,6 +89,10 @@ class TrainConfig:
             problems.append("validation and test shares must be between 0 and 90% together")
         if self.device not in ("auto", "cpu", "cuda", "mps"):
             problems.append("the device must be auto, cpu, cuda or mps")
+        if self.precision not in ("auto", "fp32", "bf16", "fp16"):
+            problems.append("the precision must be auto, fp32, bf16 or fp16")
+        if not 0 <= self.frozen_cache_mb <= 1_000_000:
+            problems.append("the frozen-layer cache must be from 0 to 1000000 MB")
         if problems:
             raise ConfigError("Some settings are out of range: " + "; ".join(problems) + ".")
         return self

@@ -79,8 +79,8 @@ def list_devices() -> list[DeviceInfo]:
         devices.append(DeviceInfo("mps", "Apple GPU (Metal)", False, "only on Apple Silicon Macs"))
     threads = physical_cores()
     bf16 = cpu_has_fast_bf16()
-    devices.append(DeviceInfo("cpu", f"CPU, {threads} thread{'s' if threads != 1 else ''}"
-                              + (" (bf16)" if bf16 else ""), True, bf16=bf16))
+    # bf16 here says the CPU has bf16 instructions; whether training uses it is measured (core/precision.py)
+    devices.append(DeviceInfo("cpu", f"CPU, {threads} thread{'s' if threads != 1 else ''}", True, bf16=bf16))
     return devices
 
 

@@ -48,16 +48,20 @@ class TrainResult:
 
 
 class _Examples:
-    """A map-style torch dataset over pre-tokenised examples (Trainer only needs __len__/__getitem__)."""
+    """A map-style torch dataset over pre-tokenised examples (Trainer only needs __len__/__getitem__).
+    With `indexed`, each item names its example, for the frozen-layer cache."""
 
     def __init__(self, ids: list[list[int]], labels: list[int]) -> None:
-        self.ids, self.labels = ids, labels
+        self.ids, self.labels, self.indexed = ids, labels, False
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def __getitem__(self, i: int) -> dict:
-        return {"input_ids": self.ids[i], "labels": self.labels[i]}
+        item = {"input_ids": self.ids[i], "labels": self.labels[i]}
+        if self.indexed:
+            item["index"] = i
+        return item
 
 
 def _splits(config: TrainConfig, data: Dataset | Splits) -> Splits:
@@ -144,12 +148,13 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
     model = attach_lora(config, base, model)
     if out_dir is not None:  # the adapter's size is known now: check the disk can hold it, before training
         check_destination(out_dir, "adapter", need_bytes=_adapter_bytes(model))
+    precision = _choose_precision(config, device, model, encoder, train_ds, emit, cancel)
     batch_size = config.batch_size
     while True:  # on CUDA out-of-memory: halve the batch, keep the effective batch via accumulation
         try:
             return _train(config=config, emit=emit, cancel=cancel, out_dir=out_dir, splits=splits,
                           label_map=label_map, device=device, base=base, model=model, encoder=encoder,
-                          train_ds=train_ds, val_ds=val_ds, batch_size=batch_size)
+                          train_ds=train_ds, val_ds=val_ds, batch_size=batch_size, precision=precision)
         except (Cancelled, StudioError):
             raise
         except Exception as exc:  # noqa: BLE001 - classified below
@@ -164,6 +169,24 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
             emit(LogLine(f"Out of memory: retrying with batch size {batch_size} "
                          f"(gradient accumulation keeps the effective batch at {config.batch_size}).", "warning"))
             model = attach_lora(config, base, load_classifier(base, label_map.names, config.model_dropout))
+
+
+def _choose_precision(config, device, model, encoder, train_ds, emit, cancel):
+    """fp32, bf16 or fp16 for this run: by capability on a GPU, measured on the user's batches on a CPU
+    (once per machine and batch shape; core/precision.py)."""
+    import torch
+
+    from .precision import machine_key, measure_steps, probe_batches, resolve
+
+    def measure() -> dict[str, float]:
+        emit(LogLine("Measuring whether bf16 or fp32 trains faster on this computer (once)."))
+        batches = probe_batches(encoder, train_ds.ids, config.batch_size)
+        return measure_steps(model, batches, between=lambda: checkpoint(cancel))
+
+    key = machine_key(model, config.batch_size, encoder.max_length, torch.get_num_threads())
+    precision = resolve(config.precision, device, measure, key)
+    emit(LogLine(f"Precision: {precision.reason}."))
+    return precision
 
 
 def _adapter_bytes(model) -> int:
@@ -190,12 +213,14 @@ def _free_device_memory() -> None:
 
 
 def _train(*, config, emit, cancel, out_dir, splits, label_map, device, base, model, encoder, train_ds, val_ds,
-           batch_size) -> TrainResult:
+           batch_size, precision) -> TrainResult:
     import numpy as np
     import torch
     from transformers import PrinterCallback, Trainer, TrainingArguments
 
+    from . import frozen_cache
     from .callbacks import BestModelKeeper, EventCallback
+    from .precision import attention
     from .threads import ThreadTuner
     from .evaluation import scores
 
@@ -210,13 +235,20 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, device, base, mo
         lr_scheduler_type="linear", eval_strategy="epoch", save_strategy="no", logging_strategy="steps",
         logging_steps=max(1, min(50, total_steps // 50)), report_to="none", disable_tqdm=True,
         dataloader_num_workers=0, seed=config.seed, data_seed=config.seed, use_cpu=device.kind == "cpu",
-        bf16=device.bf16, fp16=device.fp16 and not device.bf16 and device.kind == "cuda",
+        bf16=precision.name == "bf16", fp16=precision.name == "fp16",
         remove_unused_columns=False, train_sampling_strategy="group_by_length", log_level="error",
         label_names=["labels"])
+
+    plan = frozen_cache.plan(model, [len(x) for x in train_ds.ids], config.epochs, config.frozen_cache_mb)
+    emit(LogLine(frozen_cache.describe(plan, config.frozen_cache_mb)))
+    cache = frozen_cache.FrozenPrefixCache(model, plan.frozen) if plan.active else None
+    train_ds.indexed = cache is not None
 
     def collate(features):
         batch = encoder.collate([f["input_ids"] for f in features])
         batch["labels"] = torch.tensor([f["labels"] for f in features], dtype=torch.long)
+        if "index" in features[0]:
+            batch[frozen_cache.INDEX_KEY] = torch.tensor([f["index"] for f in features], dtype=torch.long)
         return batch
 
     def metrics(prediction):
@@ -234,15 +266,22 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, device, base, mo
 
     events = EventCallback(emit, cancel, batch_size * accumulation)
     keeper = BestModelKeeper(emit, config.early_stopping_patience)
+    callbacks = [events, keeper, ThreadTuner(emit)] + ([frozen_cache.CacheCheck(cache, emit)] if cache else [])
     trainer = Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds, data_collator=collate,
-                      compute_metrics=metrics, callbacks=[events, keeper, ThreadTuner(emit)], compute_loss_func=loss_func)
+                      compute_metrics=metrics, callbacks=callbacks, compute_loss_func=loss_func)
     trainer.remove_callback(PrinterCallback)  # our events replace its print() of every log dict
     emit(Started(total_steps, config.epochs, len(train_ds), len(val_ds), label_map.names, device.name,
                  encoder.max_length, batch_size * accumulation))
     started = time.monotonic()
     try:
-        output = trainer.train()
+        with attention(model, precision.attention):
+            if cache is not None:
+                cache.attach()
+            output = trainer.train()
     finally:
+        if cache is not None:
+            cache.detach()
+            train_ds.indexed = False
         work.cleanup()
     seconds = time.monotonic() - started
     _drop_mixed_precision_wrapper(model)
@@ -260,7 +299,8 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, device, base, mo
     result = TrainResult(status=status, labels=label_map.names, validation=validation, test=test,
                          history=keeper.history, steps=steps, epochs=epochs, train_seconds=seconds,
                          samples_per_s=epochs * len(train_ds) / seconds if seconds else 0.0,
-                         max_length=encoder.max_length, batch_size=batch_size * accumulation, device=device.name,
+                         max_length=encoder.max_length, batch_size=batch_size * accumulation,
+                         device=device.name + (f" ({precision.name})" if precision.name != "fp32" else ""),
                          config=config, model=model, encoder=encoder)
     emit(LogLine(f"Finished: validation accuracy {validation.accuracy:.1%}, macro-F1 {validation.macro_f1:.3f}."))
     if out_dir is not None:

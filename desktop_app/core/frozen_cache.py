@@ -42,10 +42,12 @@ class Plan:
         return not self.reason
 
 
-def plan(model, token_counts: Sequence[int], epochs: float, budget_mb: int) -> Plan:
-    """Decide before training: are there frozen lower layers, is dropout off, does it fit the budget?"""
+def plan(model, token_counts: Sequence[int], epochs: float, budget_mb: int, device: str = "cpu") -> Plan:
+    """Decide before training: a CPU, frozen lower layers, dropout off, within the budget?"""
     if budget_mb <= 0:
         return Plan(reason="turned off in the settings")
+    if device != "cpu":  # measured on an H200: 12.0 s with the cache, 9.1 s without (docs/BENCHMARKS.md)
+        return Plan(reason="on a GPU they cost less to recompute than to fetch")
     if epochs <= 1:
         return Plan(reason="one epoch only: there is no later epoch to speed up")
     found = _find(model)
@@ -148,9 +150,11 @@ class FrozenPrefixCache:
             self.usable = False  # would overflow fp16; recompute rather than store wrong values
             return
         ids, mask = self._batch
-        keep = mask.bool()
+        # one copy off the device per batch (per row, a GPU would wait on 32 small copies)
+        values = hidden.detach().to("cpu", dtype=_torch().float16)
+        keep = mask.bool().cpu()
         for row, index in enumerate(ids):
-            self.store[index] = hidden[row][keep[row]].detach().to("cpu", dtype=_torch().float16).clone()
+            self.store[index] = values[row][keep[row]].clone()
 
     def _embeddings_forward(self, original, *args, **kwargs):
         if self._mode != "replay":

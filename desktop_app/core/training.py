@@ -239,7 +239,8 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, device, base, mo
         remove_unused_columns=False, train_sampling_strategy="group_by_length", log_level="error",
         label_names=["labels"])
 
-    plan = frozen_cache.plan(model, [len(x) for x in train_ds.ids], config.epochs, config.frozen_cache_mb)
+    plan = frozen_cache.plan(model, [len(x) for x in train_ds.ids], config.epochs, config.frozen_cache_mb,
+                             device.kind)
     emit(LogLine(frozen_cache.describe(plan, config.frozen_cache_mb)))
     cache = frozen_cache.FrozenPrefixCache(model, plan.frozen) if plan.active else None
     train_ds.indexed = cache is not None

@@ -35,6 +35,7 @@ def test_plan_says_when_and_why_it_is_off(tiny_bert):
     assert on.active and on.frozen == 1 and on.bytes >= 100 * 20 * 32 * 2
     assert "kept after the first epoch" in frozen_cache.describe(on, 1024)
     assert frozen_cache.plan(model, counts, 3, 0).reason == "turned off in the settings"
+    assert "on a GPU" in frozen_cache.plan(model, counts, 3, 1024, device="cuda").reason
     assert "one epoch" in frozen_cache.plan(model, counts, 1, 1024).reason
     over = frozen_cache.plan(model, [10**6] * 10, 3, 1)
     assert not over.active and "above the 1 MB budget" in over.reason
@@ -147,11 +148,12 @@ def test_training_with_the_cache_learns_what_training_without_it_learns(tiny_ber
     for budget in (1024, 0):
         seen = []
         config = TrainConfig(base_model=str(tiny_bert), epochs=3, learning_rate=5e-3, batch_size=16, min_steps=0,
-                             frozen_cache_mb=budget, precision=precision_name)
+                             frozen_cache_mb=budget, precision=precision_name, device="cpu")
         result = run_training(config, Dataset(toy, LabelMap.from_labels(toy.labels), None),
                               on_event=lambda e: seen.append(getattr(e, "message", "")))
         encoder = result.encoder
         batch = encoder.collate(encoder.finish(encoder.tokenize(toy.texts[:16])))
+        batch = {k: v.to(result.model.device) for k, v in batch.items()}  # a GPU where one is found
         with torch.no_grad():
             outcomes[budget] = (result.model(**batch).logits, seen, result.model)
     cached_logits, cached_log, model = outcomes[1024]
@@ -160,4 +162,5 @@ def test_training_with_the_cache_learns_what_training_without_it_learns(tiny_ber
     assert not any("skips" in m for m in plain_log)
     # the same seed and data; only fp16 rounding of the cached inputs differs over 3 epochs
     assert torch.allclose(cached_logits, plain_logits, atol=0.05 if precision_name == "bf16" else 5e-3)
+    assert cached_logits.shape == (16, 2)
     assert not any("forward" in m.__dict__ for m in model.modules())

@@ -149,7 +149,8 @@ def test_training_in_bf16_uses_eager_attention_and_gives_it_back(tiny_bert, toy)
     from desktop_app.core.training import run_training
 
     seen = []
-    config = TrainConfig(base_model=str(tiny_bert), epochs=1, batch_size=16, min_steps=0, precision="bf16")
+    config = TrainConfig(base_model=str(tiny_bert), epochs=1, batch_size=16, min_steps=0, precision="bf16",
+                         device="cpu")
     result = run_training(config, Dataset(toy, LabelMap.from_labels(toy.labels), None),
                           on_event=lambda e: seen.append(getattr(e, "message", "")))
     assert result.device.endswith("(bf16)")
@@ -165,7 +166,7 @@ def test_auto_training_records_the_measured_choice(tiny_bert, toy, monkeypatch):
 
     monkeypatch.setattr(precision, "measure_steps", lambda *a, **k: {"fp32": 0.5, "bf16": 0.1})
     seen = []
-    config = TrainConfig(base_model=str(tiny_bert), epochs=1, batch_size=16, min_steps=0)
+    config = TrainConfig(base_model=str(tiny_bert), epochs=1, batch_size=16, min_steps=0, device="cpu")
     result = run_training(config, Dataset(toy, LabelMap.from_labels(toy.labels), None),
                           on_event=lambda e: seen.append(getattr(e, "message", "")))
     assert result.device.endswith("(bf16)")

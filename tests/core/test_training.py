@@ -195,8 +195,8 @@ def test_small_datasets_get_enough_updates(tiny_bert, toy):
 def test_estimate_times_real_steps(tiny_bert, toy):
     from desktop_app.core.estimate import estimate_epoch_seconds
 
-    est = estimate_epoch_seconds(TrainConfig(base_model=str(tiny_bert), batch_size=16, epochs=2, min_steps=70),
-                                 toy.texts)
+    config = TrainConfig(base_model=str(tiny_bert), batch_size=16, epochs=2, min_steps=70, device="cpu")
+    est = estimate_epoch_seconds(config, toy.texts)
     assert 0 < est["seconds_per_epoch"] < 60
     assert est["epochs"] == 9  # 120 texts / 16 = 8 steps per epoch; 70 steps need 9 epochs
     assert est["total_seconds"] == pytest.approx(est["seconds_per_epoch"] * est["epochs"])

@@ -48,6 +48,14 @@ def _write_data(folder: Path, limit: int | None) -> tuple[Path, Path]:
     return train, val
 
 
+# `lora-studio` itself, reporting its peak memory (max RSS) when it exits
+_MEASURED = ("import atexit, resource, sys\n"
+             "atexit.register(lambda: print(f'PEAK_RSS_MB {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}',"
+             " file=sys.stderr))\n"
+             "from desktop_app.__main__ import main\n"
+             "sys.exit(main(sys.argv[1:]))\n")
+
+
 def _busy() -> None:
     while True:
         pass
@@ -58,7 +66,7 @@ def _run(arm: str, source: Path, train: Path, val: Path, work: Path) -> dict:
     cache = Path(tempfile.mkdtemp(prefix="precision-cache-", dir=work))  # fresh: "auto" measures once
     env = {**os.environ, "PYTHONPATH": str(source), "PYTHONWARNINGS": "ignore", "LORA_STUDIO_CACHE_DIR": str(cache)}
     env.pop("LORA_STUDIO_PRECISION", None)
-    cmd = [sys.executable, "-m", "desktop_app", "train", str(train), "--validation", str(val),
+    cmd = [sys.executable, "-c", _MEASURED, "train", str(train), "--validation", str(val),
            "--text-column", "text", "--label-column", "label", "--out", str(out)] + ARMS[arm]
     began = time.monotonic()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=work)
@@ -69,8 +77,10 @@ def _run(arm: str, source: Path, train: Path, val: Path, work: Path) -> dict:
     metrics = manifest.get("metrics", {}).get("validation") or manifest.get("validation") or {}
     training = manifest.get("training", {})
     log = proc.stdout + proc.stderr
-    notes = [line.strip() for line in log.splitlines() if "Precision:" in line or "frozen layer" in line.lower()]
-    return {"seconds": seconds, "accuracy": metrics.get("accuracy"), "macro_f1": metrics.get("macro_f1"),
+    notes = [line.strip() for line in log.splitlines() if "Precision:" in line or "frozen layer" in line.lower()
+             or "thread" in line.lower()]
+    rss = next((float(line.split()[1]) for line in log.splitlines() if line.startswith("PEAK_RSS_MB ")), None)
+    return {"seconds": seconds, "peak_rss_mb": rss, "accuracy": metrics.get("accuracy"), "macro_f1": metrics.get("macro_f1"),
             "epochs": training.get("epochs"), "device": training.get("device"), "notes": notes}
 
 
@@ -99,7 +109,8 @@ def main() -> None:
             for arm in args.arms.split(","):
                 results[arm] = r = _run(arm, baseline if arm == "baseline" else ROOT, train, val, work)
                 print(f"{arm:11s} {r['seconds']:6.1f} s whole process   accuracy {r['accuracy']:.4f}   "
-                      f"macro-F1 {r['macro_f1']:.4f}   epochs {r['epochs']}   {r['device']}", flush=True)
+                      f"macro-F1 {r['macro_f1']:.4f}   epochs {r['epochs']}   peak RSS {r['peak_rss_mb']:.0f} MB   "
+                      f"{r['device']}", flush=True)
                 for note in r["notes"]:
                     print(f"{'':11s} {note}")
         finally:

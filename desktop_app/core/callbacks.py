@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from transformers import TrainerCallback
 
-from .events import Cancelled, CancelToken, Evaluated, StepProgress
+from .events import Cancelled, CancelToken, Evaluated, LogLine, StepProgress
 
 
 class EventCallback(TrainerCallback):
@@ -103,3 +103,15 @@ class BestModelKeeper(TrainerCallback):
         params = dict(model.named_parameters())
         for name, value in self.best_state.items():
             params[name].data.copy_(value)
+
+
+class CacheCheck(TrainerCallback):
+    """Once the first epoch has filled the frozen-layer cache (frozen_cache.py), check it and say in the
+    log what it does from then on."""
+
+    def __init__(self, cache, emit: Callable) -> None:
+        self.cache, self.emit = cache, emit
+
+    def on_epoch_end(self, args, state, control, **kwargs):
+        if not self.cache.checked:
+            self.emit(LogLine(self.cache.check()))

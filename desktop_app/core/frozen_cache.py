@@ -17,8 +17,6 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from transformers import TrainerCallback
-
 log = logging.getLogger(__name__)
 
 INDEX_KEY = "example_index"   # the batch key that names each row's training example
@@ -253,15 +251,3 @@ def _hidden_size(model) -> int:
     config = model.config
     return int(getattr(config, "hidden_size", None) or getattr(config, "dim", None) or 1024)
 
-
-class CacheCheck(TrainerCallback):
-    """After the first epoch has filled the cache, check it once and say in the log what it does."""
-
-    def __init__(self, cache: FrozenPrefixCache, emit: Callable) -> None:
-        self.cache, self.emit = cache, emit
-
-    def on_epoch_end(self, args, state, control, **kwargs):
-        if not self.cache.checked:
-            from .events import LogLine
-
-            self.emit(LogLine(self.cache.check()))

@@ -219,7 +219,7 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, device, base, mo
     from transformers import PrinterCallback, Trainer, TrainingArguments
 
     from . import frozen_cache
-    from .callbacks import BestModelKeeper, EventCallback
+    from .callbacks import BestModelKeeper, CacheCheck, EventCallback
     from .precision import attention
     from .threads import ThreadTuner
     from .evaluation import scores
@@ -267,7 +267,7 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, device, base, mo
 
     events = EventCallback(emit, cancel, batch_size * accumulation)
     keeper = BestModelKeeper(emit, config.early_stopping_patience)
-    callbacks = [events, keeper, ThreadTuner(emit)] + ([frozen_cache.CacheCheck(cache, emit)] if cache else [])
+    callbacks = [events, keeper, ThreadTuner(emit)] + ([CacheCheck(cache, emit)] if cache else [])
     trainer = Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds, data_collator=collate,
                       compute_metrics=metrics, callbacks=callbacks, compute_loss_func=loss_func)
     trainer.remove_callback(PrinterCallback)  # our events replace its print() of every log dict

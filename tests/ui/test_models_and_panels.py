@@ -138,6 +138,7 @@ _configs = st.builds(
     class_weighting=st.booleans(), early_stopping_patience=st.integers(0, 20), min_steps=st.integers(0, 5000),
     validation_fraction=st.sampled_from([0.1, 0.15, 0.3]), test_fraction=st.sampled_from([0.0, 0.1]),
     seed=st.integers(0, 2**32 - 1), device=st.sampled_from(["auto", "cpu"]),
+    precision=st.sampled_from(["auto", "fp32", "bf16", "fp16"]), frozen_cache_mb=st.integers(0, 1_000_000),
     text_column=st.sampled_from([None, "review"]), label_column=st.sampled_from([None, "label"]))
 
 

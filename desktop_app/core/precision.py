@@ -176,7 +176,8 @@ def machine_key(model, batch_size: int, max_length: int, threads: int) -> str:
     import transformers
 
     config = getattr(model, "config", None)
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    # the LoRA weights, not the head: the estimate builds its model with two placeholder classes
+    trainable = sum(p.numel() for name, p in model.named_parameters() if "lora_" in name)
     parts = [platform.machine(), platform.processor(), _cpu_model(), torch.backends.cpu.get_cpu_capability(),
              torch.__version__, transformers.__version__, str(threads),
              str(getattr(config, "model_type", "")), str(getattr(config, "hidden_size", "")),

@@ -171,3 +171,31 @@ def test_auto_training_records_the_measured_choice(tiny_bert, toy, monkeypatch):
                           on_event=lambda e: seen.append(getattr(e, "message", "")))
     assert result.device.endswith("(bf16)")
     assert any(m.startswith("Precision: bf16 (measured just now: bf16 runs at 5.00x") for m in seen)
+
+
+def test_the_estimate_and_training_share_one_measurement(tiny_bert, toy, monkeypatch):
+    """The estimate builds its model with two placeholder classes; a three-class training run must still
+    find the estimate's measurement instead of measuring again."""
+    from desktop_app.core.config import TrainConfig
+    from desktop_app.core.dataset import Dataset
+    from desktop_app.core.estimate import estimate_epoch_seconds
+    from desktop_app.core.labels import LabelMap
+    from tiny_models import toy_examples
+
+    calls = []
+
+    def fake(model, batches, names=("fp32", "bf16"), **kwargs):
+        calls.append(names)
+        return {name: 0.1 if name == "bf16" else 0.5 for name in names}
+
+    monkeypatch.setattr(precision, "measure_steps", fake)
+    three = toy_examples(labels=("neg", "mid", "pos"))
+    config = TrainConfig(base_model=str(tiny_bert), epochs=1, batch_size=16, min_steps=0, device="cpu")
+    assert estimate_epoch_seconds(config, three.texts)["precision"] == "bf16"
+    seen = []
+    from desktop_app.core.training import run_training
+
+    run_training(config, Dataset(three, LabelMap.from_labels(three.labels), None),
+                 on_event=lambda e: seen.append(getattr(e, "message", "")))
+    assert calls == [("fp32", "bf16")]  # measured once, by the estimate
+    assert any("measured earlier on this computer" in m for m in seen)

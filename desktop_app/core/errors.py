@@ -37,3 +37,7 @@ class TrainingError(StudioError):
 
 class OutputError(StudioError):
     """The place chosen to save to cannot be used (not ours to replace, read-only, full, busy)."""
+
+
+class ExportError(StudioError):
+    """A model cannot be exported faithfully (the exporter fails, or the copy predicts differently)."""

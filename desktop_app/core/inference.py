@@ -120,24 +120,29 @@ class Classifier:
 
     def __init__(self, model, encoder, labels: tuple[str, ...], manifest, path: Path | None = None) -> None:
         self.model, self.encoder, self.labels, self.manifest, self.path = model, encoder, labels, manifest, path
+        self.int8 = False
+        self.onnx = None  # an ONNX Runtime session once use_onnx() has checked it; predictions then go there
 
     @classmethod
-    def load(cls, adapter: str | Path, base_model: str | None = None, int8: bool = False) -> "Classifier":
+    def load(cls, adapter: str | Path, base_model: str | None = None, int8: bool = False,
+             backend: str = "torch") -> "Classifier":
         """Load and verify an adapter folder or exported .zip (adapters.py checks the files, this the model).
 
         int8=True quantises the linear layers for CPU inference: about 2x faster single-text
         predictions, with probabilities that differ slightly from the exact fp32 model.
+        backend: see set_backend.
         """
         from .adapters import open_adapter
 
         with open_adapter(adapter) as files:
             classifier = cls(*_build_model(files, base_model), files.manifest.labels, files.manifest, Path(adapter))
         if int8:
-            classifier.model = quantize_for_cpu(classifier.model)
+            classifier.model, classifier.int8 = quantize_for_cpu(classifier.model), True
+        classifier.set_backend(backend)
         return classifier
 
     @classmethod
-    def from_training(cls, result) -> "Classifier":
+    def from_training(cls, result, backend: str = "torch") -> "Classifier":
         """The model a training run just made, ready to predict: a merged copy, so the run's own model
         (and its saved adapter) stay as they are. Predicts what the saved adapter reloads to."""
         import copy
@@ -146,10 +151,45 @@ class Classifier:
 
         model = copy.deepcopy(result.model).merge_and_unload().eval()
         manifest = read_manifest(result.adapter_dir) if result.adapter_dir else None
-        return cls(model, result.encoder, tuple(result.labels), manifest, result.adapter_dir)
+        classifier = cls(model, result.encoder, tuple(result.labels), manifest, result.adapter_dir)
+        classifier.set_backend(backend)
+        return classifier
+
+    def set_backend(self, backend: str) -> None:
+        """"torch" (the default: nothing to prepare), "onnx" (use_onnx; ExportError if the model does not
+        export faithfully) or "auto" (onnx where it does, else torch, logged): ONNX Runtime predicts a
+        single text ~2x faster on CPU with the same probabilities (docs/BENCHMARKS.md, bench_onnx.py),
+        but preparing it costs ~2 s (MiniLM, 2 cores), so one-off predictions (the CLI) stay on torch."""
+        if backend == "torch":
+            return
+        from .errors import ExportError
+
+        try:
+            self.use_onnx()
+        except ExportError as exc:
+            if backend == "onnx":
+                raise
+            from .logs import log
+
+            log.warning("Predicting with PyTorch: %s", exc)
+
+    def use_onnx(self) -> float:
+        """Predict through ONNX Runtime from now on: the model is exported in memory (~2 s for MiniLM)
+        and must pass onnx_export's parity check first (ExportError otherwise, and nothing changes).
+        The PyTorch model stays (exports start from it). Returns the largest probability gap seen."""
+        from .onnx_export import checked_model
+
+        checked = checked_model(self)
+        self.onnx = checked.session
+        return checked.gap
 
     def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        return predict_probabilities(self.model, self.encoder, [str(t) for t in texts], batch_size)
+        texts = [str(t) for t in texts]
+        if self.onnx is not None:
+            from .onnx_export import onnx_probabilities
+
+            return onnx_probabilities(self.onnx, self.encoder, texts, batch_size)
+        return predict_probabilities(self.model, self.encoder, texts, batch_size)
 
     def predict(self, texts: Sequence[str] | str, batch_size: int = 64) -> list[Prediction]:
         if isinstance(texts, str):

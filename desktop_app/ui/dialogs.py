@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 
@@ -12,6 +14,20 @@ def offer_other_name(parent: QWidget, title: str, refusal: str, other_name: str)
     use_other = box.addButton(f"Save as “{other_name}”", QMessageBox.ButtonRole.AcceptRole)
     box.exec()
     return box.clickedButton() is use_other
+
+
+def free_destination(parent: QWidget, title: str, path: str, kind: str) -> str | None:
+    """`path` if LoRA Studio may write there (destinations.check_destination), else the free name the user
+    accepted instead, else None. Quick, so a refusal can offer another name before any work starts."""
+    from ..core.destinations import OutputError, check_destination, free_name
+
+    try:
+        check_destination(path, kind)
+    except OutputError as exc:
+        if not offer_other_name(parent, title, exc.message, free_name(Path(path)).name):
+            return None
+        path = str(free_name(Path(path)))
+    return path
 
 
 def ask_config_file(parent: QWidget):

@@ -16,7 +16,7 @@ from .panels.config_panel import ConfigPanel
 from .panels.dataset_panel import DatasetPanel
 from .panels.inference_panel import InferencePanel
 from .panels.training_panel import TrainingPanel
-from .dialogs import ask_config_file, offer_other_name, save_config_file
+from .dialogs import ask_config_file, free_destination, save_config_file
 from .live import LivePrediction
 from .menus import about_html, build_menus
 from .runner import Runner
@@ -71,7 +71,7 @@ class MainWindow(QMainWindow):
         row.addWidget(self.pages, 1)
         self.setCentralWidget(central)
         self.setAcceptDrops(True)
-        self.recent_menu, self.export_action = build_menus(self)
+        self.recent_menu, self.export_action, self.onnx_action = build_menus(self)
         self.device_label, self.job_label = QLabel("Device: detecting…"), QLabel("Ready")
         self.statusBar().addPermanentWidget(self.job_label)
         self.statusBar().addPermanentWidget(self.device_label)
@@ -354,6 +354,7 @@ class MainWindow(QMainWindow):
 
     def _set_classifier(self, classifier, source: str) -> None:
         self.classifier = classifier
+        self.onnx_action.setEnabled(True)
         self.inference.set_adapter(classifier.manifest, source)
         self._update_steps()
 
@@ -409,16 +410,10 @@ class MainWindow(QMainWindow):
             self.export_adapter(path)
 
     def export_adapter(self, path: str) -> None:
-        from ..core.destinations import OutputError, check_destination, free_name
-
-        try:  # quick, and a refusal here can offer another name at once
-            check_destination(path, "zip" if path.lower().endswith(".zip") else "adapter")
-        except OutputError as exc:
-            if not offer_other_name(self, "Export adapter", exc.message, free_name(Path(path)).name):
-                return
-            path = str(free_name(Path(path)))
-        self._run(self.tasks, "exporting", jobs.export_job(self.result.adapter_dir, path),
-                  lambda p: self.statusBar().showMessage(f"Adapter exported to {p}", 8000))
+        path = free_destination(self, "Export adapter", path, "zip" if path.lower().endswith(".zip") else "adapter")
+        if path:
+            self._run(self.tasks, "exporting", jobs.export_job(self.result.adapter_dir, path),
+                      lambda p: self.statusBar().showMessage(f"Adapter exported to {p}", 8000))
 
     # -- about and closing --------------------------------------------------
     def show_about(self) -> None:

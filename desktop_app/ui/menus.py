@@ -6,7 +6,9 @@ from PySide6.QtGui import QAction, QKeySequence
 
 
 def build_menus(window):
-    """File and Help menus; returns (recent submenu, export action) which the window updates."""
+    """File and Help menus; returns (recent submenu, export action, ONNX export action) for the window to update."""
+    from .exports import export_onnx_dialog
+
     def add(menu, text, slot, shortcut=None):
         action = QAction(text, window)
         action.triggered.connect(slot)
@@ -27,12 +29,14 @@ def build_menus(window):
     add(file_menu, "Load &adapter…", window.load_adapter_dialog)
     export = add(file_menu, "&Export adapter…", window.export_dialog)
     export.setEnabled(False)
+    onnx = add(file_menu, "Export &ONNX…", lambda: export_onnx_dialog(window))  # the model loaded for prediction
+    onnx.setEnabled(False)
     file_menu.addSeparator()
     add(file_menu, "&Quit", window.close, QKeySequence.StandardKey.Quit)
     help_menu = window.menuBar().addMenu("&Help")
     add(help_menu, "Open &log folder", open_log_folder)
     add(help_menu, "&About LoRA Studio", window.show_about)
-    return recent, export
+    return recent, export, onnx
 
 
 def open_log_folder() -> None:

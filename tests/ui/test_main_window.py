@@ -261,7 +261,7 @@ def test_export_over_a_folder_that_is_not_an_adapter_offers_another_name(qtbot, 
     project.mkdir()
     (project / "notes.txt").write_text("mine")
     offered = []
-    monkeypatch.setattr("desktop_app.ui.main_window.offer_other_name",
+    monkeypatch.setattr("desktop_app.ui.dialogs.offer_other_name",
                         lambda parent, title, refusal, name: offered.append((refusal, name)) or accept)
     window.result = trained_adapter
     window.export_adapter(str(project))

@@ -6,6 +6,10 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .startup_check import check_display
+
+    if not check_display():  # before Qt: a missing xcb library would end the process with a plugin error
+        return 1
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 

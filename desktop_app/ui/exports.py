@@ -1,4 +1,5 @@
-"""Export ONNX… (File menu): the model loaded for prediction, as a folder ONNX Runtime can deploy."""
+"""Export adapter… (a .zip or a folder) and Export ONNX… (the model loaded for prediction, as a folder ONNX Runtime
+can deploy); methods of the main window kept here, each taking the window first."""
 
 from __future__ import annotations
 
@@ -26,3 +27,19 @@ def export_onnx(window, path: str) -> bool:
         window.statusBar().showMessage(f"ONNX model exported to {exported.folder} (same probabilities as PyTorch, "
                                        f"largest difference {exported.gap:.1e})", 8000)
     return window._run(window.tasks, "exporting to ONNX", jobs.export_onnx_job(window.classifier, path), done)
+
+
+def export_dialog(window) -> None:
+    if window.result is None or window.result.adapter_dir is None:
+        return
+    path, _ = QFileDialog.getSaveFileName(window, "Export adapter", "my-classifier.zip",
+                                          "Single file (*.zip);;Folder (*)")
+    if path:
+        window.export_adapter(path)
+
+
+def export_adapter(window, path: str) -> None:
+    path = free_destination(window, "Export adapter", path, "zip" if path.lower().endswith(".zip") else "adapter")
+    if path:
+        window._run(window.tasks, "exporting", jobs.export_job(window.result.adapter_dir, path),
+                    lambda p: window.statusBar().showMessage(f"Adapter exported to {p}", 8000))

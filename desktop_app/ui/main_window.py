@@ -5,25 +5,27 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, QTimer, Slot
+from PySide6.QtCore import QTimer, Slot
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
                                QMessageBox, QStackedWidget, QWidget)
 
-from ..core.data import SUPPORTED
-from ..formatting import in_words
-from . import jobs
+from . import batch_actions, exports, jobs
+from .adapter_files import ask_adapter, is_adapter
+from .batch_actions import DATA_FILTER
+from .auto_estimate import AutoEstimate
+from .flow import StartGate, StepPage, data_problem
 from .panels.config_panel import ConfigPanel
 from .panels.dataset_panel import DatasetPanel
 from .panels.inference_panel import InferencePanel
 from .panels.training_panel import TrainingPanel
-from .dialogs import ask_config_file, free_destination, save_config_file
+from .dialogs import ask_config_file, save_config_file
 from .live import LivePrediction
 from .menus import about_html, build_menus
+from .places import default_runs_dir
 from .runner import Runner
 from .settings import Settings
 from .widgets.drop_zone import first_local_file
 
-DATA_FILTER = "Data files (" + " ".join(f"*{s}" for s in SUPPORTED) + ");;All files (*)"
 STEPS = ["Dataset", "Configure", "Train", "Predict"]
 
 
@@ -31,8 +33,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: Settings | None = None, runs_dir: Path | None = None) -> None:
         super().__init__()
         self.settings = settings or Settings()
-        self.runs_dir = runs_dir or Path(QStandardPaths.writableLocation(
-            QStandardPaths.StandardLocation.AppDataLocation)) / "runs"
+        self.runs_dir = runs_dir or default_runs_dir()
         self.data: jobs.LoadedData | None = None
         self.data_path: str | None = None
         self.result = None
@@ -41,10 +42,11 @@ class MainWindow(QMainWindow):
         self.batch_result = None
         self.run_count = 0
         self.warmed_up = False  # heavy libraries imported and devices known
-        self.trainer, self.tasks, self.batch, self.live, self.warm = (Runner(self) for _ in range(5))
+        self.trainer, self.tasks, self.batch, self.live, self.warm, self.estimator = (Runner(self) for _ in range(6))
+        self.quiet = (self.live, self.warm, self.estimator)  # their failures are shown where they belong, no pop-up
         self.live_prediction = LivePrediction(self.live, self._run, lambda: [self.inference.text.toPlainText().strip()],
                                               lambda p: self.inference.show_prediction(p))
-        self.runners = (self.trainer, self.tasks, self.batch, self.live, self.warm)
+        self.runners = (self.trainer, self.tasks, self.batch, self.live, self.warm, self.estimator)
         self._handlers: dict[Runner, tuple] = {}
         for runner in self.runners:
             runner.finished.connect(self._job_finished)
@@ -53,12 +55,19 @@ class MainWindow(QMainWindow):
         self.batch.event.connect(self._batch_event)
         self.trainer.busy_changed.connect(self._update_status)
         self.tasks.busy_changed.connect(self._update_status)
+        self.trainer.busy_changed.connect(self._training_busy)
 
         self.dataset, self.configure = DatasetPanel(), ConfigPanel()
         self.training, self.inference = TrainingPanel(), InferencePanel()
         self.pages = QStackedWidget()
-        for panel in (self.dataset, self.configure, self.training, self.inference):
-            self.pages.addWidget(panel)
+        nexts = ("Next: Configure ›", "Next: Train ›", "Next: Predict ›", None)
+        self.step_pages = [StepPage(panel, text) for panel, text in
+                           zip((self.dataset, self.configure, self.training, self.inference), nexts)]
+        for i, page in enumerate(self.step_pages):
+            self.pages.addWidget(page)
+            page.next_button.clicked.connect(lambda _=False, n=i + 1: self.steps.setCurrentRow(n))
+        self.start_gate = StartGate(self.training.start_button)
+        self.estimate = AutoEstimate(self, self.estimator)
         self.steps = QListWidget()
         self.steps.setFixedWidth(170)
         self.steps.setStyleSheet("QListWidget { font-size: 14px; } QListWidget::item { padding: 10px 6px; }")
@@ -95,8 +104,11 @@ class MainWindow(QMainWindow):
         d.file_chosen.connect(self.open_dataset)
         d.columns_changed.connect(self._columns_changed)
         d.validation_file_requested.connect(self._choose_validation_file)
+        d.sample_requested.connect(self.open_sample)
+        d.split_changed.connect(self._split_changed)
         c.browse_model_requested.connect(self._browse_model)
-        c.estimate_requested.connect(self._estimate)
+        c.estimate_requested.connect(self.estimate.start)
+        c.changed.connect(self.estimate.request)
         t.start_requested.connect(self.start_training)
         t.stop_requested.connect(self.stop_training)
         t.export_requested.connect(self.export_dialog)
@@ -131,7 +143,7 @@ class MainWindow(QMainWindow):
         self._update_status()
         if on_failed:
             on_failed(message, hint)
-        if runner is not self.live and runner is not self.warm:
+        if runner not in self.quiet:
             box = QMessageBox(QMessageBox.Icon.Warning, "LoRA Studio", message, QMessageBox.StandardButton.Ok, self)
             box.setInformativeText(hint)
             box.open()  # non-blocking: tests and users are never stuck behind a modal loop
@@ -150,6 +162,26 @@ class MainWindow(QMainWindow):
                 self.result is not None, self.classifier is not None]
         for i, name in enumerate(STEPS):
             self.steps.item(i).setText(f"{'✓' if done[i] else i + 1}  {name}")
+        problem = data_problem(self.data)
+        self.step_pages[0].set_ready(problem is None, "" if self.data is None or problem is None else problem)
+        self.step_pages[2].set_ready(self.classifier is not None, "" if self.classifier is not None or
+                                     self.trainer.busy else "Predict opens once a model is trained or loaded.")
+        self.start_gate.update(problem, self.trainer.busy)
+
+    @Slot(bool)
+    def _training_busy(self, busy: bool) -> None:
+        self.configure.set_locked(busy)
+        self._update_steps()
+
+    def _split_changed(self) -> None:
+        self._update_train_size()
+        self.estimate.request()
+
+    def _update_train_size(self) -> None:
+        sel = self.dataset.selection()
+        n = len(self.data.examples.texts) if self.data is not None and self.data.report.ok else 0
+        share = 1 - (0 if sel["validation_path"] else sel["validation_fraction"]) - sel["test_fraction"]
+        self.configure.set_train_size(max(1, int(n * share)) if n else 0)
 
     # -- start-up ---------------------------------------------------------
     def _warm_up(self) -> None:
@@ -209,7 +241,7 @@ class MainWindow(QMainWindow):
             self.dataset.set_table(loaded.table, loaded.report)
             self.configure.set_token_lengths(loaded.token_lengths, loaded.model_limit)
             self._update_title()
-            self._update_steps()
+            self._data_changed()
 
         if not self._run(self.tasks, "reading data", jobs.load_data_job(path, None, None, cfg), done,
                          lambda *_: self.dataset.set_busy(False)):
@@ -223,9 +255,14 @@ class MainWindow(QMainWindow):
             self.data = loaded
             self.dataset.set_report(loaded.report)
             self.configure.set_token_lengths(loaded.token_lengths, loaded.model_limit)
-            self._update_steps()
+            self._data_changed()
         self._run(self.tasks, "checking columns", jobs.load_data_job(
             self.data_path, text_column, label_column, self.configure.config(), self.data.table), done)
+
+    def _data_changed(self) -> None:
+        self._update_steps()
+        self._update_train_size()
+        self.estimate.request()
 
     def _choose_validation_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Validation file", self.settings.last_folder("data"), DATA_FILTER)
@@ -240,8 +277,8 @@ class MainWindow(QMainWindow):
         path = first_local_file(event.mimeData())
         if path:
             event.acceptProposedAction()
-            if path.lower().endswith(".zip") or (Path(path) / "manifest.json").exists():
-                self.load_adapter(path)
+            if is_adapter(path):
+                self.load_adapter(str(Path(path).parent) if Path(path).name.lower() == "manifest.json" else path)
             else:
                 self.steps.setCurrentRow(0)
                 self.open_dataset(path)
@@ -262,30 +299,13 @@ class MainWindow(QMainWindow):
     def save_config_dialog(self) -> None:
         save_config_file(self, self.configure.config())
 
-    def _estimate(self) -> None:
-        if self.data is None or not self.data.report.ok:
-            self.configure.set_estimate("Load a dataset first.")
-            return
-        cfg = self.configure.config()
-        share = 1 - self.dataset.selection()["validation_fraction"] - self.dataset.selection()["test_fraction"]
-        texts = self.data.examples.texts[: max(1, int(len(self.data.examples.texts) * share))]
-        self.configure.set_estimate("Measuring a few training steps…")
-
-        def done(est):
-            per_epoch, total = in_words(est["seconds_per_epoch"]), in_words(est["total_seconds"])
-            up_to = "up to " if est["epochs"] > cfg.epochs else ""
-            self.configure.set_estimate(f"About <b>{per_epoch}</b> per epoch, {total} for {up_to}{est['epochs']:g} epochs "
-                                        f"on {est['device']} (max length {est['max_length']}).")
-        self._run(self.tasks, "estimating", jobs.estimate_job(cfg, texts), done,
-                  lambda m, h: self.configure.set_estimate(m))
-
     # -- training ---------------------------------------------------------
     def start_training(self) -> None:
         from ..core.errors import StudioError
 
-        if self.data is None or not self.data.report.ok:
-            QMessageBox.information(self, "LoRA Studio", "Load a dataset without blocking problems first.")
-            self.steps.setCurrentRow(0)
+        problem = data_problem(self.data)
+        if problem:  # Start is disabled then, with the problem beside it; this guards other callers
+            self.statusBar().showMessage(problem, 8000)
             return
         problem = self.configure.problem()
         if problem:
@@ -302,6 +322,7 @@ class MainWindow(QMainWindow):
             return
         self.settings.set_last_config(config)
         out_dir = self.runs_dir / time.strftime("run-%Y%m%d-%H%M%S")
+        self.estimate.cancel()
         self.training.set_running(True)
         self.steps.setCurrentRow(2)
 
@@ -309,6 +330,7 @@ class MainWindow(QMainWindow):
             self.training.set_running(False)
             if result.status == "cancelled":
                 self.training.show_outcome("Stopped. Nothing was saved; the previous model (if any) is unchanged.")
+                self._update_steps()
                 return
             self.result = result
             self.run_count += 1
@@ -320,6 +342,7 @@ class MainWindow(QMainWindow):
         def failed(message, hint):
             self.training.set_running(False)
             self.training.show_outcome(f"Failed: {message}")
+            self._update_steps()
         job = jobs.train_job(config, self.data.examples, sel["validation_path"], out_dir)
         self._run(self.trainer, "training", job, done, failed)
         self._update_steps()
@@ -339,18 +362,15 @@ class MainWindow(QMainWindow):
 
     # -- adapters and prediction ------------------------------------------
     def load_adapter_dialog(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Adapter folder (or cancel to choose a .zip)",
-                                                self.settings.last_folder("adapter"))
-        if not path:
-            path, _ = QFileDialog.getOpenFileName(self, "Adapter file", self.settings.last_folder("adapter"),
-                                                  "LoRA Studio adapter (*.zip)")
+        path = ask_adapter(self)
         if path:
-            self.settings.set_last_folder("adapter", str(Path(path).parent))
             self.load_adapter(path)
 
     def load_adapter(self, path: str) -> None:
-        self._run(self.tasks, "loading the adapter", jobs.load_adapter_job(path),
-                  lambda clf: self._set_classifier(clf, Path(path).name))
+        def done(classifier):
+            self._set_classifier(classifier, Path(path).name)
+            self.steps.setCurrentRow(3)
+        self._run(self.tasks, "loading the adapter", jobs.load_adapter_job(path), done)
 
     def _set_classifier(self, classifier, source: str) -> None:
         self.classifier = classifier
@@ -361,61 +381,16 @@ class MainWindow(QMainWindow):
     def _predict(self, texts: list) -> None:
         self.live_prediction.request(self.classifier, texts)
 
-    def _choose_batch_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "File to classify", self.settings.last_folder("data"), DATA_FILTER)
-        if not path:
-            return
-
-        def done(value):
-            table, guess = value
-            self.batch_table = table
-            self.inference.set_batch_file(Path(path).name, table.columns, guess)
-        self._run(self.tasks, "reading the file", jobs.read_table_job(path), done)
-
-    def _run_batch(self, column: str) -> None:
-        if self.batch_table is None or self.classifier is None:
-            return
-        self.inference.set_batch_running(True)
-
-        def done(frame):
-            self.inference.set_batch_running(False)
-            if frame is None:
-                self.statusBar().showMessage("Batch classification cancelled.", 5000)
-                return
-            self.batch_result = frame
-            self.inference.set_batch_result(frame, column)
-        self._run(self.batch, "classifying a file", jobs.batch_predict_job(self.classifier, self.batch_table.frame,
-                                                                          column), done,
-                  lambda *_: self.inference.set_batch_running(False))
-
-    @Slot(object)
-    def _batch_event(self, event) -> None:
-        if isinstance(event, jobs.BatchProgress):
-            self.inference.set_batch_progress(event.done, event.total)
-
-    def _save_batch(self) -> None:
-        if self.batch_result is None:
-            return
-        path, _ = QFileDialog.getSaveFileName(self, "Save predictions", "predictions.csv", "CSV (*.csv)")
-        if path:
-            self._run(self.tasks, "saving predictions", jobs.save_csv_job(self.batch_result, path),
-                      lambda p: self.statusBar().showMessage(f"Saved {p}", 5000))
-
-    def export_dialog(self) -> None:
-        if self.result is None or self.result.adapter_dir is None:
-            return
-        path, _ = QFileDialog.getSaveFileName(self, "Export adapter", "my-classifier.zip",
-                                              "Single file (*.zip);;Folder (*)")
-        if path:
-            self.export_adapter(path)
-
-    def export_adapter(self, path: str) -> None:
-        path = free_destination(self, "Export adapter", path, "zip" if path.lower().endswith(".zip") else "adapter")
-        if path:
-            self._run(self.tasks, "exporting", jobs.export_job(self.result.adapter_dir, path),
-                      lambda p: self.statusBar().showMessage(f"Adapter exported to {p}", 8000))
+    _choose_batch_file, _run_batch = batch_actions.choose_batch_file, batch_actions.run_batch
+    _batch_event, _save_batch = batch_actions.batch_event, batch_actions.save_batch
+    export_dialog, export_adapter = exports.export_dialog, exports.export_adapter
 
     # -- about and closing --------------------------------------------------
+    def show_getting_started(self) -> None:
+        from .help_text import show_getting_started
+
+        self.help_dialog = show_getting_started(self)
+
     def show_about(self) -> None:
         QMessageBox.about(self, "About LoRA Studio", about_html(self.device_label.text()))
 

@@ -26,7 +26,7 @@ def build_menus(window):
     add(file_menu, "&Load configuration…", window.load_config_dialog)
     add(file_menu, "Sa&ve configuration…", window.save_config_dialog)
     file_menu.addSeparator()
-    add(file_menu, "Load &adapter…", window.load_adapter_dialog)
+    add(file_menu, "Open &adapter (.zip or folder)…", window.load_adapter_dialog)
     export = add(file_menu, "&Export adapter…", window.export_dialog)
     export.setEnabled(False)
     onnx = add(file_menu, "Export &ONNX…", lambda: export_onnx_dialog(window))  # the model loaded for prediction
@@ -34,6 +34,7 @@ def build_menus(window):
     file_menu.addSeparator()
     add(file_menu, "&Quit", window.close, QKeySequence.StandardKey.Quit)
     help_menu = window.menuBar().addMenu("&Help")
+    add(help_menu, "&Getting started", window.show_getting_started, QKeySequence.StandardKey.HelpContents)
     add(help_menu, "Open &log folder", open_log_folder)
     add(help_menu, "&About LoRA Studio", window.show_about)
     return recent, export, onnx

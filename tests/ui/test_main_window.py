@@ -34,7 +34,7 @@ def test_title_menus_and_status(window):
     file_menu = next(m for m in window.menuBar().findChildren(QMenu) if m.title() == "&File")
     file_items = [a.text() for a in file_menu.actions() if a.text()]
     for item in ("&Open dataset…", "Open &recent", "Open &sample dataset", "&Load configuration…",
-                 "Sa&ve configuration…", "Load &adapter…", "&Export adapter…", "&Quit"):
+                 "Sa&ve configuration…", "Open &adapter (.zip or folder)…", "&Export adapter…", "&Quit"):
         assert item in file_items
     assert window.device_label.text().startswith("Device: CPU")
     assert window.configure.model_combo.currentText().startswith("all-MiniLM-L6-v2")
@@ -129,10 +129,10 @@ def test_single_class_blocks_training_with_a_readable_message(qtbot, window, tmp
     _load(qtbot, window, path)
     texts = [window.dataset.messages.item(i).text() for i in range(window.dataset.messages.count())]
     assert any("Only one class" in t for t in texts)
-    shown = []
-    monkeypatch.setattr(QMessageBox, "information", lambda *a: shown.append(a[2]))
-    window.training.start_button.click()
-    assert shown and "blocking problems" in shown[0] and not window.trainer.busy
+    assert not window.training.start_button.isEnabled()  # and the problem is named beside it, no pop-up
+    assert "Only one class" in window.start_gate.label.text()
+    window.start_training()
+    assert not window.trainer.busy and "Only one class" in window.statusBar().currentMessage()
 
 
 def test_closing_during_training_asks_then_stops(qtbot, window, tiny_bert, tmp_path, monkeypatch):

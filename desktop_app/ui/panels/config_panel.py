@@ -7,8 +7,10 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox, QVBoxLayout,
+                               QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox, QVBoxLayout,
                                QWidget)
+
+from .config_help import TIPS
 
 from ...core.config import PRESET_HELP, PRESETS, TrainConfig
 from ...core.models import EMBEDDED_ID
@@ -26,19 +28,44 @@ class ConfigPanel(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._loading = False
-        inner = QWidget()
-        grid = QGridLayout(inner)
-        grid.addWidget(self._model_box(), 0, 0)
-        grid.addWidget(self._device_box(), 0, 1)
-        grid.addWidget(self._lora_box(), 1, 0)
-        grid.addWidget(self._training_box(), 1, 1)
-        grid.setRowStretch(2, 1)
+        self._train_size = 0
+        self.inner = QWidget()
+        column = QVBoxLayout(self.inner)
+        basic = QGridLayout()
+        basic.addWidget(self._model_box(), 0, 0)
+        basic.addWidget(self._device_box(), 0, 1)
+        column.addLayout(basic)
+        self.advanced_toggle = QPushButton("Advanced settings ▸")
+        self.advanced_toggle.setCheckable(True)
+        self.advanced_toggle.setFlat(True)
+        self.advanced_toggle.setToolTip("LoRA size, learning rate, batch size, text length, precision, seed…")
+        self.advanced_toggle.toggled.connect(self.set_advanced)
+        column.addWidget(self.advanced_toggle)
+        self.advanced = QWidget()
+        grid = QGridLayout(self.advanced)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.addWidget(self._lora_box(), 0, 0)
+        grid.addWidget(self._training_box(), 0, 1)
+        column.addWidget(self.advanced)
+        column.addStretch(1)
+        self.advanced.setVisible(False)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
-        scroll.setWidget(inner)
+        scroll.setWidget(self.inner)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<h2>2 · Configuration</h2>"))
+        layout.addWidget(QLabel("<h2>2 · Configure</h2>"))
+        self.lock_note = QLabel("<b>Training is running:</b> these settings are locked until it ends or you stop it.")
+        self.lock_note.setWordWrap(True)
+        self.lock_note.setVisible(False)
+        layout.addWidget(self.lock_note)
         layout.addWidget(scroll, 1)
+        for name, tip in TIPS.items():
+            getattr(self, name).setToolTip(tip)
+        for combo in (self.model_combo, self.preset_combo, self.device_combo, self.targets):
+            combo.currentIndexChanged.connect(self._edited)
+        for box in (self.class_weighting, self.auto_length, self.allow_download):
+            box.toggled.connect(self._edited)
+        self.hub_id.editingFinished.connect(self._edited)
         self.set_config(PRESETS["balanced"])
 
     # -- construction -----------------------------------------------------
@@ -69,11 +96,32 @@ class ConfigPanel(QWidget):
         return box
 
     def _device_box(self) -> QGroupBox:
-        box = QGroupBox("Device")
+        box = QGroupBox("Device, epochs and time")
         form = QFormLayout(box)
         self.device_combo = QComboBox()
         self.device_combo.addItem("Automatic (best available)", "auto")
         form.addRow("Train on:", self.device_combo)
+        self.device_note = QLabel("Looking for devices…")
+        self.device_note.setWordWrap(True)
+        form.addRow(self.device_note)
+        self.epochs = QDoubleSpinBox(decimals=1, minimum=0.1, maximum=100, singleStep=1)
+        self.epochs_note = QLabel()
+        self.epochs_note.setWordWrap(True)
+        form.addRow("Epochs:", self.epochs)
+        form.addRow(self.epochs_note)
+        self.class_weighting = QCheckBox("Weight classes by rarity (for unbalanced data)")
+        form.addRow(self.class_weighting)
+        self.estimate_label = QLabel("Time: estimated automatically once a dataset is loaded.")
+        self.estimate_label.setWordWrap(True)
+        self.estimate_label.setMinimumWidth(200)
+        self.estimate_button = QLabel('<a href="#">Re-estimate</a>')
+        self.estimate_button.setToolTip("Time a few training steps again with the current settings.")
+        self.estimate_button.linkActivated.connect(lambda _link: self.estimate_requested.emit())
+        form.addRow(self.estimate_label)
+        form.addRow(self.estimate_button)
+        return box
+
+    def _precision_rows(self, form: QFormLayout) -> None:
         self.precision = QComboBox()
         for text, value in (("Automatic (measured on this computer)", "auto"), ("fp32 (exact)", "fp32"),
                             ("bf16 (faster on recent CPUs and GPUs)", "bf16"), ("fp16 (GPUs only)", "fp16")):
@@ -88,18 +136,6 @@ class ConfigPanel(QWidget):
         form.addRow("Frozen-layer cache:", self.frozen_cache)
         self.precision.currentIndexChanged.connect(self._edited)
         self.frozen_cache.valueChanged.connect(self._edited)
-        self.device_note = QLabel("Looking for devices…")
-        self.device_note.setWordWrap(True)
-        form.addRow(self.device_note)
-        row = QHBoxLayout()
-        self.estimate_label = QLabel("Time per epoch: press Estimate once a dataset is loaded.")
-        self.estimate_label.setWordWrap(True)
-        self.estimate_button = QPushButton("Estimate")
-        self.estimate_button.clicked.connect(self.estimate_requested)
-        row.addWidget(self.estimate_label, 1)
-        row.addWidget(self.estimate_button)
-        form.addRow(row)
-        return box
 
     def _lora_box(self) -> QGroupBox:
         box = QGroupBox("LoRA")
@@ -126,9 +162,8 @@ class ConfigPanel(QWidget):
         return box
 
     def _training_box(self) -> QGroupBox:
-        box = QGroupBox("Training")
+        box = QGroupBox("Training details")
         form = QFormLayout(box)
-        self.epochs = QDoubleSpinBox(decimals=1, minimum=0.1, maximum=100, singleStep=1)
         self.lr = QDoubleSpinBox(decimals=5, minimum=0.00001, maximum=0.05, singleStep=0.0001)
         self.lr.setToolTip("LoRA learns best around 0.0002–0.001; 0.00002 (full fine-tuning's) barely moves it.")
         self.batch = QSpinBox(minimum=1, maximum=1024)
@@ -137,32 +172,68 @@ class ConfigPanel(QWidget):
         self.auto_length.toggled.connect(lambda on: (self.max_length.setEnabled(not on), self._update_histogram()))
         self.length_info = QLabel("Token lengths: load a dataset to see them.")
         self.length_info.setWordWrap(True)
-        self.class_weighting = QCheckBox("Weight classes by rarity (for unbalanced data)")
+        self.length_note = QLabel()
+        self.length_note.setWordWrap(True)
         self.patience = QSpinBox(minimum=0, maximum=20, suffix=" evaluations")
         self.patience.setSpecialValueText("off")
         self.patience.setToolTip("Stop when validation macro-F1 has not improved this many times; the best epoch is kept.")
         self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
-        form.addRow("Epochs:", self.epochs)
         form.addRow("Learning rate:", self.lr)
         form.addRow("Batch size:", self.batch)
         form.addRow("Max length:", self.auto_length)
         form.addRow("", self.max_length)
+        form.addRow(self.length_note)
         form.addRow(self.length_info)
         self.length_histogram = Histogram()
         form.addRow(self.length_histogram)
-        form.addRow(self.class_weighting)
         form.addRow("Early stopping:", self.patience)
         form.addRow("Seed:", self.seed)
+        self._precision_rows(form)
         for w in (self.epochs, self.lr, self.batch, self.max_length, self.patience, self.seed, self.rank, self.alpha,
                   self.lora_dropout, self.layer_share):
             w.valueChanged.connect(self._edited)
         self.max_length.valueChanged.connect(self._update_histogram)
+        for w in (self.epochs, self.batch):
+            w.valueChanged.connect(self._update_epochs_note)
         return box
 
     # -- behaviour --------------------------------------------------------
     def _edited(self, *_):
         if not self._loading:
             self.changed.emit()
+
+    def set_advanced(self, shown: bool) -> None:
+        self.advanced.setVisible(shown)
+        self.advanced_toggle.setChecked(shown)
+        self.advanced_toggle.setText("Advanced settings ▾" if shown else "Advanced settings ▸")
+
+    def set_locked(self, locked: bool) -> None:
+        """While training runs nothing here can change (the run uses the settings it started with)."""
+        self.inner.setEnabled(not locked)
+        self.lock_note.setVisible(locked)
+
+    def set_train_size(self, n_train: int) -> None:
+        """How many examples training will learn from (usable rows less the held-out shares)."""
+        self._train_size = n_train
+        self._update_epochs_note()
+
+    def _update_epochs_note(self, *_) -> None:
+        from ...core.preparation import ensure_min_steps
+
+        cfg = getattr(self, "_config_base", None)
+        if cfg is None or not self._train_size:
+            self.epochs_note.setText("The number of epochs that will run is shown once a dataset is loaded.")
+            return
+        cfg = replace(cfg, epochs=self.epochs.value(), batch_size=self.batch.value())
+        per_epoch = -(-self._train_size // cfg.batch_size)
+        run = ensure_min_steps(cfg, self._train_size, lambda event: None)
+        if run.epochs > cfg.epochs:
+            capped = " (the most added)" if run.epochs * per_epoch < cfg.min_steps else ""
+            self.epochs_note.setText(f"<b>{run.epochs:g} will run</b>{capped}: small data needs ~{cfg.min_steps} "
+                                     f"updates ({per_epoch} per epoch); early stopping keeps the best epoch.")
+        else:
+            self.epochs_note.setText(f"<b>{cfg.epochs:g} will run</b>: {per_epoch} updates per epoch "
+                                     f"on {self._train_size:,} training examples.")
 
     def _model_activated(self, _index: int) -> None:
         data = self.model_combo.currentData()
@@ -213,13 +284,28 @@ class ConfigPanel(QWidget):
         from ...core.text import derive_max_length
 
         lengths = getattr(self, "_lengths", [])
-        if not lengths:
-            self.length_histogram.set_values([])
-            return
         cap = getattr(self, "_config_base", PRESETS["balanced"]).max_length_cap
         model_limit = getattr(self, "_model_limit", 512)
-        limit = self.max_length.value() if not self.auto_length.isChecked() else derive_max_length(lengths, cap,
-                                                                                                   model_limit)
+        auto = self.auto_length.isChecked()
+        if not lengths:
+            self.length_histogram.set_values([])
+            self.length_note.setText(f"Decided from your texts once a dataset is loaded (at most {cap})."
+                                     if auto else "")
+            return
+        if auto:  # the greyed box shows the length the run will use, not the cap
+            limit = derive_max_length(lengths, cap, model_limit)
+            loading, self._loading = self._loading, True
+            try:
+                self.max_length.setValue(limit)
+            finally:
+                self._loading = loading
+            self.length_note.setText(f"<b>{limit} tokens will be used</b>: that covers 98% of your texts "
+                                     f"(at most {min(cap, model_limit)}).")
+        else:
+            limit = min(self.max_length.value(), model_limit)
+            self.length_note.setText(f"<b>{limit} tokens will be used</b>: longer texts are cut off"
+                                     + (f" (this model reads at most {model_limit})."
+                                        if self.max_length.value() > model_limit else "."))
         self.length_histogram.set_values(lengths, limit)
 
     def set_estimate(self, text: str) -> None:
@@ -285,6 +371,7 @@ class ConfigPanel(QWidget):
             self._config_base = config
             self._update_target_names()
             self._update_histogram()
+            self._update_epochs_note()
         finally:
             self._loading = False
 

@@ -20,6 +20,8 @@ class DatasetPanel(QWidget):
     file_chosen = Signal(str)
     columns_changed = Signal(str, str)        # text column, label column
     validation_file_requested = Signal()
+    sample_requested = Signal()
+    split_changed = Signal()                  # the validation or test share, or the validation file
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -30,7 +32,7 @@ class DatasetPanel(QWidget):
                              "with one column of texts and one of labels")
         self.drop.file_dropped.connect(self.file_chosen)
         self.drop.open_clicked.connect(self.open_requested)
-        self.stack.addWidget(self.drop)
+        self.stack.addWidget(self._build_empty())
         self.stack.addWidget(self._build_loaded())
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)
@@ -42,6 +44,26 @@ class DatasetPanel(QWidget):
         layout.addWidget(title)
         layout.addWidget(self.busy)
         layout.addWidget(self.stack, 1)
+
+    def _build_empty(self) -> QWidget:
+        """The first page a new user sees: drop or open a file, or try the bundled sample."""
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.drop, 1)
+        row = QHBoxLayout()
+        hint = QLabel("No data at hand? Try LoRA Studio on 420 short product reviews labelled "
+                      "positive, negative or neutral.")
+        hint.setWordWrap(True)
+        self.sample_button = QPushButton("Try the sample dataset")
+        self.sample_button.setToolTip("Loads the sample reviews that come with LoRA Studio.")
+        self.sample_button.clicked.connect(self.sample_requested)
+        row.addStretch(1)
+        row.addWidget(hint)
+        row.addWidget(self.sample_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        return page
 
     def _build_loaded(self) -> QWidget:
         page = QWidget()
@@ -98,6 +120,8 @@ class DatasetPanel(QWidget):
         self.test_share = QDoubleSpinBox(suffix=" %", decimals=0, minimum=0, maximum=40, value=0)
         self.val_share.setToolTip("Share of each class held out to measure the model (stratified).")
         self.test_share.setToolTip("Optional share held out for a final test, never seen during training.")
+        for box in (self.val_share, self.test_share):
+            box.valueChanged.connect(lambda _v: self.split_changed.emit())
         split_form.addRow("Validation share:", self.val_share)
         split_form.addRow("Test share:", self.test_share)
         val_row = QHBoxLayout()
@@ -160,6 +184,7 @@ class DatasetPanel(QWidget):
         self.validation_path = path
         self.val_file_label.setText(f"or a separate file: {Path(path).name if path else 'none'}")
         self.val_share.setEnabled(path is None)
+        self.split_changed.emit()
 
     def _columns_edited(self) -> None:
         self.columns_changed.emit(self.text_combo.currentText(), self.label_combo.currentText())

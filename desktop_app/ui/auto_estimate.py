@@ -1,0 +1,102 @@
+"""The time estimate runs by itself: debounced after the data or a setting changes, latest wins.
+
+A change while an estimate runs cancels it (the core checks its cancel token between steps) and a new one
+starts once the old thread has ended; a result for settings that have changed since is never shown.
+Training has the processor to itself: no estimate starts while it runs, and Start cancels a running one.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QTimer
+
+from ..formatting import in_words
+from . import jobs
+
+DELAY_MS = 1200
+
+
+class AutoEstimate(QObject):
+    def __init__(self, window, runner, delay_ms: int = DELAY_MS) -> None:
+        super().__init__(window)
+        self.window, self.runner = window, runner
+        self.generation = 0
+        self.pending = False
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(delay_ms)
+        self.timer.timeout.connect(self.start)
+        runner.cancelled.connect(self._after)
+
+    def _inputs(self):
+        """(config, training texts) when an estimate makes sense now, else a sentence saying why not."""
+        w = self.window
+        if w.data is None or not w.data.report.ok:
+            return "Time: estimated automatically once a dataset without blocking problems is loaded."
+        problem = w.configure.problem()
+        if problem:
+            return f"Time: {problem}"
+        sel = w.dataset.selection()
+        share = 1 - sel["validation_fraction"] - sel["test_fraction"]
+        texts = w.data.examples.texts
+        return w.configure.config(), texts[: max(1, int(len(texts) * share))]
+
+    def request(self) -> None:
+        """Data or settings changed: forget what is shown and measure again shortly."""
+        self.generation += 1
+        inputs = self._inputs()
+        if isinstance(inputs, str):
+            self.timer.stop()
+            self.window.configure.set_estimate(inputs)
+            self.runner.cancel()
+            return
+        self.window.configure.set_estimate("Time: measuring shortly (settings changed)…")
+        self.timer.start()
+
+    def start(self) -> None:
+        self.timer.stop()
+        if self.window.trainer.busy:
+            self.window.configure.set_estimate("Time: estimated again when training ends.")
+            return
+        if self.runner.busy:  # an older estimate: stop it, then start from _after
+            self.pending = True
+            self.runner.cancel()
+            return
+        inputs = self._inputs()
+        if isinstance(inputs, str):
+            self.window.configure.set_estimate(inputs)
+            return
+        config, texts = inputs
+        generation = self.generation
+        self.window.configure.set_estimate("Time: measuring a few training steps…")
+        self.window._run(self.runner, "estimating", jobs.estimate_job(config, texts),
+                         lambda est: self._done(generation, config, est),
+                         lambda message, hint: self._failed(generation, message))
+
+    def cancel(self) -> None:
+        """Training starts: the estimate must not compete with it."""
+        self.timer.stop()
+        self.pending = False
+        self.generation += 1
+        self.runner.cancel()
+
+    def _done(self, generation: int, config, est: dict) -> None:
+        if generation == self.generation:
+            self.window.configure.set_estimate(describe(config, est))
+        self._after()
+
+    def _failed(self, generation: int, message: str) -> None:
+        if generation == self.generation:
+            self.window.configure.set_estimate(f"Time: could not be estimated ({message})")
+        self._after()
+
+    def _after(self) -> None:
+        if self.pending:
+            self.pending = False
+            QTimer.singleShot(0, self.start)
+
+
+def describe(config, est: dict) -> str:
+    per_epoch, total = in_words(est["seconds_per_epoch"]), in_words(est["total_seconds"])
+    up_to = "up to " if est["epochs"] > config.epochs else ""
+    return (f"Time: about <b>{per_epoch}</b> per epoch, <b>{total}</b> in all for {up_to}{est['epochs']:g} epochs "
+            f"on {est['device']} ({est.get('precision', '')}, max length {est['max_length']}).")

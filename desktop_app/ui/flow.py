@@ -1,0 +1,78 @@
+"""The guided flow: each step's page ends with a primary "Next: … ›" button and a line saying what it waits for;
+the Train step's Start button is disabled while the data has a blocking problem, with the problem beside it."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QPushButton, QVBoxLayout, QWidget
+
+PRIMARY = "QPushButton { font-weight: bold; padding: 6px 18px; }"
+
+
+class StepPage(QWidget):
+    """A step's panel with a footer: a note on the left, the primary Next button on the right."""
+
+    def __init__(self, panel: QWidget, next_text: str | None, parent=None) -> None:
+        super().__init__(parent)
+        self.panel = panel
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(panel, 1)
+        footer = QHBoxLayout()
+        footer.setContentsMargins(9, 0, 9, 6)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        footer.addWidget(self.note, 1)
+        self.next_button = QPushButton(next_text or "")
+        self.next_button.setStyleSheet(PRIMARY)
+        self.next_button.setAutoDefault(True)
+        self.next_button.setVisible(next_text is not None)
+        footer.addWidget(self.next_button)
+        layout.addLayout(footer)
+
+    def set_ready(self, ready: bool, note: str = "") -> None:
+        self.next_button.setEnabled(ready)
+        self.note.setText(note)
+
+
+def data_problem(data) -> str | None:
+    """The first thing that stops training on the loaded data, in the words the Dataset step uses; None if none."""
+    if data is None:
+        return "Load a dataset first (step 1)."
+    if not data.report.ok:
+        errors = list(data.report.errors)
+        return (errors[0] if errors else "The data has a blocking problem.") + " See step 1 · Dataset."
+    return None
+
+
+def _find_layout(layout: QLayout, widget: QWidget):
+    for i in range(layout.count()):
+        item = layout.itemAt(i)
+        if item.widget() is widget:
+            return layout, i
+        if item.layout() is not None:
+            found = _find_layout(item.layout(), widget)
+            if found:
+                return found
+    return None
+
+
+class StartGate:
+    """Start is enabled only when training could begin; the reason it cannot sits right after the button."""
+
+    def __init__(self, start_button: QPushButton) -> None:
+        self.button = start_button
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setStyleSheet("color: #b3261e;")
+        self.label.setVisible(False)
+        container = start_button.parentWidget()
+        found = _find_layout(container.layout(), start_button) if container and container.layout() else None
+        if found:
+            layout, index = found
+            layout.insertWidget(index + 1, self.label, 2)
+
+    def update(self, problem: str | None, running: bool) -> None:
+        self.button.setEnabled(problem is None and not running)
+        self.button.setToolTip(problem or "")
+        self.label.setText(problem or "")
+        self.label.setVisible(bool(problem) and not running)

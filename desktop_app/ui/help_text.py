@@ -1,0 +1,52 @@
+"""Help › Getting started: what each step does, what the numbers mean, and LoRA in two sentences."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout
+
+GETTING_STARTED = """
+<h2>Getting started</h2>
+<p>LoRA Studio teaches a language model to sort texts into your own categories, on this computer,
+in four steps. Each step ends with a <b>Next</b> button.</p>
+<ol>
+<li><b>Dataset</b> — open a table (CSV, Excel, JSON Lines, Parquet) with one column of texts and one of
+labels, or try the sample dataset. LoRA Studio finds the columns, counts the examples of each class and
+lists any problem; a red one must be fixed before training.</li>
+<li><b>Configure</b> — keep the suggested settings or pick a preset (Fast, Balanced, Thorough). The page
+shows how long training will take, measured on this computer. <i>Advanced settings</i> hold the rest.</li>
+<li><b>Train</b> — press Start and watch the loss fall and the score rise. Stop whenever you like.</li>
+<li><b>Predict</b> — type a text to see its label, classify a whole file, or export the model.</li>
+</ol>
+<h3>What the numbers mean</h3>
+<ul>
+<li><b>Epoch</b>: one pass over all your training examples. On small data LoRA Studio runs more epochs
+so the model gets about 120 updates; the Configure page says how many will run and why.</li>
+<li><b>Max length</b>: the longest text, in tokens (word pieces), the model reads; chosen to cover 98% of
+your texts.</li>
+<li><b>Loss</b>: how wrong the model is on the training examples; it should go down.</li>
+<li><b>Accuracy</b>: the share of held-out examples labelled right. <b>Macro-F1</b> averages the score of
+every class, so a rare class counts as much as a common one; it is the number to watch on unbalanced
+data.</li>
+<li><b>Confidence</b>: how sure the model is of a prediction (the probabilities of all labels add up to
+100%).</li>
+</ul>
+<h3>LoRA in two sentences</h3>
+<p>LoRA (low-rank adaptation) keeps the big pretrained model unchanged and trains a few small extra
+matrices beside some of its layers, plus a classifier on top. That is fast enough for an ordinary
+computer and gives an adapter of a few megabytes that you can share and load again.</p>
+"""
+
+
+def show_getting_started(parent) -> QDialog:
+    dialog = QDialog(parent)
+    dialog.setWindowTitle("Getting started — LoRA Studio")
+    dialog.resize(640, 620)
+    layout = QVBoxLayout(dialog)
+    text = QTextBrowser()
+    text.setHtml(GETTING_STARTED)
+    layout.addWidget(text)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+    buttons.rejected.connect(dialog.close)
+    layout.addWidget(buttons)
+    dialog.open()  # non-blocking
+    return dialog

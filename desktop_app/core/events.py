@@ -12,12 +12,17 @@ class Cancelled(Exception):
 
 
 class CancelToken:
-    """Set from any thread (Stop button, Ctrl+C); the training loop checks it at every step."""
+    """Set from any thread (Stop button, Ctrl+C); the training loop checks it at every step.
+
+    `cancel(keep_best=True)` ("Stop and keep the best epoch") asks training to stop but still save the
+    best epoch evaluated so far, labelled as stopped; a plain cancel keeps nothing."""
 
     def __init__(self) -> None:
         self._event = threading.Event()
+        self.keep_best = False
 
-    def cancel(self) -> None:
+    def cancel(self, keep_best: bool = False) -> None:
+        self.keep_best = keep_best
         self._event.set()
 
     @property
@@ -67,7 +72,7 @@ class LogLine:
 
 @dataclass(frozen=True)
 class Finished:
-    status: str                     # "completed" | "stopped_early" | "cancelled"
+    status: str                     # "completed" | "stopped_early" | "stopped" (by the user, best kept) | "cancelled"
     result: Any = field(default=None)  # TrainResult for completed runs, None when cancelled
 
 

@@ -110,6 +110,8 @@ class Manifest:
         training = f.mapping("training", optional=True) or {}
         tr = Fields(training, "training", _error)
         tr.text("status", 40, optional=True)
+        tr.number("kept_epoch", 0, 10**6, optional=True)        # optional: older manifests lack both
+        tr.number("stopped_at_epoch", 0, 10**6, optional=True)  # only for runs the user stopped
         tr.integer("steps", 0, 10**9, optional=True)
         tr.number("epochs", 0, 10**6, optional=True)
         tr.number("seconds", 0, 10**9, optional=True)
@@ -231,5 +233,8 @@ def manifest_for_training(base, result, weights_sha256: str, fingerprint: str, v
         config=result.config.to_dict() if result.config else None,
         validation=split(result.validation), test=split(result.test),
         training={"status": result.status, "steps": result.steps, "epochs": result.epochs,
-                  "seconds": round(result.train_seconds, 2), "device": result.device, "history": result.history},
+                  "seconds": round(result.train_seconds, 2), "device": result.device, "history": result.history,
+                  **({"kept_epoch": result.kept_epoch} if getattr(result, "kept_epoch", None) is not None else {}),
+                  **({"stopped_at_epoch": result.stopped_at_epoch}
+                     if getattr(result, "stopped_at_epoch", None) is not None else {})},
         versions=versions, created=created, files={WEIGHTS: weights_sha256})

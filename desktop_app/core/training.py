@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TrainResult:
-    status: str                          # "completed" | "stopped_early" | "cancelled"
+    status: str                          # "completed" | "stopped_early" | "stopped" (user, best kept) | "cancelled"
     labels: tuple[str, ...] = ()
     validation: EvalReport | None = None  # best checkpoint on the validation split
     test: EvalReport | None = None
@@ -42,6 +42,8 @@ class TrainResult:
     max_length: int = 0
     batch_size: int = 0
     device: str = ""
+    kept_epoch: float | None = None        # the evaluated epoch whose weights were kept (the best)
+    stopped_at_epoch: float | None = None  # where the user stopped a "stopped" run
     config: TrainConfig | None = None
     model: object = field(default=None, repr=False)    # the trained PeftModel, for in-process use
     encoder: object = field(default=None, repr=False)  # its TextEncoder
@@ -87,7 +89,8 @@ def run_training(config: TrainConfig, data: Dataset | Splits, on_event: Callable
             result = _run(config, data, emit, cancel, destination)
         except Cancelled:
             result = TrainResult("cancelled", config=config)
-            emit(LogLine("Training was stopped. Nothing was saved."))
+            emit(LogLine("Training was stopped before any epoch was evaluated: there was no epoch to keep. "
+                         "Nothing was saved." if cancel.keep_best else "Training was stopped. Nothing was saved."))
     emit(Finished(result.status, result if result.status != "cancelled" else None))
     return result
 
@@ -274,11 +277,18 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, device, base, mo
     emit(Started(total_steps, config.epochs, len(train_ds), len(val_ds), label_map.names, device.name,
                  encoder.max_length, batch_size * accumulation))
     started = time.monotonic()
+    stopped_at = None
     try:
         with attention(model, precision.attention):
             if cache is not None:
                 cache.attach()
             output = trainer.train()
+    except Cancelled:
+        if not (cancel.keep_best and keeper.best_state is not None):
+            raise  # plain Stop (or nothing evaluated yet): nothing is kept
+        stopped_at = float(trainer.state.epoch or 0)
+        emit(LogLine(f"Stopped at epoch {stopped_at:.2f}; keeping the best evaluated epoch "
+                     f"({keeper.best_metrics['epoch']:.2f})."))
     finally:
         if cache is not None:
             cache.detach()
@@ -294,15 +304,19 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, device, base, mo
     trained = Classifier(model, encoder, label_map.names, None)  # the same evaluation as `lora-studio evaluate`
     validation = evaluate(trained, splits.validation)
     test = evaluate(trained, splits.test) if splits.test else None
-    status = "stopped_early" if keeper.stopped_early and output.global_step < total_steps else "completed"
-    steps = output.global_step
+    steps = trainer.state.global_step
+    if stopped_at is not None:
+        status = "stopped"
+    else:
+        status = "stopped_early" if keeper.stopped_early and steps < total_steps else "completed"
     epochs = float(trainer.state.epoch or 0)
     result = TrainResult(status=status, labels=label_map.names, validation=validation, test=test,
                          history=keeper.history, steps=steps, epochs=epochs, train_seconds=seconds,
                          samples_per_s=epochs * len(train_ds) / seconds if seconds else 0.0,
                          max_length=encoder.max_length, batch_size=batch_size * accumulation,
                          device=device.name + (f" ({precision.name})" if precision.name != "fp32" else ""),
-                         config=config, model=model, encoder=encoder)
+                         kept_epoch=keeper.best_metrics["epoch"] if keeper.best_metrics else None,
+                         stopped_at_epoch=stopped_at, config=config, model=model, encoder=encoder)
     emit(LogLine(f"Finished: validation accuracy {validation.accuracy:.1%}, macro-F1 {validation.macro_f1:.3f}."))
     if out_dir is not None:
         from .adapters import save_adapter

@@ -161,3 +161,22 @@ def test_saving_over_an_existing_adapter_is_atomic(trained_adapter, tmp_path, mo
             json.loads((folder / "manifest.json").read_text())["base_model"]["ref"]), trained_adapter)
     assert (folder / "adapter_model.safetensors").read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ad"]  # no temporary leftovers
+
+
+def test_manifest_stop_fields_are_validated_and_optional(trained_adapter, tmp_path):
+    from desktop_app.core.manifest import read_manifest
+
+    folder = tmp_path / "copy"
+    shutil.copytree(trained_adapter.adapter_dir, folder)
+    _edit_manifest(folder, **{"training.status": "stopped", "training.stopped_at_epoch": 3.5,
+                              "training.kept_epoch": 2.0})
+    assert read_manifest(folder).training["stopped_at_epoch"] == 3.5
+    _edit_manifest(folder, **{"training.stopped_at_epoch": "soon"})
+    with pytest.raises(AdapterError, match="stopped_at_epoch"):
+        read_manifest(folder)
+    path = folder / "manifest.json"
+    old = json.loads(path.read_text())
+    old["training"].pop("stopped_at_epoch")
+    old["training"].pop("kept_epoch", None)
+    path.write_text(json.dumps(old))
+    assert "kept_epoch" not in read_manifest(folder).training  # manifests written before these fields load

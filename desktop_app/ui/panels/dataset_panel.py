@@ -46,24 +46,20 @@ class DatasetPanel(QWidget):
         layout.addWidget(self.stack, 1)
 
     def _build_empty(self) -> QWidget:
-        """The first page a new user sees: drop or open a file, or try the bundled sample."""
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.drop, 1)
-        row = QHBoxLayout()
+        """The first page a new user sees: drop or open a file, or try the bundled sample (under Open…)."""
         hint = QLabel("No data at hand? Try LoRA Studio on 420 short product reviews labelled "
                       "positive, negative or neutral.")
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         hint.setWordWrap(True)
         self.sample_button = QPushButton("Try the sample dataset")
         self.sample_button.setToolTip("Loads the sample reviews that come with LoRA Studio.")
         self.sample_button.clicked.connect(self.sample_requested)
-        row.addStretch(1)
-        row.addWidget(hint)
-        row.addWidget(self.sample_button)
-        row.addStretch(1)
-        layout.addLayout(row)
-        return page
+        layout = self.drop.layout()
+        at = layout.count() - 1  # before the closing stretch
+        layout.insertSpacing(at, 24)
+        layout.insertWidget(at + 1, hint)
+        layout.insertWidget(at + 2, self.sample_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        return self.drop
 
     def _build_loaded(self) -> QWidget:
         page = QWidget()

@@ -81,9 +81,10 @@ class Runner(QObject):
         self.busy_changed.emit(True)
         return True
 
-    def cancel(self) -> None:
+    def cancel(self, keep_best: bool = False) -> None:
+        """keep_best: training saves its best evaluated epoch, labelled as stopped (events.CancelToken)."""
         if self._cancel is not None:
-            self._cancel.cancel()
+            self._cancel.cancel(keep_best)
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
         """Cancel, stop and wait for the thread (window closing). True when nothing is left running."""

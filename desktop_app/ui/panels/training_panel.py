@@ -14,9 +14,14 @@ from ..widgets.charts import LineChart
 from ..widgets.confusion import ConfusionMatrixView
 
 
+IDLE_STATS = "Step – · Epoch – · Elapsed – · Remaining –"
+READY = "Ready: press Start training."
+
+
 class TrainingPanel(QWidget):
     start_requested = Signal()
     stop_requested = Signal()
+    stop_keep_best_requested = Signal()  # "Stop and keep the best epoch": runner.cancel(keep_best=True)
     export_requested = Signal()
 
     def __init__(self, parent=None) -> None:
@@ -28,21 +33,28 @@ class TrainingPanel(QWidget):
         self.start_button.setDefault(True)
         self.stop_button = QPushButton("Stop")
         self.stop_button.setEnabled(False)
+        self.stop_button.setToolTip("Stop now and keep nothing; the previous model (if any) is unchanged.")
+        self.keep_best_button = QPushButton("Stop and keep the best epoch")
+        self.keep_best_button.setEnabled(False)
+        self.keep_best_button.setToolTip("Stop now and save the best epoch evaluated so far, labelled as a "
+                                         "stopped run (needs at least one finished epoch).")
         self.export_button = QPushButton("Export adapter…")
         self.export_button.setEnabled(False)
         self.start_button.clicked.connect(self.start_requested)
         self.stop_button.clicked.connect(self.stop_requested)
+        self.keep_best_button.clicked.connect(self.stop_keep_best_requested)
         self.export_button.clicked.connect(self.export_requested)
         self.state_label = QLabel("Ready when your data is.")
         controls.addWidget(self.start_button)
         controls.addWidget(self.stop_button)
+        controls.addWidget(self.keep_best_button)
         controls.addWidget(self.state_label, 1)
         controls.addWidget(self.export_button)
         layout.addLayout(controls)
         self.progress = QProgressBar()
         self.progress.setFormat("%p%")
         layout.addWidget(self.progress)
-        self.stats = QLabel("Step – · Epoch – · Elapsed – · Remaining –")
+        self.stats = QLabel(IDLE_STATS)
         layout.addWidget(self.stats)
 
         self.tabs = QTabWidget()
@@ -122,20 +134,45 @@ class TrainingPanel(QWidget):
         return self.history
 
     # -- fed by the main window -------------------------------------------
+    def reset(self, state: str = READY) -> None:
+        """A clean page: no charts, log, progress or results of an earlier run or dataset (the history stays).
+        The main window calls it when another dataset is loaded; every start calls it too."""
+        self.loss_chart.clear()
+        self.metric_chart.clear()
+        self.log.clear()
+        self.progress.setMaximum(100)
+        self.progress.setValue(0)
+        self.stats.setText(IDLE_STATS)
+        self.state_label.setText(state)
+        self.export_button.setEnabled(False)
+        self.summary.setText("Results appear here when a run finishes.")
+        self.per_class.setRowCount(0)
+        self.matrix.set_matrix([], [])
+        self.mistakes_model.removeRows(0, self.mistakes_model.rowCount())
+        self.filter_mistakes(None, None)
+        self.tabs.setCurrentIndex(0)
+
     def set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
+        self.keep_best_button.setEnabled(False)  # enabled once an epoch has been evaluated
         if running:
-            self.export_button.setEnabled(False)
-            self.loss_chart.clear()
-            self.metric_chart.clear()
-            self.progress.setValue(0)
-            self.state_label.setText("Preparing… (loading the model and your texts)")
-            self.tabs.setCurrentIndex(0)
+            self.reset("Preparing… (loading the model and your texts)")
+        else:
+            self._drop_remaining()
 
     def set_stopping(self) -> None:
         self.stop_button.setEnabled(False)
+        self.keep_best_button.setEnabled(False)
         self.state_label.setText("Stopping…")
+        self._drop_remaining()
+
+    def _drop_remaining(self) -> None:
+        """A time left is only true while the run runs: after Stop or the end it would be stale."""
+        text = self.stats.text()
+        if " · Remaining " in text:
+            kept = [part for part in text.split(" · ") if not part.startswith("Remaining ")]
+            self.stats.setText(" · ".join(kept))
 
     def append_log(self, text: str) -> None:
         self.log.appendPlainText(text)
@@ -156,6 +193,9 @@ class TrainingPanel(QWidget):
         elif isinstance(event, ev.Evaluated):
             self.metric_chart.add_point("accuracy", event.epoch, event.accuracy)
             self.metric_chart.add_point("macro-F1", event.epoch, event.macro_f1)
+            if event.is_best:  # the legend shows the epoch that will be kept, not the last one
+                self.metric_chart.set_kept(event.epoch)
+            self.keep_best_button.setEnabled(self.stop_button.isEnabled())
             self.append_log(f"Epoch {event.epoch:.2f}: accuracy {event.accuracy:.1%}, macro-F1 {event.macro_f1:.3f}"
                             + ("  ★ best so far" if event.is_best else ""))
         elif isinstance(event, ev.LogLine):
@@ -172,6 +212,9 @@ class TrainingPanel(QWidget):
         self.stats.setText(f"Finished at step {result.steps} · epoch {result.epochs:.2f} · "
                            f"{clock(result.train_seconds)} in all · {result.samples_per_s:.0f} examples/s")
         note = " (stopped early; best epoch kept)" if result.status == "stopped_early" else ""
+        if result.status == "stopped":
+            note = (f" (stopped by you at epoch {result.stopped_at_epoch or 0:.2f}; best epoch "
+                    f"{result.kept_epoch or 0:.2f} kept)")
         self.state_label.setText(f"Done{note}: accuracy {report.accuracy:.1%}, macro-F1 {report.macro_f1:.3f}.")
         self.summary.setText(
             f"<b>Accuracy {report.accuracy:.1%}</b> · <b>macro-F1 {report.macro_f1:.3f}</b> · weighted-F1 "
@@ -214,9 +257,21 @@ class TrainingPanel(QWidget):
 
     def filter_mistakes(self, true_label: str | None, predicted: str | None) -> None:
         self.mistakes_proxy.set_pair(true_label, predicted)
+        if true_label is None:
+            self.matrix.clear_highlight()
+            self.mistake_filter.setText("All mistakes, most confident first.")
+            return
+        count = self.matrix.count(true_label, predicted)
         shown = self.mistakes_proxy.rowCount()
-        self.mistake_filter.setText(f"{shown} examples labelled “{true_label}” predicted as “{predicted}”."
-                                    if true_label is not None else "All mistakes, most confident first.")
+        plural = "example" if count == 1 else "examples"
+        if true_label == predicted:
+            text = (f"{count} {plural} labelled “{true_label}” {'was' if count == 1 else 'were'} predicted correctly "
+                    "(this list shows mistakes only).")
+        else:
+            listed = "" if count is None or shown >= count else f" (the {shown} most confident are listed)"
+            text = f"{count if count is not None else shown} {plural} labelled “{true_label}” predicted as " \
+                   f"“{predicted}”{listed}."
+        self.mistake_filter.setText(text)
 
 
 HAS_FILTER_CHANGE = hasattr(QSortFilterProxyModel, "beginFilterChange")

@@ -16,6 +16,7 @@ class LineChart(QWidget):
         super().__init__(parent)
         self.title, self.x_label, self.y_range = title, x_label, y_range
         self.series: dict[str, list[tuple[float, float]]] = {}
+        self.kept_x: float | None = None  # the x whose values the legend shows (the kept epoch); None: the last
         self.setMinimumSize(260, 180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
@@ -30,7 +31,22 @@ class LineChart(QWidget):
 
     def clear(self) -> None:
         self.series.clear()
+        self.kept_x = None
         self.update()
+
+    def set_kept(self, x: float | None) -> None:
+        self.kept_x = None if x is None else float(x)
+        self.update()
+
+    def legend(self) -> list[str]:
+        """One label per series: its value at the kept x (marked), else its last value."""
+        labels = []
+        for name, pts in self.series.items():
+            at = [y for x, y in pts if self.kept_x is not None and abs(x - self.kept_x) < 1e-9]
+            labels.append(f"{name}: {at[-1]:.3f}" if at else f"{name}: {pts[-1][1]:.3f}")
+        if self.kept_x is not None and labels:
+            labels[-1] += f"  (kept: {self.x_label} {self.kept_x:g})"
+        return labels
 
     def paintEvent(self, _event) -> None:
         p = QPainter(self)
@@ -75,8 +91,12 @@ class LineChart(QWidget):
         p.drawText(QRectF(plot.left(), plot.bottom() + 2, plot.width(), 16), Qt.AlignmentFlag.AlignLeft, f"{x0:g}")
         p.drawText(QRectF(plot.left(), plot.bottom() + 2, plot.width(), 16), Qt.AlignmentFlag.AlignRight, f"{x1:g}")
         p.drawText(QRectF(plot.left(), plot.bottom() + 2, plot.width(), 16), Qt.AlignmentFlag.AlignHCenter, self.x_label)
+        if self.kept_x is not None and x0 <= self.kept_x <= x1:
+            kept_px = to_px(self.kept_x, y0).x()
+            p.setPen(QPen(grid, 2, Qt.PenStyle.DashLine))
+            p.drawLine(QPointF(kept_px, plot.top()), QPointF(kept_px, plot.bottom()))
         legend_x = plot.left()
-        for idx, (name, pts) in enumerate(self.series.items()):
+        for idx, ((name, pts), label) in enumerate(zip(self.series.items(), self.legend())):
             color = QColor(PALETTE[idx % len(PALETTE)])
             p.setPen(QPen(color, 2))
             path = QPainterPath(to_px(*pts[0]))
@@ -88,7 +108,6 @@ class LineChart(QWidget):
                 for pt in pts:
                     p.drawEllipse(to_px(*pt), 3, 3)
                 p.setBrush(Qt.BrushStyle.NoBrush)
-            label = f"{name}: {pts[-1][1]:.3f}"
             p.fillRect(QRectF(legend_x, self.height() - 20, 12, 12), color)
             p.setPen(text_color)
             width = p.fontMetrics().horizontalAdvance(label) + 28
@@ -147,7 +166,7 @@ class Histogram(QWidget):
         super().__init__(parent)
         self.values: list[int] = []
         self.marker: int | None = None
-        self.setMinimumHeight(70)
+        self.setMinimumHeight(86)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
     def set_values(self, values: list[int], marker: int | None = None) -> None:
@@ -155,13 +174,11 @@ class Histogram(QWidget):
         self.update()
 
     def sizeHint(self) -> QSize:
-        return QSize(300, 80)
+        return QSize(300, 96)
 
-    def paintEvent(self, _event) -> None:
-        if not self.values:
-            return
-        p = QPainter(self)
-        text_color = self.palette().text().color()
+    def geometry_of_parts(self) -> tuple[QRectF, list[QRectF], QRectF | None, float]:
+        """Plot area, the bars, the "limit" label's box and the marker's x. The label sits in a strip
+        above the bars, so no bar (however tall, e.g. long e-mails against a short limit) covers it."""
         top = max(self.values)
         upper = max(top, self.marker or 0)
         bins = 40
@@ -169,23 +186,34 @@ class Histogram(QWidget):
         counts = [0] * bins
         for v in self.values:
             counts[min(bins - 1, int(v / width))] += 1
-        plot = QRectF(4, 4, self.width() - 8, self.height() - 22)
+        strip = 16 if self.marker else 0
+        plot = QRectF(4, 4 + strip, self.width() - 8, self.height() - 22 - strip)
         most = max(counts) or 1
         bar_w = plot.width() / bins
-        for i, c in enumerate(counts):
-            h = plot.height() * c / most
-            p.fillRect(QRectF(plot.left() + i * bar_w, plot.bottom() - h, max(1.0, bar_w - 1), h), QColor(PALETTE[0]))
+        bars = [QRectF(plot.left() + i * bar_w, plot.bottom() - plot.height() * c / most, max(1.0, bar_w - 1),
+                       plot.height() * c / most) for i, c in enumerate(counts)]
+        if not self.marker:
+            return plot, bars, None, 0.0
+        x = plot.left() + plot.width() * min(1.0, self.marker / upper)
+        label = QRectF(x + 4, 2, self.fontMetrics().horizontalAdvance(f"limit {self.marker}") + 4, strip)
+        if label.right() > self.width():  # near the right edge: write it on the left of the line
+            label.moveRight(x - 4)
+        return plot, bars, label, x
+
+    def paintEvent(self, _event) -> None:
+        if not self.values:
+            return
+        p = QPainter(self)
+        text_color = self.palette().text().color()
+        plot, bars, label, x = self.geometry_of_parts()
+        for bar in bars:
+            p.fillRect(bar, QColor(PALETTE[0]))
         p.setPen(text_color)
         p.drawText(QRectF(plot.left(), plot.bottom() + 2, plot.width(), 16), Qt.AlignmentFlag.AlignLeft, "0")
         p.drawText(QRectF(plot.left(), plot.bottom() + 2, plot.width(), 16), Qt.AlignmentFlag.AlignRight,
-                   f"{upper} tokens")
-        if self.marker:
-            x = plot.left() + plot.width() * min(1.0, self.marker / upper)
+                   f"{max(max(self.values), self.marker or 0)} tokens")
+        if label is not None:
             p.setPen(QPen(QColor(PALETTE[1]), 2, Qt.PenStyle.DashLine))
-            p.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()))
-            label = QRectF(x + 4, plot.top(), 160, 16)
-            if label.right() > self.width():  # near the right edge: write it on the left of the line
-                label.moveRight(x - 4)
-                p.drawText(label, Qt.AlignmentFlag.AlignRight, f"limit {self.marker}")
-            else:
-                p.drawText(label, Qt.AlignmentFlag.AlignLeft, f"limit {self.marker}")
+            p.drawLine(QPointF(x, label.top()), QPointF(x, plot.bottom()))
+            p.setPen(text_color)
+            p.drawText(label, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"limit {self.marker}")

@@ -13,6 +13,7 @@ class ConfusionMatrixView(QTableWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.labels: list[str] = []
+        self.counts: list[list[int]] = []
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -21,7 +22,7 @@ class ConfusionMatrixView(QTableWidget):
         self.cellClicked.connect(self._clicked)
 
     def set_matrix(self, labels: list[str], matrix: list[list[int]]) -> None:
-        self.labels = list(labels)
+        self.labels, self.counts = list(labels), [list(row) for row in matrix]
         self.clear()
         self.setRowCount(len(labels))
         self.setColumnCount(len(labels))
@@ -40,6 +41,17 @@ class ConfusionMatrixView(QTableWidget):
                     item.setForeground(QColor("white"))
                 item.setToolTip(f"{count} examples labelled “{labels[r]}” were predicted “{labels[c]}”")
                 self.setItem(r, c, item)
+
+    def count(self, true_label: str, predicted: str) -> int | None:
+        """The number in the cell (None for labels the matrix lacks)."""
+        try:
+            return self.counts[self.labels.index(true_label)][self.labels.index(predicted)]
+        except (ValueError, IndexError):
+            return None
+
+    def clear_highlight(self) -> None:
+        self.clearSelection()
+        self.setCurrentCell(-1, -1)
 
     def _clicked(self, row: int, column: int) -> None:
         if 0 <= row < len(self.labels) and 0 <= column < len(self.labels):

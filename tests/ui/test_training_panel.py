@@ -1,0 +1,111 @@
+"""The Train page: Stop and keep the best epoch, no stale state, honest confusion-matrix clicks, charts."""
+
+from types import SimpleNamespace
+
+from desktop_app.core import events as ev
+from desktop_app.core.config import TrainConfig
+from desktop_app.core.evaluation import ClassMetrics, EvalReport, Mistake
+from desktop_app.ui.panels.training_panel import IDLE_STATS, TrainingPanel
+
+
+def _panel(qtbot):
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    return panel
+
+
+def _running(panel):
+    panel.set_running(True)
+    panel.on_event(ev.Started(132, 3, 80, 20, ("neg", "pos"), "CPU", 32, 16))
+    panel.on_event(ev.StepProgress(25, 132, 0.6, 0.5, 1e-3, 60.0, 527.0, 8.0))
+
+
+def _result(status="completed", **kw):
+    report = EvalReport(["negative", "positive"], 60, 0.9, 0.9, 0.9,
+                        [ClassMetrics("negative", 0.9, 0.9, 0.9, 48), ClassMetrics("positive", 0.9, 0.9, 0.9, 12)],
+                        [[44, 4], [2, 10]],
+                        [Mistake(f"text {i}", "negative", "positive", 0.9 - i / 100) for i in range(4)]
+                        + [Mistake(f"other {i}", "positive", "negative", 0.8) for i in range(2)])
+    return SimpleNamespace(status=status, validation=report, steps=40, epochs=2.0, train_seconds=12.0,
+                           samples_per_s=10.0, device="CPU", config=TrainConfig(), adapter_dir=None, **kw)
+
+
+def test_stop_and_keep_best_button_emits_its_own_intent_once_an_epoch_is_evaluated(qtbot):
+    panel = _panel(qtbot)
+    _running(panel)
+    assert not panel.keep_best_button.isEnabled()  # nothing evaluated yet: nothing to keep
+    panel.on_event(ev.Evaluated(44, 1.0, 0.4, 0.8, 0.79, True))
+    assert panel.keep_best_button.isEnabled() and panel.stop_button.isEnabled()
+    with qtbot.waitSignal(panel.stop_keep_best_requested, timeout=1000):
+        panel.keep_best_button.click()
+    panel.set_stopping()
+    assert not panel.keep_best_button.isEnabled() and not panel.stop_button.isEnabled()
+
+
+def test_a_stopped_run_says_where_it_stopped_and_which_epoch_it_kept(qtbot):
+    panel = _panel(qtbot)
+    panel.show_result(_result("stopped", stopped_at_epoch=2.4, kept_epoch=2.0), 1)
+    assert "stopped by you at epoch 2.40" in panel.state_label.text() and "2.00 kept" in panel.state_label.text()
+
+
+def test_stop_clears_the_remaining_time_and_a_restart_starts_clean(qtbot):
+    panel = _panel(qtbot)
+    _running(panel)
+    assert "Remaining" in panel.stats.text()
+    panel.set_stopping()
+    assert "Remaining" not in panel.stats.text() and "Step 25/132" in panel.stats.text()
+    panel.set_running(False)
+    panel.set_running(True)  # a new run: no old step line next to a 0% bar, no old log or charts
+    assert panel.stats.text() == IDLE_STATS and panel.progress.value() == 0
+    assert panel.log.toPlainText() == "" and not panel.loss_chart.series
+
+
+def test_reset_clears_charts_log_and_results_for_new_data(qtbot):
+    panel = _panel(qtbot)
+    _running(panel)
+    panel.on_event(ev.Evaluated(44, 1.0, 0.4, 0.8, 0.79, True))
+    panel.set_running(False)
+    panel.show_result(_result(), 1)
+    panel.reset()
+    assert not panel.loss_chart.series and not panel.metric_chart.series and panel.log.toPlainText() == ""
+    assert panel.stats.text() == IDLE_STATS and panel.mistakes_model.rowCount() == 0
+    assert panel.matrix.rowCount() == 0 and not panel.export_button.isEnabled()
+    assert "Ready when your data is" not in panel.state_label.text()
+
+
+def test_chart_legend_shows_the_kept_epoch_not_the_last(qtbot):
+    panel = _panel(qtbot)
+    _running(panel)
+    panel.on_event(ev.Evaluated(44, 1.0, 0.4, 0.70, 0.91, True))
+    panel.on_event(ev.Evaluated(88, 2.0, 0.5, 0.60, 0.55, False))
+    legend = panel.metric_chart.legend()
+    assert legend[0].startswith("accuracy: 0.700") and legend[1].startswith("macro-F1: 0.910")
+    assert "kept: epoch 1" in legend[-1]
+    panel.metric_chart.grab()  # paints with the marker without error
+
+
+def test_diagonal_cell_says_the_examples_are_correct_with_the_right_count(qtbot):
+    panel = _panel(qtbot)
+    panel.show_result(_result(), 1)
+    panel.matrix.cellClicked.emit(0, 0)
+    assert "44 examples labelled “negative” were predicted correctly" in panel.mistake_filter.text()
+    assert panel.mistakes_proxy.rowCount() == 0
+    panel.matrix.setCurrentCell(0, 1)
+    panel.matrix.cellClicked.emit(0, 1)
+    assert panel.mistake_filter.text().startswith("4 examples labelled “negative” predicted as “positive”")
+    assert panel.mistakes_proxy.rowCount() == 4
+    panel.filter_mistakes(None, None)  # "Show all"
+    assert panel.mistakes_proxy.rowCount() == 6 and not panel.matrix.selectedItems()
+    assert panel.matrix.currentRow() == -1
+
+
+def test_histogram_limit_label_is_never_covered_by_a_bar(qtbot):
+    from desktop_app.ui.widgets.charts import Histogram
+
+    chart = Histogram()
+    qtbot.addWidget(chart)
+    chart.resize(500, chart.sizeHint().height())
+    chart.set_values([4000] * 3 + [30] * 500 + [60] * 300, marker=64)  # long e-mails, short limit
+    _plot, bars, label, _x = chart.geometry_of_parts()
+    assert label is not None and not any(bar.height() > 0 and bar.intersects(label) for bar in bars)
+    chart.grab()

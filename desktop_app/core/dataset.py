@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -161,8 +162,13 @@ def _judge(report: DataReport, counts: Counter, texts: list[str], token_limit, c
     if k > 50:
         report.warnings.append(f"{k} classes is a lot; check that “{report.label_column}” is really the label.")
     if report.conflicting_duplicates:
-        report.warnings.append(f"{_plural(report.conflicting_duplicates, 'text')} appear with different labels; "
+        verb = "appears" if report.conflicting_duplicates == 1 else "appear"
+        report.warnings.append(f"{_plural(report.conflicting_duplicates, 'text')} {verb} with different labels; "
                                "the model cannot get both right.")
+    kind = text_column_kind(texts)
+    if kind:
+        report.warnings.append(f"“{report.text_column}” looks like {kind}, not text: a text classifier learns from "
+                               "words. Choose the column that holds the text.")
     tiny = [name for name, c in counts.items() if c < 2]
     if tiny:
         report.warnings.append(f"Too few examples to test: {', '.join(tiny[:10])} "
@@ -185,6 +191,36 @@ def _judge(report: DataReport, counts: Counter, texts: list[str], token_limit, c
             share_text = f"{share:.0f}%" if share >= 1 else "under 1%"
             report.warnings.append(f"{_plural(report.long_texts, 'text')} ({share_text}) are longer than the "
                                    f"{token_limit}-token limit; their start and end are kept, the middle is cut.")
+
+
+_NUMBER = re.compile(r"[-+(]?[$€£¥]?\s*\d[\d\s,.'’]*%?\)?")
+_DATE = re.compile(r"(\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}\s+\w{3,9}\.?\s+\d{2,4}|\w{3,9}\.?\s+\d{1,2},?\s+\d{4})"
+                   r"([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[AP]M|[+-]\d{2}:?\d{2})?)?", re.IGNORECASE)
+_CODE = re.compile(r"[\w.:#/-]+")
+
+
+def text_column_kind(texts: list[str], share: float = 0.9) -> str | None:
+    """What a column that is not text looks like ("numbers", "dates", "IDs", "very short codes"), judged on
+    a sample: most values must be of that kind. None when it looks like text."""
+    sample = texts[:: max(1, len(texts) // 2000)][:2000]
+    if not sample:
+        return None
+
+    def most(test) -> bool:
+        return sum(1 for t in sample if test(t)) >= share * len(sample)
+
+    if most(_NUMBER.fullmatch):
+        return "numbers"
+    if most(_DATE.fullmatch):
+        return "dates"
+    single = [t for t in sample if _CODE.fullmatch(t)]
+    if len(single) >= share * len(sample):
+        if sum(1 for t in single if len(t) <= 4) >= share * len(sample):
+            return "very short codes"
+        if len(set(single)) >= share * len(single) and sum(any(c.isdigit() for c in t) for t in single) \
+                >= share * len(single):
+            return "IDs"
+    return None
 
 
 def inspect(path: str | Path, text_column: str | None = None, label_column: str | None = None,

@@ -130,3 +130,38 @@ def test_a_validation_file_keeps_the_test_share_and_refuses_unknown_labels(tmp_p
     val.write_text("text,label\n" + "\n".join(f"v {i},{'a' if i % 2 else 'c'}" for i in range(20)) + "\n")
     with pytest.raises(DataError, match="labels the training file lacks: c"):
         prepare_training_data(ex, config, val)
+
+
+@pytest.mark.parametrize("make, kind", [
+    (lambda i: f"{i * 37.5:.2f}", "numbers"),
+    (lambda i: f"\"{1000 + i * 13:,}\"", "numbers"),
+    (lambda i: f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}", "dates"),
+    (lambda i: f"{1 + i % 12}/{1 + i % 28}/2023 10:{i % 60:02d}", "dates"),
+    (lambda i: f"ORD-{100000 + i}", "IDs"),
+    (lambda i: f"8f3a{i:04x}-1c2d-4e5f-9a8b-{i:012x}", "IDs"),
+    (lambda i: ["US", "FR", "DE", "GB", "ES"][i % 5], "very short codes"),
+])
+def test_a_text_column_that_is_not_text_is_warned(tmp_path, make, kind):
+    rows = [f"{make(i)},{'a' if i % 2 else 'b'}" for i in range(120)]
+    report, _ = inspect(_write(tmp_path, rows), "text", "label")
+    assert report.ok and any(f"looks like {kind}, not text" in w for w in report.warnings), report.warnings
+
+
+@pytest.mark.parametrize("texts", [
+    [f"I loved this film, {i} stars" for i in range(120)],
+    [f"Order {i} arrived late and broken" for i in range(120)],
+    [f"great{i}" if i % 2 else f"awful product number {i}" for i in range(120)],
+])
+def test_real_text_is_not_mistaken_for_codes(tmp_path, texts):
+    rows = [f"{t},{'a' if i % 2 else 'b'}" for i, t in enumerate(texts)]
+    report, _ = inspect(_write(tmp_path, rows), "text", "label")
+    assert not any("not text" in w for w in report.warnings), report.warnings
+
+
+def test_duplicate_grammar_singular_and_plural(tmp_path):
+    one = [f"text {i},{'a' if i % 2 else 'b'}" for i in range(40)] + ["text 1,b"]
+    report, _ = inspect(_write(tmp_path, one))
+    assert any(w.startswith("1 text appears with different labels") for w in report.warnings), report.warnings
+    two = one + ["text 2,a"]
+    report, _ = inspect(_write(tmp_path, two))
+    assert any(w.startswith("2 texts appear with different labels") for w in report.warnings), report.warnings

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 
@@ -18,14 +17,9 @@ class DeviceInfo:
 
 
 def physical_cores() -> int:
-    try:
-        import psutil
+    from .threads import physical_cores as cores_we_may_use
 
-        cores = psutil.cpu_count(logical=False)
-    except ImportError:
-        cores = None
-    avail = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(cores or avail, avail))
+    return cores_we_may_use()
 
 
 def cpu_has_fast_bf16() -> bool:
@@ -47,10 +41,12 @@ def cpu_has_fast_bf16() -> bool:
 
 
 def configure_cpu_threads() -> int:
-    """Use physical cores: hyperthreads slow down GEMM-bound training."""
+    """Physical cores (hyperthreads slow down GEMM-bound training), less those other programs keep busy."""
     import torch
 
-    n = physical_cores()
+    from .threads import initial_threads
+
+    n = initial_threads()
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n

@@ -163,7 +163,8 @@ class MainWindow(QMainWindow):
         for i, name in enumerate(STEPS):
             self.steps.item(i).setText(f"{'✓' if done[i] else i + 1}  {name}")
         problem = data_problem(self.data)
-        self.step_pages[0].set_ready(problem is None, "" if self.data is None or problem is None else problem)
+        first_error = next(iter(self.data.report.errors), "") if self.data is not None else ""
+        self.step_pages[0].set_ready(problem is None, f"Fix this before training: {first_error}" if first_error else "")
         self.step_pages[2].set_ready(self.classifier is not None, "" if self.classifier is not None or
                                      self.trainer.busy else "Predict opens once a model is trained or loaded.")
         self.start_gate.update(problem, self.trainer.busy)
@@ -320,9 +321,13 @@ class MainWindow(QMainWindow):
         except StudioError as exc:
             QMessageBox.warning(self, "LoRA Studio", str(exc))
             return
+        self.estimate.cancel()
+        if self.estimator.busy:  # one model build at a time: start once the estimate's thread has ended
+            self.statusBar().showMessage("Stopping the time estimate, then training starts…", 3000)
+            QTimer.singleShot(100, self.start_training)
+            return
         self.settings.set_last_config(config)
         out_dir = self.runs_dir / time.strftime("run-%Y%m%d-%H%M%S")
-        self.estimate.cancel()
         self.training.set_running(True)
         self.steps.setCurrentRow(2)
 

@@ -136,6 +136,7 @@ def test_start_is_disabled_and_names_the_blocking_problem(qtbot, window, tmp_pat
     _load(qtbot, window, path)
     assert not window.training.start_button.isEnabled()
     assert "Only one class" in window.start_gate.label.text()
+    assert not window.step_pages[0].next_button.isEnabled() and "Only one class" in window.step_pages[0].note.text()
     _load(qtbot, window, _write_csv(tmp_path / "good.csv"))
     assert window.training.start_button.isEnabled() and not window.start_gate.label.text()
 

@@ -51,6 +51,7 @@ class DataReport:
 class Examples:
     texts: list[str]
     labels: list[str]
+    source: str = ""  # the file's name, for the run history (the manifest's training.dataset)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -68,6 +69,7 @@ class Splits:
     train: Examples
     validation: Examples
     test: Examples | None = None
+    source: str = ""  # the training file's name
 
 
 def _plural(n: int, word: str) -> str:
@@ -131,7 +133,7 @@ def build_report(table: Table, text_column: str | None = None, label_column: str
     else:
         report.class_counts = {name: counts[name] for name in LabelMap.from_labels(counts).names}
     _judge(report, counts, texts, token_limit, count_tokens)
-    return report, Examples(texts, labels)
+    return report, Examples(texts, labels, Path(str(table.path)).name if table.path else "")
 
 
 def _id_like(k: int, n: int) -> bool:
@@ -262,7 +264,8 @@ def stratified_split(examples: Examples, validation: float = 0.15, test: float =
         rng.shuffle(ids)
         return Examples([examples.texts[i] for i in ids], [examples.labels[i] for i in ids])
 
-    return Splits(take(parts["train"]), take(parts["validation"]), take(parts["test"]) if test else None)
+    return Splits(take(parts["train"]), take(parts["validation"]), take(parts["test"]) if test else None,
+                  examples.source)
 
 
 def prepare_training_data(examples: Examples, config, validation: Examples | str | Path | None = None) -> Splits:
@@ -282,6 +285,6 @@ def prepare_training_data(examples: Examples, config, validation: Examples | str
         raise DataError(f"The validation file has labels the training file lacks: {printable(', '.join(unknown[:5]))}.",
                         "Every class needs training examples; fix the labels or add examples.")
     if not config.test_fraction:
-        return Splits(examples, validation)
+        return Splits(examples, validation, source=examples.source)
     held = stratified_split(examples, config.test_fraction, 0.0, config.seed)  # its "validation" is the test share
-    return Splits(held.train, validation, held.validation)
+    return Splits(held.train, validation, held.validation, examples.source)

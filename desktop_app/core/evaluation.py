@@ -102,3 +102,44 @@ def evaluate(classifier, examples, max_mistakes: int = 500) -> EvalReport:
     probs = classifier.predict_proba(examples.texts)
     return evaluation_report(examples.texts, [known[y] for y in examples.labels], probs, list(classifier.labels),
                              max_mistakes=max_mistakes)
+
+
+@dataclass
+class BatchSummary:
+    """What a batch prediction did: rows and time, and — when the file has a column holding the model's
+    labels — how the predictions agree with it (`report`: accuracy, macro-F1, confusion, mistakes)."""
+
+    rows: int
+    seconds: float
+    label_column: str | None = None
+    report: EvalReport | None = None
+    unlabelled: int = 0  # rows whose label cell was empty (not scored)
+
+
+def batch_summary(frame, labels, text_column: str, seconds: float, predicted: str = "predicted_label",
+                  confidence: str = "confidence") -> BatchSummary:
+    """Summarise predict_frame's output. A column counts as the answer key when every non-empty cell is
+    one of the model's labels (and at least two classes occur); the first such column is used."""
+    labels = list(labels)
+    index = {name: i for i, name in enumerate(labels)}
+    summary = BatchSummary(len(frame), seconds)
+    added = {predicted, confidence, text_column} | {f"prob_{name}" for name in labels}
+    for column in frame.columns:
+        if column in added:
+            continue
+        cells = ["" if v is None else str(v).strip() for v in frame[column].tolist()]
+        present = [c for c in cells if c and c.lower() != "nan"]
+        if len(set(present)) < 2 or not all(c in index for c in present):
+            continue
+        keep = [i for i, c in enumerate(cells) if c in index]
+        y_true = [index[cells[i]] for i in keep]
+        predicted_labels = frame[predicted].tolist()
+        conf = frame[confidence].tolist()
+        probs = np.zeros((len(keep), len(labels)))
+        for row, i in enumerate(keep):  # a one-hot of the prediction, scaled by its confidence
+            probs[row, index[predicted_labels[i]]] = float(conf[i]) if conf[i] == conf[i] else 1.0
+        texts = ["" if v is None else str(v) for v in frame[text_column].tolist()]
+        summary.label_column, summary.unlabelled = str(column), len(cells) - len(keep)
+        summary.report = evaluation_report([texts[i] for i in keep], y_true, probs, labels)
+        break
+    return summary

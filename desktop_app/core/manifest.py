@@ -112,6 +112,8 @@ class Manifest:
         tr.text("status", 40, optional=True)
         tr.number("kept_epoch", 0, 10**6, optional=True)        # optional: older manifests lack both
         tr.number("stopped_at_epoch", 0, 10**6, optional=True)  # only for runs the user stopped
+        tr.text("dataset", 300, optional=True)
+        tr.integer("examples", 0, 10**9, optional=True)
         tr.integer("steps", 0, 10**9, optional=True)
         tr.number("epochs", 0, 10**6, optional=True)
         tr.number("seconds", 0, 10**9, optional=True)
@@ -234,6 +236,8 @@ def manifest_for_training(base, result, weights_sha256: str, fingerprint: str, v
         validation=split(result.validation), test=split(result.test),
         training={"status": result.status, "steps": result.steps, "epochs": result.epochs,
                   "seconds": round(result.train_seconds, 2), "device": result.device, "history": result.history,
+                  **({"dataset": result.dataset} if getattr(result, "dataset", "") else {}),
+                  **({"examples": result.train_examples} if getattr(result, "train_examples", 0) else {}),
                   **({"kept_epoch": result.kept_epoch} if getattr(result, "kept_epoch", None) is not None else {}),
                   **({"stopped_at_epoch": result.stopped_at_epoch}
                      if getattr(result, "stopped_at_epoch", None) is not None else {})},

@@ -44,6 +44,8 @@ class TrainResult:
     device: str = ""
     kept_epoch: float | None = None        # the evaluated epoch whose weights were kept (the best)
     stopped_at_epoch: float | None = None  # where the user stopped a "stopped" run
+    dataset: str = ""                      # the training file's name (run history)
+    train_examples: int = 0
     config: TrainConfig | None = None
     model: object = field(default=None, repr=False)    # the trained PeftModel, for in-process use
     encoder: object = field(default=None, repr=False)  # its TextEncoder
@@ -316,7 +318,8 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, device, base, mo
                          max_length=encoder.max_length, batch_size=batch_size * accumulation,
                          device=device.name + (f" ({precision.name})" if precision.name != "fp32" else ""),
                          kept_epoch=keeper.best_metrics["epoch"] if keeper.best_metrics else None,
-                         stopped_at_epoch=stopped_at, config=config, model=model, encoder=encoder)
+                         stopped_at_epoch=stopped_at, dataset=splits.source, train_examples=len(train_ds),
+                         config=config, model=model, encoder=encoder)
     emit(LogLine(f"Finished: validation accuracy {validation.accuracy:.1%}, macro-F1 {validation.macro_f1:.3f}."))
     if out_dir is not None:
         from .adapters import save_adapter

@@ -108,11 +108,23 @@ def read_table_job(path: str):
 
 
 def batch_predict_job(classifier, frame, column):
+    """The table with predictions; its summary (rows, time, agreement with a label column if the file has
+    one: evaluation.batch_summary) travels in `frame.attrs[SUMMARY]` for the Predict page."""
     def job(emit, cancel):
+        import time
+
+        from ..core.evaluation import batch_summary
         from ..core.inference import predict_frame
 
-        return predict_frame(classifier, frame, column, lambda d, t: emit(BatchProgress(d, t)), cancel)
+        started = time.monotonic()
+        out = predict_frame(classifier, frame, column, lambda d, t: emit(BatchProgress(d, t)), cancel)
+        if out is not None:
+            out.attrs[SUMMARY] = batch_summary(out, classifier.labels, column, time.monotonic() - started)
+        return out
     return job
+
+
+SUMMARY = "lora_studio_summary"
 
 
 def export_job(adapter_dir, destination: str):

@@ -6,8 +6,10 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit,
                                QProgressBar, QPushButton, QTableView, QVBoxLayout, QWidget)
 
+from ...formatting import in_words
 from ..models.frame_model import FrameModel, columns_first, fit_columns
 from ..widgets.charts import BarList
+from ..widgets.confusion import ConfusionMatrixView
 
 
 class InferencePanel(QWidget):
@@ -75,6 +77,18 @@ class InferencePanel(QWidget):
         batch_layout.addLayout(row)
         self.batch_progress = QProgressBar()
         batch_layout.addWidget(self.batch_progress)
+        summary_row = QHBoxLayout()
+        self.batch_summary = QLabel("")
+        self.batch_summary.setWordWrap(True)
+        self.batch_summary.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.batch_matrix = ConfusionMatrixView()
+        self.batch_matrix.setToolTip("Rows: the file's label. Columns: the model's prediction.")
+        self.batch_matrix.setMinimumSize(260, 120)
+        self.batch_matrix.setMaximumHeight(170)
+        self.batch_matrix.hide()
+        summary_row.addWidget(self.batch_summary, 1)
+        summary_row.addWidget(self.batch_matrix, 1)
+        batch_layout.addLayout(summary_row)
         self.preview_model = FrameModel()
         self.preview = QTableView()
         self.preview.setModel(self.preview_model)
@@ -133,6 +147,7 @@ class InferencePanel(QWidget):
             self.column.setCurrentText(guess)
         self.run_batch.setEnabled(True)
         self.batch_progress.setValue(0)
+        self.show_batch_summary(None)
 
     def set_batch_running(self, running: bool) -> None:
         self.run_batch.setEnabled(not running)
@@ -140,6 +155,7 @@ class InferencePanel(QWidget):
         self.cancel_batch.setEnabled(running)
         if running:
             self.save_batch.setEnabled(False)
+            self.show_batch_summary(None)
 
     def set_batch_progress(self, done: int, total: int) -> None:
         self.batch_progress.setMaximum(max(1, total))
@@ -150,3 +166,30 @@ class InferencePanel(QWidget):
         columns_first(self.preview, [str(c) for c in frame.columns], ["predicted_label", "confidence", text_column])
         fit_columns(self.preview, 360)
         self.save_batch.setEnabled(True)
+        from ..jobs import SUMMARY
+
+        self.show_batch_summary(frame.attrs.get(SUMMARY))
+
+    def show_batch_summary(self, summary) -> None:
+        """Rows and time; with a label column in the file, accuracy and macro-F1 against it and the matrix."""
+        from html import escape
+
+        if summary is None:
+            self.batch_summary.setText("")
+            self.batch_matrix.hide()
+            return
+        took = f"{summary.seconds:.1f} s" if summary.seconds < 60 else in_words(summary.seconds)
+        rate = f" ({summary.rows / summary.seconds:,.0f} rows/s)" if summary.seconds > 0 else ""
+        lines = [f"<b>{summary.rows:,} rows</b> classified in <b>{took}</b>{rate}."]
+        report = summary.report
+        if report is None:
+            lines.append("No column of the file holds this model's labels, so there is nothing to score against.")
+        else:
+            lines.append(f"Against the file's “{escape(summary.label_column)}” column ({report.examples:,} "
+                         f"labelled rows): <b>accuracy {report.accuracy:.1%}</b> · <b>macro-F1 "
+                         f"{report.macro_f1:.3f}</b>.")
+            if summary.unlabelled:
+                lines.append(f"{summary.unlabelled:,} rows have no label there and are not scored.")
+            self.batch_matrix.set_matrix(report.labels, report.confusion)
+        self.batch_matrix.setVisible(report is not None)
+        self.batch_summary.setText("<br>".join(lines))

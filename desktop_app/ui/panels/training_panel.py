@@ -12,6 +12,7 @@ from ...core import events as ev
 from ...formatting import clock
 from ..widgets.charts import LineChart
 from ..widgets.confusion import ConfusionMatrixView
+from .history_panel import HistoryPanel
 
 
 IDLE_STATS = "Step – · Epoch – · Elapsed – · Remaining –"
@@ -126,11 +127,7 @@ class TrainingPanel(QWidget):
         return page
 
     def _history_tab(self) -> QWidget:
-        self.history = QTableWidget(0, 7)
-        self.history.setHorizontalHeaderLabels(["Run", "Preset", "Epochs", "LR", "LoRA r", "Accuracy", "Macro-F1"])
-        self.history.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.history.setSortingEnabled(True)
+        self.history = HistoryPanel()  # its open_requested(str) / deleted(str) signals go to the main window
         return self.history
 
     # -- fed by the main window -------------------------------------------
@@ -235,25 +232,19 @@ class TrainingPanel(QWidget):
         self.filter_mistakes(None, None)
         self.mistakes.sortByColumn(3, Qt.SortOrder.DescendingOrder)  # most confident mistakes first
         self.tabs.setCurrentIndex(1)
-        cfg = result.config
-        name = result.adapter_dir.name if result.adapter_dir else f"#{run_number}"
-        self._history_row([name, cfg.preset, f"{result.epochs:.1f}", f"{cfg.learning_rate:g}", str(cfg.lora.r),
-                           f"{report.accuracy:.3f}", f"{report.macro_f1:.3f}"])
+        if result.adapter_dir:
+            from ...core.errors import StudioError
+            from ...core.manifest import read_manifest
 
-    def add_history_row(self, name: str, manifest) -> None:
-        cfg, val = manifest.config or {}, manifest.validation
-        lora = cfg.get("lora") if isinstance(cfg.get("lora"), dict) else {}
-        self._history_row([name, str(cfg.get("preset", "?")), f"{manifest.training.get('epochs') or 0:.1f}",
-                           str(cfg.get("learning_rate", "?")), str(lora.get("r", "?")),
-                           f"{val.accuracy:.3f}" if val else "-", f"{val.macro_f1:.3f}" if val else "-"])
+            try:
+                self.history.add_manifest(result.adapter_dir.name, read_manifest(result.adapter_dir),
+                                          result.adapter_dir)
+            except (OSError, StudioError):
+                pass  # the run is shown above; the history lists saved runs only
 
-    def _history_row(self, values: list[str]) -> None:
-        self.history.setSortingEnabled(False)
-        row = self.history.rowCount()
-        self.history.insertRow(row)
-        for col, value in enumerate(values):
-            self.history.setItem(row, col, QTableWidgetItem(value))
-        self.history.setSortingEnabled(True)
+    def add_history_row(self, name: str, manifest, folder=None) -> None:
+        """An earlier run (its manifest); with its folder, it can be opened in Predict and deleted."""
+        self.history.add_manifest(name, manifest, folder)
 
     def filter_mistakes(self, true_label: str | None, predicted: str | None) -> None:
         self.mistakes_proxy.set_pair(true_label, predicted)

@@ -1,0 +1,166 @@
+"""Run history: every saved run with its dataset, date, duration, examples, metrics and preset; two runs
+side by side; a run opened in Predict; a run deleted (ours only, after asking)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QMessageBox,
+                               QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from ...core.runs import RunInfo, compare, delete_run, duration
+
+COLUMNS = ["Run", "Dataset", "Date", "Duration", "Examples", "Accuracy", "Macro-F1", "Preset"]
+
+
+class _Item(QTableWidgetItem):
+    """Sorts by the number behind the text (durations, counts, metrics)."""
+
+    def __init__(self, text: str, key=None) -> None:
+        super().__init__(text)
+        self.key = key
+
+    def __lt__(self, other) -> bool:
+        if isinstance(other, _Item) and self.key is not None and other.key is not None:
+            return self.key < other.key
+        return self.text() < other.text()  # (super().__lt__ would call back into this method)
+
+
+class HistoryPanel(QWidget):
+    open_requested = Signal(str)  # an adapter folder to use in Predict
+    deleted = Signal(str)         # a run folder that was deleted
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.runs: list[RunInfo] = []
+        layout = QVBoxLayout(self)
+        split = QSplitter(Qt.Orientation.Vertical)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.verticalHeader().hide()
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(2, Qt.SortOrder.DescendingOrder)  # the newest run first
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        split.addWidget(self.table)
+        self.compare_box = QGroupBox("Compare two runs")
+        box = QVBoxLayout(self.compare_box)
+        self.compare_note = QLabel("Select two runs (Ctrl+click) and press Compare.")
+        self.compare_table = QTableWidget(0, 3)
+        self.compare_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.compare_table.verticalHeader().hide()
+        self.compare_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        box.addWidget(self.compare_note)
+        box.addWidget(self.compare_table)
+        split.addWidget(self.compare_box)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        layout.addWidget(split, 1)
+        buttons = QHBoxLayout()
+        self.compare_button = QPushButton("Compare")
+        self.open_button = QPushButton("Open in Predict")
+        self.delete_button = QPushButton("Delete run…")
+        self.compare_button.clicked.connect(self.compare_selected)
+        self.open_button.clicked.connect(self._open)
+        self.delete_button.clicked.connect(self.delete_selected)
+        buttons.addStretch(1)
+        for button in (self.compare_button, self.open_button, self.delete_button):
+            buttons.addWidget(button)
+        layout.addLayout(buttons)
+        self._selection_changed()
+
+    # -- filling ------------------------------------------------------------
+    def add_run(self, run: RunInfo) -> None:
+        self.runs.append(run)
+        self.table.setSortingEnabled(False)
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        cells = [_Item(run.name), _Item(run.dataset), _Item(run.date, run.date),
+                 _Item(duration(run.seconds), run.seconds if run.seconds is not None else -1),
+                 _Item("–" if run.examples is None else f"{run.examples:,}", run.examples or 0),
+                 _Item("–" if run.accuracy is None else f"{run.accuracy:.1%}", run.accuracy or 0),
+                 _Item("–" if run.macro_f1 is None else f"{run.macro_f1:.3f}", run.macro_f1 or 0),
+                 _Item(run.preset)]
+        cells[0].setData(Qt.ItemDataRole.UserRole, len(self.runs) - 1)
+        if run.status == "stopped":
+            cells[0].setToolTip("Stopped by you; the best epoch was kept.")
+        for col, item in enumerate(cells):
+            self.table.setItem(row, col, item)
+        self.table.setSortingEnabled(True)
+
+    def add_manifest(self, name: str, manifest, folder: Path | None = None) -> None:
+        self.add_run(RunInfo.from_manifest(name, manifest, folder))
+
+    def rowCount(self) -> int:  # noqa: N802 - the table's API, kept for callers of the old history table
+        return self.table.rowCount()
+
+    def item(self, row: int, column: int):
+        return self.table.item(row, column)
+
+    # -- selection and actions ----------------------------------------------
+    def selected(self) -> list[RunInfo]:
+        rows = sorted({index.row() for index in self.table.selectedIndexes()})
+        return [self.runs[self.table.item(r, 0).data(Qt.ItemDataRole.UserRole)] for r in rows]
+
+    def _selection_changed(self) -> None:
+        chosen = self.selected()
+        self.compare_button.setEnabled(len(chosen) == 2)
+        one = chosen[0] if len(chosen) == 1 else None
+        self.open_button.setEnabled(bool(one and one.folder))
+        self.delete_button.setEnabled(bool(one and one.folder))
+
+    def compare_selected(self) -> None:
+        chosen = self.selected()
+        if len(chosen) != 2:
+            return
+        a, b = sorted(chosen, key=lambda run: (run.date, run.name))  # the older run on the left
+        metrics, settings = compare(a, b)
+        rows = [*metrics, ("Settings that differ", "", "")] + (settings or [("(none: same settings)", "", "")])
+        self.compare_table.clearContents()
+        self.compare_table.setRowCount(len(rows))
+        self.compare_table.setHorizontalHeaderLabels(["", a.name, b.name])
+        for r, values in enumerate(rows):
+            for c, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                if values[0] == "Settings that differ" or (c and values[1] != values[2]):
+                    font = item.font()
+                    font.setBold(True)
+                    item.setFont(font)
+                self.compare_table.setItem(r, c, item)
+        self.compare_note.setText(f"“{a.name}” and “{b.name}”: {len(settings)} setting"
+                                  f"{'' if len(settings) == 1 else 's'} differ; differing values in bold.")
+
+    def _open(self) -> None:
+        chosen = self.selected()
+        if len(chosen) == 1 and chosen[0].folder:
+            self.open_requested.emit(str(chosen[0].folder))
+
+    def confirm_delete(self, run: RunInfo) -> bool:
+        answer = QMessageBox.question(self, "Delete run", f"Delete the run “{run.name}” and its adapter?\n"
+                                      f"{run.folder}\n\nThis cannot be undone.")
+        return answer == QMessageBox.StandardButton.Yes
+
+    def delete_selected(self) -> None:
+        from ...core.errors import StudioError
+
+        chosen = self.selected()
+        if len(chosen) != 1 or chosen[0].folder is None or not self.confirm_delete(chosen[0]):
+            return
+        run = chosen[0]
+        try:
+            delete_run(run.folder)
+        except (StudioError, OSError) as exc:
+            QMessageBox.warning(self, "Delete run", str(getattr(exc, "message", exc)))
+            return
+        for row in range(self.table.rowCount()):
+            if self.runs[self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)] is run:
+                self.table.removeRow(row)
+                break
+        self.compare_table.setRowCount(0)
+        self.deleted.emit(str(run.folder))

@@ -1,0 +1,68 @@
+"""Run history: the columns a user needs, two runs side by side, open in Predict, delete after asking."""
+
+import shutil
+
+from PySide6.QtCore import QItemSelectionModel
+
+from desktop_app.core.manifest import read_manifest
+from desktop_app.core.runs import RunInfo
+from desktop_app.ui.panels.history_panel import COLUMNS, HistoryPanel
+
+
+def _run(name, folder=None, **kw):
+    base = dict(dataset="reviews.csv", date="2026-01-01 10:00", seconds=65.0, examples=1200, accuracy=0.9,
+                macro_f1=0.88, preset="balanced", status="completed",
+                settings={"epochs": 3, "lora.r": 8, "learning_rate": 0.0005}, epochs=3.0)
+    return RunInfo(name, folder, **{**base, **kw})
+
+
+def _select(panel, *rows):
+    panel.table.clearSelection()
+    for row in rows:
+        panel.table.selectionModel().select(panel.table.model().index(row, 0),
+                                            QItemSelectionModel.SelectionFlag.Select
+                                            | QItemSelectionModel.SelectionFlag.Rows)
+
+
+def test_history_shows_dataset_date_duration_examples_metrics_and_preset(qtbot):
+    panel = HistoryPanel()
+    qtbot.addWidget(panel)
+    panel.add_run(_run("run-1"))
+    row = [panel.table.item(0, c).text() for c in range(len(COLUMNS))]
+    assert row == ["run-1", "reviews.csv", "2026-01-01 10:00", "1:05", "1,200", "90.0%", "0.880", "balanced"]
+
+
+def test_compare_two_runs_side_by_side(qtbot):
+    panel = HistoryPanel()
+    qtbot.addWidget(panel)
+    panel.add_run(_run("run-1"))
+    panel.add_run(_run("run-2", macro_f1=0.93, settings={"epochs": 6, "lora.r": 8, "learning_rate": 0.0005}))
+    _select(panel, 0)
+    assert not panel.compare_button.isEnabled()
+    _select(panel, 0, 1)
+    assert panel.compare_button.isEnabled()
+    panel.compare_button.click()
+    cells = {panel.compare_table.item(r, 0).text(): (panel.compare_table.item(r, 1).text(),
+                                                     panel.compare_table.item(r, 2).text())
+             for r in range(panel.compare_table.rowCount())}
+    assert cells["Macro-F1"] == ("0.880", "0.930") and cells["epochs"] == ("3", "6")
+    assert "lora.r" not in cells and "1 setting differ" in panel.compare_note.text()
+
+
+def test_open_in_predict_and_delete_with_confirmation(qtbot, tmp_path, trained_adapter, monkeypatch):
+    folder = tmp_path / "runs" / "run-1"
+    shutil.copytree(trained_adapter.adapter_dir, folder)
+    panel = HistoryPanel()
+    qtbot.addWidget(panel)
+    panel.add_manifest("run-1", read_manifest(folder), folder)
+    _select(panel, 0)
+    with qtbot.waitSignal(panel.open_requested, timeout=1000) as opened:
+        panel.open_button.click()
+    assert opened.args == [str(folder)]
+    monkeypatch.setattr(panel, "confirm_delete", lambda run: False)
+    panel.delete_button.click()
+    assert folder.exists() and panel.table.rowCount() == 1
+    monkeypatch.setattr(panel, "confirm_delete", lambda run: True)
+    with qtbot.waitSignal(panel.deleted, timeout=1000):
+        panel.delete_button.click()
+    assert not folder.exists() and panel.table.rowCount() == 0

@@ -1,14 +1,15 @@
 """CPU threads for training on a computer that other programs use too (issue 10).
 
-On 2 cores, one busy program made training 3x slower instead of its fair 2x, three made it 5.6x slower:
+On 2 cores, one busy program made training 3x slower instead of its fair 2x, three made it 6x slower:
 torch's OpenMP threads wait for each other at every parallel region, and the one that shares its core
-with another program holds the rest up. On the cores the others leave free, one busy program costs its
-fair share (1.8x; bench/bench_busy.py, docs/bench_busy_latest.txt). So training starts on the physical
-cores other programs leave free, and ThreadTuner re-checks that every few seconds while it trains.
+with another program holds the rest up. On the cores the others leave free, one busy program costs
+about its fair share (busy/quiet 0.52-0.72 in four runs of bench/bench_busy.py, against 0.29-0.34;
+docs/bench_busy_latest.txt). So training starts on the physical cores other programs leave free, and
+ThreadTuner re-checks that every few seconds while it trains.
 
-Measured and not adopted: passive OpenMP waiting (OMP_WAIT_POLICY=PASSIVE) keeps 2 threads at ~45-50
-samples/s beside a busy program where spinning falls to 10-30, but costs ~20% on a quiet machine (~79
-against ~100 samples/s), and once the thread count follows the load it no longer helps.
+Measured and not adopted: passive OpenMP waiting (OMP_WAIT_POLICY=PASSIVE) helps 2 threads beside a
+busy program (31-40 samples/s against 23-25) but costs 8-15% on a quiet machine (64-65 against 70-75),
+and with the thread count following the load it adds nothing sure (41-46 against 41-42).
 
 Nothing here imports torch or transformers at import time (tests/test_architecture.py).
 """

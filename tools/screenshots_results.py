@@ -83,6 +83,8 @@ def main() -> None:
     gold = ["negative", "positive", "neutral", "positive", "negative", "negative"] * 140
     frame = pd.DataFrame({"id": [str(i) for i in range(len(texts))], "message": texts, "category": gold})
     result = jobs.batch_predict_job(_KeywordModel(), frame, "message")(lambda e: None, CancelToken())
+    window.inference.adapter_info.setText("<b>support-tickets (illustration: a keyword rule, not a trained "
+                                          "model)</b><br>Classes: negative, neutral, positive")
     window.inference.set_model_ready(True)
     window.inference.set_batch_file("support-tickets-march.csv", list(frame.columns), "message")
     window.inference.set_batch_progress(len(texts), len(texts))

@@ -178,7 +178,7 @@ class InferencePanel(QWidget):
             self.batch_summary.setText("")
             self.batch_matrix.hide()
             return
-        took = f"{summary.seconds:.1f} s" if summary.seconds < 60 else in_words(summary.seconds)
+        took = f"{summary.seconds:.2f} s" if summary.seconds < 10 else in_words(summary.seconds)
         rate = f" ({summary.rows / summary.seconds:,.0f} rows/s)" if summary.seconds > 0 else ""
         lines = [f"<b>{summary.rows:,} rows</b> classified in <b>{took}</b>{rate}."]
         report = summary.report

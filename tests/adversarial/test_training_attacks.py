@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import signal
+import time
 
 import pytest
 from hostile import one_line_error
@@ -58,7 +59,13 @@ def test_ctrl_c_twice_during_the_final_save_leaves_the_old_adapter(tiny_bert, to
 
     def interrupted_save(self, *a, **k):
         real_save(self, *a, **k)
+        handler = signal.getsignal(signal.SIGINT)
         os.kill(os.getpid(), signal.SIGINT)  # first Ctrl+C: the CLI asks training to stop
+        # The signal may land on another thread; Python runs the handler on the main thread a moment later.
+        # Two Ctrl+C before it runs count as one, so wait until the CLI's handler has stepped aside.
+        deadline = time.monotonic() + 5
+        while signal.getsignal(signal.SIGINT) is handler and time.monotonic() < deadline:
+            time.sleep(0.001)
         os.kill(os.getpid(), signal.SIGINT)  # second: Python's default, KeyboardInterrupt
     monkeypatch.setattr(peft.PeftModel, "save_pretrained", interrupted_save)
     assert _train(tiny_bert, toy_csv, out, "--seed", "3") == 130

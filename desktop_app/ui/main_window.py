@@ -111,6 +111,8 @@ class MainWindow(QMainWindow):
         c.changed.connect(self.estimate.request)
         t.start_requested.connect(self.start_training)
         t.stop_requested.connect(self.stop_training)
+        t.stop_keep_best_requested.connect(lambda: self.stop_training(keep_best=True))
+        t.history.open_requested.connect(self.load_adapter)
         t.export_requested.connect(self.export_dialog)
         i.load_adapter_requested.connect(self.load_adapter_dialog)
         i.predict_requested.connect(self._predict)
@@ -261,6 +263,8 @@ class MainWindow(QMainWindow):
             self.data_path, text_column, label_column, self.configure.config(), self.data.table), done)
 
     def _data_changed(self) -> None:
+        if not self.trainer.busy:  # the Train page describes the data now loaded, not an earlier run's
+            self.training.reset()
         self._update_steps()
         self._update_train_size()
         self.estimate.request()
@@ -352,8 +356,8 @@ class MainWindow(QMainWindow):
         self._run(self.trainer, "training", job, done, failed)
         self._update_steps()
 
-    def stop_training(self) -> None:
-        self.trainer.cancel()
+    def stop_training(self, keep_best: bool = False) -> None:
+        self.trainer.cancel(keep_best)
         self.training.set_stopping()
 
     @Slot(object)

@@ -212,7 +212,7 @@ class MainWindow(QMainWindow):
             except (OSError, StudioError):
                 continue  # a damaged old run must not stop the app from starting
             self.run_count += 1
-            self.training.add_history_row(folder.name, manifest)
+            self.training.add_history_row(folder.name, manifest, folder)
 
     # -- dataset ----------------------------------------------------------
     def open_dataset_dialog(self) -> None:

@@ -2,7 +2,6 @@
 that runs by itself, honest numbers, Start gated by the data, settings locked while training, one Open dialog
 for adapters, a single data folder, Getting started)."""
 
-import csv
 import time
 from types import SimpleNamespace
 
@@ -11,20 +10,8 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog,
 from desktop_app.ui import jobs
 
 
-def _write_csv(path, n=120):
-    from tiny_models import toy_examples
-
-    ex = toy_examples(n)
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["review", "sentiment"])
-        w.writerows(zip(ex.texts, ex.labels))
-    return path
-
-
-def _load(qtbot, window, path):
-    window.open_dataset(str(path))
-    qtbot.waitUntil(lambda: window.data is not None and not window.tasks.busy, timeout=30000)
+from ui_data import load as _load  # noqa: E402
+from ui_data import write_csv as _write_csv  # noqa: E402
 
 
 def _fake_estimates(monkeypatch, seconds=0.0):

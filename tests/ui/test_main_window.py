@@ -1,7 +1,6 @@
 """The real window driven by qtbot: load data, train a tiny model, stop one run, finish another,
 predict, export, reload; bad input is explained and loses nothing; closing stops training cleanly."""
 
-import csv
 
 import pytest
 from PySide6.QtWidgets import QMessageBox
@@ -9,20 +8,8 @@ from PySide6.QtWidgets import QMessageBox
 from desktop_app.core import events as ev
 
 
-def _write_csv(path, n=120):
-    from tiny_models import toy_examples
-
-    ex = toy_examples(n)
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["review", "sentiment"])
-        w.writerows(zip(ex.texts, ex.labels))
-    return path
-
-
-def _load(qtbot, window, path):
-    window.open_dataset(str(path))
-    qtbot.waitUntil(lambda: window.data is not None and not window.tasks.busy, timeout=30000)
+from ui_data import load as _load  # noqa: E402
+from ui_data import write_csv as _write_csv  # noqa: E402
 
 
 def test_title_menus_and_status(window):

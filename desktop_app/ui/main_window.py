@@ -126,8 +126,9 @@ class MainWindow(QMainWindow):
         if runner.busy:
             self.statusBar().showMessage(f"Please wait: {runner.name} is still running.", 4000)
             return False
+        if not runner.start(job, name):  # shut down: the window is closing
+            return False
         self._handlers[runner] = (on_done, on_failed)
-        runner.start(job, name)
         self._update_status()
         return True
 

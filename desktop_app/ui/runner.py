@@ -56,14 +56,15 @@ class Runner(QObject):
         self._cancel: CancelToken | None = None
         self.name = ""
         self._pending: tuple | None = None
+        self.closed = False  # after shutdown(): no job starts again (a late timer must not outlive the window)
 
     @property
     def busy(self) -> bool:
         return self._thread is not None
 
     def start(self, job: Job, name: str = "job") -> bool:
-        """Start `job` unless one is running (returns False then)."""
-        if self.busy:
+        """Start `job` unless one is running or the runner was shut down (returns False then)."""
+        if self.busy or self.closed:
             return False
         self.name = name
         self._cancel = CancelToken()
@@ -87,7 +88,12 @@ class Runner(QObject):
             self._cancel.cancel(keep_best)
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
-        """Cancel, stop and wait for the thread (window closing). True when nothing is left running."""
+        """Cancel, stop and wait for the thread (window closing); refuse new jobs from now on.
+
+        True when nothing is left running. A job started later (a debounce timer, a queued single-shot) would
+        run on a thread that the closed window's deletion then destroys while it runs: Qt aborts the process.
+        """
+        self.closed = True
         if self._thread is None:
             return True
         self.cancel()

@@ -104,6 +104,18 @@ def test_the_estimate_runs_by_itself_and_the_latest_settings_win(qtbot, window, 
     assert "5 epochs" in window.configure.estimate_label.text()
 
 
+def test_a_closed_window_starts_no_job_when_its_timers_fire(qtbot, window, tmp_path, monkeypatch):
+    """The estimate's debounce (and any queued single-shot) firing after close starts no thread: a thread still
+    running when the closed window is deleted makes Qt abort the whole process (seen in a full test run)."""
+    started, _ = _fake_estimates(monkeypatch, seconds=1.0)
+    window.estimate.timer.setInterval(300)
+    _load(qtbot, window, _write_csv(tmp_path / "d.csv"))
+    assert window.estimate.timer.isActive() and not started
+    window.close()
+    qtbot.wait(600)  # the debounce fires on the closed window
+    assert not started and not any(r.busy for r in window.runners)
+
+
 def test_the_estimate_is_not_clipped_at_the_default_size(qtbot, window):
     window.resize(1200, 780)
     window.steps.setCurrentRow(1)

@@ -117,6 +117,14 @@ def test_shutdown_stops_a_running_job():
     assert runner.shutdown()  # idempotent
 
 
+def test_a_shut_down_runner_starts_nothing():
+    """A timer firing after the window closed must not start a thread that the window's deletion destroys."""
+    runner = Runner()
+    runner.shutdown()
+    assert runner.start(lambda emit, cancel: None, "late") is False
+    assert not runner.busy
+
+
 def test_next_job_can_start_from_the_finished_handler(qtbot):
     runner = Runner()
     results = []

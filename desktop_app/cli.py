@@ -280,6 +280,13 @@ def cmd_predict(args) -> int:
         print(f"warning: {printable(note)}", file=sys.stderr)
     if args.out:
         print(f"Wrote {written.rows:,} predictions to {printable(args.out)}", file=sys.stderr)
+    if written.summary is not None:  # on stderr: stdout may be the CSV itself
+        from .formatting import batch_summary_lines, matrix_lines
+
+        report = written.summary.report
+        lines = batch_summary_lines(written.summary, quote=printable)
+        lines += matrix_lines([printable(n) for n in report.labels], report.confusion) if report else []
+        print("\n".join(lines), file=sys.stderr)
     return EXIT_OK
 
 

@@ -81,8 +81,11 @@ def test_train_predict_evaluate_info(tmp_path, capsys, tiny_bert):
     assert list(rows[0])[:3] == ["id", "review", "sentiment"]
     assert {"predicted_label", "confidence", "prob_neg", "prob_pos"} <= set(rows[0])
     assert abs(float(rows[0]["prob_neg"]) + float(rows[0]["prob_pos"]) - 1) < 1e-3
+    err = capsys.readouterr().err  # the summary: rows, time, and the score against the file's label column
+    accuracy = sum(r["predicted_label"] == r["sentiment"] for r in rows) / len(rows)
+    assert "80 rows classified in" in err and f"“sentiment” column (80 labelled rows): accuracy {accuracy:.1%}" in err
+    assert "rows: true label, columns: predicted" in err
 
-    capsys.readouterr()
     assert main(["evaluate", str(out), str(data), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["examples"] == 80 and 0 <= report["accuracy"] <= 1

@@ -10,6 +10,7 @@ user's data or an adapter's label names can run as a formula when the CSV is ope
 from __future__ import annotations
 
 import csv
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import TextIO
 from .atomic import atomic_file
 from .data import guess_columns, iter_table
 from .errors import DataError
+from .evaluation import BatchSummary, batch_summary
 from .inference import predict_frame
 from .sanitize import printable, spreadsheet_safe
 
@@ -27,6 +29,7 @@ from .sanitize import printable, spreadsheet_safe
 class Written:
     rows: int
     notes: list[str] = field(default_factory=list)  # about reading the input (lines in another encoding)
+    summary: BatchSummary | None = None  # rows, time and, with a label column in the file, agreement with it
 
 
 def predict_file(classifier, source: str | Path, dest: str | Path, text_column: str | None = None,
@@ -52,9 +55,44 @@ def predict_to(stream: TextIO, classifier, source: str | Path, text_column: str 
                cell: Callable = spreadsheet_safe) -> Written:
     """predict_file's CSV written to an open text stream (the terminal), chunk by chunk."""
     written = Written(0)
+    keys = _AnswerKey(classifier.labels)
+    started = time.monotonic()
     frames = _predicted(classifier, source, text_column, chunk_rows, cancel, written.notes)
-    written.rows = write_csv(frames, stream, on_progress, cell)
+    written.rows = write_csv((keys.add(frame) for frame in frames), stream, on_progress, cell)
+    written.summary = keys.summary(time.monotonic() - started)
     return written
+
+
+class _AnswerKey:
+    """What batch_summary needs from a streamed file, without keeping its texts: the predictions and the
+    columns that may hold the model's labels (each chunk drops the columns that cannot)."""
+
+    def __init__(self, labels) -> None:
+        self.order, self.labels = list(labels), set(labels)
+        self.columns: list[str] | None = None
+        self.kept: list = []
+
+    def add(self, frame):
+        added = {"predicted_label", "confidence"} | {f"prob_{name}" for name in self.labels}
+        candidates = [c for c in frame.columns if c not in added] if self.columns is None else self.columns
+        self.columns = [c for c in candidates if _only_labels(frame[c].tolist(), self.labels)]
+        wanted = self.columns + ["predicted_label", "confidence"]
+        if self.kept and list(self.kept[0].columns) != wanted:  # a column stopped looking like labels
+            self.kept = [k[wanted] for k in self.kept]
+        self.kept.append(frame[wanted].copy())
+        return frame
+
+    def summary(self, seconds: float) -> BatchSummary:
+        import pandas as pd
+
+        frame = pd.concat(self.kept, ignore_index=True) if self.kept else pd.DataFrame(
+            columns=["predicted_label", "confidence"])
+        frame["_text"] = ""  # the texts are not kept: a terminal shows no mistakes list
+        return batch_summary(frame, self.order, "_text", seconds)
+
+
+def _only_labels(cells, labels) -> bool:
+    return all(c is None or c != c or str(c).strip() in labels or not str(c).strip() for c in cells)
 
 
 def write_frame_csv(frame, dest: str | Path) -> None:

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit,
                                QProgressBar, QPushButton, QTableView, QVBoxLayout, QWidget)
 
-from ...formatting import in_words
+from ...formatting import batch_summary_lines
 from ..models.frame_model import FrameModel, columns_first, fit_columns
 from ..widgets.charts import BarList
 from ..widgets.confusion import ConfusionMatrixView
@@ -178,18 +178,9 @@ class InferencePanel(QWidget):
             self.batch_summary.setText("")
             self.batch_matrix.hide()
             return
-        took = f"{summary.seconds:.2f} s" if summary.seconds < 10 else in_words(summary.seconds)
-        rate = f" ({summary.rows / summary.seconds:,.0f} rows/s)" if summary.seconds > 0 else ""
-        lines = [f"<b>{summary.rows:,} rows</b> classified in <b>{took}</b>{rate}."]
+        lines = batch_summary_lines(summary, lambda s: f"<b>{s}</b>", escape)
         report = summary.report
-        if report is None:
-            lines.append("No column of the file holds this model's labels, so there is nothing to score against.")
-        else:
-            lines.append(f"Against the file's “{escape(summary.label_column)}” column ({report.examples:,} "
-                         f"labelled rows): <b>accuracy {report.accuracy:.1%}</b> · <b>macro-F1 "
-                         f"{report.macro_f1:.3f}</b>.")
-            if summary.unlabelled:
-                lines.append(f"{summary.unlabelled:,} rows have no label there and are not scored.")
+        if report is not None:
             self.batch_matrix.set_matrix(report.labels, report.confusion)
         self.batch_matrix.setVisible(report is not None)
         self.batch_summary.setText("<br>".join(lines))

@@ -284,7 +284,7 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, device, base, mo
         with attention(model, precision.attention):
             if cache is not None:
                 cache.attach()
-            output = trainer.train()
+            trainer.train()
     except Cancelled:
         if not (cancel.keep_best and keeper.best_state is not None):
             raise  # plain Stop (or nothing evaluated yet): nothing is kept

@@ -204,7 +204,7 @@ def atomic_directory(target: Path, replace: bool = False):
 _PART_NAME = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.part")  # what mkdtemp/mkstemp above create
 
 
-def _ours(folder: Path) -> bool:
+def holds_only_adapter_files(folder: Path) -> bool:
     """A leftover folder is ours only if it holds nothing but adapter files (a user's folder that happens
     to be called `.name.old` or `.name.x.part` is never touched)."""
     from .manifest import ALLOWED_FILES
@@ -221,7 +221,7 @@ def recover_leftovers(target: Path) -> list[str]:
     target = Path(target)
     done = []
     old = _old_sibling(target)
-    if _ours(old):
+    if holds_only_adapter_files(old):
         if not target.exists() and not target.is_symlink():
             if is_adapter_folder(old):
                 os.replace(old, target)
@@ -233,7 +233,7 @@ def recover_leftovers(target: Path) -> list[str]:
     if parent.is_dir():
         for part in parent.glob(f".{glob_escape(target.name)}.*{PART_SUFFIX}"):
             match = _PART_NAME.fullmatch(part.name)
-            if match and match["name"] == target.name and _ours(part):
+            if match and match["name"] == target.name and holds_only_adapter_files(part):
                 shutil.rmtree(part, ignore_errors=True)
                 done.append(f"removed the unfinished “{part.name}”")
     return done

@@ -5,10 +5,13 @@ Qt-free: the window's history table (ui/panels/history_panel.py) shows what thes
 
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from .atomic import holds_only_adapter_files
 from .errors import AdapterError
 from .manifest import ALLOWED_FILES, Manifest, is_adapter_folder
 
@@ -88,20 +91,53 @@ def duration(seconds: float | None) -> str:
         f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
+DELETING_SUFFIX = ".deleting"
+
+
 def delete_run(folder: str | Path) -> None:
-    """Delete a run's adapter folder, only if it is a LoRA Studio adapter, and only the files an adapter
-    may contain: anything else found inside is left (and the folder with it)."""
+    """Delete a run's adapter folder, only if it is a LoRA Studio adapter holding nothing but adapter files.
+
+    The folder is first renamed to a hidden name of ours in one step, then emptied: a kill half-way leaves
+    no half adapter in the history, and `saved_runs` finishes the deletion on the next start."""
     folder = Path(folder)
     if folder.is_symlink() or not is_adapter_folder(folder):
         raise AdapterError(f"“{folder.name}” is not a LoRA Studio run, so it was not deleted.")
-    for name in ALLOWED_FILES:
-        path = folder / name
-        if path.is_file() and not path.is_symlink():
-            path.unlink()
-    try:
-        folder.rmdir()
-    except OSError:
-        leftovers = ", ".join(sorted(p.name for p in folder.iterdir())[:5])
-        raise AdapterError(f"The run's files were deleted; “{folder.name}” still holds other files ({leftovers}) "
-                           "and was kept.") from None
+    others = sorted(p.name for p in folder.iterdir() if p.name not in ALLOWED_FILES or not p.is_file()
+                    or p.is_symlink())
+    if others:
+        raise AdapterError(f"“{folder.name}” also holds other files ({', '.join(others[:5])}), so it was not "
+                           "deleted.", "Move those files elsewhere, then delete the run again.")
+    doomed = _deleting(folder)
+    if doomed.exists() or doomed.is_symlink():
+        if not holds_only_adapter_files(doomed):
+            raise AdapterError(f"“{doomed.name}” is in the way, so “{folder.name}” was not deleted.")
+        shutil.rmtree(doomed)
+    os.replace(folder, doomed)
+    shutil.rmtree(doomed)
 
+
+def _deleting(folder: Path) -> Path:
+    return folder.with_name(f".{folder.name}{DELETING_SUFFIX}")
+
+
+def saved_runs(runs_dir: str | Path) -> list[tuple[str, Manifest, Path]]:
+    """The runs in `runs_dir` as (name, manifest, folder), oldest name first; damaged ones are skipped.
+    Deletions that a kill interrupted (our hidden `.name.deleting` folders) are finished first."""
+    from .errors import StudioError
+    from .manifest import read_manifest
+
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        return []
+    for doomed in runs_dir.glob(f".*{DELETING_SUFFIX}"):
+        if holds_only_adapter_files(doomed):
+            shutil.rmtree(doomed, ignore_errors=True)
+    found = []
+    for folder in sorted(p.parent for p in runs_dir.glob("*/manifest.json")):
+        if folder.name.startswith("."):
+            continue
+        try:
+            found.append((folder.name, read_manifest(folder), folder))
+        except (OSError, StudioError):
+            continue  # a damaged old run must not stop the app from starting
+    return found

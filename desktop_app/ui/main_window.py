@@ -204,16 +204,11 @@ class MainWindow(QMainWindow):
 
     def _load_run_history(self) -> None:
         """Earlier runs of this workspace (their manifests) fill the history table."""
-        from ..core.errors import StudioError
-        from ..core.manifest import read_manifest
+        from ..core.runs import saved_runs
 
-        for folder in sorted(p.parent for p in self.runs_dir.glob("*/manifest.json")):
-            try:
-                manifest = read_manifest(folder)
-            except (OSError, StudioError):
-                continue  # a damaged old run must not stop the app from starting
+        for name, manifest, folder in saved_runs(self.runs_dir):
             self.run_count += 1
-            self.training.add_history_row(folder.name, manifest, folder)
+            self.training.add_history_row(name, manifest, folder)
 
     # -- dataset ----------------------------------------------------------
     def open_dataset_dialog(self) -> None:

@@ -5,8 +5,8 @@ import shutil
 import pytest
 
 from desktop_app.core.errors import AdapterError
-from desktop_app.core.manifest import read_manifest
-from desktop_app.core.runs import RunInfo, compare, delete_run
+from desktop_app.core.manifest import is_adapter_folder, read_manifest
+from desktop_app.core.runs import RunInfo, compare, delete_run, saved_runs
 
 
 def test_a_trained_run_records_its_dataset_and_examples(trained_adapter):
@@ -45,7 +45,35 @@ def test_delete_removes_our_run_and_refuses_anything_else(trained_adapter, tmp_p
     (mixed / "notes.txt").write_text("mine")
     with pytest.raises(AdapterError, match="other files"):
         delete_run(mixed)
-    assert (mixed / "notes.txt").read_text() == "mine"
+    assert (mixed / "notes.txt").read_text() == "mine" and is_adapter_folder(mixed)  # nothing deleted
+
+
+def test_a_deletion_killed_half_way_leaves_no_half_run_and_is_finished_later(trained_adapter, tmp_path):
+    """SIGKILL in the middle of deleting: the run is already out of the history (renamed to a hidden name of
+    ours in one step); the next listing finishes the deletion and never touches a user's look-alike folder."""
+    import os
+    import subprocess
+    import sys
+
+    runs = tmp_path / "runs"
+    shutil.copytree(trained_adapter.adapter_dir, runs / "run-1")
+    shutil.copytree(trained_adapter.adapter_dir, runs / "run-2")
+    user = runs / ".mine.deleting"
+    user.mkdir()
+    (user / "diary.txt").write_text("private")
+    code = ("import os, signal, sys\nfrom pathlib import Path\nimport desktop_app.core.runs as runs\n"
+            "def killed(folder, *a, **k):\n"
+            "    first = sorted(Path(folder).iterdir())[0]\n    first.unlink()\n"
+            "    os.kill(os.getpid(), signal.SIGKILL)\n"
+            "runs.shutil.rmtree = killed\nruns.delete_run(sys.argv[1])\n")
+    done = subprocess.run([sys.executable, "-c", code, str(runs / "run-1")], capture_output=True, timeout=120)
+    assert done.returncode == -9, done.stderr.decode()[-2000:]
+    half = runs / ".run-1.deleting"
+    assert half.is_dir() and not (runs / "run-1").exists()
+    assert len(list(half.iterdir())) == len(list(trained_adapter.adapter_dir.iterdir())) - 1  # killed mid-way
+    assert [name for name, _m, _f in saved_runs(runs)] == ["run-2"]  # the half-deleted run is not listed
+    assert not half.exists() and (user / "diary.txt").read_text() == "private"
+    assert os.listdir(runs) and sorted(os.listdir(runs)) == [".mine.deleting", "run-2"]
 
 
 def test_the_dataset_name_travels_from_the_file_to_the_splits(tmp_path):

@@ -60,12 +60,13 @@ class MainWindow(QMainWindow):
         self.dataset, self.configure = DatasetPanel(), ConfigPanel()
         self.training, self.inference = TrainingPanel(), InferencePanel()
         self.pages = QStackedWidget()
-        nexts = ("Next: Configure ›", "Next: Train ›", "Next: Predict ›", None)
+        nexts = ("Next: Configure ›", "Start training ›", "Next: Predict ›", None)
         self.step_pages = [StepPage(panel, text) for panel, text in
                            zip((self.dataset, self.configure, self.training, self.inference), nexts)]
         for i, page in enumerate(self.step_pages):
             self.pages.addWidget(page)
             page.next_button.clicked.connect(lambda _=False, n=i + 1: self.steps.setCurrentRow(n))
+        self.step_pages[1].next_button.clicked.connect(lambda: self.start_training())  # configured: train
         self.start_gate = StartGate(self.training.start_button)
         self.estimate = AutoEstimate(self, self.estimator)
         self.steps = QListWidget()
@@ -168,6 +169,8 @@ class MainWindow(QMainWindow):
         problem = data_problem(self.data)
         first_error = next(iter(self.data.report.errors), "") if self.data is not None else ""
         self.step_pages[0].set_ready(problem is None, f"Fix this before training: {first_error}" if first_error else "")
+        self.step_pages[1].set_ready(problem is None and not self.trainer.busy, "Training is running."
+                                     if self.trainer.busy else "")
         self.step_pages[2].set_ready(self.classifier is not None, "" if self.classifier is not None or
                                      self.trainer.busy else "Predict opens once a model is trained or loaded.")
         self.start_gate.update(problem, self.trainer.busy)

@@ -38,9 +38,12 @@ def _fake_estimates(monkeypatch, seconds=0.0):
 
 def test_dataset_page_offers_the_sample_and_each_step_has_a_next_button(qtbot, window, monkeypatch):
     _fake_estimates(monkeypatch)
+    started = []
+    monkeypatch.setattr(window, "start_training", lambda: started.append(True))
     texts = [page.next_button.text() for page in window.step_pages]
-    assert texts[:3] == ["Next: Configure ›", "Next: Train ›", "Next: Predict ›"]
+    assert texts[:3] == ["Next: Configure ›", "Start training ›", "Next: Predict ›"]
     assert not window.step_pages[0].next_button.isEnabled()  # nothing loaded yet
+    assert not window.step_pages[1].next_button.isEnabled()
     assert window.dataset.sample_button.isVisible()
     window.dataset.sample_button.click()
     qtbot.waitUntil(lambda: window.data is not None and not window.tasks.busy, timeout=30000)
@@ -48,8 +51,8 @@ def test_dataset_page_offers_the_sample_and_each_step_has_a_next_button(qtbot, w
     assert window.step_pages[0].next_button.isEnabled()
     window.step_pages[0].next_button.click()
     assert window.steps.currentRow() == 1
-    window.step_pages[1].next_button.click()
-    assert window.steps.currentRow() == 2
+    window.step_pages[1].next_button.click()  # configured: the Train page opens and training starts
+    assert window.steps.currentRow() == 2 and started == [True]
     assert not window.step_pages[2].next_button.isEnabled()  # no model yet, and the note says so
     assert "once a model is trained" in window.step_pages[2].note.text()
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox,
-                               QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox, QVBoxLayout,
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGridLayout,
+                               QGroupBox, QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox, QVBoxLayout,
                                QWidget)
 
 from .config_help import TIPS
@@ -40,7 +40,7 @@ class ConfigPanel(QWidget):
         self.advanced_toggle.setFlat(True)
         self.advanced_toggle.setToolTip("LoRA size, learning rate, batch size, text length, precision, seed…")
         self.advanced_toggle.toggled.connect(self.set_advanced)
-        column.addWidget(self.advanced_toggle)
+        column.addWidget(self.advanced_toggle, 0, Qt.AlignmentFlag.AlignLeft)
         self.advanced = QWidget()
         grid = QGridLayout(self.advanced)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -50,6 +50,7 @@ class ConfigPanel(QWidget):
         column.addStretch(1)
         self.advanced.setVisible(False)
         scroll = QScrollArea()
+        scroll.setFrameShape(QFrame.Shape.NoFrame)  # a frame around the short basic view boxed an empty area
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.inner)
         layout = QVBoxLayout(self)

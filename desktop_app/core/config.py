@@ -186,7 +186,8 @@ PRESETS: dict[str, TrainConfig] = {
                             batch_size=16, max_length_cap=512, early_stopping_patience=2),
 }
 PRESET_HELP = {
-    "quick": "A first look in minutes: attention layers only, 2 epochs, texts cut at 128 tokens.",
+    "quick": "A first look in minutes: attention layers only, 2 epochs (more on small data), no early stopping, "
+             "texts cut at 128 tokens.",
     "balanced": "The default: the top half of the layers, 3 epochs; good on reviews, tweets and short documents.",
     "thorough": "Every layer, up to 6 epochs with early stopping, texts up to 512 tokens: the last points of accuracy.",
 }

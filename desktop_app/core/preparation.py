@@ -70,7 +70,7 @@ def ensure_min_steps(config: TrainConfig, n_train: int, emit) -> TrainConfig:
     if epochs <= config.epochs:
         return config
     emit(LogLine(f"Small dataset: training up to {epochs} epochs instead of {config.epochs:g} so the model gets "
-                 f"about {epochs * per_epoch} updates; early stopping keeps the best epoch."))
+                 f"about {epochs * per_epoch} updates; the best epoch is kept."))
     return replace(config, epochs=float(epochs))
 
 

@@ -16,6 +16,10 @@ from .errors import AdapterError
 from .manifest import ALLOWED_FILES, Manifest, is_adapter_folder
 
 
+OUTCOMES = {"completed": "finished", "stopped_early": "stopped early (no longer improving)",
+            "stopped": "stopped by you (best epoch kept)"}
+
+
 @dataclass(frozen=True)
 class RunInfo:
     name: str
@@ -30,6 +34,11 @@ class RunInfo:
     status: str
     settings: dict        # the TrainConfig as saved (flattened: "lora.r")
     epochs: float | None
+
+    @property
+    def outcome(self) -> str:
+        """The status in words, for the history table and the comparison."""
+        return OUTCOMES.get(self.status, self.status)
 
     @classmethod
     def from_manifest(cls, name: str, manifest: Manifest, folder: Path | None = None) -> "RunInfo":
@@ -68,7 +77,7 @@ def compare(a: RunInfo, b: RunInfo) -> tuple[list[tuple[str, str, str]], list[tu
                ("Macro-F1", num(a.macro_f1, ".3f"), num(b.macro_f1, ".3f")),
                ("Training examples", num(a.examples, ","), num(b.examples, ",")),
                ("Epochs", num(a.epochs, ".1f"), num(b.epochs, ".1f")),
-               ("Duration", duration(a.seconds), duration(b.seconds)), ("Outcome", a.status, b.status)]
+               ("Duration", duration(a.seconds), duration(b.seconds)), ("Outcome", a.outcome, b.outcome)]
     keys = sorted(set(a.settings) | set(b.settings))
     differ = [(k, _shown(a.settings.get(k)), _shown(b.settings.get(k))) for k in keys
               if a.settings.get(k) != b.settings.get(k)]

@@ -81,7 +81,7 @@ class AutoEstimate(QObject):
 
     def _done(self, generation: int, config, est: dict) -> None:
         if generation == self.generation:
-            self.window.configure.set_estimate(describe(config, est))
+            self.window.configure.set_estimate(describe(config, est), details(est))
         self._after()
 
     def _failed(self, generation: int, message: str) -> None:
@@ -99,4 +99,10 @@ def describe(config, est: dict) -> str:
     per_epoch, total = in_words(est["seconds_per_epoch"]), in_words(est["total_seconds"])
     up_to = "up to " if est["epochs"] > config.epochs else ""
     return (f"Time: about <b>{per_epoch}</b> per epoch, <b>{total}</b> in all for {up_to}{est['epochs']:g} epochs "
-            f"on {est['device']} ({est.get('precision', '')}, max length {est['max_length']}).")
+            f"on {est['device']}.")
+
+
+def details(est: dict) -> str:
+    """For the curious (the label's tooltip): what the measurement found, in the field's terms."""
+    return (f"Measured on your data: number format {est.get('precision') or '–'} (the faster one on this "
+            f"computer), texts up to {est['max_length']} tokens.")

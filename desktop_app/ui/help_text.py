@@ -7,15 +7,17 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayo
 GETTING_STARTED = """
 <h2>Getting started</h2>
 <p>LoRA Studio teaches a language model to sort texts into your own categories, on this computer,
-in four steps. Each step ends with a <b>Next</b> button.</p>
+in four steps. The button at the bottom right of each page leads to the next one.</p>
 <ol>
 <li><b>Dataset</b> — open a table (CSV, Excel, JSON Lines, Parquet) with one column of texts and one of
 labels, or try the sample dataset. LoRA Studio finds the columns, counts the examples of each class and
 lists any problem; a red one must be fixed before training.</li>
-<li><b>Configure</b> — keep the suggested settings or pick a preset (Fast, Balanced, Thorough). The page
-shows how long training will take, measured on this computer. <i>Advanced settings</i> hold the rest.</li>
-<li><b>Train</b> — press Start and watch the loss fall and the score rise. Stop whenever you like.</li>
-<li><b>Predict</b> — type a text to see its label, classify a whole file, or export the model.</li>
+<li><b>Configure</b> — keep the suggested settings or pick a preset (Quick, Balanced, Thorough). The page
+shows how long training will take, measured on this computer. <i>Advanced settings</i> hold the rest. <i>Start training</i> moves on to step 3.</li>
+<li><b>Train</b> — watch the loss fall and the score rise. <i>Stop</i> keeps nothing; <i>Stop and keep the
+best epoch</i> saves the best epoch so far. Then read the results, and <i>Export adapter…</i> saves the model
+as a small .zip to share or load again (File › Open adapter…).</li>
+<li><b>Predict</b> — type a text to see its label, or classify a whole file and save the results.</li>
 </ol>
 <h3>What the numbers mean</h3>
 <ul>

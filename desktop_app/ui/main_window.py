@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
         t.stop_requested.connect(self.stop_training)
         t.stop_keep_best_requested.connect(lambda: self.stop_training(keep_best=True))
         t.history.open_requested.connect(self.load_adapter)
+        t.history.deleted.connect(self._run_deleted)
         t.export_requested.connect(self.export_dialog)
         i.load_adapter_requested.connect(self.load_adapter_dialog)
         i.predict_requested.connect(self._predict)
@@ -170,7 +171,8 @@ class MainWindow(QMainWindow):
         first_error = next(iter(self.data.report.errors), "") if self.data is not None else ""
         self.step_pages[0].set_ready(problem is None, f"Fix this before training: {first_error}" if first_error else "")
         self.step_pages[1].set_ready(problem is None and not self.trainer.busy, "Training is running."
-                                     if self.trainer.busy else "")
+                                     if self.trainer.busy else problem or "")
+        self.training.set_idle_state(problem)
         self.step_pages[2].set_ready(self.classifier is not None, "" if self.classifier is not None or
                                      self.trainer.busy else "Predict opens once a model is trained or loaded.")
         self.start_gate.update(problem, self.trainer.busy)
@@ -365,7 +367,8 @@ class MainWindow(QMainWindow):
 
     def _use_trained(self, result) -> None:
         def done(classifier):
-            self._set_classifier(classifier, f"Trained just now ({Path(result.adapter_dir).name})")
+            self._set_classifier(classifier, f"Trained just now ({Path(result.adapter_dir).name})",
+                                 result.adapter_dir)
         self._run(self.tasks, "preparing the model", jobs.classifier_from_result_job(result), done)
 
     # -- adapters and prediction ------------------------------------------
@@ -376,15 +379,25 @@ class MainWindow(QMainWindow):
 
     def load_adapter(self, path: str) -> None:
         def done(classifier):
-            self._set_classifier(classifier, Path(path).name)
+            self._set_classifier(classifier, Path(path).name, path)
             self.steps.setCurrentRow(3)
         self._run(self.tasks, "loading the adapter", jobs.load_adapter_job(path), done)
 
-    def _set_classifier(self, classifier, source: str) -> None:
+    def _set_classifier(self, classifier, source: str, folder) -> None:
         self.classifier = classifier
+        self.training.history.in_use = str(folder)
         self.onnx_action.setEnabled(True)
         self.inference.set_adapter(classifier.manifest, source)
         self._update_steps()
+
+    def _run_deleted(self, folder: str) -> None:
+        """A deleted run can no longer be exported; the model in memory still predicts, and says so."""
+        if self.result is not None and str(self.result.adapter_dir) == folder:
+            self.training.export_button.setEnabled(False)
+            self.export_action.setEnabled(False)
+        if self.training.history.in_use == folder:
+            self.inference.adapter_info.setText(self.inference.adapter_info.text() + "<br><i>Its run was "
+                                                "deleted: it predicts until you load another model.</i>")
 
     def _predict(self, texts: list) -> None:
         self.live_prediction.request(self.classifier, texts)

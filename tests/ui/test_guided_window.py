@@ -78,6 +78,7 @@ def test_configure_shows_a_basic_view_and_every_field_explains_itself(qtbot):
 
 
 def test_shown_numbers_are_the_ones_that_will_be_used(qtbot):
+    from desktop_app.core.config import PRESETS
     from desktop_app.ui.panels.config_panel import ConfigPanel
 
     panel = ConfigPanel()
@@ -85,7 +86,13 @@ def test_shown_numbers_are_the_ones_that_will_be_used(qtbot):
     panel.batch.setValue(32)
     panel.epochs.setValue(3)
     panel.set_train_size(300)  # 10 updates per epoch: 12 epochs reach the ~120-update minimum
-    assert "12 will run" in panel.epochs_note.text() and "120 updates" in panel.epochs_note.text()
+    note = panel.epochs_note.text()
+    assert "You asked for 3; <b>12 will run</b>" in note and "120 updates" in note
+    assert "stops when it no longer improves" in note  # the default preset stops early
+    panel.set_config(PRESETS["quick"])  # no early stopping there: not promised
+    assert "keeps the best epoch." in panel.epochs_note.text() and "stops" not in panel.epochs_note.text()
+    panel.set_config(PRESETS["balanced"])
+    panel.batch.setValue(32)
     panel.set_train_size(5000)
     assert "3 will run" in panel.epochs_note.text()
     assert panel.auto_length.isChecked() and not panel.max_length.isEnabled()
@@ -221,4 +228,7 @@ def test_help_has_getting_started_next_to_about_and_the_log_folder(qtbot, window
     assert window.help_dialog.isVisible()
     text = window.help_dialog.findChild(QTextBrowser).toPlainText()
     assert "Dataset" in text and "Macro-F1" in text and "LoRA (low-rank adaptation)" in text
+    from desktop_app.core.config import PRESETS  # the page names the presets and buttons the window has
+
+    assert all(name.capitalize() in text for name in PRESETS) and "Start training" in text and "Fast" not in text
     window.help_dialog.close()

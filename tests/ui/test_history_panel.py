@@ -29,7 +29,8 @@ def test_history_shows_dataset_date_duration_examples_metrics_and_preset(qtbot):
     qtbot.addWidget(panel)
     panel.add_run(_run("run-1"))
     row = [panel.table.item(0, c).text() for c in range(len(COLUMNS))]
-    assert row == ["run-1", "reviews.csv", "2026-01-01 10:00", "1:05", "1,200", "90.0%", "0.880", "balanced"]
+    assert row == ["run-1", "reviews.csv", "2026-01-01 10:00", "1:05", "1,200", "90.0%", "0.880", "balanced",
+                   "finished"]
 
 
 def test_compare_two_runs_side_by_side(qtbot):
@@ -66,3 +67,12 @@ def test_open_in_predict_and_delete_with_confirmation(qtbot, tmp_path, trained_a
     with qtbot.waitSignal(panel.deleted, timeout=1000):
         panel.delete_button.click()
     assert not folder.exists() and panel.table.rowCount() == 0
+
+
+def test_the_outcome_is_a_column_and_compare_headers_start_blank(qtbot):
+    panel = HistoryPanel()
+    qtbot.addWidget(panel)
+    panel.add_run(_run("run-1", status="stopped"))
+    assert COLUMNS[-1] == "Outcome" and panel.item(0, len(COLUMNS) - 1).text() == "stopped by you (best epoch kept)"
+    headers = [panel.compare_table.horizontalHeaderItem(i).text() for i in range(3)]
+    assert headers == ["", "", ""]

@@ -109,3 +109,49 @@ def test_histogram_limit_label_is_never_covered_by_a_bar(qtbot):
     _plot, bars, label, _x = chart.geometry_of_parts()
     assert label is not None and not any(bar.height() > 0 and bar.intersects(label) for bar in bars)
     chart.grab()
+
+
+def test_a_stopped_run_keeps_its_planned_steps_on_the_bar(qtbot):
+    """'Stop and keep the best epoch' at step 40 of 132 is not shown as a finished, 100% run."""
+    panel = _panel(qtbot)
+    _running(panel)
+    panel.show_result(_result("stopped", stopped_at_epoch=1.5, kept_epoch=1.0), 1)
+    assert panel.stats.text().startswith("Stopped at step 40 of 132") and panel.progress.value() < 100
+
+
+def test_no_mistakes_is_said_instead_of_an_empty_list(qtbot):
+    panel = _panel(qtbot)
+    assert "No mistakes" not in panel.mistake_filter.text()  # before any result, nothing is claimed
+    result = _result()
+    result.validation.mistakes.clear()
+    panel.show_result(result, 1)
+    assert panel.mistake_filter.text() == "No mistakes: every validation example was labelled correctly."
+
+
+def test_a_long_outcome_wraps_instead_of_widening_the_window(qtbot):
+    """Seen by a fresh-eyes walk: a 1000 px window grew to 1289 px when the outcome line got long."""
+    from PySide6.QtWidgets import QMainWindow
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    panel = TrainingPanel()
+    window.setCentralWidget(panel)
+    window.resize(1000, 650)
+    window.show()
+    panel.show_outcome("Done (stopped by you at epoch 1.50; best epoch 1.00 kept): accuracy 54.7%, macro-F1 "
+                       "0.512, and a few more words so that this line is longer than the window is wide.")
+    qtbot.wait(50)
+    assert window.width() == 1000
+
+
+def test_the_idle_line_does_not_say_ready_while_the_data_blocks_training(qtbot):
+    from desktop_app.ui.panels.training_panel import READY, WAITING
+
+    panel = _panel(qtbot)
+    panel.set_idle_state("Only one class: training needs at least two.")
+    assert panel.state_label.text() == WAITING
+    panel.set_idle_state(None)
+    assert panel.state_label.text() == READY
+    panel.show_outcome("Stopped. Nothing was saved.")
+    panel.set_idle_state("a problem")  # an outcome is not overwritten
+    assert panel.state_label.text() == "Stopped. Nothing was saved."

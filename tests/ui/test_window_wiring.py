@@ -24,3 +24,41 @@ def test_new_data_cleans_the_train_page(window, monkeypatch):
     monkeypatch.setattr(window.training, "reset", lambda *a: resets.append(a))
     window._data_changed()
     assert resets == [()]
+
+
+def test_deleting_the_run_in_use_turns_export_off_and_says_so_in_predict(window, trained_adapter, tmp_path,
+                                                                          monkeypatch):
+    """Seen by a fresh-eyes walk: after deleting the current run, Export stayed on and failed with advice
+    meant for opening an adapter, and Predict still showed the run as if nothing had happened."""
+    import shutil
+    from types import SimpleNamespace
+
+    from desktop_app.core.manifest import read_manifest
+    from desktop_app.ui.panels.history_panel import HistoryPanel
+
+    run = tmp_path / "run-1"
+    shutil.copytree(trained_adapter.adapter_dir, run)
+    manifest = read_manifest(run)
+    window.result = SimpleNamespace(adapter_dir=run)
+    window.training.export_button.setEnabled(True)
+    window.export_action.setEnabled(True)
+    window._set_classifier(SimpleNamespace(manifest=manifest, labels=tuple(manifest.labels)), "Trained just now", run)
+    history = window.training.history
+    history.add_manifest("run-1", manifest, run)
+    history.table.selectRow(0)
+    asked = []
+    monkeypatch.setattr(HistoryPanel, "confirm_delete", lambda self, r: asked.append(self.in_use) or True)
+    history.delete_selected()
+    assert asked == [str(run)] and not run.exists()
+    assert not window.training.export_button.isEnabled() and not window.export_action.isEnabled()
+    assert "deleted" in window.inference.adapter_info.text()
+
+
+def test_configure_names_what_blocks_training(qtbot, window, tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("text,label\n" + "\n".join(f"some text {i},same" for i in range(20)))
+    window.open_dataset(str(path))
+    qtbot.waitUntil(lambda: window.data is not None and not window.tasks.busy, timeout=30000)
+    page = window.step_pages[1]
+    assert not page.next_button.isEnabled() and "class" in page.note.text()
+    assert window.training.state_label.text() != "Ready: press Start training."

@@ -20,6 +20,9 @@ LOCAL, HUB = "__local__", "__hub__"
 CUSTOM = "custom"  # LoRA targets named in a loaded configuration file
 
 
+NARROW = 900  # px of the page: below it the boxes stack
+
+
 class ConfigPanel(QWidget):
     browse_model_requested = Signal()
     estimate_requested = Signal()
@@ -32,8 +35,7 @@ class ConfigPanel(QWidget):
         self.inner = QWidget()
         column = QVBoxLayout(self.inner)
         basic = QGridLayout()
-        basic.addWidget(self._model_box(), 0, 0)
-        basic.addWidget(self._device_box(), 0, 1)
+        self._pairs = [(basic, self._model_box(), self._device_box())]
         column.addLayout(basic)
         self.advanced_toggle = QPushButton("Advanced settings ▸")
         self.advanced_toggle.setCheckable(True)
@@ -44,8 +46,9 @@ class ConfigPanel(QWidget):
         self.advanced = QWidget()
         grid = QGridLayout(self.advanced)
         grid.setContentsMargins(0, 0, 0, 0)
-        grid.addWidget(self._lora_box(), 0, 0)
-        grid.addWidget(self._training_box(), 0, 1)
+        self._pairs.append((grid, self._lora_box(), self._training_box()))
+        self._narrow: bool | None = None
+        self._arrange(False)
         column.addWidget(self.advanced)
         column.addStretch(1)
         self.advanced.setVisible(False)
@@ -203,6 +206,21 @@ class ConfigPanel(QWidget):
         if not self._loading:
             self.changed.emit()
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._arrange(self.width() < NARROW)
+
+    def _arrange(self, narrow: bool) -> None:
+        """Boxes side by side, or one above the other on a narrow window (side by side they clipped words)."""
+        if narrow == self._narrow:
+            return
+        self._narrow = narrow
+        for grid, left, right in self._pairs:
+            for box in (left, right):
+                grid.removeWidget(box)
+            grid.addWidget(left, 0, 0)
+            grid.addWidget(right, *((1, 0) if narrow else (0, 1)))
+
     def set_advanced(self, shown: bool) -> None:
         self.advanced.setVisible(shown)
         self.advanced_toggle.setChecked(shown)
@@ -230,8 +248,10 @@ class ConfigPanel(QWidget):
         run = ensure_min_steps(cfg, self._train_size, lambda event: None)
         if run.epochs > cfg.epochs:
             capped = " (the most added)" if run.epochs * per_epoch < cfg.min_steps else ""
-            self.epochs_note.setText(f"<b>{run.epochs:g} will run</b>{capped}: small data needs ~{cfg.min_steps} "
-                                     f"updates ({per_epoch} per epoch); early stopping keeps the best epoch.")
+            stops = " and stops when it no longer improves" if cfg.early_stopping_patience else ""
+            self.epochs_note.setText(f"You asked for {cfg.epochs:g}; <b>{run.epochs:g} will run</b>{capped}: small "
+                                     f"data needs ~{cfg.min_steps} updates and gets {per_epoch} per epoch. "
+                                     f"Training keeps the best epoch{stops}.")
         else:
             self.epochs_note.setText(f"<b>{cfg.epochs:g} will run</b>: {per_epoch} updates per epoch "
                                      f"on {self._train_size:,} training examples.")
@@ -267,7 +287,9 @@ class ConfigPanel(QWidget):
         chosen = getattr(self, "_config_base", PRESETS["balanced"]).device
         self.device_combo.setCurrentIndex(max(0, self.device_combo.findData(chosen)))
         best = next((d for d in devices if d.available), None)
-        self.device_note.setText(f"Automatic uses: <b>{best.name if best else 'CPU'}</b><br>" + "<br>".join(notes))
+        # why a GPU is not used matters to few users: in the tooltip and the unavailable items, not on the page
+        self.device_note.setText(f"Automatic uses: <b>{best.name if best else 'CPU'}</b>")
+        self.device_note.setToolTip("<br>".join(notes))
 
     def set_token_lengths(self, lengths: list[int], model_limit: int = 512) -> None:
         """Token counts from the chosen model's tokenizer, and that model's input limit."""
@@ -309,8 +331,9 @@ class ConfigPanel(QWidget):
                                         if self.max_length.value() > model_limit else "."))
         self.length_histogram.set_values(lengths, limit)
 
-    def set_estimate(self, text: str) -> None:
+    def set_estimate(self, text: str, details: str = "") -> None:
         self.estimate_label.setText(text)
+        self.estimate_label.setToolTip(details)
 
     def _update_target_names(self) -> None:
         """The layer names LoRA will adapt, as the core decides them for the chosen base model."""

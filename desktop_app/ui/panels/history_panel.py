@@ -11,7 +11,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QHeade
 
 from ...core.runs import RunInfo, compare, delete_run, duration
 
-COLUMNS = ["Run", "Dataset", "Date", "Duration", "Examples", "Accuracy", "Macro-F1", "Preset"]
+COLUMNS = ["Run", "Dataset", "Date", "Duration", "Examples", "Accuracy", "Macro-F1", "Preset", "Outcome"]
+COMPARE_HINT = "Select two runs (Ctrl+click) and press Compare."
 
 
 class _Item(QTableWidgetItem):
@@ -34,6 +35,7 @@ class HistoryPanel(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.runs: list[RunInfo] = []
+        self.in_use: str | None = None  # the folder of the model in Predict (the main window keeps it current)
         layout = QVBoxLayout(self)
         split = QSplitter(Qt.Orientation.Vertical)
         self.table = QTableWidget(0, len(COLUMNS))
@@ -52,8 +54,9 @@ class HistoryPanel(QWidget):
         split.addWidget(self.table)
         self.compare_box = QGroupBox("Compare two runs")
         box = QVBoxLayout(self.compare_box)
-        self.compare_note = QLabel("Select two runs (Ctrl+click) and press Compare.")
+        self.compare_note = QLabel(COMPARE_HINT)
         self.compare_table = QTableWidget(0, 3)
+        self.compare_table.setHorizontalHeaderLabels(["", "", ""])  # not "1 2 3" before a comparison
         self.compare_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.compare_table.verticalHeader().hide()
         self.compare_table.verticalHeader().setDefaultSectionSize(22)
@@ -89,10 +92,8 @@ class HistoryPanel(QWidget):
                  _Item("–" if run.examples is None else f"{run.examples:,}", run.examples or 0),
                  _Item("–" if run.accuracy is None else f"{run.accuracy:.1%}", run.accuracy or 0),
                  _Item("–" if run.macro_f1 is None else f"{run.macro_f1:.3f}", run.macro_f1 or 0),
-                 _Item(run.preset)]
+                 _Item(run.preset), _Item(run.outcome)]
         cells[0].setData(Qt.ItemDataRole.UserRole, len(self.runs) - 1)
-        if run.status == "stopped":
-            cells[0].setToolTip("Stopped by you; the best epoch was kept.")
         for col, item in enumerate(cells):
             self.table.setItem(row, col, item)
         self.table.setSortingEnabled(True)
@@ -145,8 +146,10 @@ class HistoryPanel(QWidget):
             self.open_requested.emit(str(chosen[0].folder))
 
     def confirm_delete(self, run: RunInfo) -> bool:
+        in_use = ("\n\nIt is the model in use in Predict: it keeps predicting until you load another, but it can "
+                  "no longer be exported.") if self.in_use == str(run.folder) else ""
         answer = QMessageBox.question(self, "Delete run", f"Delete the run “{run.name}” and its adapter?\n"
-                                      f"{run.folder}\n\nThis cannot be undone.")
+                                      f"{run.folder}{in_use}\n\nThis cannot be undone.")
         return answer == QMessageBox.StandardButton.Yes
 
     def delete_selected(self) -> None:
@@ -166,4 +169,6 @@ class HistoryPanel(QWidget):
                 self.table.removeRow(row)
                 break
         self.compare_table.setRowCount(0)
+        self.compare_table.setHorizontalHeaderLabels(["", "", ""])
+        self.compare_note.setText(COMPARE_HINT)
         self.deleted.emit(str(run.folder))

@@ -23,7 +23,7 @@ class InferencePanel(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<h2>4 · Try and use the model</h2>"))
+        layout.addWidget(QLabel("<h2>4 · Predict</h2>"))
         adapter_box = QGroupBox("Model in use")
         adapter_row = QHBoxLayout(adapter_box)
         self.adapter_info = QLabel("No model yet: train one, or load an adapter you exported earlier.")

@@ -17,6 +17,7 @@ from .history_panel import HistoryPanel
 
 IDLE_STATS = "Step – · Epoch – · Elapsed – · Remaining –"
 READY = "Ready: press Start training."
+WAITING = "Ready when your data is."
 
 
 class TrainingPanel(QWidget):
@@ -28,7 +29,7 @@ class TrainingPanel(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<h2>3 · Training</h2>"))
+        layout.addWidget(QLabel("<h2>3 · Train</h2>"))
         controls = QHBoxLayout()
         self.start_button = QPushButton("Start training")
         self.start_button.setDefault(True)
@@ -45,7 +46,8 @@ class TrainingPanel(QWidget):
         self.stop_button.clicked.connect(self.stop_requested)
         self.keep_best_button.clicked.connect(self.stop_keep_best_requested)
         self.export_button.clicked.connect(self.export_requested)
-        self.state_label = QLabel("Ready when your data is.")
+        self.state_label = QLabel(WAITING)
+        self.state_label.setWordWrap(True)  # a long outcome wraps instead of widening the window
         controls.addWidget(self.start_button)
         controls.addWidget(self.stop_button)
         controls.addWidget(self.keep_best_button)
@@ -149,6 +151,11 @@ class TrainingPanel(QWidget):
         self.filter_mistakes(None, None)
         self.tabs.setCurrentIndex(0)
 
+    def set_idle_state(self, problem: str | None) -> None:
+        """Between runs, before any result: say whether Start can be pressed (the gate names the problem)."""
+        if self.state_label.text() in (READY, WAITING):
+            self.state_label.setText(WAITING if problem else READY)
+
     def set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
@@ -204,9 +211,13 @@ class TrainingPanel(QWidget):
     def show_result(self, result, run_number: int) -> None:
         report = result.validation
         self.export_button.setEnabled(True)
-        self.progress.setMaximum(max(1, result.steps))  # early stopping ends before the planned steps
+        ended = f"Finished at step {result.steps}"
+        if result.status == "stopped":  # the bar keeps the planned steps: a stopped run did not finish
+            ended = f"Stopped at step {result.steps} of {self.progress.maximum()}"
+        else:
+            self.progress.setMaximum(max(1, result.steps))  # early stopping ends before the planned steps
         self.progress.setValue(result.steps)
-        self.stats.setText(f"Finished at step {result.steps} · epoch {result.epochs:.2f} · "
+        self.stats.setText(f"{ended} · epoch {result.epochs:.2f} · "
                            f"{clock(result.train_seconds)} in all · {result.samples_per_s:.0f} examples/s")
         note = " (stopped early; best epoch kept)" if result.status == "stopped_early" else ""
         if result.status == "stopped":
@@ -250,7 +261,9 @@ class TrainingPanel(QWidget):
         self.mistakes_proxy.set_pair(true_label, predicted)
         if true_label is None:
             self.matrix.clear_highlight()
-            self.mistake_filter.setText("All mistakes, most confident first.")
+            none = self.per_class.rowCount() and not self.mistakes_model.rowCount()
+            self.mistake_filter.setText("No mistakes: every validation example was labelled correctly." if none
+                                        else "All mistakes, most confident first.")
             return
         count = self.matrix.count(true_label, predicted)
         shown = self.mistakes_proxy.rowCount()

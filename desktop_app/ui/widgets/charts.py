@@ -66,7 +66,7 @@ class LineChart(QWidget):
         points = [pt for s in self.series.values() for pt in s]
         if not points:
             p.setPen(QColor(text_color.red(), text_color.green(), text_color.blue(), 140))
-            p.drawText(plot, Qt.AlignmentFlag.AlignCenter, "Waiting for data…")
+            p.drawText(plot, Qt.AlignmentFlag.AlignCenter, "Drawn while training runs.")
             return
         xs, ys = [x for x, _ in points], [y for _, y in points]
         x0, x1 = min(xs), max(xs)

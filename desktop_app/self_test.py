@@ -264,9 +264,10 @@ def _inside(path: str, root: Path) -> bool:
 def run_window_check(work: Path, adapter: Path, screenshot: Path | None = None, timeout_s: float = 180.0) -> str:
     """Open the real main window, load the adapter, classify one text through the runners, then close."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, QTimer, qInstallMessageHandler
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer, qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 
+    from .ui.gc_policy import collected_on_gui_thread
     from .ui.main_window import MainWindow
     from .ui.settings import Settings
 
@@ -290,7 +291,14 @@ def run_window_check(work: Path, adapter: Path, screenshot: Path | None = None, 
             loop.exec()
 
     settings = Settings(QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat))  # the user's are untouched
-    window = MainWindow(settings=settings, runs_dir=work / "runs")
+    with collected_on_gui_thread():
+        return _check_window(app, MainWindow(settings=settings, runs_dir=work / "runs"), adapter, screenshot,
+                             failures, wait_for, previous)
+
+
+def _check_window(app, window, adapter, screenshot, failures, wait_for, previous) -> str:
+    from PySide6.QtCore import QCoreApplication, qInstallMessageHandler
+
     for runner in window.runners:
         runner.failed.connect(lambda message, hint: failures.append(f"{message} {hint}".strip()))
     try:

@@ -26,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("LoRA Studio")
     app.setApplicationVersion(__version__)
     app.setWindowIcon(QIcon(str(resource_path("icon.png"))))
-    window = MainWindow()
-    window.show()
-    return app.exec()
+    from .gc_policy import collected_on_gui_thread
+
+    with collected_on_gui_thread():  # Qt objects are never destroyed from a training thread
+        window = MainWindow()
+        window.show()
+        return app.exec()

@@ -7,6 +7,19 @@ from desktop_app.ui import runner as runner_module
 
 
 @pytest.fixture(autouse=True)
+def gc_on_the_gui_thread(qapp):
+    """As in the app (ui/gc_policy.py): an earlier test's closed window collected by a training thread's
+    gc.collect() was destroyed off the GUI thread, and the process died (a segfault in a full run)."""
+    import gc
+
+    from desktop_app.ui.gc_policy import collected_on_gui_thread
+
+    gc.collect()  # what earlier tests left, here on the GUI thread
+    with collected_on_gui_thread():
+        yield
+
+
+@pytest.fixture(autouse=True)
 def no_threads_left(monkeypatch):
     """Fail any test that leaves a runner's thread (or a Python thread) running."""
     created = []

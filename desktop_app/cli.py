@@ -24,27 +24,20 @@ def _parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a classifier on a labelled file")
     t.add_argument("data", nargs="?", help="CSV/TSV/JSONL/Parquet/Excel file of texts and labels")
     t.add_argument("--sample", action="store_true", help="use the bundled sample reviews")
-    t.add_argument("--text-column")
-    t.add_argument("--label-column")
+    t.add_argument("--job", metavar="FOLDER", help="run a job folder made by 'job export' or Train elsewhere…")
     t.add_argument("--validation", metavar="DATA", help="a separate validation file (else a stratified split)")
-    t.add_argument("--model", help="base model: 'embedded' (default), a local folder or a cached hub id")
-    t.add_argument("--allow-download", action="store_true", help="allow downloading a hub model not on disk")
-    t.add_argument("--preset", default="balanced", help="quick, balanced (default) or thorough")
-    t.add_argument("--config", help="a JSON configuration saved earlier (flags override it)")
-    t.add_argument("--epochs", type=float)
-    t.add_argument("--lr", type=float, dest="learning_rate")
-    t.add_argument("--batch-size", type=int)
-    t.add_argument("--max-length", type=int)
-    t.add_argument("--lora-r", type=int)
-    t.add_argument("--lora-alpha", type=int)
-    t.add_argument("--class-weighting", action="store_true", default=None)
-    t.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"])
-    t.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"],
-                   help="auto (default): measured on this computer once; fp16 is for GPUs")
-    t.add_argument("--frozen-cache-mb", type=int, metavar="MB",
-                   help="memory for the frozen layers' outputs, kept after epoch 1 (default 1024; 0: off)")
-    t.add_argument("--seed", type=int)
+    _training_options(t)
+    t.add_argument("--processes", type=int, metavar="N",
+                   help="start N training processes on this machine (PyTorch DDP through torchrun's launcher)")
     t.add_argument("--out", default="lora-adapter", help="output folder for the adapter (default: lora-adapter)")
+
+    j = sub.add_parser("job", help="make a job folder to train on another machine (GPU server, cluster)")
+    jsub = j.add_subparsers(dest="job_command", required=True, metavar="ACTION")
+    je = jsub.add_parser("export", help="write the data as used, the settings and the commands to a folder")
+    je.add_argument("data", help="the labelled file to train on")
+    je.add_argument("--validation", metavar="DATA", help="a separate validation file")
+    _training_options(je)
+    je.add_argument("--out", required=True, metavar="FOLDER", help="a new folder, or an earlier job to replace")
 
     e = sub.add_parser("evaluate", help="measure an adapter on a labelled file")
     e.add_argument("adapter")
@@ -82,32 +75,80 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _training_options(t: argparse.ArgumentParser) -> None:
+    """The flags that make a TrainConfig: the same for training here and for a job to train elsewhere."""
+    t.add_argument("--text-column")
+    t.add_argument("--label-column")
+    t.add_argument("--model", help="base model: 'embedded' (default), a local folder or a cached hub id")
+    t.add_argument("--allow-download", action="store_true", help="allow downloading a hub model not on disk")
+    t.add_argument("--preset", default="balanced", help="quick, balanced (default) or thorough")
+    t.add_argument("--config", help="a JSON configuration saved earlier (flags override it)")
+    t.add_argument("--epochs", type=float)
+    t.add_argument("--lr", type=float, dest="learning_rate")
+    t.add_argument("--batch-size", type=int, help="examples per update (per process when there are several)")
+    t.add_argument("--max-length", type=int)
+    t.add_argument("--lora-r", type=int)
+    t.add_argument("--lora-alpha", type=int)
+    t.add_argument("--class-weighting", action="store_true", default=None)
+    t.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"])
+    t.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"],
+                   help="auto (default): measured on this computer once; fp16 is for GPUs")
+    t.add_argument("--frozen-cache-mb", type=int, metavar="MB",
+                   help="memory for the frozen layers' outputs, kept after epoch 1 (default 1024; 0: off)")
+    t.add_argument("--seed", type=int)
+
+
+def train_config(args, base=None):
+    """The TrainConfig the flags describe: a saved configuration or a preset, then the flags given."""
+    from .core.config import TrainConfig, preset
+
+    base = base or (TrainConfig.load(args.config) if args.config else preset(args.preset))
+    return base.with_overrides(
+        base_model=args.model, epochs=args.epochs, learning_rate=args.learning_rate, batch_size=args.batch_size,
+        max_length=args.max_length, class_weighting=args.class_weighting, device=args.device, seed=args.seed,
+        precision=args.precision, frozen_cache_mb=args.frozen_cache_mb,
+        text_column=args.text_column, label_column=args.label_column, lora_r=args.lora_r,
+        lora_alpha=args.lora_alpha, allow_download=args.allow_download or None,
+        min_steps=0 if args.epochs is not None else None).validate()  # explicit epochs are taken as given
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    args.argv = list(argv) if argv is not None else sys.argv[1:]
     from .core.errors import StudioError
     from .core.logs import log, report, setup_logging
 
     setup_logging(sys.stderr if args.verbose else None)
     log.info("lora-studio %s", " ".join(printable(a) for a in (argv if argv is not None else sys.argv[1:])))
+    prog = _prog()
     try:
         return COMMANDS[args.command](args)
     except StudioError as exc:
         report(exc)
-        print(f"lora-studio: {printable(exc)}", file=sys.stderr)
+        print(f"{prog}: {printable(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as exc:  # a file that vanished, a full disk, a permission: one sentence, never a traceback
         report(exc)
         where = f" “{printable(exc.filename)}”" if exc.filename else ""
-        print(f"lora-studio: could not read or write{where}: {printable(exc.strerror or exc).lower()}.",
+        print(f"{prog}: could not read or write{where}: {printable(exc.strerror or exc).lower()}.",
               file=sys.stderr)
         return EXIT_BAD_INPUT
     except Exception as exc:  # noqa: BLE001 - a bug: one line here, the traceback in the log (or --verbose)
         message, hint = report(exc)
-        print(f"lora-studio: {printable(message)} {printable(hint)}", file=sys.stderr)
+        print(f"{prog}: {printable(message)} {printable(hint)}", file=sys.stderr)
         return EXIT_INTERNAL
     except KeyboardInterrupt:
-        print("lora-studio: interrupted.", file=sys.stderr)
+        print(f"{prog}: interrupted.", file=sys.stderr)
         return EXIT_CANCELLED
+
+
+def _prog() -> str:
+    """Under torchrun every process writes to the same terminal: say which one speaks (for display only)."""
+    import os
+
+    if os.environ.get("WORLD_SIZE", "1") not in ("", "1"):
+        return f"lora-studio [rank {printable(os.environ.get('RANK', '?'))[:8]}]"
+    return "lora-studio"
 
 
 # ---------------------------------------------------------------- inspect
@@ -190,29 +231,36 @@ def _print_report(report, stream=None) -> None:
 
 
 def cmd_train(args) -> int:
-    from .core.config import TrainConfig, preset
     from .core.dataset import load_dataset, prepare_training_data
     from .core.errors import DataError
     from .core.events import CancelToken
+    from .core.distributed import finish, world
     from .core.training import run_training
     from .paths import sample_dataset
 
-    if not args.data and not args.sample:
-        raise DataError("No data file given.", "Name a file to train on, or use --sample for the bundled reviews.")
-    data_path = sample_dataset() if args.sample and not args.data else Path(args.data)
-    base = TrainConfig.load(args.config) if args.config else preset(args.preset)
-    config = base.with_overrides(
-        base_model=args.model, epochs=args.epochs, learning_rate=args.learning_rate, batch_size=args.batch_size,
-        max_length=args.max_length, class_weighting=args.class_weighting, device=args.device, seed=args.seed,
-        precision=args.precision, frozen_cache_mb=args.frozen_cache_mb,
-        text_column=args.text_column, label_column=args.label_column, lora_r=args.lora_r,
-        lora_alpha=args.lora_alpha, allow_download=args.allow_download or None,
-        min_steps=0 if args.epochs is not None else None).validate()  # explicit epochs are taken as given
+    if args.processes is not None:  # this process only launches the N that train
+        from .cli_scale import launch
+
+        return launch(args.processes, args.argv)
+    if args.job:
+        from .core.job import read_job
+
+        if args.data or args.sample or args.config or args.validation:
+            raise DataError("A job brings its own data and settings.", "Give --job alone (flags may adjust it).")
+        job = read_job(args.job)
+        data_path, validation, config = job.data, job.validation, train_config(args, job.config)
+    else:
+        if not args.data and not args.sample:
+            raise DataError("No data file given.", "Name a file to train on, or use --sample for the bundled reviews.")
+        data_path = sample_dataset() if args.sample and not args.data else Path(args.data)
+        validation, config = args.validation, train_config(args)
     dataset = load_dataset(data_path, config.text_column, config.label_column)
     for warning in dataset.report.warnings:
         print(f"warning: {printable(warning)}", file=sys.stderr)
     config = config.with_overrides(text_column=dataset.report.text_column, label_column=dataset.report.label_column)
-    data = prepare_training_data(dataset.examples, config, args.validation)
+    data = prepare_training_data(dataset.examples, config, validation)
+    if args.job:
+        data.source = job.dataset  # the run history names the user's file, not the job's data.csv
 
     cancel = CancelToken()
     previous = signal.signal(signal.SIGINT, lambda *_: (cancel.cancel(),
@@ -223,9 +271,16 @@ def cmd_train(args) -> int:
         result = run_training(config, data, on_event=_ProgressPrinter(), cancel=cancel, out_dir=args.out)
     finally:
         signal.signal(signal.SIGINT, previous)
+        finish()  # leave torchrun's process group, if there is one
     if result.status == "cancelled":
         print("Training stopped; nothing was saved.", file=sys.stderr)
         return EXIT_CANCELLED
+    here = world()
+    if here.distributed:
+        shares = ", ".join(f"{n:,}" for n in result.examples_per_rank)
+        print(f"[{here}] trained {result.steps} steps; examples per process: {shares}.", file=sys.stderr)
+        if not here.main:
+            return EXIT_OK  # rank 0 evaluates, saves and reports
     print(f"\nValidation ({'stopped early, best epoch kept' if result.status == 'stopped_early' else 'best epoch'}):")
     _print_report(result.validation)
     if result.test:
@@ -233,6 +288,9 @@ def cmd_train(args) -> int:
         _print_report(result.test)
     print(f"\nAdapter saved to {printable(result.adapter_dir)}  ({result.train_seconds:.0f} s, "
           f"{result.samples_per_s:.0f} samples/s on {result.device})")
+    if here.distributed:
+        print(f"Trained on {here.size} processes: effective batch {result.effective_batch} = {here.size} × "
+              f"{result.effective_batch // here.size} per process (recorded in the manifest).")
     return EXIT_OK
 
 
@@ -325,16 +383,29 @@ def cmd_devices(args) -> int:
     import torch
 
     from .core.devices import list_devices
+    from .core.distributed import readiness
 
-    devices = list_devices()
+    devices, ready = list_devices(), readiness()
     if args.json:
-        print(json.dumps([d.__dict__ for d in devices], indent=2))
+        print(json.dumps({"devices": [d.__dict__ for d in devices], "distributed": ready}, indent=2))
         return EXIT_OK
     print(f"PyTorch {torch.__version__} ({'CUDA ' + torch.version.cuda if torch.version.cuda else 'CPU-only build'})")
     for d in devices:
         print(f"  {'✓' if d.available else '✗'} {d.kind:<4}  {d.name}" + ("" if d.available else f" — {d.reason}"))
+    if ready["backend"]:
+        gpus = f"{ready['gpus']} GPU{'s' if ready['gpus'] != 1 else ''} visible" if ready["gpus"] else "no GPU"
+        print(f"Distributed training (torchrun): ready, {ready['backend']} backend, {gpus}"
+              f"{'' if ready['nccl'] else '; NCCL unavailable, so processes talk over gloo'}.")
+    else:
+        print("Distributed training (torchrun): not available in this PyTorch build.")
     return EXIT_OK
 
 
+def cmd_job(args) -> int:
+    from .cli_scale import job_export
+
+    return job_export(args)
+
+
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "inspect": cmd_inspect,
-            "info": cmd_info, "devices": cmd_devices, "export-onnx": cmd_export_onnx}
+            "info": cmd_info, "devices": cmd_devices, "export-onnx": cmd_export_onnx, "job": cmd_job}

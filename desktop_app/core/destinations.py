@@ -58,6 +58,11 @@ def _replaceable(path: Path, kind: str) -> bool:
         except Exception:  # noqa: BLE001 - anything that is not our zip is not ours to replace
             return False
         return True
+    if kind == "job":  # an empty folder, or an earlier job with nothing else in it (not its trained adapter)
+        from .job import JOB_FILES, is_job_folder
+
+        return path.is_dir() and not path.is_symlink() and (not any(path.iterdir()) or (is_job_folder(path) and all(
+            e.name in JOB_FILES and e.is_file() and not e.is_symlink() for e in path.iterdir())))
     if kind == "onnx":
         from .onnx_export import is_onnx_export
 
@@ -76,13 +81,13 @@ def free_name(path: Path) -> Path:
 
 
 def check_destination(path: str | Path, kind: str = "adapter", need_bytes: int = 0) -> Path:
-    """Refuse, with a sentence, a destination we may not or cannot write. kind: adapter | zip | onnx | file."""
+    """Refuse, with a sentence, a destination we may not or cannot write. kind: adapter | zip | onnx | job | file."""
     name = Path(path).expanduser().name
     if not str(path).strip() or (name and not name.strip()):  # "" or a name of spaces only
         raise OutputError("No output name was given.", "Name a new folder for the adapter.")
     path = Path(os.path.abspath(Path(path).expanduser()))
     real = path.resolve()
-    what = {"adapter": "adapter folder", "zip": "adapter file", "onnx": "ONNX export folder",
+    what = {"adapter": "adapter folder", "zip": "adapter file", "onnx": "ONNX export folder", "job": "job folder",
             "file": "file"}[kind]
     if _protected(real):
         raise OutputError(f"LoRA Studio will not write its {what} over “{_shown(path)}”, which is your "

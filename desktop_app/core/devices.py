@@ -40,13 +40,14 @@ def cpu_has_fast_bf16() -> bool:
         return False
 
 
-def configure_cpu_threads() -> int:
-    """Physical cores (hyperthreads slow down GEMM-bound training), less those other programs keep busy."""
+def configure_cpu_threads(processes_here: int = 1) -> int:
+    """Physical cores (hyperthreads slow down GEMM-bound training), less those other programs keep busy;
+    several training processes on one machine (torchrun) share its physical cores evenly instead."""
     import torch
 
-    from .threads import initial_threads
+    from .threads import initial_threads, physical_cores
 
-    n = initial_threads()
+    n = initial_threads() if processes_here <= 1 else max(1, physical_cores() // processes_here)
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n

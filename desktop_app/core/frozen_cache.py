@@ -40,10 +40,13 @@ class Plan:
         return not self.reason
 
 
-def plan(model, token_counts: Sequence[int], epochs: float, budget_mb: int, device: str = "cpu") -> Plan:
-    """Decide before training: a CPU, frozen lower layers, dropout off, within the budget?"""
+def plan(model, token_counts: Sequence[int], epochs: float, budget_mb: int, device: str = "cpu",
+         processes: int = 1) -> Plan:
+    """Decide before training: a CPU, one process, frozen lower layers, dropout off, within the budget?"""
     if budget_mb <= 0:
         return Plan(reason="turned off in the settings")
+    if processes > 1:  # the cache is filled in epoch 1 with the examples this process saw then
+        return Plan(reason="several processes share the examples, and each sees other ones every epoch")
     if device != "cpu":  # measured on an H200: 12.0 s with the cache, 9.1 s without (docs/BENCHMARKS.md)
         return Plan(reason="on a GPU they cost less to recompute than to fetch")
     if epochs <= 1:

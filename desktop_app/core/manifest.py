@@ -119,6 +119,13 @@ class Manifest:
         tr.number("seconds", 0, 10**9, optional=True)
         tr.text("device", 300, optional=True)
         tr.records("history", {"step": int, "epoch": float})
+        tr.integer("world_size", 1, 65536, optional=True)  # older manifests: one process
+        tr.integer("per_device_batch", 1, 10**6, optional=True)
+        tr.integer("effective_batch", 1, 10**9, optional=True)
+        ranks = training.get("examples_per_rank")
+        if ranks is not None and not (isinstance(ranks, list) and len(ranks) <= 65536 and all(
+                isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= 10**12 for n in ranks)):
+            raise tr.fail("examples_per_rank", "a list of example counts")
         versions = f.mapping("versions", optional=True) or {}
         if not all(isinstance(k, str) and isinstance(v, str) and len(v) < 100 for k, v in versions.items()):
             raise f.fail("versions", "names and version numbers")
@@ -240,5 +247,17 @@ def manifest_for_training(base, result, weights_sha256: str, fingerprint: str, v
                   **({"examples": result.train_examples} if getattr(result, "train_examples", 0) else {}),
                   **({"kept_epoch": result.kept_epoch} if getattr(result, "kept_epoch", None) is not None else {}),
                   **({"stopped_at_epoch": result.stopped_at_epoch}
-                     if getattr(result, "stopped_at_epoch", None) is not None else {})},
+                     if getattr(result, "stopped_at_epoch", None) is not None else {}),
+                  **_scale(result)},
         versions=versions, created=created, files={WEIGHTS: weights_sha256})
+
+
+def _scale(result) -> dict:
+    """How the run was spread: processes, the batch per process and per update, each process's examples."""
+    world = getattr(result, "world_size", 1) or 1
+    out = {"world_size": world}
+    if getattr(result, "per_device_batch", 0):
+        out.update(per_device_batch=result.per_device_batch, effective_batch=result.effective_batch)
+    if getattr(result, "examples_per_rank", None):
+        out["examples_per_rank"] = list(result.examples_per_rank)
+    return out

@@ -26,12 +26,13 @@ class PreparedModel:
 
 
 def prepare_model(config: TrainConfig, labels: tuple[str, ...], emit: Callable = lambda event: None,
-                  cancel: CancelToken | None = None) -> PreparedModel:
+                  cancel: CancelToken | None = None, processes_here: int = 1) -> PreparedModel:
+    """processes_here: the training processes on this machine (torchrun's LOCAL_WORLD_SIZE) share its cores."""
     from .devices import configure_cpu_threads, pick_device
     from .models import load_classifier, load_tokenizer, model_token_limit, resolve_base_model
 
     device = pick_device(config.device)
-    threads = configure_cpu_threads()
+    threads = configure_cpu_threads(processes_here)
     emit(LogLine(f"Device: {device.name}" + (f" ({threads} CPU threads for data)" if device.kind != "cpu" else "")))
     base = resolve_base_model(config.base_model, allow_download=config.allow_download)
     emit(LogLine(f"Base model: {base.describe()}"))

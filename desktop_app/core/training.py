@@ -11,7 +11,7 @@ import math
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .atomic import temp_folder
@@ -42,6 +42,10 @@ class TrainResult:
     max_length: int = 0
     batch_size: int = 0
     device: str = ""
+    world_size: int = 1                    # processes (torchrun); the batch below is per process
+    per_device_batch: int = 0
+    effective_batch: int = 0               # per device × accumulation × processes: one optimiser update
+    examples_per_rank: list[int] = field(default_factory=list)  # examples each process trained on
     kept_epoch: float | None = None        # the evaluated epoch whose weights were kept (the best)
     stopped_at_epoch: float | None = None  # where the user stopped a "stopped" run
     dataset: str = ""                      # the training file's name (run history)
@@ -57,15 +61,33 @@ class _Examples:
 
     def __init__(self, ids: list[list[int]], labels: list[int]) -> None:
         self.ids, self.labels, self.indexed = ids, labels, False
+        self.served = 0  # items handed to this process's training (its share under torchrun)
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def __getitem__(self, i: int) -> dict:
+        self.served += 1
         item = {"input_ids": self.ids[i], "labels": self.labels[i]}
         if self.indexed:
             item["index"] = i
         return item
+
+
+class _CountFromStart:
+    """A TrainerCallback by protocol (like threads.ThreadTuner): count the examples served from the first
+    step, not the pass the length-grouping sampler makes over the dataset when it is built."""
+
+    def __init__(self, dataset: _Examples) -> None:
+        self.dataset = dataset
+
+    def on_train_begin(self, *args, **kwargs) -> None:
+        self.dataset.served = 0
+
+    def __getattr__(self, name: str):
+        if name.startswith("on_"):
+            return lambda *args, **kwargs: None
+        raise AttributeError(name)
 
 
 def _splits(config: TrainConfig, data: Dataset | Splits) -> Splits:
@@ -82,13 +104,18 @@ def class_weights(labels: list[int], n: int) -> list[float]:
 def run_training(config: TrainConfig, data: Dataset | Splits, on_event: Callable | None = None,
                  cancel: CancelToken | None = None, out_dir: str | Path | None = None) -> TrainResult:
     """Train, evaluate, and (if out_dir) save the adapter package. Raises StudioError on user problems."""
+    from .distributed import world
+
+    here = world()
+    if not here.main:  # under torchrun: rank 0 reports and saves, the other ranks only log
+        on_event, out_dir = None, None
     emit = _logged(on_event or (lambda event: None))
     cancel = cancel or CancelToken()
     config = config.validate()
     destination = _prepare_destination(out_dir, emit) if out_dir is not None else None
     with exclusive(destination) if destination else nullcontext():
         try:
-            result = _run(config, data, emit, cancel, destination)
+            result = _run(config, data, emit, cancel, destination, here)
         except Cancelled:
             result = TrainResult("cancelled", config=config)
             emit(LogLine("Training was stopped before any epoch was evaluated: there was no epoch to keep. "
@@ -118,7 +145,7 @@ def _prepare_destination(out_dir, emit) -> Path:
     return check_destination(target, "adapter")
 
 
-def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | None) -> TrainResult:
+def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | None, here) -> TrainResult:
     from .models import load_classifier
     from .text import TextEncoder
 
@@ -133,9 +160,18 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
         raise TrainingError("Training needs at least two classes.")
     if len(splits.validation) == 0:
         raise TrainingError("The validation split is empty.", "Add more examples per class.")
-    prepared = prepare_model(config, label_map.names, emit, cancel)
+    prepared = prepare_model(config, label_map.names, emit, cancel, here.local_size)
     device, base, tokenizer, model, limit = (prepared.device, prepared.base, prepared.tokenizer, prepared.model,
                                              prepared.token_limit)
+    if here.distributed:
+        from .distributed import start
+
+        backend = start(here, device.kind)
+        if device.kind == "cpu":  # the processes on one machine share its cores (devices.configure_cpu_threads)
+            import torch
+
+            device = replace(device, name=f"CPU, {torch.get_num_threads()} threads per process")
+        emit(LogLine(f"Distributed: {here.size} processes ({backend}); this is {here}."))
     probe = TextEncoder(tokenizer, limit)
     raw_train, raw_val = probe.tokenize(splits.train.texts), probe.tokenize(splits.validation.texts)
     train_counts = probe.lengths(raw_train)
@@ -149,22 +185,30 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
     val_ds = _Examples(encoder.finish(raw_val), label_map.ids(splits.validation.labels))
     checkpoint(cancel)
 
-    config = ensure_min_steps(config, len(train_ds), emit)
+    config = ensure_min_steps(config, math.ceil(len(train_ds) / here.size), emit)  # the updates per process
     model = attach_lora(config, base, model)
     if out_dir is not None:  # the adapter's size is known now: check the disk can hold it, before training
         check_destination(out_dir, "adapter", need_bytes=_adapter_bytes(model))
-    precision = _choose_precision(config, device, model, encoder, train_ds, emit, cancel)
+    from .distributed import share
+
+    # measured once, by rank 0: every process must train in the same number format
+    precision = share(_choose_precision(config, device, model, encoder, train_ds, emit, cancel)
+                      if here.main else None, here)
     batch_size = config.batch_size
     while True:  # on CUDA out-of-memory: halve the batch, keep the effective batch via accumulation
         try:
             return _train(config=config, emit=emit, cancel=cancel, out_dir=out_dir, splits=splits,
                           label_map=label_map, device=device, base=base, model=model, encoder=encoder,
-                          train_ds=train_ds, val_ds=val_ds, batch_size=batch_size, precision=precision)
+                          train_ds=train_ds, val_ds=val_ds, batch_size=batch_size, precision=precision,
+                          here=here)
         except (Cancelled, StudioError):
             raise
         except Exception as exc:  # noqa: BLE001 - classified below
             if not _is_oom(exc):
                 raise
+            if here.distributed:  # halving on one rank only would leave the others waiting for it
+                raise TrainingError(f"A training process ({here}) ran out of device memory.",
+                                    "Lower --batch-size (it is per process) or --max-length.") from exc
             if batch_size <= 1:
                 raise TrainingError("The device ran out of memory even with a batch of one example.",
                                     "Lower the maximum length, or train on the CPU.") from exc
@@ -218,7 +262,7 @@ def _free_device_memory() -> None:
 
 
 def _train(*, config, emit, cancel, out_dir, splits, label_map, device, base, model, encoder, train_ds, val_ds,
-           batch_size, precision) -> TrainResult:
+           batch_size, precision, here) -> TrainResult:
     import numpy as np
     import torch
     from transformers import PrinterCallback, Trainer, TrainingArguments
@@ -229,8 +273,16 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, device, base, mo
     from .threads import ThreadTuner
     from .evaluation import scores
 
+    from .distributed import SyncedCancel, gather
+
     accumulation = max(1, config.batch_size // batch_size)
-    steps_per_epoch = math.ceil(len(train_ds) / (batch_size * accumulation))
+    effective = batch_size * accumulation * here.size
+    steps_per_epoch = math.ceil(len(train_ds) / effective)
+    if here.distributed:
+        emit(LogLine(f"Effective batch {effective} = {here.size} processes × {batch_size} per process"
+                     + (f" × {accumulation} accumulated" if accumulation > 1 else "")
+                     + f"; learning rate {config.learning_rate:g} for that batch."))
+        cancel = SyncedCancel(cancel, here)  # a Stop on any rank stops every rank on the same step
     total_steps = max(1, math.ceil(steps_per_epoch * config.epochs))
     work = temp_folder("trainer")
     args = TrainingArguments(
@@ -240,12 +292,13 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, device, base, mo
         lr_scheduler_type="linear", eval_strategy="epoch", save_strategy="no", logging_strategy="steps",
         logging_steps=max(1, min(50, total_steps // 50)), report_to="none", disable_tqdm=True,
         dataloader_num_workers=0, seed=config.seed, data_seed=config.seed, use_cpu=device.kind == "cpu",
+        ddp_find_unused_parameters=False,  # under torchrun: every trainable weight (LoRA, head) is used
         bf16=precision.name == "bf16", fp16=precision.name == "fp16",
         remove_unused_columns=False, train_sampling_strategy="group_by_length", log_level="error",
         label_names=["labels"])
 
     plan = frozen_cache.plan(model, [len(x) for x in train_ds.ids], config.epochs, config.frozen_cache_mb,
-                             device.kind)
+                             device.kind, here.size)
     emit(LogLine(frozen_cache.describe(plan, config.frozen_cache_mb)))
     cache = frozen_cache.FrozenPrefixCache(model, plan.frozen) if plan.active else None
     train_ds.indexed = cache is not None
@@ -272,7 +325,8 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, device, base, mo
 
     events = EventCallback(emit, cancel, batch_size * accumulation)
     keeper = BestModelKeeper(emit, config.early_stopping_patience)
-    callbacks = [events, keeper, ThreadTuner(emit)] + ([CacheCheck(cache, emit)] if cache else [])
+    tuner = [] if here.distributed else [ThreadTuner(emit)]  # the processes split the cores evenly instead
+    callbacks = [events, keeper, *tuner, _CountFromStart(train_ds)] + ([CacheCheck(cache, emit)] if cache else [])
     trainer = Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds, data_collator=collate,
                       compute_metrics=metrics, callbacks=callbacks, compute_loss_func=loss_func)
     trainer.remove_callback(PrinterCallback)  # our events replace its print() of every log dict
@@ -297,6 +351,10 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, device, base, mo
             train_ds.indexed = False
         work.cleanup()
     seconds = time.monotonic() - started
+    served = gather(train_ds.served, here)  # every rank's share of the examples (a collective: all ranks)
+    if not here.main:  # rank 0 evaluates and saves; the others are done
+        return TrainResult("completed", steps=trainer.state.global_step, epochs=float(trainer.state.epoch or 0),
+                           train_seconds=seconds, examples_per_rank=served, config=config)
     _drop_mixed_precision_wrapper(model)
     keeper.restore(model)
     model.eval()
@@ -319,7 +377,9 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, device, base, mo
                          device=device.name + (f" ({precision.name})" if precision.name != "fp32" else ""),
                          kept_epoch=keeper.best_metrics["epoch"] if keeper.best_metrics else None,
                          stopped_at_epoch=stopped_at, dataset=splits.source, train_examples=len(train_ds),
-                         config=config, model=model, encoder=encoder)
+                         config=config, model=model, encoder=encoder, world_size=here.size,
+                         per_device_batch=batch_size, effective_batch=effective,
+                         examples_per_rank=served if here.distributed else [])
     emit(LogLine(f"Finished: validation accuracy {validation.accuracy:.1%}, macro-F1 {validation.macro_f1:.3f}."))
     if out_dir is not None:
         from .adapters import save_adapter

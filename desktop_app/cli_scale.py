@@ -1,0 +1,70 @@
+"""The command line's scale-out: `job export` (train elsewhere) and `train --processes N` (start N processes).
+
+`--processes` uses torch's own launcher (torch.distributed.run, what the `torchrun` command runs) as a
+function, so the packaged app, which has no Python interpreter to hand to torchrun, starts its processes the
+same way: each is this program again, with the same arguments less --processes.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from .core.errors import TrainingError
+from .core.sanitize import printable
+
+EXIT_OK = 0
+
+
+def job_export(args) -> int:
+    from .cli import train_config
+    from .core.job import README_FILE, export_job
+
+    job = export_job(args.data, train_config(args), args.out, args.validation)
+    print(f"Wrote the job to {printable(job.folder)}: {job.rows:,} rows of “{printable(job.dataset)}”, the settings "
+          f"and the commands ({README_FILE}). On the other machine, inside the folder:\n"
+          "    lora-studio train --job . --out adapter\n"
+          "    torchrun --standalone --nproc-per-node N -m desktop_app train --job . --out adapter")
+    return EXIT_OK
+
+
+def launch(processes: int, argv: list[str]) -> int:
+    """Run this same command in `processes` processes on this machine (standalone rendezvous)."""
+    import os
+
+    if not 1 <= processes <= 1024:
+        raise TrainingError("--processes should be a number from 1 to 1024.")
+    if os.environ.get("WORLD_SIZE"):
+        raise TrainingError("--processes was given inside a distributed run.", "Leave it out under torchrun.")
+    command = _without_processes(argv)
+    if processes == 1:
+        from .cli import main
+
+        return main(command)
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.run import get_args_parser, run
+
+    program = ["--no-python", sys.executable] if getattr(sys, "frozen", False) else ["-m", "desktop_app"]
+    launcher = get_args_parser().parse_args(["--standalone", f"--nproc-per-node={processes}", *program, *command])
+    try:
+        run(launcher)
+    except ChildFailedError as exc:
+        failed = sorted(exc.failures)
+        raise TrainingError(f"Training process{'es' if len(failed) > 1 else ''} {', '.join(map(str, failed))} of "
+                            f"{processes} failed, so the run stopped.",
+                            "Each process's own message is above.") from None
+    return EXIT_OK
+
+
+def _without_processes(argv: list[str]) -> list[str]:
+    out, skip = [], False
+    for i, arg in enumerate(argv):
+        if skip:
+            skip = False
+            continue
+        if arg == "--processes":
+            skip = True
+            continue
+        if arg.startswith("--processes="):
+            continue
+        out.append(arg)
+    return out

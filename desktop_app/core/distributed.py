@@ -1,0 +1,147 @@
+"""The same training on several processes, launched by torchrun: PyTorch DDP, set up by the Trainer.
+
+torchrun gives each process RANK, WORLD_SIZE, LOCAL_RANK and LOCAL_WORLD_SIZE. Only then is a process group
+started (by accelerate, as the Trainer does: gloo on a CPU, NCCL on CUDA); a plain process never sets a
+backend (with transformers 5.24 / accelerate 1.15, `ddp_backend` in a single process raises "Default process
+group has not been initialized"). Every rank reads and tokenises the data itself and splits it with the same
+seed, so the splits are identical; rank 0 decides what must be decided once (the precision), prints the
+progress, evaluates and saves; every decision that ends training (early stopping, Stop) is taken on the
+same step on every rank, or DDP would wait forever for the rank that left.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .errors import TrainingError
+
+_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE")
+
+
+@dataclass(frozen=True)
+class World:
+    rank: int = 0
+    size: int = 1
+    local_rank: int = 0
+    local_size: int = 1
+
+    @property
+    def distributed(self) -> bool:
+        return self.size > 1
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def __str__(self) -> str:
+        return f"rank {self.rank} of {self.size}"
+
+
+def world(env: Mapping[str, str] | None = None) -> World:
+    """This process's place in a torchrun job (a single process when torchrun did not start it).
+    The variables come from outside: checked by type and range before anything relies on them."""
+    env = os.environ if env is None else env
+    if "WORLD_SIZE" not in env:
+        return World()
+    values = {}
+    for name in _VARIABLES:
+        text = env.get(name, "0" if name in ("RANK", "LOCAL_RANK") else env["WORLD_SIZE"])
+        try:
+            values[name] = int(text)
+        except ValueError:
+            raise TrainingError(f"The launcher set {name}={text!r}, which is not a number.",
+                                "Start distributed training with torchrun (see docs/SCALING.md).") from None
+    rank, size, local_rank, local_size = (values[name] for name in _VARIABLES)
+    if not (1 <= size <= 65536 and 0 <= rank < size and 1 <= local_size <= size and 0 <= local_rank < local_size):
+        raise TrainingError(f"The launcher's ranks do not fit together (RANK={rank}, WORLD_SIZE={size}, "
+                            f"LOCAL_RANK={local_rank}, LOCAL_WORLD_SIZE={local_size}).",
+                            "Start distributed training with torchrun (see docs/SCALING.md).")
+    return World(rank, size, local_rank, local_size)
+
+
+def start(here: World, device_kind: str) -> str:
+    """Join the job's process group the way the Trainer would (accelerate's PartialState), now, so that the
+    decisions taken before training can be shared. Returns the backend: gloo (CPU) or nccl (CUDA)."""
+    import torch
+    from accelerate import PartialState
+
+    if device_kind == "cuda":
+        torch.cuda.set_device(here.local_rank)  # one GPU per process: rank 1 must not share GPU 0
+    state = PartialState(cpu=device_kind == "cpu")
+    return str(state.backend)
+
+
+def share(value, here: World):
+    """Rank 0's value, on every rank (a small picklable object)."""
+    if not here.distributed:
+        return value
+    import torch.distributed as dist
+
+    box = [value if here.main else None]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def any_rank(flag: bool, here: World) -> bool:
+    """True on every rank when it is true on one (a Stop pressed on one node stops them all, on one step)."""
+    if not here.distributed:
+        return flag
+    import torch
+    import torch.distributed as dist
+
+    tensor = torch.tensor([1 if flag else 0], dtype=torch.int32)
+    if dist.get_backend() == "nccl":
+        tensor = tensor.cuda()
+    dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+    return bool(tensor.item())
+
+
+def gather(value, here: World) -> list:
+    """Every rank's value, in rank order, on every rank."""
+    if not here.distributed:
+        return [value]
+    import torch.distributed as dist
+
+    values = [None] * here.size
+    dist.all_gather_object(values, value)
+    return values
+
+
+def finish() -> None:
+    """Leave the process group at the end of a run (torch warns at exit otherwise)."""
+    try:
+        import torch.distributed as dist
+    except ImportError:
+        return
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def readiness() -> dict:
+    """What `lora-studio devices` reports: can this installation train on several processes, and how."""
+    import torch
+
+    available = torch.distributed.is_available()
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    gloo = available and torch.distributed.is_gloo_available()
+    nccl = available and torch.distributed.is_nccl_available() and gpus > 0
+    return {"available": available, "gloo": gloo, "nccl": nccl, "gpus": gpus,
+            "backend": "nccl" if nccl else "gloo" if gloo else None}
+
+
+class SyncedCancel:
+    """A CancelToken seen alike by every rank: each look is a collective, taken at the same training hook on
+    every rank, so all of them raise Cancelled on the same step (one leaving alone would hang the others)."""
+
+    def __init__(self, token, here: World) -> None:
+        self.token, self.here = token, here
+
+    @property
+    def cancelled(self) -> bool:
+        return any_rank(self.token.cancelled, self.here)
+
+    @property
+    def keep_best(self) -> bool:
+        return self.token.keep_best

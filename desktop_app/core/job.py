@@ -1,0 +1,166 @@
+"""“Train elsewhere”: a self-contained job folder to carry to a GPU workstation or a cluster node.
+
+The folder holds the data as it will be used (only the chosen text and label columns, the rows that passed
+the checks), the settings (config.json), a README with the exact commands for one GPU, N GPUs and several
+nodes, and job.json, which names every file with its sha256 so that a copied, damaged or edited job is
+refused before an hour of GPU time is spent on it. `lora-studio train --job FOLDER` runs it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .config import TrainConfig
+from .errors import DataError
+from .sanitize import printable
+
+JOB_FORMAT = "lora-studio-job"
+JOB_VERSION = 1
+JOB_FILE, DATA_FILE, VALIDATION_FILE, CONFIG_FILE, README_FILE = (
+    "job.json", "data.csv", "validation.csv", "config.json", "README.md")
+JOB_FILES = frozenset({JOB_FILE, DATA_FILE, VALIDATION_FILE, CONFIG_FILE, README_FILE})
+TEXT, LABEL = "text", "label"
+
+
+@dataclass(frozen=True)
+class Job:
+    folder: Path
+    config: TrainConfig
+    data: Path
+    validation: Path | None
+    dataset: str   # the file the job was made from (the run history's name for it)
+    rows: int
+
+
+def export_job(data_path: str | Path, config: TrainConfig, out_dir: str | Path,
+               validation_path: str | Path | None = None) -> Job:
+    """Write the job folder for training `data_path` with `config` elsewhere. Replaces only an earlier job."""
+    from .atomic import atomic_directory
+    from .dataset import load_dataset
+    from .destinations import check_destination
+
+    out = check_destination(out_dir, "job")
+    dataset = load_dataset(data_path, config.text_column, config.label_column)
+    examples = dataset.examples
+    validation = None
+    if validation_path is not None:
+        validation = load_dataset(validation_path, config.text_column, config.label_column).examples
+    model = Path(config.base_model).expanduser()
+    if config.base_model != "embedded" and model.is_dir():  # a local folder: the README names where it was
+        config = config.with_overrides(base_model=str(model.resolve()))
+    config = config.with_overrides(text_column=TEXT, label_column=LABEL).validate()
+    with atomic_directory(out, replace=True) as tmp:
+        _write_rows(tmp / DATA_FILE, examples.texts, examples.labels)
+        if validation is not None:
+            _write_rows(tmp / VALIDATION_FILE, validation.texts, validation.labels)
+        config.save(tmp / CONFIG_FILE)
+        (tmp / README_FILE).write_text(readme(out.name, config, validation is not None), encoding="utf-8")
+        files = {p.name: _sha256(p) for p in sorted(tmp.iterdir())}
+        meta = {"format": JOB_FORMAT, "version": JOB_VERSION, "dataset": examples.source or Path(data_path).name,
+                "rows": len(examples), "labels": sorted(set(examples.labels)),
+                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "files": files}
+        (tmp / JOB_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    return read_job(out)
+
+
+def read_job(folder: str | Path) -> Job:
+    """A job folder, checked: job.json by type and range, every file it names present and unchanged."""
+    from .validate import Fields
+
+    folder = Path(folder)
+    try:
+        meta = json.loads((folder / JOB_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"“{printable(folder)}” is not a LoRA Studio job folder (it has no {JOB_FILE}).",
+                        "Make one with “lora-studio job export” or Train elsewhere… in the window.") from None
+    except (OSError, ValueError) as exc:
+        raise DataError(f"The job file in “{printable(folder)}” is damaged.", "Export the job again.") from exc
+    if not isinstance(meta, dict):
+        raise DataError(f"The job file in “{printable(folder)}” is damaged.", "Export the job again.")
+
+    def error(message: str) -> DataError:
+        return DataError(f"The job in “{printable(folder)}” is not usable: {message}.", "Export the job again.")
+
+    f = Fields(meta, "job.json", error)
+    f.text("format", 40, choices=(JOB_FORMAT,))
+    if f.integer("version", 1, 10**6) > JOB_VERSION:
+        raise DataError("This job was made by a newer LoRA Studio.", "Update LoRA Studio to run it.")
+    files = f.mapping("files")
+    if not all(isinstance(k, str) and k in JOB_FILES and k != JOB_FILE and isinstance(v, str) and len(v) == 64
+               for k, v in files.items()) or DATA_FILE not in files or CONFIG_FILE not in files:
+        raise error("its list of files is not one LoRA Studio writes")
+    for name, digest in files.items():
+        path = folder / name
+        if path.is_symlink() or not path.is_file():
+            raise error(f"{name} is missing")
+        if _sha256(path) != digest:
+            raise error(f"{name} was changed or damaged since the job was exported")
+    config = TrainConfig.load(folder / CONFIG_FILE)
+    if (config.text_column, config.label_column) != (TEXT, LABEL):
+        raise error("its settings name other columns than its data file has")
+    return Job(folder, config, folder / DATA_FILE, folder / VALIDATION_FILE if VALIDATION_FILE in files else None,
+               f.text("dataset", 300, default=DATA_FILE), f.integer("rows", 1, 10**9))
+
+
+def is_job_folder(folder: Path) -> bool:
+    try:
+        read_job(folder)
+    except Exception:  # noqa: BLE001 - anything that is not a valid job is not ours to replace
+        return False
+    return True
+
+
+def readme(name: str, config: TrainConfig, has_validation: bool) -> str:
+    """The exact commands, for the person at the other machine."""
+    files = DATA_FILE + (f" and {VALIDATION_FILE}" if has_validation else "")
+    model = config.base_model
+    where = ("the built-in model, which every LoRA Studio installation has" if model == "embedded" else
+             f"a local folder, {model}: copy it to the other machine and add `--model FOLDER` to the command"
+             if Path(model).is_absolute() else f"{model} from the Hugging Face cache (or hub, if allowed)")
+    return f"""# LoRA Studio job: {name}
+
+Made by LoRA Studio's *Train elsewhere*. It holds the data as it will be used ({files}: a `text` and a
+`label` column), the settings ({CONFIG_FILE}) and {JOB_FILE}, which lists every file with its checksum: a
+changed file is refused. The base model is {where}.
+
+Install LoRA Studio on that machine (with the PyTorch build for its GPU), copy this folder there and run one
+of these inside it. Each writes the adapter to `adapter/`, which the window's Predict step opens
+(File > Open adapter...); its manifest records the device, the processes and the batch sizes.
+
+One GPU (or one CPU):
+
+    lora-studio train --job . --out adapter
+
+N GPUs on one machine (here 4; PyTorch DDP: NCCL on GPUs, gloo on CPUs):
+
+    torchrun --standalone --nproc-per-node 4 -m desktop_app train --job . --out adapter
+
+Several machines (here 2 with 4 GPUs each): run on every machine, each with its own --node-rank (0, 1) and
+the address of machine 0:
+
+    torchrun --nnodes 2 --nproc-per-node 4 --node-rank 0 --rdzv-backend c10d \\
+        --rdzv-endpoint MACHINE0:29500 -m desktop_app train --job . --out adapter
+
+The packaged app (no Python) starts the processes itself: `LoRAStudio train --job . --processes 4 --out adapter`.
+
+The batch size ({config.batch_size}) is per process: N processes make one update from N x {config.batch_size}
+examples, at the same learning rate ({config.learning_rate:g}). To keep the effective batch of a one-process
+run, divide it: with 4 processes, add `--batch-size {max(1, config.batch_size // 4)}`.
+"""
+
+
+def _write_rows(path: Path, texts: list[str], labels: list[str]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([TEXT, LABEL])
+        writer.writerows(zip(texts, labels))
+
+
+def _sha256(path: Path) -> str:
+    from .adapters import sha256_file
+
+    return sha256_file(path)

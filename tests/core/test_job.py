@@ -1,0 +1,82 @@
+"""Train elsewhere: a job folder holds the data as used, the settings and the commands, and refuses tampering."""
+
+import json
+
+import pytest
+
+from desktop_app.core.config import TrainConfig
+from desktop_app.core.errors import DataError, OutputError
+from desktop_app.core.job import DATA_FILE, JOB_FILE, export_job, read_job
+
+
+def _source(tmp_path):
+    path = tmp_path / "tweets.csv"
+    rows = [f"{i},tweet number {i} {'great' if i % 2 else 'awful'},{'pos' if i % 2 else 'neg'},x" for i in range(40)]
+    path.write_text("id,body,mood,extra\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_a_job_holds_the_chosen_columns_the_settings_and_the_commands(tmp_path):
+    config = TrainConfig(epochs=4, batch_size=8, text_column="body", label_column="mood")
+    job = export_job(_source(tmp_path), config, tmp_path / "job")
+    lines = (tmp_path / "job" / DATA_FILE).read_text().splitlines()
+    assert lines[0] == "text,label" and lines[1] == "tweet number 0 awful,neg" and len(lines) == 41
+    assert job.config.epochs == 4 and job.config.batch_size == 8 and job.config.text_column == "text"
+    assert job.dataset == "tweets.csv" and job.rows == 40 and job.validation is None
+    readme = (tmp_path / "job" / "README.md").read_text()
+    assert "lora-studio train --job . --out adapter" in readme
+    assert "torchrun --standalone --nproc-per-node 4 -m desktop_app train --job ." in readme
+    assert "--nnodes 2" in readme and "--rdzv-endpoint" in readme and "--batch-size 2" in readme
+
+
+@pytest.mark.parametrize("tamper", ["data", "config", "job-format", "job-files", "job-version", "missing"])
+def test_a_changed_or_hostile_job_is_refused(tmp_path, tamper):
+    export_job(_source(tmp_path), TrainConfig(text_column="body", label_column="mood"), tmp_path / "job")
+    folder = tmp_path / "job"
+    meta = json.loads((folder / JOB_FILE).read_text())
+    if tamper == "data":
+        with open(folder / DATA_FILE, "a") as fh:
+            fh.write("=cmd|' /C calc'!A0,pos\n")
+    elif tamper == "config":
+        (folder / "config.json").write_text(json.dumps({"epochs": 999}))
+    elif tamper == "job-format":
+        meta["format"] = "something-else"
+    elif tamper == "job-files":
+        meta["files"]["../../etc/passwd"] = "0" * 64
+    elif tamper == "job-version":
+        meta["version"] = 99
+    elif tamper == "missing":
+        (folder / DATA_FILE).unlink()
+    if tamper.startswith("job-"):
+        (folder / JOB_FILE).write_text(json.dumps(meta))
+    with pytest.raises(DataError):
+        read_job(folder)
+
+
+def test_a_job_replaces_only_an_earlier_job(tmp_path):
+    source, config = _source(tmp_path), TrainConfig(text_column="body", label_column="mood")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep")
+    with pytest.raises(OutputError, match="not a LoRA Studio job folder"):
+        export_job(source, config, mine)
+    assert (mine / "notes.txt").read_text() == "keep"
+    export_job(source, config, tmp_path / "job")
+    export_job(source, config.with_overrides(epochs=5), tmp_path / "job")  # an earlier job: replaced
+    assert read_job(tmp_path / "job").config.epochs == 5
+    (tmp_path / "job" / "adapter").mkdir()  # the job has been run here: its adapter is not ours to delete
+    with pytest.raises(OutputError):
+        export_job(source, config, tmp_path / "job")
+
+
+def test_the_cli_exports_a_job_and_trains_it(tmp_path, tiny_bert, capsys):
+    from desktop_app.cli import main
+
+    assert main(["job", "export", str(_source(tmp_path)), "--text-column", "body", "--label-column", "mood",
+                 "--model", str(tiny_bert), "--epochs", "1", "--out", str(tmp_path / "job")]) == 0
+    assert "lora-studio train --job . --out adapter" in capsys.readouterr().out
+    assert main(["train", "--job", str(tmp_path / "job"), "--out", str(tmp_path / "adapter")]) == 0
+    manifest = json.loads((tmp_path / "adapter" / "manifest.json").read_text())
+    assert manifest["training"]["dataset"] == "tweets.csv" and manifest["training"]["world_size"] == 1
+    assert main(["train", "--job", str(tmp_path / "job"), str(_source(tmp_path))]) == 2  # data given twice
+    assert "brings its own data" in capsys.readouterr().err

@@ -1,0 +1,176 @@
+"""Scale-out: the same training on 2 CPU processes through torchrun (gloo), a killed rank, `--processes`.
+
+The processes are real (torch's launcher, gloo over localhost) and the model tiny: seconds, not minutes.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from desktop_app.core.distributed import World, world
+from desktop_app.core.errors import TrainingError
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+TRAIN = ["--epochs", "10", "--lr", "0.01", "--seed", "3"]
+PROBES = ["the film was great and wonderful", "the film was awful and boring", "really great number 7",
+          "boring and awful number 8", "wonderful really really", "awful awful"]
+
+
+def _env(tmp_path):
+    return {**os.environ, "PYTHONPATH": str(ROOT), "LORA_STUDIO_PRECISION": "fp32",
+            "LORA_STUDIO_CACHE_DIR": str(tmp_path / "cache"), "XDG_STATE_HOME": str(tmp_path / "state")}
+
+
+def _data(tmp_path):
+    from tiny_models import toy_examples
+
+    ex = toy_examples(200)
+    path = tmp_path / "d.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "label"])
+        w.writerows(zip(ex.texts, ex.labels))
+    return path
+
+
+def _lora_studio(tmp_path, *args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "desktop_app", *map(str, args)], cwd=tmp_path, env=_env(tmp_path),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def _probabilities(adapter):
+    from desktop_app.core.inference import Classifier
+
+    return [p.probabilities for p in Classifier.load(adapter).predict(PROBES)]
+
+
+# ---------------------------------------------------------------- the launcher's environment, checked
+def test_a_plain_process_is_a_world_of_one():
+    assert world({}) == World() and not World().distributed and World().main
+
+
+def test_torchruns_variables_are_read_and_checked():
+    here = world({"RANK": "1", "WORLD_SIZE": "2", "LOCAL_RANK": "1", "LOCAL_WORLD_SIZE": "2"})
+    assert here == World(1, 2, 1, 2) and here.distributed and not here.main
+    for env in ({"RANK": "x", "WORLD_SIZE": "2"}, {"RANK": "2", "WORLD_SIZE": "2"}, {"RANK": "-1", "WORLD_SIZE": "2"},
+                {"RANK": "0", "WORLD_SIZE": "0"}, {"WORLD_SIZE": "2", "LOCAL_WORLD_SIZE": "3"}):
+        with pytest.raises(TrainingError, match="launcher"):
+            world(env)
+
+
+def test_several_processes_share_the_cores_and_skip_the_frozen_cache(monkeypatch):
+    from desktop_app.core import devices, frozen_cache, threads
+
+    monkeypatch.setattr(threads, "physical_cores", lambda cpus=None: 8)
+    monkeypatch.setattr(threads, "initial_threads", lambda: 8)
+    set_to = []
+    monkeypatch.setattr("torch.set_num_threads", set_to.append)
+    assert devices.configure_cpu_threads(4) == 2 and devices.configure_cpu_threads(16) == 1
+    p = frozen_cache.plan(None, [10] * 20, 3, 1024, "cpu", processes=2)
+    assert not p.active and "several processes" in p.reason
+
+
+def test_the_manifest_checks_the_scale_fields(trained_adapter, tmp_path):
+    import shutil
+
+    from desktop_app.core.errors import AdapterError
+    from desktop_app.core.manifest import read_manifest
+
+    manifest = read_manifest(trained_adapter.adapter_dir)
+    assert manifest.training["world_size"] == 1 and manifest.training["effective_batch"] >= 1
+    for bad in ({"world_size": 0}, {"world_size": "2"}, {"examples_per_rank": [1, -2]},
+                {"examples_per_rank": "many"}, {"effective_batch": True}):
+        folder = tmp_path / f"bad-{len(list(tmp_path.iterdir()))}"
+        shutil.copytree(trained_adapter.adapter_dir, folder)
+        data = json.loads((folder / "manifest.json").read_text())
+        data["training"].update(bad)
+        (folder / "manifest.json").write_text(json.dumps(data))
+        with pytest.raises(AdapterError):
+            read_manifest(folder)
+
+
+def test_devices_reports_distributed_readiness(capsys):
+    from desktop_app.cli import main
+
+    assert main(["devices"]) == 0
+    assert "Distributed training (torchrun): ready, gloo backend" in capsys.readouterr().out
+    assert main(["devices", "--json"]) == 0
+    ready = json.loads(capsys.readouterr().out)["distributed"]
+    assert ready["gloo"] is True and ready["backend"] in ("gloo", "nccl")
+
+
+# ---------------------------------------------------------------- two real processes
+def test_two_processes_train_one_adapter_like_one_process(tmp_path, tiny_bert):
+    """`--processes 2` starts two ranks (torch's launcher, gloo): one adapter, world size 2 in its manifest,
+    each rank half of the examples, and predictions like a one-process run with the same effective batch."""
+    data = _data(tmp_path)
+    two = _lora_studio(tmp_path, "train", data, "--model", tiny_bert, *TRAIN, "--batch-size", 16,
+                       "--processes", 2, "--out", "two")
+    assert two.returncode == 0, two.stderr[-3000:]
+    one = _lora_studio(tmp_path, "train", data, "--model", tiny_bert, *TRAIN, "--batch-size", 32, "--out", "one")
+    assert one.returncode == 0, one.stderr[-3000:]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir() and p.name not in ("cache", "state")) == \
+        ["one", "two"]  # one adapter from the two processes, no leftovers
+    training = json.loads((tmp_path / "two" / "manifest.json").read_text())["training"]
+    assert training["world_size"] == 2 and training["per_device_batch"] == 16 and training["effective_batch"] == 32
+    single = json.loads((tmp_path / "one" / "manifest.json").read_text())["training"]
+    assert single["world_size"] == 1 and single["effective_batch"] == 32
+    a, b = training["examples_per_rank"]
+    assert a == b and a + b == training["steps"] * 32  # each rank trained on half of every update
+    assert "[rank 1 of 2] trained" in two.stderr and "Trained on 2 processes" in two.stdout
+    for p2, p1 in zip(_probabilities(tmp_path / "two"), _probabilities(tmp_path / "one")):
+        assert max(p2, key=p2.get) == max(p1, key=p1.get)
+        assert max(abs(p2[k] - p1[k]) for k in p1) < 0.25
+
+
+def test_a_killed_rank_ends_the_job_with_a_clear_message_and_nothing_written(tmp_path, tiny_bert):
+    """Rank 1 is killed (SIGKILL) at its third step: torchrun ends every rank, the job fails with the
+    launcher's account, and no adapter, half adapter or temporary folder is left."""
+    data = _data(tmp_path)
+    wrapper = tmp_path / "dying.py"
+    wrapper.write_text(textwrap.dedent("""
+        import os, signal, sys
+        from desktop_app.core import callbacks
+        step_end = callbacks.EventCallback.on_step_end
+        def dying(self, args, state, control, **kwargs):
+            if os.environ.get("RANK") == "1" and state.global_step == 3:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return step_end(self, args, state, control, **kwargs)
+        callbacks.EventCallback.on_step_end = dying
+        from desktop_app.cli import main
+        sys.exit(main(sys.argv[1:]))
+    """))
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+                           str(wrapper), "train", str(data), "--model", str(tiny_bert), *TRAIN, "--batch-size", "8",
+                           "--out", "adapter"], cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode != 0
+    assert "Signal 9 (SIGKILL)" in done.stderr and "rank      : 1" in done.stderr
+    assert not (tmp_path / "adapter").exists()
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no .part / .old folder
+
+
+def test_bad_data_on_one_rank_stops_all_of_them(tmp_path, tiny_bert):
+    """One node's copy of the data is broken: that rank says why, and the job ends without an adapter."""
+    wrapper = tmp_path / "one_bad.py"
+    data = _data(tmp_path)
+    (tmp_path / "broken.csv").write_text("text,label\nonly one,class\n")
+    wrapper.write_text(textwrap.dedent(f"""
+        import os, sys
+        if os.environ.get("RANK") == "1":
+            sys.argv[sys.argv.index({str(data)!r})] = {str(tmp_path / "broken.csv")!r}
+        from desktop_app.cli import main
+        sys.exit(main(sys.argv[1:]))
+    """))
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+                           str(wrapper), "train", str(data), "--model", str(tiny_bert), *TRAIN, "--out", "adapter"],
+                          cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and "lora-studio [rank 1]: " in done.stderr
+    assert not (tmp_path / "adapter").exists()

@@ -238,9 +238,11 @@ def cmd_train(args) -> int:
     from .core.training import run_training
     from .paths import sample_dataset
 
-    if args.processes is not None:  # this process only launches the N that train
+    if args.processes is not None:  # this process only launches the N that train, once the settings are sound
         from .cli_scale import launch
+        from .core.job import read_job
 
+        read_job(args.job) if args.job else train_config(args)
         return launch(args.processes, args.argv)
     if args.job:
         from .core.job import read_job

@@ -12,7 +12,7 @@ import sys
 from .core.errors import TrainingError
 from .core.sanitize import printable
 
-EXIT_OK = 0
+EXIT_OK, EXIT_CANCELLED = 0, 130
 
 
 def job_export(args) -> int:
@@ -40,6 +40,7 @@ def launch(processes: int, argv: list[str]) -> int:
         from .cli import main
 
         return main(command)
+    from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.run import get_args_parser, run
 
@@ -47,6 +48,10 @@ def launch(processes: int, argv: list[str]) -> int:
     launcher = get_args_parser().parse_args(["--standalone", f"--nproc-per-node={processes}", *program, *command])
     try:
         run(launcher)
+    except SignalException as exc:  # Ctrl+C (or a kill) reached the launcher: it has ended the processes
+        print(f"lora-studio: stopped by signal {exc.sigval.name}; the training processes were ended and "
+              "nothing was saved.", file=sys.stderr)
+        return EXIT_CANCELLED
     except ChildFailedError as exc:
         failed = sorted(exc.failures)
         raise TrainingError(f"Training process{'es' if len(failed) > 1 else ''} {', '.join(map(str, failed))} of "

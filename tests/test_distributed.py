@@ -174,3 +174,33 @@ def test_bad_data_on_one_rank_stops_all_of_them(tmp_path, tiny_bert):
                           cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=300)
     assert done.returncode != 0 and "lora-studio [rank 1]: " in done.stderr
     assert not (tmp_path / "adapter").exists()
+
+
+def test_ctrl_c_stops_every_rank_and_saves_nothing(tmp_path, tiny_bert):
+    """Ctrl+C in a terminal reaches the launcher and both ranks: they stop on the same step (a Stop seen by one
+    rank is shared with all), the launcher says so, exit code 130, and no adapter or temporary folder."""
+    import signal
+    import time
+
+    data = _data(tmp_path)
+    proc = subprocess.Popen([sys.executable, "-m", "desktop_app", "train", str(data), "--model", str(tiny_bert),
+                             "--preset", "quick", "--epochs", "100", "--processes", "2", "--out", "adapter"],
+                            cwd=tmp_path, env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    seen, deadline = "", time.monotonic() + 120
+    while "epoch 2.00" not in seen and time.monotonic() < deadline and proc.poll() is None:
+        seen += proc.stderr.readline()
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl+C does: the whole foreground process group
+    out, err = proc.communicate(timeout=120)
+    err = seen + err
+    assert proc.returncode == 130, err[-3000:]
+    assert err.count("Training stopped; nothing was saved.") == 2 and "stopped by signal SIGINT" in err
+    assert not (tmp_path / "adapter").exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_bad_settings_are_refused_before_any_process_starts(tmp_path, capsys):
+    from desktop_app.cli import main
+
+    assert main(["train", str(_data(tmp_path)), "--epochs", "0", "--processes", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "epochs" in err and "rank" not in err  # said once, by the launcher, not by each process

@@ -170,7 +170,8 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
         if device.kind == "cpu":  # the processes on one machine share its cores (devices.configure_cpu_threads)
             import torch
 
-            device = replace(device, name=f"CPU, {torch.get_num_threads()} threads per process")
+            n = torch.get_num_threads()
+            device = replace(device, name=f"CPU, {n} thread{'s' if n != 1 else ''} per process")
         emit(LogLine(f"Distributed: {here.size} processes ({backend}); this is {here}."))
     probe = TextEncoder(tokenizer, limit)
     raw_train, raw_val = probe.tokenize(splits.train.texts), probe.tokenize(splits.validation.texts)

@@ -10,20 +10,15 @@ from __future__ import annotations
 import sys
 
 from .core.errors import TrainingError
-from .core.sanitize import printable
 
 EXIT_OK, EXIT_CANCELLED = 0, 130
 
 
 def job_export(args) -> int:
     from .cli import train_config
-    from .core.job import README_FILE, export_job
+    from .core.job import export_job, next_steps
 
-    job = export_job(args.data, train_config(args), args.out, args.validation)
-    print(f"Wrote the job to {printable(job.folder)}: {job.rows:,} rows of “{printable(job.dataset)}”, the settings "
-          f"and the commands ({README_FILE}). On the other machine, inside the folder:\n"
-          "    lora-studio train --job . --out adapter\n"
-          "    torchrun --standalone --nproc-per-node N -m desktop_app train --job . --out adapter")
+    print(next_steps(export_job(args.data, train_config(args), args.out, args.validation)))
     return EXIT_OK
 
 

@@ -44,6 +44,15 @@ def data_problem(data) -> str | None:
     return None
 
 
+def run_config(window):
+    """The settings a run would use now: the Configure page's, with the Dataset page's columns and split
+    (training here and Train elsewhere use the same). Raises StudioError for settings out of range."""
+    sel = window.dataset.selection()
+    return window.configure.config().with_overrides(
+        text_column=window.data.report.text_column, label_column=window.data.report.label_column,
+        validation_fraction=sel["validation_fraction"], test_fraction=sel["test_fraction"]).validate()
+
+
 def _find_layout(layout: QLayout, widget: QWidget):
     for i in range(layout.count()):
         item = layout.itemAt(i)

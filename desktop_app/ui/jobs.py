@@ -127,11 +127,20 @@ def batch_predict_job(classifier, frame, column):
 SUMMARY = "lora_studio_summary"
 
 
-def export_job(adapter_dir, destination: str):
+def export_adapter_job(adapter_dir, destination: str):
     def job(emit, cancel):
         from ..core.adapters import export_adapter
 
         return export_adapter(adapter_dir, destination)
+    return job
+
+
+def job_folder_job(data_path, config, destination: str, validation_path):
+    """Train elsewhere: the job folder (core/job.py) for the data and settings of the window."""
+    def job(emit, cancel):
+        from ..core.job import export_job
+
+        return export_job(data_path, config, destination, validation_path)
     return job
 
 

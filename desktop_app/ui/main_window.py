@@ -13,7 +13,7 @@ from . import batch_actions, exports, jobs
 from .adapter_files import ask_adapter, is_adapter
 from .batch_actions import DATA_FILTER
 from .auto_estimate import AutoEstimate
-from .flow import StartGate, StepPage, data_problem
+from .flow import StartGate, StepPage, data_problem, run_config
 from .panels.config_panel import ConfigPanel
 from .panels.dataset_panel import DatasetPanel
 from .panels.inference_panel import InferencePanel
@@ -116,6 +116,7 @@ class MainWindow(QMainWindow):
         t.history.open_requested.connect(self.load_adapter)
         t.history.deleted.connect(self._run_deleted)
         t.export_requested.connect(self.export_dialog)
+        t.elsewhere_requested.connect(self.train_elsewhere_dialog)
         i.load_adapter_requested.connect(self.load_adapter_dialog)
         i.predict_requested.connect(self._predict)
         i.batch_file_requested.connect(self._choose_batch_file)
@@ -320,9 +321,7 @@ class MainWindow(QMainWindow):
             return
         sel = self.dataset.selection()
         try:
-            config = self.configure.config().with_overrides(
-                text_column=self.data.report.text_column, label_column=self.data.report.label_column,
-                validation_fraction=sel["validation_fraction"], test_fraction=sel["test_fraction"]).validate()
+            config = run_config(self)
         except StudioError as exc:
             QMessageBox.warning(self, "LoRA Studio", str(exc))
             return
@@ -405,6 +404,7 @@ class MainWindow(QMainWindow):
     _choose_batch_file, _run_batch = batch_actions.choose_batch_file, batch_actions.run_batch
     _batch_event, _save_batch = batch_actions.batch_event, batch_actions.save_batch
     export_dialog, export_adapter = exports.export_dialog, exports.export_adapter
+    train_elsewhere_dialog, train_elsewhere = exports.train_elsewhere_dialog, exports.train_elsewhere
 
     # -- about and closing --------------------------------------------------
     def show_getting_started(self) -> None:

@@ -31,6 +31,7 @@ def build_menus(window):
     export.setEnabled(False)
     onnx = add(file_menu, "Export &ONNX…", lambda: export_onnx_dialog(window))  # the model loaded for prediction
     onnx.setEnabled(False)
+    add(file_menu, "&Train elsewhere (job folder)…", window.train_elsewhere_dialog)
     file_menu.addSeparator()
     add(file_menu, "&Quit", window.close, QKeySequence.StandardKey.Quit)
     help_menu = window.menuBar().addMenu("&Help")

@@ -130,7 +130,7 @@ class InferencePanel(QWidget):
         self.adapter_info.setText(
             f"<b>{escape(source)}</b><br>Base model: {escape(manifest.base_model.name)} · Classes: "
             f"{escape(', '.join(manifest.labels))}<br>Validation: {metrics} · Created "
-            f"{escape(manifest.created[:16].replace('T', ' ') or '?')}")
+            f"{escape(manifest.created[:16].replace('T', ' ') or '?')}{escape(trained_where(manifest.training))}")
         self.set_model_ready(True)
         self._emit_predict()
 
@@ -184,3 +184,12 @@ class InferencePanel(QWidget):
             self.batch_matrix.set_matrix(report.labels, report.confusion)
         self.batch_matrix.setVisible(report is not None)
         self.batch_summary.setText("<br>".join(lines))
+
+
+def trained_where(training: dict) -> str:
+    """Where and how a model was trained, from its (validated) manifest: " · Trained on …" or nothing."""
+    device, world = training.get("device"), training.get("world_size") or 1
+    if not device:
+        return ""
+    spread = f" × {world} processes (batch {training.get('effective_batch', '?')} per update)" if world > 1 else ""
+    return f" · Trained on {device}{spread}"

@@ -25,6 +25,7 @@ class TrainingPanel(QWidget):
     stop_requested = Signal()
     stop_keep_best_requested = Signal()  # "Stop and keep the best epoch": runner.cancel(keep_best=True)
     export_requested = Signal()
+    elsewhere_requested = Signal()  # "Train elsewhere…": a job folder for a GPU machine (core/job.py)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -42,6 +43,10 @@ class TrainingPanel(QWidget):
                                          "stopped run (needs at least one finished epoch).")
         self.export_button = QPushButton("Export adapter…")
         self.export_button.setEnabled(False)
+        self.elsewhere_button = QPushButton("Train elsewhere…")
+        self.elsewhere_button.setToolTip("Write a job folder (your data as used, these settings and the commands) "
+                                         "to train on a GPU machine or several, with torchrun.")
+        self.elsewhere_button.clicked.connect(self.elsewhere_requested)
         self.start_button.clicked.connect(self.start_requested)
         self.stop_button.clicked.connect(self.stop_requested)
         self.keep_best_button.clicked.connect(self.stop_keep_best_requested)
@@ -52,6 +57,7 @@ class TrainingPanel(QWidget):
         controls.addWidget(self.stop_button)
         controls.addWidget(self.keep_best_button)
         controls.addWidget(self.state_label, 1)
+        controls.addWidget(self.elsewhere_button)
         controls.addWidget(self.export_button)
         layout.addLayout(controls)
         self.progress = QProgressBar()

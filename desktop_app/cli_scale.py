@@ -7,11 +7,13 @@ same way: each is this program again, with the same arguments less --processes.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from .core.errors import TrainingError
 
 EXIT_OK, EXIT_CANCELLED = 0, 130
+WINDOWS = os.name == "nt"  # a module constant, so tests force the Windows branch
 
 
 def job_export(args) -> int:
@@ -24,8 +26,6 @@ def job_export(args) -> int:
 
 def launch(processes: int, argv: list[str]) -> int:
     """Run this same command in `processes` processes on this machine (standalone rendezvous)."""
-    import os
-
     if not 1 <= processes <= 1024:
         raise TrainingError("--processes should be a number from 1 to 1024.")
     if os.environ.get("WORLD_SIZE"):
@@ -39,6 +39,8 @@ def launch(processes: int, argv: list[str]) -> int:
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.run import get_args_parser, run
 
+    if WINDOWS:  # PyTorch's Windows builds lack libuv, which the rendezvous store uses by default
+        os.environ.setdefault("USE_LIBUV", "0")
     program = ["--no-python", sys.executable] if getattr(sys, "frozen", False) else ["-m", "desktop_app"]
     launcher = get_args_parser().parse_args(["--standalone", f"--nproc-per-node={processes}", *program, *command])
     try:

@@ -204,3 +204,28 @@ def test_bad_settings_are_refused_before_any_process_starts(tmp_path, capsys):
     assert main(["train", str(_data(tmp_path)), "--epochs", "0", "--processes", "2"]) == 2
     err = capsys.readouterr().err
     assert "epochs" in err and "rank" not in err  # said once, by the launcher, not by each process
+
+
+@pytest.mark.parametrize("windows", [False, True])
+def test_processes_uses_torchs_launcher_with_this_program(monkeypatch, windows):
+    """Both branches forced: the frozen app hands itself to the launcher (no Python needed), a pip install
+    runs `-m desktop_app`; on Windows the rendezvous is told not to use libuv (absent from those builds)."""
+    import torch.distributed.run as torchrun
+
+    from desktop_app import cli_scale
+
+    seen = []
+    monkeypatch.setattr(torchrun, "run", lambda args: seen.append((args, os.environ.get("USE_LIBUV"))))
+    monkeypatch.setattr(cli_scale, "WINDOWS", windows)
+    monkeypatch.delenv("USE_LIBUV", raising=False)
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert cli_scale.launch(3, ["--verbose", "train", "d.csv", "--processes", "3", "--epochs", "1"]) == 0
+    args, libuv = seen[0]
+    assert args.nproc_per_node == "3" and args.standalone and args.no_python
+    assert args.training_script == sys.executable
+    assert args.training_script_args == ["--verbose", "train", "d.csv", "--epochs", "1"]
+    assert libuv == ("0" if windows else None)
+    monkeypatch.delattr(sys, "frozen")
+    cli_scale.launch(2, ["train", "d.csv", "--processes=2"])
+    args, _ = seen[1]
+    assert args.module and args.training_script == "desktop_app" and args.training_script_args == ["train", "d.csv"]

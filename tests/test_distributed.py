@@ -229,3 +229,25 @@ def test_processes_uses_torchs_launcher_with_this_program(monkeypatch, windows):
     cli_scale.launch(2, ["train", "d.csv", "--processes=2"])
     args, _ = seen[1]
     assert args.module and args.training_script == "desktop_app" and args.training_script_args == ["train", "d.csv"]
+
+
+def test_ranks_that_read_different_data_stop_together_with_one_sentence(tmp_path, tiny_bert):
+    """Each rank reads the file itself: when one machine's copy differs, every rank says so and stops,
+    instead of training two different models in lockstep."""
+    data = _data(tmp_path)
+    other = tmp_path / "other.csv"
+    other.write_text(data.read_text().replace("great", "grand"))
+    wrapper = tmp_path / "other_copy.py"
+    wrapper.write_text(textwrap.dedent(f"""
+        import os, sys
+        if os.environ.get("RANK") == "1":
+            sys.argv[sys.argv.index({str(data)!r})] = {str(other)!r}
+        from desktop_app.cli import main
+        sys.exit(main(sys.argv[1:]))
+    """))
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+                           str(wrapper), "train", str(data), "--model", str(tiny_bert), *TRAIN, "--out", "adapter"],
+                          cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0
+    assert done.stderr.count("Process 1 read other training data than process 0.") == 2, done.stderr[-3000:]
+    assert not (tmp_path / "adapter").exists()

@@ -109,6 +109,25 @@ def gather(value, here: World) -> list:
     return values
 
 
+def check_same_data(splits, here: World) -> None:
+    """Every rank must train on the same split (each reads the file itself): compare fingerprints, and stop
+    every rank with the same sentence when one read something else (another copy of the file, on a node)."""
+    if not here.distributed:
+        return
+    import hashlib
+
+    digest = hashlib.sha256()
+    for part in (splits.train, splits.validation):
+        for text, label in zip(part.texts, part.labels):
+            digest.update(f"{len(text)}:{text}{len(label)}:{label}".encode("utf-8", "surrogatepass"))
+    prints = gather(digest.hexdigest(), here)
+    odd = [rank for rank, value in enumerate(prints) if value != prints[0]]
+    if odd:
+        raise TrainingError(f"Process{'es' if len(odd) > 1 else ''} {', '.join(map(str, odd))} read other training "
+                            "data than process 0.", "Give every machine the same file; a job folder "
+                            "(lora-studio job export) checks its files.")
+
+
 def finish() -> None:
     """Leave the process group at the end of a run (torch warns at exit otherwise)."""
     try:

@@ -173,6 +173,9 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
             n = torch.get_num_threads()
             device = replace(device, name=f"CPU, {n} thread{'s' if n != 1 else ''} per process")
         emit(LogLine(f"Distributed: {here.size} processes ({backend}); this is {here}."))
+        from .distributed import check_same_data
+
+        check_same_data(splits, here)
     probe = TextEncoder(tokenizer, limit)
     raw_train, raw_val = probe.tokenize(splits.train.texts), probe.tokenize(splits.validation.texts)
     train_counts = probe.lengths(raw_train)

@@ -80,6 +80,7 @@ def main() -> None:
     window.training.tabs.setCurrentIndex(0)
     shot(2, "3-train-live.png")
     wait(lambda: window.classifier is not None and not window.tasks.busy)
+    best = window.result.adapter_dir
     # a second, quicker run, so the history has two runs to compare side by side
     window.configure.set_config(preset("quick").with_overrides(epochs=1))
     window.training.start_button.click()
@@ -89,6 +90,8 @@ def main() -> None:
     history.table.selectAll()
     history.compare_selected()
     shot(2, "3-train-history-compare.png")
+    window.load_adapter(str(best))  # Predict with the better (first) model, as a user would pick it
+    wait(lambda: best.name in window.inference.adapter_info.text() and not window.tasks.busy)
     window.inference.text.setPlainText("A clever, warm film that never talks down to its audience.")
     wait(lambda: window.inference.verdict.text() != "–")
     window.batch_table = read_table(data)

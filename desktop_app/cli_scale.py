@@ -20,7 +20,8 @@ def job_export(args) -> int:
     from .cli import train_config
     from .core.job import export_job, next_steps
 
-    print(next_steps(export_job(args.data, train_config(args), args.out, args.validation)))
+    job = export_job(args.data, train_config(args), args.out, args.validation)
+    print(next_steps(job, packaged=getattr(sys, "frozen", False)))
     return EXIT_OK
 
 

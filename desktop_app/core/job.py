@@ -106,13 +106,15 @@ def read_job(folder: str | Path) -> Job:
                f.text("dataset", 300, default=DATA_FILE), f.integer("rows", 1, 10**9))
 
 
-def next_steps(job: Job) -> str:
-    """What to do with a job just written, for the CLI and the window alike."""
+def next_steps(job: Job, packaged: bool = False) -> str:
+    """What to do with a job just written, for the CLI and the window alike. `packaged`: this is the app
+    without Python, whose users have neither `lora-studio` nor torchrun but the app itself."""
+    one, many = ("LoRAStudio train --job . --out adapter", "LoRAStudio train --job . --processes N --out adapter") \
+        if packaged else ("lora-studio train --job . --out adapter",
+                          "torchrun --standalone --nproc-per-node N -m desktop_app train --job . --out adapter")
     return (f"Wrote the job to {printable(job.folder)}: {job.rows:,} rows of “{printable(job.dataset)}”, the settings "
             f"and the commands ({README_FILE}). Copy the folder to the other machine and run, inside it:\n"
-            "    lora-studio train --job . --out adapter\n"
-            "or, with N GPUs:\n"
-            "    torchrun --standalone --nproc-per-node N -m desktop_app train --job . --out adapter\n"
+            f"    {one}\nor, with N GPUs:\n    {many}\n"
             f"{README_FILE} has the commands for several machines. The adapter opens in the Predict step.")
 
 

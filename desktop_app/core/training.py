@@ -297,6 +297,9 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, device, base, mo
         logging_steps=max(1, min(50, total_steps // 50)), report_to="none", disable_tqdm=True,
         dataloader_num_workers=0, seed=config.seed, data_seed=config.seed, use_cpu=device.kind == "cpu",
         ddp_find_unused_parameters=False,  # under torchrun: every trainable weight (LoRA, head) is used
+        # under torchrun, True (5.24's default) multiplies the already averaged loss by the process count
+        # (the PEFT model's forward(**kwargs) makes the Trainer think the model scales it): N x the gradients
+        average_tokens_across_devices=False,
         bf16=precision.name == "bf16", fp16=precision.name == "fp16",
         remove_unused_columns=False, train_sampling_strategy="group_by_length", log_level="error",
         label_names=["labels"])

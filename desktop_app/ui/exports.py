@@ -4,6 +4,7 @@ taking the window first."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
@@ -76,7 +77,7 @@ def train_elsewhere(window, path: str, config) -> bool:
         return False
 
     def done(job) -> None:
-        QMessageBox.information(window, "Train elsewhere", next_steps(job))
+        QMessageBox.information(window, "Train elsewhere", next_steps(job, getattr(sys, "frozen", False)))
     validation = window.dataset.selection()["validation_path"]
     return window._run(window.tasks, "writing the job", jobs.job_folder_job(window.data_path, config, path,
                                                                              validation), done)

@@ -80,3 +80,12 @@ def test_the_cli_exports_a_job_and_trains_it(tmp_path, tiny_bert, capsys):
     assert manifest["training"]["dataset"] == "tweets.csv" and manifest["training"]["world_size"] == 1
     assert main(["train", "--job", str(tmp_path / "job"), str(_source(tmp_path))]) == 2  # data given twice
     assert "brings its own data" in capsys.readouterr().err
+
+
+def test_the_next_steps_name_the_packaged_app_where_there_is_no_python(tmp_path):
+    from desktop_app.core.job import next_steps
+
+    job = export_job(_source(tmp_path), TrainConfig(text_column="body", label_column="mood"), tmp_path / "job")
+    assert "torchrun --standalone" in next_steps(job) and "LoRAStudio" not in next_steps(job)
+    packaged = next_steps(job, packaged=True)
+    assert "LoRAStudio train --job . --processes N --out adapter" in packaged and "torchrun" not in packaged

@@ -269,10 +269,13 @@ def cmd_train(args) -> int:
                                                         print("\nStopping… (press Ctrl+C again to force)",
                                                               file=sys.stderr),
                                                         signal.signal(signal.SIGINT, previous)))
+    # torchrun ends the other ranks with SIGTERM when one fails: stop as cleanly as on Ctrl+C
+    terminate = signal.signal(signal.SIGTERM, lambda *_: cancel.cancel())
     try:
         result = run_training(config, data, on_event=_ProgressPrinter(), cancel=cancel, out_dir=args.out)
     finally:
         signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, terminate)
         finish()  # leave torchrun's process group, if there is one
     if result.status == "cancelled":
         print("Training stopped; nothing was saved.", file=sys.stderr)

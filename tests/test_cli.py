@@ -120,7 +120,8 @@ def test_separate_validation_file(tmp_path, capsys, tiny_bert):
     assert "labels the training file lacks: meh" in capsys.readouterr().err
 
 
-def test_ctrl_c_stops_training_cleanly(tmp_path, tiny_bert):
+@pytest.mark.parametrize("sent", ["SIGINT", "SIGTERM"])  # SIGTERM: how torchrun ends the other ranks
+def test_ctrl_c_stops_training_cleanly(tmp_path, tiny_bert, sent):
     import os
     import signal
     import subprocess
@@ -137,7 +138,7 @@ def test_ctrl_c_stops_training_cleanly(tmp_path, tiny_bert):
         if "step" in line:
             break
     start = time.monotonic()
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(getattr(signal, sent))
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert time.monotonic() - start < 20

@@ -156,7 +156,9 @@ def test_a_killed_rank_ends_the_job_with_a_clear_message_and_nothing_written(tmp
     assert done.returncode != 0
     assert "Signal 9 (SIGKILL)" in done.stderr and "rank      : 1" in done.stderr
     assert not (tmp_path / "adapter").exists()
-    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no .part / .old folder
+    # no .part / .old folder; an empty lock file may stay if the launcher kills rank 0 outright (harmless:
+    # the operating system released the lock, and the next run removes the file)
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".") and not p.name.endswith("-lock")]
 
 
 def test_bad_data_on_one_rank_stops_all_of_them(tmp_path, tiny_bert):

@@ -54,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--out", help="predictions CSV (default: print to the terminal)")
     pr.add_argument("--int8", action="store_true",
                     help="quantise for the CPU: ~2x faster, probabilities differ slightly (docs/BENCHMARKS.md)")
+    pr.add_argument("--explain", action="store_true",
+                    help="say which words made the label: per-word scores (a text), a top_words column (a file)")
+    pr.add_argument("--careful", action="store_true",
+                    help="with --explain: integrated gradients (a few seconds a text) instead of the fast method")
+    pr.add_argument("--json", action="store_true", help="with --text: print the result as JSON")
 
     x = sub.add_parser("export-onnx", help="export an adapter, merged into its base model, as an ONNX folder")
     x.add_argument("adapter")
@@ -324,21 +329,21 @@ def cmd_predict(args) -> int:
         raise DataError("Give either --text or a data file to predict.")
     if args.out:
         check_destination(args.out, args.data)  # before the model loads: a bad --out fails at once
+    if args.explain and args.int8:  # said before the model loads: int8 layers have no gradients
+        raise DataError("--explain needs the full-precision model.", "Leave out --int8 to explain.")
     clf = Classifier.load(args.adapter, int8=args.int8)
+    method = "careful" if args.careful else "fast"
     if args.text is not None:
-        p = clf.predict([args.text])[0]
-        print(f"{printable(p.label)}\t{p.confidence:.3f}")
-        for name, prob in sorted(p.probabilities.items(), key=lambda kv: -kv[1]):
-            print(f"  {printable(name)}: {prob:.3f}")
-        return EXIT_OK
+        return _predict_text(clf, args.text, method if args.explain else None, args.json)
     if args.out:  # streamed into a temporary sibling, renamed over --out only when complete
-        written = predict_file(clf, args.data, args.out, args.text_column)
+        written = predict_file(clf, args.data, args.out, args.text_column, explain=method if args.explain else None)
     else:  # streamed as predicted; on a terminal, escape sequences in cells are shown, never run
         def cell(value):
             value = spreadsheet_safe(value)
             return printable(value) if isinstance(value, str) and sys.stdout.isatty() else value
 
-        written = predict_to(sys.stdout, clf, args.data, args.text_column, cell=cell)
+        written = predict_to(sys.stdout, clf, args.data, args.text_column, cell=cell,
+                             explain=method if args.explain else None)
     for note in written.notes:
         print(f"warning: {printable(note)}", file=sys.stderr)
     if args.out:
@@ -350,6 +355,30 @@ def cmd_predict(args) -> int:
         lines = batch_summary_lines(written.summary, quote=printable)
         lines += matrix_lines([printable(n) for n in report.labels], report.confusion) if report else []
         print("\n".join(lines), file=sys.stderr)
+    return EXIT_OK
+
+
+def _predict_text(clf, text: str, method: str | None, as_json: bool) -> int:
+    p = clf.predict([text])[0]
+    explained = None
+    if method:
+        from .core.explain import explain
+
+        explained = explain(clf, text, method=method)
+    if as_json:
+        out = {"text": text, "label": p.label, "confidence": p.confidence, "probabilities": p.probabilities}
+        if explained is not None:
+            out.update(explained.to_dict(), label=p.label)
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(f"{printable(p.label)}\t{p.confidence:.3f}")
+    for name, prob in sorted(p.probabilities.items(), key=lambda kv: -kv[1]):
+        print(f"  {printable(name)}: {prob:.3f}")
+    if explained is not None:
+        print(f"Why “{printable(p.label)}” ({explained.to_dict()['method']}; + for it, - against it):")
+        print("  " + " ".join(f"{printable(w.word)}({w.score:+.2f})" for w in explained.words))
+        if explained.cut:
+            print("  (the text is longer than the model reads: its middle was not read, nor explained)")
     return EXIT_OK
 
 

@@ -228,6 +228,17 @@ class SelfTest:
             raise AssertionError(f"int8 probabilities do not sum to 1: {total}")
         return f"{[p.label for p in predictions]}"
 
+    def explanation(self) -> str:
+        """Captum (and what it imports) is in the bundle, and both methods explain a prediction."""
+        from .core.explain import explain
+        from .core.inference import Classifier
+
+        clf = Classifier.load(self.state["zip"])
+        fast, careful = (explain(clf, SAMPLE_TEXTS[0], method=m, steps=16) for m in ("fast", "careful"))
+        if [w.word for w in fast.words] != SAMPLE_TEXTS[0].split() or len(careful.words) != len(fast.words):
+            raise AssertionError(f"the explanation's words differ from the text's: {[w.word for w in fast.words]}")
+        return f"“{fast.label}”, top words {fast.top_words(3)} (fast), {careful.top_words(3)} (careful)"
+
     def window(self) -> str:
         return run_window_check(self.work, self.state["zip"], self.screenshot)
 
@@ -340,6 +351,7 @@ def run_self_test(report: Path | None = None, out=None, screenshot: Path | None 
         test.step("export + reload", test.export_reload, needs=("training",))
         test.step("ONNX export", test.onnx, needs=("export + reload",))
         test.step("int8 prediction", test.int8, needs=("export + reload",))
+        test.step("explanation", test.explanation, needs=("export + reload",))
         test.step("main window", test.window, needs=("export + reload",))
         test.step("self-contained", test.self_contained)
         test.step("offline", lambda: test.offline(guard))

@@ -15,7 +15,8 @@ EXCLUDED_MODULES = [
     "torchvision", "torchaudio", "triton", "tensorflow", "jax", "flax",
     "onnxscript", "onnx_ir",  # torch's dynamo ONNX exporter; ours is the TorchScript one (core/onnx_export.py)
     "onnx.reference", "onnxruntime.transformers", "onnxruntime.quantization", "onnxruntime.tools",  # unused tools
-    "tkinter", "_tkinter", "matplotlib", "IPython", "ipykernel", "jupyter_client", "notebook",
+    "tkinter", "_tkinter", "IPython", "ipykernel", "jupyter_client", "notebook",  # matplotlib stays: Captum
+    # (explanations) imports it when it loads, for plotting helpers the app does not use
     "pytest", "_pytest", "pytestqt", "pluggy",
     "PyInstaller", "pip",
     "PySide6.QtNetwork",      # listed by PySide6's package, never imported by the app

@@ -158,3 +158,22 @@ def test_a_bug_is_one_line_with_the_traceback_in_the_log_and_verbose_prints_it(t
     assert "ZeroDivisionError: a bug deep inside" in log_path().read_text(encoding="utf-8")
     assert main(["--verbose", "devices"]) == 1
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_predict_explains_a_text_as_json_and_a_file_with_top_words(tmp_path, capsys, trained_adapter):
+    adapter = str(trained_adapter.adapter_dir)
+    text = "the film was great and wonderful"
+    assert main(["predict", adapter, "--text", text, "--explain", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["label"] in ("neg", "pos") and abs(sum(out["probabilities"].values()) - 1) < 1e-4
+    assert [a["token"] for a in out["attributions"]] == text.split()  # words, in text order
+    assert all(isinstance(a["score"], float) for a in out["attributions"])
+    assert main(["predict", adapter, "--text", text, "--explain", "--careful"]) == 0
+    assert "Why “" in capsys.readouterr().out
+    data = _write_csv(tmp_path / "d.csv", 6)
+    preds = tmp_path / "preds.csv"
+    assert main(["predict", adapter, str(data), "--explain", "--out", str(preds)]) == 0
+    rows = list(csv.DictReader(open(preds, encoding="utf-8")))
+    assert len(rows) == 6 and all(set(r["top_words"].split("; ")) <= set(r["review"].split()) | {""} for r in rows)
+    assert main(["predict", adapter, "--text", text, "--explain", "--int8"]) == 2
+    assert "full-precision" in capsys.readouterr().err

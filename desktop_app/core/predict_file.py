@@ -35,7 +35,7 @@ class Written:
 
 def predict_file(classifier, source: str | Path, dest: str | Path, text_column: str | None = None,
                  chunk_rows: int = 2048, on_progress: Callable[[int], None] | None = None,
-                 cancel=None) -> Written | None:
+                 cancel=None, explain: str | None = None) -> Written | None:
     """Write `source` plus predicted_label, confidence and prob_<label> columns to the CSV file `dest`.
 
     on_progress gets the number of rows written so far. Returns None if `cancel` is set (dest untouched).
@@ -43,7 +43,8 @@ def predict_file(classifier, source: str | Path, dest: str | Path, text_column: 
     dest = check_destination(dest, source)
     try:
         with _replacing(dest) as fh:
-            written = predict_to(fh, classifier, source, text_column, chunk_rows, on_progress, cancel)
+            written = predict_to(fh, classifier, source, text_column, chunk_rows, on_progress, cancel,
+                                 explain=explain)
             if cancel is not None and cancel.cancelled:
                 raise _Cancelled
     except _Cancelled:
@@ -53,12 +54,15 @@ def predict_file(classifier, source: str | Path, dest: str | Path, text_column: 
 
 def predict_to(stream: TextIO, classifier, source: str | Path, text_column: str | None = None,
                chunk_rows: int = 2048, on_progress: Callable[[int], None] | None = None, cancel=None,
-               cell: Callable = spreadsheet_safe) -> Written:
-    """predict_file's CSV written to an open text stream (the terminal), chunk by chunk."""
+               cell: Callable = spreadsheet_safe, explain: str | None = None) -> Written:
+    """predict_file's CSV written to an open text stream (the terminal), chunk by chunk. With `explain`
+    ("fast" or "careful", explain.py), a top_words column: the words that supported each row's label most."""
     written = Written(0)
     keys = _AnswerKey(classifier.labels)
     started = time.monotonic()
     frames = _predicted(classifier, source, text_column, chunk_rows, cancel, written.notes)
+    if explain:
+        frames = _with_top_words(frames, classifier, explain, cancel)
     written.rows = write_csv((keys.add(frame) for frame in frames), stream, on_progress, cell)
     written.summary = keys.summary(time.monotonic() - started)
     return written
@@ -90,6 +94,20 @@ class _AnswerKey:
             columns=["predicted_label", "confidence"])
         frame["_text"] = ""  # the texts are not kept: a terminal shows no mistakes list
         return batch_summary(frame, self.order, "_text", seconds)
+
+
+def _with_top_words(frames, classifier, method: str, cancel):
+    from .explain import explain
+
+    for frame in frames:
+        words = []
+        for text in frame[frame.attrs["text_column"]].tolist():
+            if cancel is not None and cancel.cancelled:
+                return
+            words.append("; ".join(explain(classifier, "" if text is None else str(text), method=method)
+                                   .top_words()))
+        frame["top_words"] = words
+        yield frame
 
 
 def _only_labels(cells, labels) -> bool:
@@ -152,6 +170,7 @@ def _predicted(classifier, source, text_column, chunk_rows, cancel, notes: list[
         if frame is None:  # cancelled
             return
         notes[:] = table.notes
+        frame.attrs["text_column"] = column
         yield frame
 
 

@@ -98,6 +98,31 @@ def predict_job(classifier, texts):
     return job
 
 
+def live_job(classifier, texts):
+    """The first text's prediction and its fast explanation. An explanation that cannot be made (an int8
+    model; a model without gradients) leaves the prediction shown: it is logged, and None goes back."""
+    def job(emit, cancel):
+        from ..core.explain import explain
+        from ..core.logs import report
+
+        prediction = classifier.predict(texts)[0]
+        try:
+            explanation = explain(classifier, texts[0]) if not getattr(classifier, "int8", False) else None
+        except Exception as exc:  # noqa: BLE001 - the label stands without its explanation; the log says why
+            report(exc)
+            explanation = None
+        return prediction, explanation
+    return job
+
+
+def explain_job(classifier, text: str, method: str):
+    def job(emit, cancel):
+        from ..core.explain import explain
+
+        return explain(classifier, text, method=method)
+    return job
+
+
 def read_table_job(path: str):
     def job(emit, cancel):
         from ..core.data import guess_columns, read_table

@@ -23,12 +23,12 @@ class LivePrediction:
         if self.runner.busy:
             self.pending = texts  # replaces any older waiting text
             return
-        self._start(self.runner, "predicting", jobs.predict_job(classifier, texts),
-                    lambda preds: self._done(classifier, texts, preds))
+        self._start(self.runner, "predicting", jobs.live_job(classifier, texts),
+                    lambda result: self._done(classifier, texts, result))
 
-    def _done(self, classifier, asked: list, preds) -> None:
+    def _done(self, classifier, asked: list, result) -> None:
         pending, self.pending = self.pending, None
         if asked == self._current():
-            self._show(preds[0])
+            self._show(*result)  # the prediction and its explanation (None when it cannot be explained)
         if pending is not None and pending != asked:
             self.request(classifier, pending)

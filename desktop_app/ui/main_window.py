@@ -19,6 +19,7 @@ from .panels.dataset_panel import DatasetPanel
 from .panels.inference_panel import InferencePanel
 from .panels.training_panel import TrainingPanel
 from .dialogs import ask_config_file, save_config_file
+from .explanations import Explanations
 from .live import LivePrediction
 from .menus import about_html, build_menus
 from .places import default_runs_dir
@@ -45,7 +46,7 @@ class MainWindow(QMainWindow):
         self.trainer, self.tasks, self.batch, self.live, self.warm, self.estimator = (Runner(self) for _ in range(6))
         self.quiet = (self.live, self.warm, self.estimator)  # their failures are shown where they belong, no pop-up
         self.live_prediction = LivePrediction(self.live, self._run, lambda: [self.inference.text.toPlainText().strip()],
-                                              lambda p: self.inference.show_prediction(p))
+                                              lambda p, e: self.inference.show_prediction(p, e))
         self.runners = (self.trainer, self.tasks, self.batch, self.live, self.warm, self.estimator)
         self._handlers: dict[Runner, tuple] = {}
         for runner in self.runners:
@@ -86,6 +87,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.job_label)
         self.statusBar().addPermanentWidget(self.device_label)
         self._connect_panels()
+        self.explanations = Explanations(self)  # why a label: typed text, mistakes, batch rows
         last = self.settings.last_config()
         if last is not None:
             self.configure.set_config(last)

@@ -10,6 +10,7 @@ from ...formatting import batch_summary_lines
 from ..models.frame_model import FrameModel, columns_first, fit_columns
 from ..widgets.charts import BarList
 from ..widgets.confusion import ConfusionMatrixView
+from ..widgets.explanation_view import ExplanationView
 
 
 class InferencePanel(QWidget):
@@ -36,7 +37,9 @@ class InferencePanel(QWidget):
         layout.addWidget(adapter_box)
 
         single = QGroupBox("Type or paste a text")
-        single_layout = QHBoxLayout(single)
+        single_outer = QVBoxLayout(single)
+        single_layout = QHBoxLayout()
+        single_outer.addLayout(single_layout)
         self.text = QPlainTextEdit(placeholderText="e.g. The battery died after two days and support never answered.")
         self.text.setMaximumHeight(110)
         self.text.textChanged.connect(self._text_changed)
@@ -49,6 +52,9 @@ class InferencePanel(QWidget):
         result.addWidget(self.bars)
         result.addStretch(1)
         single_layout.addLayout(result, 2)
+        self.explanation = ExplanationView()  # why: the typed text's words, highlighted
+        self.explanation.setMaximumHeight(130)
+        single_outer.addWidget(self.explanation)
         layout.addWidget(single)
         self.debounce = QTimer(self, singleShot=True, interval=200)
         self.debounce.timeout.connect(self._emit_predict)
@@ -111,6 +117,7 @@ class InferencePanel(QWidget):
         elif not text:
             self.verdict.setText("–")
             self.bars.set_items([])
+            self.explanation.clear()
 
     # -- fed by the main window -------------------------------------------
     def set_model_ready(self, ready: bool) -> None:
@@ -134,7 +141,11 @@ class InferencePanel(QWidget):
         self.set_model_ready(True)
         self._emit_predict()
 
-    def show_prediction(self, prediction) -> None:
+    def show_prediction(self, prediction, explanation=None) -> None:
+        if explanation is not None:
+            self.explanation.show_explanation(explanation)
+        else:  # live_job could not explain it: the reason is in the log
+            self.explanation.clear("No explanation for this text (Help › Open log folder says why).")
         self.verdict.setText(f"{prediction.label}  ·  {prediction.confidence:.0%}")
         items = sorted(prediction.probabilities.items(), key=lambda kv: -kv[1])
         self.bars.set_items([(name, p, f"{p:.1%}") for name, p in items], highlight=prediction.label)

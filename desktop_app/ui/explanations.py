@@ -1,0 +1,74 @@
+"""Why a text got its label, wherever a text is shown: the Predict page's typed text (Explain carefully),
+every row of the mistakes list (Train › Results) and of the batch results (Predict), by double-click.
+The window's tasks runner computes them (core/explain.py); this module only wires and shows."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QMessageBox, QVBoxLayout
+
+from . import jobs
+from .widgets.explanation_view import ExplanationView
+
+
+class Explanations:
+    def __init__(self, window) -> None:
+        self.window = window
+        self.dialog: QDialog | None = None
+        window.inference.explanation.careful_requested.connect(self.careful_for_typed_text)
+        window.training.mistakes.doubleClicked.connect(self._mistake_chosen)
+        window.inference.preview.doubleClicked.connect(self._batch_row_chosen)
+        window.training.mistakes.setToolTip("Double-click a row to see which words made the model's choice.")
+        window.inference.preview.setToolTip("Double-click a row to see which words made its label.")
+
+    def careful_for_typed_text(self) -> None:
+        view = self.window.inference.explanation
+        if view.explanation is None or self.window.classifier is None:
+            return
+        view.careful.setEnabled(False)
+        self._run(view.explanation.text, "careful", view.show_explanation)
+
+    def explain_text(self, text: str, title: str) -> None:
+        """A dialog with `text` explained (fast first; Explain carefully in it for integrated gradients)."""
+        if self.window.classifier is None:
+            QMessageBox.information(self.window, "Why this label?", "Load or train a model first: explanations "
+                                    "come from the model in use in Predict.")
+            return
+        dialog = QDialog(self.window)
+        dialog.setWindowTitle("Why this label? — LoRA Studio")
+        dialog.resize(640, 320)
+        layout = QVBoxLayout(dialog)
+        heading = QLabel(title)
+        heading.setWordWrap(True)
+        layout.addWidget(heading)
+        view = ExplanationView()
+        view.clear("Explaining…")
+        layout.addWidget(view, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(dialog.close)
+        layout.addWidget(buttons)
+        view.careful_requested.connect(lambda: (view.careful.setEnabled(False),
+                                                self._run(text, "careful", view.show_explanation)))
+        self.dialog = dialog
+        dialog.open()
+        self._run(text, "fast", view.show_explanation)
+
+    def _run(self, text: str, method: str, show) -> None:
+        self.window._run(self.window.tasks, "explaining", jobs.explain_job(self.window.classifier, text, method),
+                         show)
+
+    def _mistake_chosen(self, index) -> None:
+        table = self.window.training.mistakes.model()
+        text = table.index(index.row(), 0).data()
+        true, predicted = table.index(index.row(), 1).data(), table.index(index.row(), 2).data()
+        self.explain_text(text, f"Labelled “{true}” in the data, predicted “{predicted}”: the words the model "
+                                "used, explained by the model in use in Predict.")
+
+    def _batch_row_chosen(self, index) -> None:
+        window = self.window
+        frame = window.batch_result
+        column = window.inference.column.currentText()
+        if frame is None or column not in frame.columns:
+            return
+        row = index.row()  # the preview shows the result's rows in order (its first 5,000)
+        text, label = str(frame[column].iloc[row]), str(frame["predicted_label"].iloc[row])
+        self.explain_text(text, f"Why was row {row + 1} called “{label}”?")

@@ -1,0 +1,76 @@
+"""A text with its words highlighted by attribution (core/explain.py): blue for the words that support the
+explained class, orange for those that speak against it, the stronger the score the stronger the colour."""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
+
+FOR, AGAINST = (37, 99, 235), (234, 88, 12)  # the probability bars' blue; an orange that reads as its opposite
+
+
+def explanation_html(explanation) -> str:
+    """The text as HTML, each explained word on a background whose strength follows its score; the text
+    between words (spaces, line breaks, the cut middle of a long text) is shown as it is."""
+    text, words = explanation.text, explanation.words
+    strongest = max((abs(w.score) for w in words), default=0.0) or 1.0
+    out, at = [], 0
+    for w in words:
+        out.append(escape(text[at:w.start]))
+        r, g, b = FOR if w.score >= 0 else AGAINST
+        alpha = 0.12 + 0.78 * abs(w.score) / strongest
+        out.append(f'<span style="background-color: rgba({r},{g},{b},{alpha:.2f})" '
+                   f'title="{w.score:+.3f}">{escape(w.word)}</span>')
+        at = w.end
+    out.append(escape(text[at:]))
+    return "".join(out).replace("\n", "<br>")
+
+
+def legend_html(explanation) -> str:
+    method = {"fast": "fast method", "careful": "integrated gradients"}[explanation.method]
+    swatch = '<span style="background-color: rgba({},{},{},0.75)">&nbsp;&nbsp;&nbsp;</span>'
+    cut = " · a long text: its middle is not read, so not explained" if explanation.cut else ""
+    return (f"Why “{escape(explanation.label)}”: {swatch.format(*FOR)} words for it, {swatch.format(*AGAINST)} "
+            f"words against it; a stronger colour weighs more ({method}){cut}.")
+
+
+class ExplanationView(QWidget):
+    careful_requested = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.text = QTextBrowser()
+        self.text.setOpenLinks(False)
+        self.text.setMinimumHeight(48)
+        row = QHBoxLayout()
+        self.legend = QLabel("")
+        self.legend.setWordWrap(True)
+        self.careful = QPushButton("Explain carefully")
+        self.careful.setToolTip("Integrated gradients: a few seconds, and the scores add up to the model's "
+                                "decision (the fast method is an approximation).")
+        self.careful.clicked.connect(self.careful_requested)
+        row.addWidget(self.legend, 1)
+        row.addWidget(self.careful)
+        layout.addWidget(self.text, 1)
+        layout.addLayout(row)
+        self.explanation = None
+        self.clear()
+
+    def show_explanation(self, explanation) -> None:
+        self.explanation = explanation
+        if explanation is None:
+            self.clear()
+            return
+        self.text.setHtml(explanation_html(explanation))
+        self.legend.setText(legend_html(explanation))
+        self.careful.setEnabled(explanation.method == "fast")
+
+    def clear(self, message: str = "The words that made the label are highlighted here.") -> None:
+        self.explanation = None
+        self.text.setHtml(f"<i>{escape(message)}</i>")
+        self.legend.setText("")
+        self.careful.setEnabled(False)

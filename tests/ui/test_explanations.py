@@ -1,0 +1,92 @@
+"""Explained predictions in the window: the typed text's words highlighted (fast while typing, careful on
+request), and any row of the mistakes list or of the batch results opened with its explanation."""
+
+from PySide6.QtWidgets import QDialog, QLabel
+
+from desktop_app.core.explain import Explanation, WordScore
+from desktop_app.ui.widgets.explanation_view import ExplanationView
+
+
+def _explanation(method="fast"):
+    text = "great plot, awful acting"
+    words = [WordScore("great", 0.9, 0, 5), WordScore("plot,", 0.1, 6, 11), WordScore("awful", -0.6, 12, 17),
+             WordScore("acting", 0.0, 18, 24)]
+    return Explanation(text, "positive", "positive", {"positive": 0.7, "negative": 0.3}, method, words)
+
+
+def test_words_are_highlighted_by_strength_and_side_with_a_legend(qtbot):
+    from desktop_app.ui.widgets.explanation_view import explanation_html
+
+    html = explanation_html(_explanation())
+    assert 'rgba(37,99,235,0.90)" title="+0.900">great</span>' in html  # the strongest: the fullest colour
+    assert 'rgba(234,88,12,' in html and ">awful</span>" in html       # against: orange
+    assert html.count("<span") == 4 and " " in html                    # the spaces between words kept
+    view = ExplanationView()
+    qtbot.addWidget(view)
+    view.show_explanation(_explanation())
+    assert "Why “positive”" in view.legend.text() and "words against it" in view.legend.text()
+    assert view.careful.isEnabled()  # fast shown: the careful method can follow
+    view.show_explanation(_explanation("careful"))
+    assert not view.careful.isEnabled() and "integrated gradients" in view.legend.text()
+
+
+def test_typing_explains_and_explain_carefully_replaces_it(qtbot, window, trained_adapter):
+    window.load_adapter(str(trained_adapter.adapter_dir))
+    qtbot.waitUntil(lambda: window.classifier is not None and not window.tasks.busy, timeout=30000)
+    window.inference.text.setPlainText("the film was great and wonderful")
+    view = window.inference.explanation
+    qtbot.waitUntil(lambda: view.explanation is not None and not window.live.busy, timeout=30000)
+    assert view.explanation.method == "fast" and [w.word for w in view.explanation.words] == \
+        "the film was great and wonderful".split()
+    assert "great" in view.text.toHtml()
+    view.careful.click()
+    qtbot.waitUntil(lambda: view.explanation.method == "careful" and not window.tasks.busy, timeout=30000)
+    assert view.explanation.delta is not None
+
+
+def test_a_mistake_opens_with_its_explanation(qtbot, window, trained_adapter):
+    from PySide6.QtGui import QStandardItem
+
+    window.load_adapter(str(trained_adapter.adapter_dir))
+    qtbot.waitUntil(lambda: window.classifier is not None and not window.tasks.busy, timeout=30000)
+    model = window.training.mistakes_model
+    model.appendRow([QStandardItem("the film was awful number 3"), QStandardItem("pos"), QStandardItem("neg"),
+                     QStandardItem("90%")])
+    table = window.training.mistakes
+    table.doubleClicked.emit(table.model().index(0, 0))
+    dialog = window.explanations.dialog
+    assert isinstance(dialog, QDialog) and dialog.isVisible() and "Labelled “pos”" in dialog.findChild(QLabel).text()
+    view = dialog.findChild(ExplanationView)
+    qtbot.waitUntil(lambda: view.explanation is not None and not window.tasks.busy, timeout=30000)
+    assert view.explanation.text == "the film was awful number 3"
+    dialog.close()
+
+
+def test_without_a_model_a_row_asks_for_one(qtbot, window, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    said = []
+    monkeypatch.setattr(QMessageBox, "information", lambda *a: said.append(a[2]))
+    window.explanations.explain_text("some text", "Why?")
+    assert said and "Load or train a model first" in said[0]
+
+
+def test_a_batch_row_opens_with_its_explanation(qtbot, window, trained_adapter, tmp_path):
+    from ui_data import write_csv
+
+    from desktop_app.core.data import read_table
+
+    window.load_adapter(str(trained_adapter.adapter_dir))
+    qtbot.waitUntil(lambda: window.classifier is not None and not window.tasks.busy, timeout=30000)
+    path = write_csv(tmp_path / "batch.csv", 6)
+    window.batch_table = read_table(path)
+    window.inference.set_batch_file("batch.csv", window.batch_table.columns, "review")
+    window._run_batch("review")
+    qtbot.waitUntil(lambda: window.batch_result is not None and not window.batch.busy, timeout=30000)
+    preview = window.inference.preview
+    preview.doubleClicked.emit(preview.model().index(2, 0))
+    view = window.explanations.dialog.findChild(ExplanationView)
+    qtbot.waitUntil(lambda: view.explanation is not None and not window.tasks.busy, timeout=30000)
+    assert view.explanation.text == str(window.batch_result["review"].iloc[2])
+    assert "row 3" in window.explanations.dialog.findChild(QLabel).text()
+    window.explanations.dialog.close()

@@ -93,13 +93,13 @@ def main() -> None:
     window.load_adapter(str(best))  # Predict with the better (first) model, as a user would pick it
     wait(lambda: best.name in window.inference.adapter_info.text() and not window.tasks.busy)
     window.inference.text.setPlainText("A clever, warm film that never talks down to its audience.")
-    wait(lambda: window.inference.verdict.text() != "–")
+    wait(lambda: window.inference.verdict.text() != "–" and window.inference.explanation.explanation is not None)
     window.batch_table = read_table(data)
     guess = window.data.report.text_column
     window.inference.set_batch_file(Path(data).name, window.batch_table.columns, guess)
     window._run_batch(guess)
     wait(lambda: window.batch_result is not None and not window.batch.busy)
-    shot(3, "4-predict.png")  # the typed text's verdict, the batch table and its summary against the labels
+    shot(3, "4-predict.png")  # the typed text's verdict and why, the batch table and its summary against the labels
     window.close()
 
 

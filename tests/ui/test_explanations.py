@@ -90,3 +90,17 @@ def test_a_batch_row_opens_with_its_explanation(qtbot, window, trained_adapter, 
     assert view.explanation.text == str(window.batch_result["review"].iloc[2])
     assert "row 3" in window.explanations.dialog.findChild(QLabel).text()
     window.explanations.dialog.close()
+
+
+def test_a_hostile_text_is_shown_as_text(qtbot):
+    from desktop_app.ui.widgets.explanation_view import explanation_html
+
+    text = '<img src=x onerror=alert(1)> & "quotes"'
+    e = Explanation(text, "<b>label</b>", "<b>label</b>", {}, "fast",
+                    [WordScore("<img", 0.5, 0, 4), WordScore("&", -0.2, 29, 30)])
+    html = explanation_html(e)
+    assert "<img" not in html and "&lt;img" in html and "&amp;" in html
+    view = ExplanationView()
+    qtbot.addWidget(view)
+    view.show_explanation(e)
+    assert "<b>label" not in view.legend.text() and "&lt;b&gt;label" in view.legend.text()

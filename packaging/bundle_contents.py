@@ -53,6 +53,12 @@ EXCLUDED_FILES = [
     ("PySide6/Qt/plugins/networkinformation/", "the app uses no Qt networking"),
     ("PySide6/Qt/plugins/tls/", "the app uses no Qt networking"),
     ("/__pycache__/", "stale bytecode next to sources"),
+    # matplotlib is only imported (by Captum); matplotlibrc and stylelib are read then, the rest never
+    ("matplotlib/mpl-data/fonts/", "Captum only imports matplotlib; nothing draws text (fonts are looked up lazily)"),
+    ("matplotlib/mpl-data/images/", "toolbar icons of matplotlib's own windows"),
+    ("matplotlib/mpl-data/sample_data/", "matplotlib's example data"),
+    ("matplotlib/mpl-data/plot_directive/", "a Sphinx extension's files"),
+    ("matplotlib/mpl-data/kpsewhich.lua", "TeX support"),
 ]
 
 # Linux: shared libraries whose symbol tables are stripped after the build (dynamic symbols stay). Measured:

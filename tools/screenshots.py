@@ -84,7 +84,9 @@ def main() -> None:
     # a second, quicker run, so the history has two runs to compare side by side
     window.configure.set_config(preset("quick").with_overrides(epochs=1))
     window.training.start_button.click()
-    wait(lambda: window.run_count == 2 and not window.trainer.busy and not window.tasks.busy)
+    wait(lambda: window.run_count == 2 and not window.trainer.busy)
+    # the window then prepares that run's model for Predict (the tasks runner): let it finish first
+    wait(lambda: window.result.adapter_dir.name in window.inference.adapter_info.text() and not window.tasks.busy)
     history = window.training.history
     window.training.tabs.setCurrentIndex(2)
     history.table.selectAll()

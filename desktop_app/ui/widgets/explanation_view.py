@@ -45,7 +45,7 @@ class ExplanationView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.text = QTextBrowser()
         self.text.setOpenLinks(False)
-        self.text.setMinimumHeight(48)
+        self.text.setMinimumHeight(36)
         row = QHBoxLayout()
         self.legend = QLabel("")
         self.legend.setWordWrap(True)

@@ -2,11 +2,13 @@
 
 Two methods, both on the output of the embedding block (word + position + type, normalised) of the same
 model and the same token ids the prediction used (head+tail cut included):
-- "fast": gradient × (input − baseline), the gradient taken between them (Captum's integrated gradients
-  with two midpoint steps, one batch): one backward pass, instant while typing;
-- "careful": integrated gradients (Captum's LayerIntegratedGradients) from a baseline where every word
-  piece is replaced by padding (the special tokens kept): a few seconds on a CPU, and its scores add up,
-  approximately, to the class's logit minus the baseline's (completeness; `delta` says how far off).
+- "fast": integrated gradients with 8 steps in one batch, one backward pass: instant while typing (plain
+  gradient × input was measured first, and agreed with full integrated gradients on the top word only 18%
+  of the time: a trained model's gradients at the text are saturated);
+- "careful": integrated gradients with 48 steps, about half a second a snippet on a CPU.
+Both are Captum's LayerIntegratedGradients from a baseline where every word piece is replaced by padding
+(the special tokens kept); the scores add up, approximately, to the class's logit minus the baseline's
+(completeness; `delta` says how far off, closer with more steps).
 Scores are per word piece first, then summed per word (pieces that touch in the text form one word).
 A positive score supports the explained class, a negative one speaks against it.
 """
@@ -17,7 +19,8 @@ from dataclasses import dataclass
 
 from .errors import StudioError
 
-METHODS = {"fast": "gradient × input (one step from the baseline)", "careful": "integrated gradients"}
+METHODS = {"fast": "integrated gradients, 8 steps", "careful": "integrated gradients, 48 steps"}
+FAST_STEPS = 8
 
 
 class ExplainError(StudioError):
@@ -141,16 +144,16 @@ def _attribute(model, ids, mask, index: int, pieces: _Pieces, method: str, steps
         return model(input_ids=input_ids, attention_mask=attention_mask).logits.float()
 
     baseline = torch.tensor([pieces.baseline], dtype=torch.long)
-    # fast: two midpoint steps (at 1/4 and 3/4 of the way from the baseline; Captum's smallest), in one
-    # batch: one backward pass. Plain gradient × input (the gradient at the text itself) was measured too:
-    # on a trained MiniLM its gradients are saturated (near zero) and ranked a filler word above the
-    # deciding one; between the baseline and the text they rank like full integrated gradients.
-    n, rule = (2, "riemann_middle") if method == "fast" else (steps, "gausslegendre")
+    # fast: 8 steps in one batch (one backward pass). Measured against 48-step integrated gradients on
+    # 60 Rotten Tomatoes snippets (bench/bench_explain.py): plain gradient x input at the text agreed on the
+    # top word 18% of the time (rank correlation 0.07: saturated gradients), 2 midpoint steps 40% (0.58),
+    # 8 steps 87% (0.99) at 144 ms p50 on 2 CPU cores.
+    n, rule = (FAST_STEPS, "gausslegendre") if method == "fast" else (steps, "gausslegendre")
     with torch.enable_grad():
         attributions, gap = LayerIntegratedGradients(logits, _embeddings(model)).attribute(
             ids, baselines=baseline, target=index, additional_forward_args=(mask,), n_steps=n, method=rule,
             internal_batch_size=n, return_convergence_delta=True)
-    return attributions.sum(dim=-1)[0].detach().float().tolist(), (float(gap.abs().max()) if n > 2 else None)
+    return attributions.sum(dim=-1)[0].detach().float().tolist(), float(gap.abs().max())
 
 
 def _embeddings(model):

@@ -27,7 +27,7 @@ def test_words_are_highlighted_by_strength_and_side_with_a_legend(qtbot):
     assert "Why “positive”" in view.legend.text() and "words against it" in view.legend.text()
     assert view.careful.isEnabled()  # fast shown: the careful method can follow
     view.show_explanation(_explanation("careful"))
-    assert not view.careful.isEnabled() and "integrated gradients" in view.legend.text()
+    assert not view.careful.isEnabled() and "48 steps" in view.legend.text()
 
 
 def test_typing_explains_and_explain_carefully_replaces_it(qtbot, window, trained_adapter):

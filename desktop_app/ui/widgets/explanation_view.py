@@ -29,7 +29,7 @@ def explanation_html(explanation) -> str:
 
 
 def legend_html(explanation) -> str:
-    method = {"fast": "fast method", "careful": "integrated gradients"}[explanation.method]
+    method = {"fast": "fast: 8 steps", "careful": "careful: 48 steps"}[explanation.method]
     swatch = '<span style="background-color: rgba({},{},{},0.75)">&nbsp;&nbsp;&nbsp;</span>'
     cut = " · a long text: its middle is not read, so not explained" if explanation.cut else ""
     return (f"Why “{escape(explanation.label)}”: {swatch.format(*FOR)} words for it, {swatch.format(*AGAINST)} "
@@ -50,8 +50,8 @@ class ExplanationView(QWidget):
         self.legend = QLabel("")
         self.legend.setWordWrap(True)
         self.careful = QPushButton("Explain carefully")
-        self.careful.setToolTip("Integrated gradients: a few seconds, and the scores add up to the model's "
-                                "decision (the fast method is an approximation).")
+        self.careful.setToolTip("Integrated gradients with 48 steps instead of 8: about half a second, and the "
+                                "scores add up more exactly to the model's decision.")
         self.careful.clicked.connect(self.careful_requested)
         row.addWidget(self.legend, 1)
         row.addWidget(self.careful)

@@ -78,14 +78,7 @@ def explain(classifier, text: str, target: str | None = None, method: str = "fas
     model = classifier.model
     prediction = classifier.predict([text])[0]
     index = classifier.labels.index(target or prediction.label)
-    frozen = [p for p in model.parameters() if p.requires_grad]
-    for p in frozen:  # gradients are wanted for the embeddings' output only, not for every weight
-        p.requires_grad_(False)
-    try:
-        scores, delta = _attribute(model, ids, mask, index, pieces, method, steps)
-    finally:
-        for p in frozen:
-            p.requires_grad_(True)
+    scores, delta = _attribute(model, ids, mask, index, pieces, method, steps)  # the Classifier's weights are frozen
     return Explanation(text, classifier.labels[index], prediction.label, prediction.probabilities, method,
                        _words(text, pieces, scores), delta, pieces.cut)
 

@@ -120,6 +120,9 @@ class Classifier:
 
     def __init__(self, model, encoder, labels: tuple[str, ...], manifest, path: Path | None = None) -> None:
         self.model, self.encoder, self.labels, self.manifest, self.path = model, encoder, labels, manifest, path
+        # a model to predict with never trains: no weight needs a gradient (explanations take theirs at the
+        # embeddings' output), and nothing has to be switched per call from two runner threads at once
+        model.requires_grad_(False)
         self.int8 = False
         self.onnx = None  # an ONNX Runtime session once use_onnx() has checked it; predictions then go there
 

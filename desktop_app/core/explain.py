@@ -83,10 +83,6 @@ def explain(classifier, text: str, target: str | None = None, method: str = "fas
                        _words(text, pieces, scores), delta, pieces.cut)
 
 
-def explain_many(classifier, texts, method: str = "fast") -> list[Explanation]:
-    return [explain(classifier, text, method=method) for text in texts]
-
-
 # ---------------------------------------------------------------- internals
 @dataclass(frozen=True)
 class _Pieces:

@@ -78,7 +78,8 @@ def explain(classifier, text: str, target: str | None = None, method: str = "fas
     model = classifier.model
     prediction = classifier.predict([text])[0]
     index = classifier.labels.index(target or prediction.label)
-    scores, delta = _attribute(model, ids, mask, index, pieces, method, steps)  # the Classifier's weights are frozen
+    with classifier.lock:  # Captum hooks the shared embedding block while it works
+        scores, delta = _attribute(model, ids, mask, index, pieces, method, steps)
     return Explanation(text, classifier.labels[index], prediction.label, prediction.probabilities, method,
                        _words(text, pieces, scores), delta, pieces.cut)
 
@@ -90,6 +91,7 @@ class _Pieces:
     spans: list[tuple[int, int]]   # per id: character span in the text; (-1, -1) for special tokens
     baseline: list[int]            # the same ids with every piece replaced by padding
     cut: bool
+    words: list[int]               # per id: the tokenizer's word index (-1 for specials and spaces)
 
 
 def _pieces(encoder, text: str) -> _Pieces:
@@ -111,18 +113,32 @@ def _pieces(encoder, text: str) -> _Pieces:
     except NotImplementedError as exc:  # a slow (Python) tokenizer has no offsets
         raise ExplainError("This model's tokenizer cannot map word pieces back to the text.") from exc
     ids = list(encoded["input_ids"])
-    spans = [(in_text(a), in_text(b)) if b > a else (-1, -1) for a, b in encoded["offset_mapping"]]
+    spans = [_trimmed(read, a, b, in_text) for a, b in encoded["offset_mapping"]]
+    words = [-1 if w is None or span[0] < 0 else w for w, span in zip(encoded.word_ids(), spans)]
     cut = len(ids) > encoder.budget or read is not text
     if len(ids) > encoder.budget:
         head = int(encoder.budget * HEAD_SHARE)
         tail = encoder.budget - head
         ids, spans = ids[:head] + ids[len(ids) - tail:], spans[:head] + spans[len(spans) - tail:]
+        words = words[:head] + words[len(words) - tail:]
     full = encoder.prefix + ids + encoder.suffix
     if full != encoder.encode([text])[0]:  # the explanation must read exactly what the prediction read
         raise ExplainError("The explanation could not reproduce the prediction's tokens for this text.")
-    none = [(-1, -1)]
-    return _Pieces(full, none * len(encoder.prefix) + spans + none * len(encoder.suffix),
-                   encoder.prefix + [encoder.pad_id] * len(ids) + encoder.suffix, cut)
+    specials = len(encoder.prefix), len(encoder.suffix)
+    return _Pieces(full, [(-1, -1)] * specials[0] + spans + [(-1, -1)] * specials[1],
+                   encoder.prefix + [encoder.pad_id] * len(ids) + encoder.suffix, cut,
+                   [-1] * specials[0] + words + [-1] * specials[1])
+
+
+def _trimmed(read: str, start: int, end: int, in_text) -> tuple[int, int]:
+    """A piece's span in the user's text without the spaces some tokenizers count in (SentencePiece's ▁);
+    (-1, -1) for a piece of spaces only (the space inserted where a huge text was cut, for one)."""
+    piece = read[start:end]
+    if not piece.strip():
+        return -1, -1
+    start += len(piece) - len(piece.lstrip())
+    end -= len(piece) - len(piece.rstrip())
+    return in_text(start), in_text(end)
 
 
 def _attribute(model, ids, mask, index: int, pieces: _Pieces, method: str, steps: int):
@@ -154,14 +170,17 @@ def _embeddings(model):
 
 
 def _words(text: str, pieces: _Pieces, scores: list[float]) -> list[WordScore]:
-    """Pieces that touch in the text ("play" + "##ing") are one word; its score is theirs summed."""
+    """The pieces of one word (the tokenizer's own word_ids: "play" + "##ing", but "good" "," "bad" apart, and
+    each Chinese character apart, as the tokenizer splits them) become that word, its score theirs summed."""
     words: list[list] = []
-    for (start, end), score in zip(pieces.spans, scores):
-        if start < 0 or end <= start:
-            continue  # special tokens and empty pieces are not words of the text
-        if words and start <= words[-1][1]:  # touching (or overlapping): the same word
+    last = None
+    for (start, end), word, score in zip(pieces.spans, pieces.words, scores):
+        if word < 0:
+            continue  # special tokens and spaces are not words of the text
+        if words and word == last:
             words[-1][1] = max(words[-1][1], end)
             words[-1][2] += score
         else:
             words.append([start, end, score])
+        last = word
     return [WordScore(text[s:e], float(v), s, e) for s, e, v in words]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,9 +121,9 @@ class Classifier:
 
     def __init__(self, model, encoder, labels: tuple[str, ...], manifest, path: Path | None = None) -> None:
         self.model, self.encoder, self.labels, self.manifest, self.path = model, encoder, labels, manifest, path
-        # a model to predict with never trains: no weight needs a gradient (explanations take theirs at the
-        # embeddings' output), and nothing has to be switched per call from two runner threads at once
-        model.requires_grad_(False)
+        # one thread at a time in the PyTorch model: an explanation hooks its embedding block (Captum), and a
+        # forward from another runner (the window's live and tasks runners) would pass through that hook
+        self.lock = threading.RLock()
         self.int8 = False
         self.onnx = None  # an ONNX Runtime session once use_onnx() has checked it; predictions then go there
 
@@ -139,6 +140,7 @@ class Classifier:
 
         with open_adapter(adapter) as files:
             classifier = cls(*_build_model(files, base_model), files.manifest.labels, files.manifest, Path(adapter))
+        classifier.model.requires_grad_(False)  # see from_training
         if int8:
             classifier.model, classifier.int8 = quantize_for_cpu(classifier.model), True
         classifier.set_backend(backend)
@@ -153,6 +155,9 @@ class Classifier:
         from .manifest import read_manifest
 
         model = copy.deepcopy(result.model).merge_and_unload().eval()
+        # a model to predict with never trains: no weight needs a gradient (explanations take theirs at the
+        # embeddings' output), and nothing is switched per call from two runner threads at once
+        model.requires_grad_(False)
         manifest = read_manifest(result.adapter_dir) if result.adapter_dir else None
         classifier = cls(model, result.encoder, tuple(result.labels), manifest, result.adapter_dir)
         classifier.set_backend(backend)
@@ -182,7 +187,8 @@ class Classifier:
         The PyTorch model stays (exports start from it). Returns the largest probability gap seen."""
         from .onnx_export import checked_model
 
-        checked = checked_model(self)
+        with self.lock:
+            checked = checked_model(self)
         self.onnx = checked.session
         return checked.gap
 
@@ -192,7 +198,8 @@ class Classifier:
             from .onnx_export import onnx_probabilities
 
             return onnx_probabilities(self.onnx, self.encoder, texts, batch_size)
-        return predict_probabilities(self.model, self.encoder, texts, batch_size)
+        with self.lock:
+            return predict_probabilities(self.model, self.encoder, texts, batch_size)
 
     def predict(self, texts: Sequence[str] | str, batch_size: int = 64) -> list[Prediction]:
         if isinstance(texts, str):

@@ -88,13 +88,33 @@ def test_int8_models_are_refused_in_plain_words(trained_adapter):
         explain(quantised, "the film was great")
 
 
-def test_word_pieces_are_merged_into_words():
+def test_word_pieces_are_merged_into_words_the_tokenizers_way(trained_adapter):
+    """The tokenizer's word_ids decide: "play"+"##ing" is one word, "good,bad" three, each Chinese character
+    one; spaces a tokenizer counts into a piece (SentencePiece's ▁) are not part of the word."""
+    from desktop_app.core.explain import _pieces
+    from desktop_app.core.inference import Classifier
+
     text = "unbelievably good, isn't it"
     spans = [(-1, -1), (0, 2), (2, 8), (8, 12), (13, 17), (17, 18), (19, 22), (22, 23), (23, 24), (25, 27), (-1, -1)]
+    words = [-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, -1]
     scores = [9.0, 0.1, 0.2, 0.3, 1.0, 0.5, -0.2, 0.1, -0.1, 0.05, 9.0]
-    words = _words(text, _Pieces([0] * len(spans), spans, [0] * len(spans), False), scores)
-    assert [w.word for w in words] == ["unbelievably", "good,", "isn't", "it"]
-    assert [round(w.score, 6) for w in words] == [0.6, 1.5, -0.2, 0.05]  # pieces summed, specials left out
+    merged = _words(text, _Pieces([0] * len(spans), spans, [0] * len(spans), False, words), scores)
+    assert [w.word for w in merged] == ["unbelievably", "good", ",", "isn", "'", "t", "it"]
+    assert [round(w.score, 6) for w in merged] == [0.6, 1.0, 0.5, -0.2, 0.1, -0.1, 0.05]  # specials left out
+    clf = Classifier.load(trained_adapter.adapter_dir)
+    for text, expected in (("good,bad movie!!", ["good", ",", "bad", "movie", "!", "!"]),
+                           ("电影很好", ["电", "影", "很", "好"])):
+        pieces = _pieces(clf.encoder, text)
+        found = [w.word for w in _words(text, pieces, [0.0] * len(pieces.ids))]
+        assert found == expected
+
+
+def test_spaces_counted_into_a_piece_are_trimmed():
+    from desktop_app.core.explain import _trimmed
+
+    read = "hello  world"
+    assert _trimmed(read, 5, 12, lambda o: o) == (7, 12)  # "  world" -> "world"
+    assert _trimmed(read, 5, 7, lambda o: o) == (-1, -1)  # spaces only: not a word
 
 
 def test_a_long_text_is_explained_on_what_the_model_reads(trained_adapter):
@@ -106,3 +126,31 @@ def test_a_long_text_is_explained_on_what_the_model_reads(trained_adapter):
     e = explain(clf, text)
     assert e.cut and e.words[-1].word == "7" and len(e.words) < len(text.split())
     assert all(text[w.start:w.end] == w.word for w in e.words)
+
+
+def test_explanations_from_two_threads_at_once_match_one_at_a_time(trained_adapter):
+    """The window explains on two runners (typing, Explain carefully): Captum hooks the shared embedding
+    block, so without the classifier's lock one thread's forward passed through the other's hook."""
+    import threading
+
+    from desktop_app.core.inference import Classifier
+
+    clf = Classifier.load(trained_adapter.adapter_dir)
+    texts = ["the film was great", "the film was awful and boring " * 3 + "number 9"]
+    alone = [[round(w.score, 5) for w in explain(clf, t, method="careful").words] for t in texts]
+    results, errors = {}, []
+
+    def run(i):
+        try:
+            for _ in range(3):
+                results[i] = [round(w.score, 5) for w in explain(clf, texts[i], method="careful").words]
+                clf.predict_proba(texts)  # a plain prediction on the same model meanwhile
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors and [results[0], results[1]] == alone

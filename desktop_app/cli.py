@@ -21,7 +21,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--verbose", action="store_true", help="print the log (with full tracebacks) to stderr too")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    t = sub.add_parser("train", help="train a classifier on a labelled file")
+    # no abbreviations: --processes is removed by name before the processes get these arguments again
+    t = sub.add_parser("train", help="train a classifier on a labelled file", allow_abbrev=False)
     t.add_argument("data", nargs="?", help="CSV/TSV/JSONL/Parquet/Excel file of texts and labels")
     t.add_argument("--sample", action="store_true", help="use the bundled sample reviews")
     t.add_argument("--job", metavar="FOLDER", help="run a job folder made by 'job export' or Train elsewhere…")
@@ -244,17 +245,14 @@ def cmd_train(args) -> int:
     from .paths import sample_dataset
 
     if args.processes is not None:  # this process only launches the N that train, once the settings are sound
-        from .cli_scale import launch
-        from .core.job import read_job
+        from .cli_scale import launch, training_job
 
-        read_job(args.job) if args.job else train_config(args)
+        training_job(args) if args.job else train_config(args)  # the flags' settings, checked once here
         return launch(args.processes, args.argv)
     if args.job:
-        from .core.job import read_job
+        from .cli_scale import training_job
 
-        if args.data or args.sample or args.config or args.validation:
-            raise DataError("A job brings its own data and settings.", "Give --job alone (flags may adjust it).")
-        job = read_job(args.job)
+        job = training_job(args)
         data_path, validation, config = job.data, job.validation, train_config(args, job.config)
     else:
         if not args.data and not args.sample:

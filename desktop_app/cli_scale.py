@@ -25,6 +25,19 @@ def job_export(args) -> int:
     return EXIT_OK
 
 
+def training_job(args):
+    """The job folder of `train --job`, checked with the flags that adjust it."""
+    from .cli import train_config
+    from .core.errors import DataError
+    from .core.job import read_job
+
+    if args.data or args.sample or args.config or args.validation:
+        raise DataError("A job brings its own data and settings.", "Give --job alone (flags may adjust it).")
+    job = read_job(args.job)
+    train_config(args, job.config)
+    return job
+
+
 def launch(processes: int, argv: list[str]) -> int:
     """Run this same command in `processes` processes on this machine (standalone rendezvous)."""
     if not 1 <= processes <= 1024:

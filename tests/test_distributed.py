@@ -255,3 +255,12 @@ def test_ranks_that_read_different_data_stop_together_with_one_sentence(tmp_path
     assert done.returncode != 0
     assert done.stderr.count("Process 1 read other training data than process 0.") == 2, done.stderr[-3000:]
     assert not (tmp_path / "adapter").exists()
+
+
+def test_an_abbreviated_processes_flag_is_refused_not_passed_on(tmp_path, capsys):
+    """`--proc 2` would reach the processes (the flag is removed by its full name) and each would refuse."""
+    from desktop_app.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["train", str(_data(tmp_path)), "--proc", "2"])
+    assert "unrecognized arguments: --proc" in capsys.readouterr().err

@@ -4,6 +4,7 @@ The window's tasks runner computes them (core/explain.py); this module only wire
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QMessageBox, QVBoxLayout
 
 from . import jobs
@@ -21,11 +22,15 @@ class Explanations:
         window.inference.preview.setToolTip("Double-click a row to see which words made its label.")
 
     def careful_for_typed_text(self) -> None:
-        view = self.window.inference.explanation
+        view, box = self.window.inference.explanation, self.window.inference.text
         if view.explanation is None or self.window.classifier is None:
             return
-        view.careful.setEnabled(False)
-        self._run(view.explanation.text, "careful", view.show_explanation)
+        text = view.explanation.text
+
+        def show(explanation) -> None:  # only while the box still holds that text: a late result is dropped
+            if box.toPlainText().strip() == explanation.text:
+                view.show_explanation(explanation)
+        self._run(text, "careful", show, view)
 
     def explain_text(self, text: str, title: str) -> None:
         """A dialog with `text` explained (fast first; Explain carefully in it for integrated gradients)."""
@@ -38,6 +43,7 @@ class Explanations:
         dialog.resize(640, 320)
         layout = QVBoxLayout(dialog)
         heading = QLabel(title)
+        heading.setTextFormat(Qt.TextFormat.PlainText)  # labels come from the user's data: text, not markup
         heading.setWordWrap(True)
         layout.addWidget(heading)
         view = ExplanationView()
@@ -46,15 +52,23 @@ class Explanations:
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(dialog.close)
         layout.addWidget(buttons)
-        view.careful_requested.connect(lambda: (view.careful.setEnabled(False),
-                                                self._run(text, "careful", view.show_explanation)))
+        view.careful_requested.connect(lambda: self._run(text, "careful", view.show_explanation, view))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.dialog = dialog
         dialog.open()
-        self._run(text, "fast", view.show_explanation)
+        self._run(text, "fast", view.show_explanation, view)
 
-    def _run(self, text: str, method: str, show) -> None:
-        self.window._run(self.window.tasks, "explaining", jobs.explain_job(self.window.classifier, text, method),
-                         show)
+    def _run(self, text: str, method: str, show, view: ExplanationView) -> None:
+        """In the tasks runner; when it is busy, or the explanation fails, the view says so and stays usable."""
+        def failed(message: str, hint: str = "") -> None:
+            if view.explanation is None:
+                view.clear(f"No explanation: {message}")
+            view.careful.setEnabled(view.explanation is not None and view.explanation.method == "fast")
+
+        view.careful.setEnabled(False)
+        if not self.window._run(self.window.tasks, "explaining",
+                                jobs.explain_job(self.window.classifier, text, method), show, failed):
+            failed(f"LoRA Studio is busy ({self.window.tasks.name}); try again in a moment.")
 
     def _mistake_chosen(self, index) -> None:
         table = self.window.training.mistakes.model()

@@ -89,3 +89,12 @@ def test_the_next_steps_name_the_packaged_app_where_there_is_no_python(tmp_path)
     assert "torchrun --standalone" in next_steps(job) and "LoRAStudio" not in next_steps(job)
     packaged = next_steps(job, packaged=True)
     assert "LoRAStudio train --job . --processes N --out adapter" in packaged and "torchrun" not in packaged
+
+
+def test_processes_with_a_job_checks_the_flags_before_starting_anything(tmp_path, capsys):
+    from desktop_app.cli import main
+
+    export_job(_source(tmp_path), TrainConfig(text_column="body", label_column="mood"), tmp_path / "job")
+    assert main(["train", "--job", str(tmp_path / "job"), "--batch-size", "0", "--processes", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "batch" in err and "rank" not in err  # said once, by the launcher

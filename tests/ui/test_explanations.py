@@ -104,3 +104,30 @@ def test_a_hostile_text_is_shown_as_text(qtbot):
     qtbot.addWidget(view)
     view.show_explanation(e)
     assert "<b>label" not in view.legend.text() and "&lt;b&gt;label" in view.legend.text()
+
+
+def test_a_busy_window_says_so_instead_of_explaining_forever(qtbot, window, monkeypatch):
+    window.classifier = object()  # any model: the tasks runner is "busy", nothing runs
+    monkeypatch.setattr(window, "_run", lambda *a, **k: False)
+    window.explanations.explain_text("some text", "Labelled “<b>spam</b>”")
+    dialog = window.explanations.dialog
+    view = dialog.findChild(ExplanationView)
+    assert "busy" in view.text.toPlainText() and not view.careful.isEnabled()
+    heading = dialog.findChild(QLabel)
+    assert heading.text() == "Labelled “<b>spam</b>”" and heading.textFormat().name == "PlainText"
+    dialog.close()
+
+
+def test_a_late_careful_result_for_an_older_text_is_dropped(qtbot, window, monkeypatch):
+    started = []
+    monkeypatch.setattr(window, "_run", lambda runner, name, job, done, failed=None: started.append(done) or True)
+    window.classifier = object()
+    view = window.inference.explanation
+    old = _explanation()
+    window.inference.text.setPlainText(old.text)
+    view.show_explanation(old)
+    window.explanations.careful_for_typed_text()
+    window.inference.text.setPlainText("a newer text")  # typed on while the careful one was computed
+    view.show_explanation(None)
+    started[-1](_explanation("careful"))
+    assert view.explanation is None  # the older text's result did not replace what the box now holds

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from .errors import StudioError
 
-METHODS = {"fast": "integrated gradients, 8 steps", "careful": "integrated gradients, 48 steps"}
-FAST_STEPS = 8
+STEPS = {"fast": 8, "careful": 48}  # integrated-gradient steps of each method (bench/bench_explain.py)
+METHODS = {name: f"integrated gradients, {n} steps" for name, n in STEPS.items()}
 
 
 class ExplainError(StudioError):
@@ -59,9 +59,10 @@ class Explanation:
                 **({"cut": True} if self.cut else {})}
 
 
-def explain(classifier, text: str, target: str | None = None, method: str = "fast",
-            steps: int = 48) -> Explanation:
-    """Attributions of `text`'s words toward `target` (default: the predicted class)."""
+def explain(classifier, text: str, target: str | None = None, method: str = "fast", steps: int | None = None,
+            prediction=None) -> Explanation:
+    """Attributions of `text`'s words toward `target` (default: the predicted class). `prediction`: the
+    classifier's prediction for `text` when the caller has it already (else it is made here)."""
     import torch
 
     if method not in METHODS:
@@ -76,10 +77,10 @@ def explain(classifier, text: str, target: str | None = None, method: str = "fas
     ids = torch.tensor([pieces.ids], dtype=torch.long)
     mask = torch.ones_like(ids)
     model = classifier.model
-    prediction = classifier.predict([text])[0]
+    prediction = prediction or classifier.predict([text])[0]
     index = classifier.labels.index(target or prediction.label)
     with classifier.lock:  # Captum hooks the shared embedding block while it works
-        scores, delta = _attribute(model, ids, mask, index, pieces, method, steps)
+        scores, delta = _attribute(model, ids, mask, index, pieces, steps or STEPS[method])
     return Explanation(text, classifier.labels[index], prediction.label, prediction.probabilities, method,
                        _words(text, pieces, scores), delta, pieces.cut)
 
@@ -96,14 +97,9 @@ class _Pieces:
 
 def _pieces(encoder, text: str) -> _Pieces:
     """The token ids the classifier reads for `text` (TextEncoder's cut), with each piece's span in `text`."""
-    from .text import CHARS_PER_TOKEN_CAP, HEAD_SHARE
-
-    limit = encoder.budget * CHARS_PER_TOKEN_CAP
-    read, head_chars, tail_from = text, len(text), len(text)
-    if len(text) > limit:  # TextEncoder._precut: a huge text is cut by characters before tokenising
-        head_chars = int(limit * HEAD_SHARE)
-        tail_from = len(text) - (limit - head_chars)
-        read = text[:head_chars] + " " + text[tail_from:]
+    bounds = encoder.precut_bounds(text)  # the same character cut as the prediction's, mapped back
+    head_chars, tail_from = bounds if bounds else (len(text), len(text))
+    read = text if bounds is None else text[:head_chars] + " " + text[tail_from:]
 
     def in_text(offset: int) -> int:
         return offset if offset <= head_chars else offset - head_chars - 1 + tail_from
@@ -112,15 +108,10 @@ def _pieces(encoder, text: str) -> _Pieces:
         encoded = encoder.tokenizer(read, add_special_tokens=False, return_offsets_mapping=True)
     except NotImplementedError as exc:  # a slow (Python) tokenizer has no offsets
         raise ExplainError("This model's tokenizer cannot map word pieces back to the text.") from exc
-    ids = list(encoded["input_ids"])
     spans = [_trimmed(read, a, b, in_text) for a, b in encoded["offset_mapping"]]
     words = [-1 if w is None or span[0] < 0 else w for w, span in zip(encoded.word_ids(), spans)]
-    cut = len(ids) > encoder.budget or read is not text
-    if len(ids) > encoder.budget:
-        head = int(encoder.budget * HEAD_SHARE)
-        tail = encoder.budget - head
-        ids, spans = ids[:head] + ids[len(ids) - tail:], spans[:head] + spans[len(spans) - tail:]
-        words = words[:head] + words[len(words) - tail:]
+    cut = len(encoded["input_ids"]) > encoder.budget or bounds is not None
+    ids, spans, words = encoder.keep(encoded["input_ids"]), encoder.keep(spans), encoder.keep(words)
     full = encoder.prefix + ids + encoder.suffix
     if full != encoder.encode([text])[0]:  # the explanation must read exactly what the prediction read
         raise ExplainError("The explanation could not reproduce the prediction's tokens for this text.")
@@ -141,7 +132,7 @@ def _trimmed(read: str, start: int, end: int, in_text) -> tuple[int, int]:
     return in_text(start), in_text(end)
 
 
-def _attribute(model, ids, mask, index: int, pieces: _Pieces, method: str, steps: int):
+def _attribute(model, ids, mask, index: int, pieces: _Pieces, steps: int):
     import torch
     from captum.attr import LayerIntegratedGradients
 
@@ -149,15 +140,13 @@ def _attribute(model, ids, mask, index: int, pieces: _Pieces, method: str, steps
         return model(input_ids=input_ids, attention_mask=attention_mask).logits.float()
 
     baseline = torch.tensor([pieces.baseline], dtype=torch.long)
-    # fast: 8 steps in one batch (one backward pass). Measured against 48-step integrated gradients on
-    # 60 Rotten Tomatoes snippets (bench/bench_explain.py): plain gradient x input at the text agreed on the
-    # top word 18% of the time (rank correlation 0.07: saturated gradients), 2 midpoint steps 40% (0.58),
-    # 8 steps 87% (0.99) at 144 ms p50 on 2 CPU cores.
-    n, rule = (FAST_STEPS, "gausslegendre") if method == "fast" else (steps, "gausslegendre")
+    # fast is 8 steps in one batch (one backward pass). Measured against 48 steps on 60 Rotten Tomatoes
+    # snippets (bench/bench_explain.py): plain gradient x input at the text agreed on the top word 18% of
+    # the time (rank correlation 0.07: saturated gradients), 2 midpoint steps 40% (0.58), 8 steps 87% (0.99).
     with torch.enable_grad():
         attributions, gap = LayerIntegratedGradients(logits, _embeddings(model)).attribute(
-            ids, baselines=baseline, target=index, additional_forward_args=(mask,), n_steps=n, method=rule,
-            internal_batch_size=n, return_convergence_delta=True)
+            ids, baselines=baseline, target=index, additional_forward_args=(mask,), n_steps=steps,
+            method="gausslegendre", internal_batch_size=steps, return_convergence_delta=True)
     return attributions.sum(dim=-1)[0].detach().float().tolist(), float(gap.abs().max())
 
 

@@ -106,12 +106,17 @@ def read_job(folder: str | Path) -> Job:
                f.text("dataset", 300, default=DATA_FILE), f.integer("rows", 1, 10**9))
 
 
+# The commands, once, for next_steps and the README of the job
+ONE = "lora-studio train --job . --out adapter"
+MANY = "torchrun --standalone --nproc-per-node {n} -m desktop_app train --job . --out adapter"
+PACKAGED_ONE = "LoRAStudio train --job . --out adapter"
+PACKAGED_MANY = "LoRAStudio train --job . --processes {n} --out adapter"
+
+
 def next_steps(job: Job, packaged: bool = False) -> str:
     """What to do with a job just written, for the CLI and the window alike. `packaged`: this is the app
     without Python, whose users have neither `lora-studio` nor torchrun but the app itself."""
-    one, many = ("LoRAStudio train --job . --out adapter", "LoRAStudio train --job . --processes N --out adapter") \
-        if packaged else ("lora-studio train --job . --out adapter",
-                          "torchrun --standalone --nproc-per-node N -m desktop_app train --job . --out adapter")
+    one, many = (PACKAGED_ONE, PACKAGED_MANY.format(n="N")) if packaged else (ONE, MANY.format(n="N"))
     return (f"Wrote the job to {printable(job.folder)}: {job.rows:,} rows of “{printable(job.dataset)}”, the settings "
             f"and the commands ({README_FILE}). Copy the folder to the other machine and run, inside it:\n"
             f"    {one}\nor, with N GPUs:\n    {many}\n"
@@ -145,11 +150,11 @@ of these inside it. Each writes the adapter to `adapter/`, which the window's Pr
 
 One GPU (or one CPU):
 
-    lora-studio train --job . --out adapter
+    {ONE}
 
 N GPUs on one machine (here 4; PyTorch DDP: NCCL on GPUs, gloo on CPUs):
 
-    torchrun --standalone --nproc-per-node 4 -m desktop_app train --job . --out adapter
+    {MANY.format(n=4)}
 
 Several machines (here 2 with 4 GPUs each): run on every machine, each with its own --node-rank (0, 1) and
 the address of machine 0:
@@ -157,7 +162,7 @@ the address of machine 0:
     torchrun --nnodes 2 --nproc-per-node 4 --node-rank 0 --rdzv-backend c10d \\
         --rdzv-endpoint MACHINE0:29500 -m desktop_app train --job . --out adapter
 
-The packaged app (no Python) starts the processes itself: `LoRAStudio train --job . --processes 4 --out adapter`.
+The packaged app (no Python) starts the processes itself: `{PACKAGED_MANY.format(n=4)}`.
 
 The batch size ({config.batch_size}) is per process: N processes make one update from N x {config.batch_size}
 examples, at the same learning rate ({config.learning_rate:g}). To keep the effective batch of a one-process

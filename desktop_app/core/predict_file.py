@@ -97,15 +97,20 @@ class _AnswerKey:
 
 
 def _with_top_words(frames, classifier, method: str, cancel):
+    """Each row's explanation from the prediction already in the frame (no second forward pass for it)."""
     from .explain import explain
+    from .inference import Prediction
 
     for frame in frames:
         words = []
-        for text in frame[frame.attrs["text_column"]].tolist():
+        rows = zip(frame[frame.attrs["text_column"]].tolist(), frame["predicted_label"].tolist(),
+                   frame["confidence"].tolist(), *(frame[f"prob_{n}"].tolist() for n in classifier.labels))
+        for text, label, confidence, *probs in rows:
             if cancel is not None and cancel.cancelled:
                 return
-            words.append("; ".join(explain(classifier, "" if text is None else str(text), method=method)
-                                   .top_words()))
+            prediction = Prediction(label, float(confidence), dict(zip(classifier.labels, map(float, probs))))
+            words.append("; ".join(explain(classifier, "" if text is None else str(text), method=method,
+                                           prediction=prediction).top_words()))
         frame["top_words"] = words
         yield frame
 

@@ -27,12 +27,26 @@ class TextEncoder:
         self.budget = max(1, max_length - len(self.prefix) - len(self.suffix))
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
-    def _precut(self, text: str) -> str:
+    def precut_bounds(self, text: str) -> tuple[int, int] | None:
+        """For a huge text, (end of the head, start of the tail) in characters: what could be kept is cut
+        before tokenising (a space joins the two). None when the text is tokenised whole."""
         limit = self.budget * CHARS_PER_TOKEN_CAP
         if len(text) <= limit:
-            return text
+            return None
         head = int(limit * HEAD_SHARE)
-        return text[:head] + " " + text[-(limit - head):]
+        return head, len(text) - (limit - head)
+
+    def _precut(self, text: str) -> str:
+        bounds = self.precut_bounds(text)
+        return text if bounds is None else text[:bounds[0]] + " " + text[bounds[1]:]
+
+    def keep(self, seq: Sequence) -> list:
+        """The part of a tokenised text the model reads: head and tail, budget items in all (ids, or anything
+        that goes with them one for one, such as their offsets)."""
+        if len(seq) <= self.budget:
+            return list(seq)
+        head = int(self.budget * HEAD_SHARE)
+        return list(seq[:head]) + list(seq[len(seq) - (self.budget - head):])
 
     def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids without special tokens or truncation (huge texts pre-cut to what could be kept)."""
@@ -48,13 +62,7 @@ class TextEncoder:
     def finish(self, raw: Sequence[Sequence[int]]) -> list[list[int]]:
         """Cut tokenised texts head+tail to max_length and add the special tokens. `raw` may come from
         an encoder with a larger max_length: tokenise once, measure, then finish (training does)."""
-        out = []
-        for seq in raw:
-            if len(seq) > self.budget:
-                head = int(self.budget * HEAD_SHARE)
-                seq = list(seq[:head]) + list(seq[len(seq) - (self.budget - head):])
-            out.append(self.prefix + list(seq) + self.suffix)
-        return out
+        return [self.prefix + self.keep(seq) + self.suffix for seq in raw]
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
         return self.finish(self.tokenize(texts))

@@ -107,7 +107,8 @@ def live_job(classifier, texts):
 
         prediction = classifier.predict(texts)[0]
         try:
-            explanation = explain(classifier, texts[0]) if not getattr(classifier, "int8", False) else None
+            explanation = None if getattr(classifier, "int8", False) else explain(classifier, texts[0],
+                                                                                   prediction=prediction)
         except Exception as exc:  # noqa: BLE001 - the label stands without its explanation; the log says why
             report(exc)
             explanation = None

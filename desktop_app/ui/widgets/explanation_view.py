@@ -8,6 +8,8 @@ from html import escape
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
+from ...core.explain import STEPS
+
 FOR, AGAINST = (37, 99, 235), (234, 88, 12)  # the probability bars' blue; an orange that reads as its opposite
 
 
@@ -29,7 +31,7 @@ def explanation_html(explanation) -> str:
 
 
 def legend_html(explanation) -> str:
-    method = {"fast": "fast: 8 steps", "careful": "careful: 48 steps"}[explanation.method]
+    method = f"{explanation.method}: {STEPS[explanation.method]} steps"
     swatch = '<span style="background-color: rgba({},{},{},0.75)">&nbsp;&nbsp;&nbsp;</span>'
     cut = " · a long text: its middle is not read, so not explained" if explanation.cut else ""
     return (f"Why “{escape(explanation.label)}”: {swatch.format(*FOR)} words for it, {swatch.format(*AGAINST)} "
@@ -50,8 +52,8 @@ class ExplanationView(QWidget):
         self.legend = QLabel("")
         self.legend.setWordWrap(True)
         self.careful = QPushButton("Explain carefully")
-        self.careful.setToolTip("Integrated gradients with 48 steps instead of 8: about half a second, and the "
-                                "scores add up more exactly to the model's decision.")
+        self.careful.setToolTip(f"Integrated gradients with {STEPS['careful']} steps instead of {STEPS['fast']}: "
+                                "about half a second, and the scores add up more exactly to the model's decision.")
         self.careful.clicked.connect(self.careful_requested)
         row.addWidget(self.legend, 1)
         row.addWidget(self.careful)

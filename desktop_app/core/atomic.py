@@ -204,13 +204,14 @@ def atomic_directory(target: Path, replace: bool = False):
 _PART_NAME = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.part")  # what mkdtemp/mkstemp above create
 
 
-def holds_only_adapter_files(folder: Path) -> bool:
-    """A leftover folder is ours only if it holds nothing but adapter files (a user's folder that happens
-    to be called `.name.old` or `.name.x.part` is never touched)."""
+def holds_only_adapter_files(folder: Path, allowed=None) -> bool:
+    """A leftover folder is ours only if it holds nothing but adapter files (or the `allowed` names: a job
+    folder's), so a user's folder that happens to be called `.name.old` or `.name.x.part` is never touched."""
     from .manifest import ALLOWED_FILES
 
+    allowed = ALLOWED_FILES if allowed is None else allowed
     return folder.is_dir() and not folder.is_symlink() and all(
-        entry.name in ALLOWED_FILES and entry.is_file() and not entry.is_symlink() for entry in folder.iterdir())
+        entry.name in allowed and entry.is_file() and not entry.is_symlink() for entry in folder.iterdir())
 
 
 def recover_leftovers(target: Path) -> list[str]:
@@ -229,11 +230,18 @@ def recover_leftovers(target: Path) -> list[str]:
         else:  # the new adapter is in place; this is the old one, maybe half deleted by a kill
             shutil.rmtree(old, ignore_errors=True)
             done.append(f"removed “{old.name}”, the previous adapter an interrupted save left beside it")
-    parent = target.parent
+    return done + remove_unfinished(target)
+
+
+def remove_unfinished(target: Path, allowed=None) -> list[str]:
+    """Delete our unfinished `.target.*.part` siblings (what atomic_directory builds) that a killed run left:
+    only those holding nothing but adapter files, or the `allowed` names."""
+    done = []
+    parent = Path(target).parent
     if parent.is_dir():
         for part in parent.glob(f".{glob_escape(target.name)}.*{PART_SUFFIX}"):
             match = _PART_NAME.fullmatch(part.name)
-            if match and match["name"] == target.name and holds_only_adapter_files(part):
+            if match and match["name"] == target.name and holds_only_adapter_files(part, allowed):
                 shutil.rmtree(part, ignore_errors=True)
                 done.append(f"removed the unfinished “{part.name}”")
     return done

@@ -39,11 +39,12 @@ class Job:
 def export_job(data_path: str | Path, config: TrainConfig, out_dir: str | Path,
                validation_path: str | Path | None = None) -> Job:
     """Write the job folder for training `data_path` with `config` elsewhere. Replaces only an earlier job."""
-    from .atomic import atomic_directory
+    from .atomic import atomic_directory, remove_unfinished
     from .dataset import load_dataset
     from .destinations import check_destination
 
     out = check_destination(out_dir, "job")
+    remove_unfinished(out, JOB_FILES)  # a killed export's half folder holds a copy of the user's data
     dataset = load_dataset(data_path, config.text_column, config.label_column)
     examples = dataset.examples
     validation = None

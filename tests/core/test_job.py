@@ -98,3 +98,17 @@ def test_processes_with_a_job_checks_the_flags_before_starting_anything(tmp_path
     assert main(["train", "--job", str(tmp_path / "job"), "--batch-size", "0", "--processes", "2"]) == 2
     err = capsys.readouterr().err
     assert "batch" in err and "rank" not in err  # said once, by the launcher
+
+
+def test_a_killed_export_leaves_no_copy_of_the_data_behind(tmp_path):
+    """A half-written job folder (what atomic_directory builds, killed mid-way) holds the user's data: the
+    next export removes it. A user's folder with a look-alike name is left alone."""
+    source = _source(tmp_path)
+    half = tmp_path / ".job.abcd1234.part"
+    half.mkdir()
+    (half / DATA_FILE).write_text("text,label\nsecret,pos\n")
+    theirs = tmp_path / ".job.efgh5678.part"
+    theirs.mkdir()
+    (theirs / "notes.txt").write_text("mine")
+    export_job(source, TrainConfig(text_column="body", label_column="mood"), tmp_path / "job")
+    assert not half.exists() and (theirs / "notes.txt").read_text() == "mine"

@@ -12,6 +12,7 @@ from pathlib import Path
 from .data import Table, guess_columns, read_table
 from .errors import DataError
 from .labels import LabelMap
+from .multilabel import sniff as sniff_multilabel
 from .sanitize import label_problem, printable
 
 MAX_CLASSES = 200  # more than this is almost always the wrong column (ids, free text)
@@ -136,6 +137,10 @@ def build_report(table: Table, text_column: str | None = None, label_column: str
     return report, Examples(texts, labels, Path(str(table.path)).name if table.path else "")
 
 
+def _first_joined(counts: Counter, separator: str) -> str:
+    return next((name for name, _ in counts.most_common() if separator in name), "")
+
+
 def _id_like(k: int, n: int) -> bool:
     return k > MAX_CLASSES or (k > 20 and k > 0.5 * n)
 
@@ -161,6 +166,11 @@ def _judge(report: DataReport, counts: Counter, texts: list[str], token_limit, c
         report.errors.append(f"The label “{printable(bad[0][:60])}” cannot be a class name: {bad[1]}. "
                              f"Clean up “{report.label_column}”.")
         return
+    joined = sniff_multilabel(list(counts.elements()))
+    if joined:  # trained as is, every combination of labels would be a class of its own
+        report.warnings.append(f"“{report.label_column}” looks like {joined.describe()} (e.g. "
+                               f"“{printable(_first_joined(counts, joined.separator)[:60])}”). LoRA Studio trains one "
+                               "label per text for now, so each combination is trained as a class of its own.")
     if k > 50:
         report.warnings.append(f"{k} classes is a lot; check that “{report.label_column}” is really the label.")
     if report.conflicting_duplicates:

@@ -46,8 +46,8 @@ def test_compare_two_runs_side_by_side(qtbot):
     cells = {panel.compare_table.item(r, 0).text(): (panel.compare_table.item(r, 1).text(),
                                                      panel.compare_table.item(r, 2).text())
              for r in range(panel.compare_table.rowCount())}
-    assert cells["Macro-F1"] == ("0.880", "0.930") and cells["epochs"] == ("3", "6")
-    assert "lora.r" not in cells and "1 setting differ" in panel.compare_note.text()
+    assert cells["Macro-F1"] == ("0.880", "0.930") and cells["Epochs"] == ("3", "6")  # the Configure page's words
+    assert "LoRA rank (r)" not in cells and "1 setting differs;" in panel.compare_note.text()
 
 
 def test_open_in_predict_and_delete_with_confirmation(qtbot, tmp_path, trained_adapter, monkeypatch):

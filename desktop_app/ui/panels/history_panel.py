@@ -13,6 +13,17 @@ from ...core.runs import RunInfo, compare, delete_run, duration
 
 COLUMNS = ["Run", "Dataset", "Date", "Duration", "Examples", "Accuracy", "Macro-F1", "Preset", "Outcome"]
 COMPARE_HINT = "Select two runs (Ctrl+click) and press Compare."
+# the saved settings' names (TrainConfig, flattened) in the words the Configure page uses
+SETTING_NAMES = {"base_model": "Base model", "preset": "Preset", "lora.r": "LoRA rank (r)",
+                 "lora.alpha": "LoRA alpha", "lora.dropout": "LoRA dropout", "lora.targets": "Adapted layers",
+                 "lora.layer_share": "Top layers adapted",
+                 "epochs": "Epochs", "learning_rate": "Learning rate", "batch_size": "Batch size",
+                 "max_length": "Max length", "max_length_cap": "Max length cap", "weight_decay": "Weight decay",
+                 "model_dropout": "Model dropout", "warmup": "Warm-up steps", "class_weighting": "Class weighting",
+                 "early_stopping_patience": "Early stopping patience", "min_steps": "Minimum updates",
+                 "validation_fraction": "Validation share", "test_fraction": "Test share", "seed": "Seed",
+                 "device": "Device", "precision": "Number format", "frozen_cache_mb": "Frozen-layer cache (MB)",
+                 "text_column": "Text column", "label_column": "Label column", "allow_download": "Allow downloading"}
 
 
 class _Item(QTableWidgetItem):
@@ -125,6 +136,7 @@ class HistoryPanel(QWidget):
             return
         a, b = sorted(chosen, key=lambda run: (run.date, run.name))  # the older run on the left
         metrics, settings = compare(a, b)
+        settings = [(SETTING_NAMES.get(key, key.replace("_", " ").capitalize()), x, y) for key, x, y in settings]
         rows = [*metrics, ("Settings that differ", "", "")] + (settings or [("(none: same settings)", "", "")])
         self.compare_table.clearContents()
         self.compare_table.setRowCount(len(rows))
@@ -137,8 +149,9 @@ class HistoryPanel(QWidget):
                     font.setBold(True)
                     item.setFont(font)
                 self.compare_table.setItem(r, c, item)
-        self.compare_note.setText(f"“{a.name}” and “{b.name}”: {len(settings)} setting"
-                                  f"{'' if len(settings) == 1 else 's'} differ; differing values in bold.")
+        one = len(settings) == 1
+        self.compare_note.setText(f"“{a.name}” and “{b.name}”: {len(settings)} setting{'' if one else 's'} "
+                                  f"{'differs' if one else 'differ'}; differing values in bold.")
 
     def _open(self) -> None:
         chosen = self.selected()

@@ -264,3 +264,27 @@ def test_an_abbreviated_processes_flag_is_refused_not_passed_on(tmp_path, capsys
     with pytest.raises(SystemExit):
         main(["train", str(_data(tmp_path)), "--proc", "2"])
     assert "unrecognized arguments: --proc" in capsys.readouterr().err
+
+
+def test_a_destination_refused_on_rank_0_stops_every_rank_with_the_same_sentence(tmp_path, tiny_bert):
+    """Rank 0 alone checks --out; before, the other ranks then waited in the next collective (for the
+    backend's timeout on other machines). Now every rank gets rank 0's sentence and stops at once."""
+    mine = tmp_path / "my-project"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep")
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+                           "-m", "desktop_app", "train", str(_data(tmp_path)), "--model", str(tiny_bert), *TRAIN,
+                           "--out", str(mine)], cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode != 0
+    assert done.stderr.count("already exists and is not a LoRA Studio adapter folder") == 2, done.stderr[-3000:]
+    assert "lora-studio [rank 1]: " in done.stderr and (mine / "notes.txt").read_text() == "keep"
+
+
+def test_from_rank0_in_one_process_is_a_plain_call():
+    from desktop_app.core.distributed import from_rank0
+    from desktop_app.core.errors import OutputError
+
+    assert from_rank0(lambda: 41 + 1, World()) == 42
+    with pytest.raises(OutputError, match="no"):
+        from_rank0(lambda: (_ for _ in ()).throw(OutputError("no", "hint")), World())

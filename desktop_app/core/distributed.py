@@ -15,7 +15,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .errors import TrainingError
+from .errors import StudioError, TrainingError
 
 _VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE")
 
@@ -164,3 +164,34 @@ class SyncedCancel:
     @property
     def keep_best(self) -> bool:
         return self.token.keep_best
+
+
+def from_rank0(compute, here: World):
+    """`compute()` run by rank 0 only, its value — or its failure — on every rank. A check that fails on rank
+    0 alone (a destination refused, a cancelled measurement) would otherwise leave the other ranks waiting in
+    the next collective, for the backend's timeout when they run on other machines."""
+    if not here.distributed:
+        return compute()
+    from .events import Cancelled
+
+    outcome, raised = None, None
+    if here.main:
+        try:
+            outcome = ("value", compute())
+        except Cancelled as exc:
+            outcome, raised = ("cancelled",), exc
+        except StudioError as exc:  # the same sentence on every rank
+            outcome, raised = ("studio", type(exc), exc.message, exc.hint), exc
+        except Exception as exc:  # noqa: BLE001 - rank 0 raises it as it is; the others say rank 0 failed
+            outcome, raised = ("error", f"{type(exc).__name__}: {exc}"), exc
+    outcome = share(outcome, here)
+    if raised is not None:
+        raise raised
+    if outcome[0] == "value":
+        return outcome[1]
+    if outcome[0] == "cancelled":
+        raise Cancelled()
+    if outcome[0] == "studio":
+        raise outcome[1](outcome[2], outcome[3])
+    raise TrainingError(f"Process 0 failed ({outcome[1][:200]}), so this one stopped too.",
+                        "Process 0's own message says why.")

@@ -104,7 +104,7 @@ def class_weights(labels: list[int], n: int) -> list[float]:
 def run_training(config: TrainConfig, data: Dataset | Splits, on_event: Callable | None = None,
                  cancel: CancelToken | None = None, out_dir: str | Path | None = None) -> TrainResult:
     """Train, evaluate, and (if out_dir) save the adapter package. Raises StudioError on user problems."""
-    from .distributed import world
+    from .distributed import from_rank0, world
 
     here = world()
     if not here.main:  # under torchrun: rank 0 reports and saves, the other ranks only log
@@ -112,16 +112,28 @@ def run_training(config: TrainConfig, data: Dataset | Splits, on_event: Callable
     emit = _logged(on_event or (lambda event: None))
     cancel = cancel or CancelToken()
     config = config.validate()
-    destination = _prepare_destination(out_dir, emit) if out_dir is not None else None
+    backend = _join(here, config) if here.distributed else None
+    # rank 0's check, its outcome on every rank (distributed.from_rank0): no rank waits for one that failed
+    checked = from_rank0(lambda: _prepare_destination(out_dir, emit) if out_dir is not None else None, here)
+    destination = checked if here.main else None  # rank 0 alone writes (and locks) the adapter
     with exclusive(destination) if destination else nullcontext():
         try:
-            result = _run(config, data, emit, cancel, destination, here)
+            result = _run(config, data, emit, cancel, destination, here, backend)
         except Cancelled:
             result = TrainResult("cancelled", config=config)
             emit(LogLine("Training was stopped before any epoch was evaluated: there was no epoch to keep. "
                          "Nothing was saved." if cancel.keep_best else "Training was stopped. Nothing was saved."))
     emit(Finished(result.status, result if result.status != "cancelled" else None))
     return result
+
+
+def _join(here, config: TrainConfig) -> str:
+    """Under torchrun: join the job's process group first (gloo on a CPU, NCCL on CUDA), so that every
+    decision taken before training can be shared. Returns the backend's name."""
+    from .devices import pick_device
+    from .distributed import start
+
+    return start(here, pick_device(config.device).kind)
 
 
 def _logged(emit: Callable) -> Callable:
@@ -145,7 +157,8 @@ def _prepare_destination(out_dir, emit) -> Path:
     return check_destination(target, "adapter")
 
 
-def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | None, here) -> TrainResult:
+def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | None, here,
+         backend: str | None) -> TrainResult:
     from .models import load_classifier
     from .text import TextEncoder
 
@@ -164,9 +177,6 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
     device, base, tokenizer, model, limit = (prepared.device, prepared.base, prepared.tokenizer, prepared.model,
                                              prepared.token_limit)
     if here.distributed:
-        from .distributed import start
-
-        backend = start(here, device.kind)
         if device.kind == "cpu":  # the processes on one machine share its cores (devices.configure_cpu_threads)
             import torch
 
@@ -193,11 +203,10 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
     model = attach_lora(config, base, model)
     if out_dir is not None:  # the adapter's size is known now: check the disk can hold it, before training
         check_destination(out_dir, "adapter", need_bytes=_adapter_bytes(model))
-    from .distributed import share
+    from .distributed import from_rank0
 
     # measured once, by rank 0: every process must train in the same number format
-    precision = share(_choose_precision(config, device, model, encoder, train_ds, emit, cancel)
-                      if here.main else None, here)
+    precision = from_rank0(lambda: _choose_precision(config, device, model, encoder, train_ds, emit, cancel), here)
     batch_size = config.batch_size
     while True:  # on CUDA out-of-memory: halve the batch, keep the effective batch via accumulation
         try:

@@ -29,6 +29,7 @@ def main() -> None:
     from desktop_app.paths import sample_dataset
     from desktop_app.ui.main_window import MainWindow
     from desktop_app.ui.settings import Settings
+    from desktop_app.ui.widgets.explanation_view import ExplanationView
 
     app = QApplication.instance() or QApplication(sys.argv)
     app.setStyle("Fusion")
@@ -81,6 +82,17 @@ def main() -> None:
     shot(2, "3-train-live.png")
     wait(lambda: window.classifier is not None and not window.tasks.busy)
     best = window.result.adapter_dir
+    # a mistake of this run, opened with its explanation (double-click in the mistakes list)
+    window.steps.setCurrentRow(2)
+    window.training.tabs.setCurrentIndex(1)
+    table = window.training.mistakes
+    table.doubleClicked.emit(table.model().index(0, 0))
+    dialog = window.explanations.dialog
+    view = dialog.findChild(ExplanationView)
+    wait(lambda: view.explanation is not None and not window.tasks.busy)
+    dialog.grab().save(str(out / "3-train-why-this-label.png"))
+    print("wrote", out / "3-train-why-this-label.png")
+    dialog.close()
     # a second, quicker run, so the history has two runs to compare side by side
     window.configure.set_config(preset("quick").with_overrides(epochs=1))
     window.training.start_button.click()

@@ -102,7 +102,7 @@ def main() -> None:
     args = ap.parse_args()
     import numpy as np
     import torch
-    from rotten_tomatoes import load_splits
+    from rotten_tomatoes import adapter_or_trained, load_splits
 
     from desktop_app.core.devices import physical_cores
     from desktop_app.core.evaluation import scores
@@ -112,13 +112,7 @@ def main() -> None:
     splits = load_splits()
     texts = splits.validation.texts[: args.texts]
     tmp = tempfile.TemporaryDirectory()
-    adapter = args.adapter
-    if adapter is None:
-        from desktop_app.core.config import preset
-        from desktop_app.core.training import run_training
-
-        print("training a balanced-preset adapter first (about 2 minutes)…", flush=True)
-        adapter = run_training(preset("balanced"), splits, out_dir=Path(tmp.name) / "a").adapter_dir
+    adapter = adapter_or_trained(args.adapter, splits, Path(tmp.name))
     print(f"torch {torch.__version__}, {torch.get_num_threads()} torch threads, {physical_cores()} physical cores, "
           f"{len(texts)} validation texts, {args.single} single texts x {args.rounds} rounds", flush=True)
     print("setup:")

@@ -26,20 +26,14 @@ def main() -> None:
     ap.add_argument("--adapter")
     ap.add_argument("--texts", type=int, default=2000)
     args = ap.parse_args()
-    from rotten_tomatoes import load_splits
+    from rotten_tomatoes import adapter_or_trained, load_splits
 
     from desktop_app.core.inference import Classifier
 
     splits = load_splits()
     texts = splits.validation.texts[: args.texts]
     tmp = tempfile.TemporaryDirectory()
-    adapter = args.adapter
-    if adapter is None:
-        from desktop_app.core.config import preset
-        from desktop_app.core.training import run_training
-
-        print("training a balanced-preset adapter first (about 2 minutes)…", flush=True)
-        adapter = run_training(preset("balanced"), splits, out_dir=Path(tmp.name) / "a").adapter_dir
+    adapter = adapter_or_trained(args.adapter, splits, Path(tmp.name))
     clf = Classifier.load(adapter)
     fast = Classifier.load(adapter, int8=True)
     import torch

@@ -26,3 +26,14 @@ def load_splits(limit: int | None = None, seed: int = 42) -> Splits:
         frame = frame.sample(n=min(limit, len(frame)), random_state=seed)
     examples = Examples(frame["text"].tolist(), frame["category"].tolist())
     return stratified_split(examples, validation=0.2, seed=seed)
+
+
+def adapter_or_trained(adapter: str | None, splits: Splits, folder: Path) -> Path:
+    """The adapter given on the command line, or one trained here with the default preset (about 2 minutes)."""
+    if adapter is not None:
+        return Path(adapter)
+    from desktop_app.core.config import preset
+    from desktop_app.core.training import run_training
+
+    print("training a balanced-preset adapter first (about 2 minutes)…", flush=True)
+    return run_training(preset("balanced"), splits, out_dir=folder / "a").adapter_dir

@@ -5,7 +5,6 @@ The processes are real (torch's launcher, gloo over localhost) and the model tin
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import subprocess
@@ -29,15 +28,9 @@ def _env(tmp_path):
 
 
 def _data(tmp_path):
-    from tiny_models import toy_examples
+    from tiny_models import write_toy_csv
 
-    ex = toy_examples(200)
-    path = tmp_path / "d.csv"
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["text", "label"])
-        w.writerows(zip(ex.texts, ex.labels))
-    return path
+    return write_toy_csv(tmp_path / "d.csv", 200, ("text", "label"))
 
 
 def _lora_studio(tmp_path, *args, timeout=300):
@@ -288,3 +281,52 @@ def test_from_rank0_in_one_process_is_a_plain_call():
     assert from_rank0(lambda: 41 + 1, World()) == 42
     with pytest.raises(OutputError, match="no"):
         from_rank0(lambda: (_ for _ in ()).throw(OutputError("no", "hint")), World())
+
+
+# ---------------------------------------------------------------- the GPU branches, forced (no GPU here)
+@pytest.mark.parametrize("kind", ["cuda", "cpu"])
+def test_joining_binds_each_rank_to_its_own_gpu_only_on_cuda(monkeypatch, kind):
+    import accelerate
+    import torch
+
+    from desktop_app.core.distributed import start
+
+    bound, made = [], []
+
+    class FakeState:
+        def __init__(self, cpu):
+            made.append(cpu)
+            self.backend = "gloo" if cpu else "nccl"
+
+    monkeypatch.setattr(torch.cuda, "set_device", bound.append)
+    monkeypatch.setattr(accelerate, "PartialState", FakeState)
+    backend = start(World(rank=3, size=4, local_rank=1, local_size=2), kind)
+    assert bound == ([1] if kind == "cuda" else []) and made == [kind == "cpu"]
+    assert backend == ("nccl" if kind == "cuda" else "gloo")
+
+
+def test_a_stop_is_shared_over_nccl_on_the_gpu(monkeypatch):
+    """NCCL reduces GPU tensors only: the flag goes to the GPU first (faked here: no GPU)."""
+    import torch
+    import torch.distributed as dist
+
+    from desktop_app.core.distributed import any_rank
+
+    moved = []
+    monkeypatch.setattr(dist, "get_backend", lambda: "nccl")
+    monkeypatch.setattr(torch.Tensor, "cuda", lambda self: moved.append(True) or self)
+    monkeypatch.setattr(dist, "all_reduce", lambda tensor, op: tensor.fill_(1))  # another rank pressed Stop
+    assert any_rank(False, World(0, 2, 0, 2)) is True and moved == [True]
+
+
+def test_readiness_with_gpus_says_nccl(monkeypatch, capsys):
+    import torch
+
+    from desktop_app.cli import main
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
+    monkeypatch.setattr(torch.distributed, "is_nccl_available", lambda: True)
+    monkeypatch.setattr("desktop_app.core.devices.list_devices", lambda: [])
+    assert main(["devices"]) == 0
+    assert "ready, nccl backend, 4 GPUs visible." in capsys.readouterr().out

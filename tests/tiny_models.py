@@ -29,6 +29,18 @@ def toy_examples(n: int = 120, seed: int = 0, labels=("neg", "pos")):
     return Examples(texts, ys)
 
 
+def write_toy_csv(path, n: int = 120, columns=("review", "sentiment")):
+    """toy_examples(n) as a CSV file of two columns, for the tests that load a file."""
+    import csv
+
+    ex = toy_examples(n)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(list(columns))
+        w.writerows(zip(ex.texts, ex.labels))
+    return path
+
+
 def _bert_vocab(extra_texts=()) -> list[str]:
     words = set(WORDS)
     for text in extra_texts:

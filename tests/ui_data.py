@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import csv
+from tiny_models import write_toy_csv
 
 
 def write_csv(path, n=120):
-    from tiny_models import toy_examples
-
-    ex = toy_examples(n)
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["review", "sentiment"])
-        w.writerows(zip(ex.texts, ex.labels))
-    return path
+    return write_toy_csv(path, n)
 
 
 def load(qtbot, window, path):

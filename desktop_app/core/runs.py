@@ -93,11 +93,10 @@ def _shown(value) -> str:
 
 
 def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    seconds = int(round(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}" if seconds < 3600 else \
-        f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    """A run's length as formatting.clock writes it (1:05, 2:03:04), rounded to the nearest second."""
+    from ..formatting import clock
+
+    return clock(None if seconds is None else round(seconds))
 
 
 DELETING_SUFFIX = ".deleting"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import __version__
 from .core.sanitize import printable
-from .formatting import clock
+from .cli_output import ProgressPrinter, predict_text, print_inspect, print_report
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -44,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("adapter")
     e.add_argument("data")
     e.add_argument("--text-column")
-    e.add_argument("--label-column")
+    e.add_argument("--label-column", help="default: read the labels as the model's training file was read")
     e.add_argument("--json", action="store_true")
 
     pr = sub.add_parser("predict", help="classify a text or every row of a file")
@@ -60,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--careful", action="store_true",
                     help="explain with 48 integrated-gradient steps instead of 8 (implies --explain)")
     pr.add_argument("--json", action="store_true", help="with --text: print the result as JSON")
+    pr.add_argument("--threshold", action="append", default=[], metavar="[LABEL=]P",
+                    help="multi-label: choose a label when its probability reaches P (all labels, or LABEL's); "
+                         "default: the thresholds tuned on validation, stored in the adapter")
 
     x = sub.add_parser("export-onnx", help="export an adapter, merged into its base model, as an ONNX folder")
     x.add_argument("adapter")
@@ -70,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("data")
     i.add_argument("--text-column")
     i.add_argument("--label-column")
+    _label_options(i)
     i.add_argument("--json", action="store_true")
 
     f = sub.add_parser("info", help="show an adapter's manifest")
@@ -85,6 +89,7 @@ def _training_options(t: argparse.ArgumentParser) -> None:
     """The flags that make a TrainConfig: the same for training here and for a job to train elsewhere."""
     t.add_argument("--text-column")
     t.add_argument("--label-column")
+    _label_options(t)
     t.add_argument("--model", help="base model: 'embedded' (default), a local folder or a cached hub id")
     t.add_argument("--allow-download", action="store_true", help="allow downloading a hub model not on disk")
     t.add_argument("--preset", default="balanced", help="quick, balanced (default) or thorough")
@@ -104,6 +109,25 @@ def _training_options(t: argparse.ArgumentParser) -> None:
     t.add_argument("--seed", type=int)
 
 
+def _label_options(t: argparse.ArgumentParser) -> None:
+    """How labels are read: the same for inspect, train and job export."""
+    t.add_argument("--multi-label", action="store_const", const=True, dest="multi_label",
+                   help="several labels per text (default: as the data shows)")
+    t.add_argument("--single-label", action="store_const", const=False, dest="multi_label",
+                   help="one label per text, even if the label cells look joined")
+    t.add_argument("--label-separator", metavar="SEP", help="what joins a cell's labels (default: sniffed: ; | ,)")
+    t.add_argument("--label-columns", nargs="+", metavar="COLUMN",
+                   help="several 0/1 (yes/no) columns, one per label: a multi-label model")
+    t.add_argument("--none-of-these", action="store_const", const=True,
+                   help="a row without any label means “none of these labels” (default: such rows are skipped)")
+
+
+def label_spec(args):
+    from .core.multilabel import LabelSpec
+
+    return LabelSpec(args.multi_label, args.label_separator, tuple(args.label_columns or ()), bool(args.none_of_these))
+
+
 def train_config(args, base=None):
     """The TrainConfig the flags describe: a saved configuration or a preset, then the flags given."""
     from .core.config import TrainConfig, preset
@@ -114,6 +138,8 @@ def train_config(args, base=None):
         max_length=args.max_length, class_weighting=args.class_weighting, device=args.device, seed=args.seed,
         precision=args.precision, frozen_cache_mb=args.frozen_cache_mb,
         text_column=args.text_column, label_column=args.label_column, lora_r=args.lora_r,
+        multi_label=args.multi_label, label_separator=args.label_separator, none_of_these=args.none_of_these,
+        label_columns=tuple(args.label_columns) if args.label_columns else None,
         lora_alpha=args.lora_alpha, allow_download=args.allow_download or None,
         min_steps=0 if args.epochs is not None else None).validate()  # explicit epochs are taken as given
 
@@ -166,78 +192,17 @@ def cmd_inspect(args) -> int:
     defaults = TrainConfig()
     counter, limit = token_counting(defaults.base_model)
     report, _ = inspect(args.data, args.text_column, args.label_column,
-                        token_limit=min(defaults.max_length_cap, limit), count_tokens=counter)
+                        token_limit=min(defaults.max_length_cap, limit), count_tokens=counter, labels=label_spec(args))
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
-        return EXIT_OK if report.ok else EXIT_BAD_INPUT
-    print(f"File:      {printable(report.file)}")
-    print(f"Format:    {report.format}" + (f", {report.encoding}" if report.encoding else ""))
-    print(f"Columns:   {printable(', '.join(report.columns))}")
-    print(f"Text:      {printable(report.text_column)}    Label: {printable(report.label_column)}")
-    print(f"Rows:      {report.rows_read:,} read, {report.rows_usable:,} usable")
-    if report.class_counts:
-        width = max(len(printable(k)) for k in report.class_counts)
-        print("Classes:")
-        for name, count in report.class_counts.items():
-            print(f"  {printable(name):<{width}}  {count:>7,}")
-    for w in report.warnings:
-        print(f"warning: {printable(w)}")
-    for e in report.errors:
-        print(f"error: {printable(e)}", file=sys.stderr)
+    else:
+        print_inspect(report)
     return EXIT_OK if report.ok else EXIT_BAD_INPUT
 
 
 # ---------------------------------------------------------------- train
-class _ProgressPrinter:
-    """A one-line terminal progress bar plus a line per evaluation."""
-
-    def __init__(self, stream=None) -> None:
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
-        self.last_pct = -1
-
-    def __call__(self, event) -> None:
-        from .core import events as ev
-
-        if isinstance(event, ev.Started):
-            self._line(f"Training {event.train_examples:,} examples ({len(event.labels)} classes), validating on "
-                       f"{event.validation_examples:,}; {event.total_steps} steps on {event.device}, "
-                       f"max length {event.max_length}.")
-        elif isinstance(event, ev.StepProgress):
-            pct = int(100 * event.step / max(1, event.total_steps))
-            if not self.tty and pct // 10 == self.last_pct // 10 and event.step < event.total_steps:
-                return
-            self.last_pct = pct
-            bar = "#" * (pct // 4) + "-" * (25 - pct // 4)
-            eta = clock(event.eta_s) if event.eta_s is not None else "?"
-            loss = f"{event.loss:.4f}" if event.loss is not None else "-"
-            text = (f"[{bar}] {pct:3d}%  step {event.step}/{event.total_steps}  epoch {event.epoch:.2f}  "
-                    f"loss {loss}  elapsed {clock(event.elapsed_s)}  ETA {eta}")
-            self.stream.write(("\r" + text) if self.tty else text + "\n")
-            self.stream.flush()
-        elif isinstance(event, ev.Evaluated):
-            self._line(f"epoch {event.epoch:.2f}: validation accuracy {event.accuracy:.1%}, "
-                       f"macro-F1 {event.macro_f1:.3f}{'  (best so far)' if event.is_best else ''}")
-        elif isinstance(event, ev.LogLine):
-            self._line(("warning: " if event.level == "warning" else "") + printable(event.message))
-
-    def _line(self, text: str) -> None:
-        self.stream.write(("\r\033[K" if self.tty else "") + text + "\n")
-        self.stream.flush()
-
-
-def _print_report(report, stream=None) -> None:
-    stream = stream or sys.stdout
-    print(f"Accuracy {report.accuracy:.1%}   macro-F1 {report.macro_f1:.3f}   weighted-F1 {report.weighted_f1:.3f}"
-          f"   ({report.examples:,} examples)", file=stream)
-    width = max([len(printable(c.label)) for c in report.per_class] + [5])
-    print(f"  {'class':<{width}}  precision  recall     f1  support", file=stream)
-    for c in report.per_class:
-        print(f"  {printable(c.label):<{width}}  {c.precision:9.3f}  {c.recall:6.3f}  {c.f1:5.3f}  {c.support:7,}", file=stream)
-
-
 def cmd_train(args) -> int:
-    from .core.dataset import load_dataset, prepare_training_data
+    from .core.dataset import load_for_config, prepare_training_data, settle_labels
     from .core.errors import DataError
     from .core.events import CancelToken
     from .core.distributed import finish, world
@@ -259,10 +224,11 @@ def cmd_train(args) -> int:
             raise DataError("No data file given.", "Name a file to train on, or use --sample for the bundled reviews.")
         data_path = sample_dataset() if args.sample and not args.data else Path(args.data)
         validation, config = args.validation, train_config(args)
-    dataset = load_dataset(data_path, config.text_column, config.label_column)
+    dataset = load_for_config(data_path, config)
     for warning in dataset.report.warnings:
         print(f"warning: {printable(warning)}", file=sys.stderr)
-    config = config.with_overrides(text_column=dataset.report.text_column, label_column=dataset.report.label_column)
+    config = settle_labels(config.with_overrides(text_column=dataset.report.text_column,
+                                                 label_column=dataset.report.label_column), dataset.report)
     data = prepare_training_data(dataset.examples, config, validation)
     if args.job:
         data.source = job.dataset  # the run history names the user's file, not the job's data.csv
@@ -275,7 +241,7 @@ def cmd_train(args) -> int:
     # torchrun ends the other ranks with SIGTERM when one fails: stop as cleanly as on Ctrl+C
     terminate = signal.signal(signal.SIGTERM, lambda *_: cancel.cancel())
     try:
-        result = run_training(config, data, on_event=_ProgressPrinter(), cancel=cancel, out_dir=args.out)
+        result = run_training(config, data, on_event=ProgressPrinter(), cancel=cancel, out_dir=args.out)
     finally:
         signal.signal(signal.SIGINT, previous)
         signal.signal(signal.SIGTERM, terminate)
@@ -290,10 +256,10 @@ def cmd_train(args) -> int:
         if not here.main:
             return EXIT_OK  # rank 0 evaluates, saves and reports
     print(f"\nValidation ({'stopped early, best epoch kept' if result.status == 'stopped_early' else 'best epoch'}):")
-    _print_report(result.validation)
+    print_report(result.validation)
     if result.test:
         print("\nTest:")
-        _print_report(result.test)
+        print_report(result.test)
     print(f"\nAdapter saved to {printable(result.adapter_dir)}  ({result.train_seconds:.0f} s, "
           f"{result.samples_per_s:.0f} samples/s on {result.device})")
     if here.distributed:
@@ -308,12 +274,15 @@ def cmd_evaluate(args) -> int:
     from .core.evaluation import evaluate
     from .core.inference import Classifier
 
+    from .core.multilabel import spec_for_model
+
     clf = Classifier.load(args.adapter)
-    report = evaluate(clf, load_dataset(args.data, args.text_column, args.label_column).examples)
+    spec = spec_for_model(clf.manifest, args.label_column)
+    report = evaluate(clf, load_dataset(args.data, args.text_column, args.label_column, labels=spec).examples)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
-        _print_report(report)
+        print_report(report)
     return EXIT_OK
 
 
@@ -331,9 +300,15 @@ def cmd_predict(args) -> int:
     if args.explain and args.int8:  # said before the model loads: int8 layers have no gradients
         raise DataError("--explain needs the full-precision model.", "Leave out --int8 to explain.")
     clf = Classifier.load(args.adapter, int8=args.int8)
+    if args.threshold:
+        from .core.multilabel import override_thresholds
+
+        if not clf.multi_label:
+            raise DataError("--threshold is for multi-label models; this one gives one label per text.")
+        clf.thresholds = override_thresholds(clf.labels, clf.thresholds, args.threshold)
     method = "careful" if args.careful else "fast"
     if args.text is not None:
-        return _predict_text(clf, args.text, method if args.explain else None, args.json)
+        return predict_text(clf, args.text, method if args.explain else None, args.json)
     if args.out:  # streamed into a temporary sibling, renamed over --out only when complete
         written = predict_file(clf, args.data, args.out, args.text_column, explain=method if args.explain else None)
     else:  # streamed as predicted; on a terminal, escape sequences in cells are shown, never run
@@ -352,32 +327,11 @@ def cmd_predict(args) -> int:
 
         report = written.summary.report
         lines = batch_summary_lines(written.summary, quote=printable)
-        lines += matrix_lines([printable(n) for n in report.labels], report.confusion) if report else []
+        if report and report.multi_label:
+            lines += [f"  {printable(e.label)}: missed {e.missed:,}, wrongly added {e.added:,}" for e in report.label_errors]
+        elif report:
+            lines += matrix_lines([printable(n) for n in report.labels], report.confusion)
         print("\n".join(lines), file=sys.stderr)
-    return EXIT_OK
-
-
-def _predict_text(clf, text: str, method: str | None, as_json: bool) -> int:
-    p = clf.predict([text])[0]
-    explained = None
-    if method:
-        from .core.explain import explain
-
-        explained = explain(clf, text, method=method, prediction=p)
-    if as_json:
-        out = {"text": text, "label": p.label, "confidence": p.confidence, "probabilities": p.probabilities}
-        if explained is not None:
-            out.update(explained.to_dict(), label=p.label)
-        print(json.dumps(out, ensure_ascii=False, indent=2))
-        return EXIT_OK
-    print(f"{printable(p.label)}\t{p.confidence:.3f}")
-    for name, prob in sorted(p.probabilities.items(), key=lambda kv: -kv[1]):
-        print(f"  {printable(name)}: {prob:.3f}")
-    if explained is not None:
-        print(f"Why “{printable(p.label)}” ({explained.to_dict()['method']}; + for it, - against it):")
-        print("  " + " ".join(f"{printable(w.word)}({w.score:+.2f})" for w in explained.words))
-        if explained.cut:
-            print("  (the text is longer than the model reads: its middle was not read, nor explained)")
     return EXIT_OK
 
 
@@ -405,10 +359,13 @@ def cmd_info(args) -> int:
     print(f"Created:    {printable(manifest.created or '?')}  by LoRA Studio "
           f"{printable(manifest.versions.get('lora_studio', '?'))}")
     print(f"Base model: {printable(base.name)} ({printable(base.model_type)}), sha256 {base.fingerprint[:12]}…")
-    print(f"Classes:    {', '.join(printable(x) for x in manifest.labels)}")
+    kind = "Labels:     " if manifest.task == "multi_label" else "Classes:    "
+    print(kind + ", ".join(printable(x) for x in manifest.labels) + (" (several per text)" if manifest.thresholds else ""))
     print(f"Max length: {manifest.max_length} tokens (longer texts: start and end kept)")
     if val:
-        print(f"Validation: accuracy {val.accuracy:.1%}, macro-F1 {val.macro_f1:.3f} on {val.examples:,} examples")
+        micro = val.report.get("micro_f1")
+        print(f"Validation: micro-F1 {micro:.3f}, macro-F1 {val.macro_f1:.3f} on {val.examples:,} texts" if micro is not None
+              else f"Validation: accuracy {val.accuracy:.1%}, macro-F1 {val.macro_f1:.3f} on {val.examples:,} examples")
     return EXIT_OK
 
 

@@ -32,8 +32,13 @@ def batch_summary_lines(summary, strong=lambda s: s, quote=lambda s: s) -> list[
     if report is None:
         lines.append("No column of the file holds this model's labels, so there is nothing to score against.")
         return lines
-    lines.append(f"Against the file's “{quote(summary.label_column)}” column ({report.examples:,} labelled rows): "
-                 f"{strong(f'accuracy {report.accuracy:.1%}')} · {strong(f'macro-F1 {report.macro_f1:.3f}')}.")
+    if report.multi_label:
+        lines.append(f"Against the file's “{quote(summary.label_column)}” column ({report.examples:,} labelled rows): "
+                     f"{strong(f'micro-F1 {report.micro_f1:.3f}')} · {strong(f'macro-F1 {report.macro_f1:.3f}')} · "
+                     f"every label right on {report.accuracy:.1%}.")
+    else:
+        lines.append(f"Against the file's “{quote(summary.label_column)}” column ({report.examples:,} labelled rows): "
+                     f"{strong(f'accuracy {report.accuracy:.1%}')} · {strong(f'macro-F1 {report.macro_f1:.3f}')}.")
     if summary.unlabelled:
         one = summary.unlabelled == 1
         lines.append(f"{summary.unlabelled:,} {'row has' if one else 'rows have'} no label there and "

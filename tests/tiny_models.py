@@ -99,3 +99,39 @@ def _fix_architecture(folder: Path, arch: str) -> None:
     cfg = json.loads((folder / "config.json").read_text())
     cfg["architectures"] = [arch]
     (folder / "config.json").write_text(json.dumps(cfg, indent=2))
+
+
+TOPICS = {"praise": POS, "complaint": NEG, "story": "plot story acting".split()}
+
+
+def toy_multilabel(n: int = 150, seed: int = 0, none_share: float = 0.0):
+    """Multi-label toy texts: each names words of one or two TOPICS (or of none, for a share of rows), and
+    those topics are its labels, in TOPICS order."""
+    from desktop_app.core.dataset import Examples
+
+    rng = random.Random(seed)
+    names = list(TOPICS)
+    texts, sets = [], []
+    for i in range(n):
+        chosen = [] if rng.random() < none_share else sorted(rng.sample(names, 1 + i % 2), key=names.index)
+        words = [rng.choice(TOPICS[name]) for name in chosen for _ in range(2)]
+        rng.shuffle(words)
+        texts.append(f"the film was {' and '.join(words) or 'okay fine'} number {i}")
+        sets.append(tuple(chosen))
+    return Examples(texts, sets, multi_label=True)
+
+
+def write_toy_multilabel_csv(path, n: int = 150, separator: str = ";", none_share: float = 0.0, binary=False):
+    """toy_multilabel(n) as a CSV: text + one joined labels column, or (binary) text + one 0/1 column per topic."""
+    import csv
+
+    ex = toy_multilabel(n, none_share=none_share)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        if binary:
+            w.writerow(["text", *TOPICS])
+            w.writerows([t, *(int(name in s) for name in TOPICS)] for t, s in zip(ex.texts, ex.labels))
+        else:
+            w.writerow(["text", "labels"])
+            w.writerows([t, separator.join(s)] for t, s in zip(ex.texts, ex.labels))
+    return path

@@ -64,14 +64,15 @@ class EventCallback(TrainerCallback):
 
 
 class BestModelKeeper(TrainerCallback):
-    """Keeps the trainable weights of the best evaluation (macro-F1) in memory, and stops early.
+    """Keeps the trainable weights of the best evaluation (`metric`: macro-F1, or micro-F1 for multi-label) in
+    memory, and stops early.
 
     In memory, not as Trainer checkpoints: LoRA weights and the head are a few MB, and nothing is
     written to disk until the run has succeeded (a cancelled run leaves no files behind).
     """
 
-    def __init__(self, emit: Callable, patience: int) -> None:
-        self.emit, self.patience = emit, patience
+    def __init__(self, emit: Callable, patience: int, metric: str = "macro_f1") -> None:
+        self.emit, self.patience, self.metric = emit, patience, metric
         self.best_f1 = float("-inf")
         self.best_state: dict | None = None
         self.best_metrics: dict | None = None
@@ -81,10 +82,13 @@ class BestModelKeeper(TrainerCallback):
 
     def on_evaluate(self, args, state, control, metrics=None, model=None, **kwargs):
         metrics = metrics or {}
-        f1 = float(metrics.get("eval_macro_f1", 0.0))
+        f1 = float(metrics.get(f"eval_{self.metric}", 0.0))
         is_best = f1 > self.best_f1 + 1e-9
         entry = {"step": state.global_step, "epoch": float(state.epoch or 0), "loss": metrics.get("eval_loss"),
-                 "accuracy": float(metrics.get("eval_accuracy", 0.0)), "macro_f1": f1}
+                 "accuracy": float(metrics.get("eval_accuracy", 0.0)),
+                 "macro_f1": float(metrics.get("eval_macro_f1", 0.0))}
+        if "eval_micro_f1" in metrics:
+            entry["micro_f1"] = float(metrics["eval_micro_f1"])
         self.history.append(entry)
         if is_best:
             self.best_f1, self.best_metrics, self.bad_evals = f1, entry, 0
@@ -95,7 +99,8 @@ class BestModelKeeper(TrainerCallback):
             if self.patience and self.bad_evals >= self.patience:
                 control.should_training_stop = True
                 self.stopped_early = True
-        self.emit(Evaluated(state.global_step, entry["epoch"], entry["loss"], entry["accuracy"], f1, is_best))
+        self.emit(Evaluated(state.global_step, entry["epoch"], entry["loss"], entry["accuracy"], entry["macro_f1"],
+                            is_best, entry.get("micro_f1")))
 
     def restore(self, model) -> None:
         if self.best_state is None:

@@ -46,6 +46,10 @@ class TrainConfig:
     frozen_cache_mb: int = 1024          # memory for the frozen layers' outputs (core/frozen_cache.py); 0: off
     text_column: str | None = None
     label_column: str | None = None
+    multi_label: bool | None = None      # several labels per text; None: as the data shows (multilabel.py)
+    label_separator: str | None = None   # what joins a cell's labels; None: sniffed
+    label_columns: tuple[str, ...] = ()  # several 0/1 columns, one per label
+    none_of_these: bool = False          # a row without labels means "none of these" (else it is skipped)
     allow_download: bool = False
 
     def validate(self) -> "TrainConfig":
@@ -93,6 +97,13 @@ class TrainConfig:
             problems.append("the precision must be auto, fp32, bf16 or fp16")
         if not 0 <= self.frozen_cache_mb <= 1_000_000:
             problems.append("the frozen-layer cache must be from 0 to 1000000 MB")
+        if self.label_separator is not None and not (0 < len(self.label_separator) <= 5
+                                                     and self.label_separator.strip() and self.label_separator.isprintable()):
+            problems.append("the label separator must be 1 to 5 visible characters, such as ; or |")
+        if len(self.label_columns) > 200 or len(set(self.label_columns)) != len(self.label_columns):
+            problems.append("the label columns must be at most 200 different columns")
+        if self.label_columns and (self.multi_label is False or self.label_column):
+            problems.append("several label columns make a multi-label model: choose them or one label column")
         if problems:
             raise ConfigError("Some settings are out of range: " + "; ".join(problems) + ".")
         return self
@@ -109,6 +120,7 @@ class TrainConfig:
         data = asdict(self)
         if isinstance(self.lora.targets, tuple):
             data["lora"]["targets"] = list(self.lora.targets)
+        data["label_columns"] = list(self.label_columns)
         return {"config_version": CONFIG_VERSION, **data}
 
     @classmethod
@@ -132,6 +144,8 @@ class TrainConfig:
             raise ConfigError(f"Unknown settings in the configuration: {', '.join(unknown)}.")
         if isinstance(lora.get("targets"), list):
             lora["targets"] = tuple(lora["targets"])
+        if isinstance(data.get("label_columns"), list):
+            data["label_columns"] = tuple(data["label_columns"])
         _check_types(data, cls)
         _check_types(lora, LoraSettings, "lora.")
         return cls(lora=LoraSettings(**lora), **data).validate()
@@ -164,13 +178,13 @@ def _check_types(values: dict, cls, prefix: str = "") -> None:
         value, kinds = values[f.name], f.type.replace(" ", "").split("|")
         if value is None and "None" in kinds:
             continue
-        if f.name == "targets" and isinstance(value, (tuple, list)):
-            if value and all(isinstance(t, str) and 0 < len(t) <= 100 for t in value):
+        if f.name in ("targets", "label_columns") and isinstance(value, (tuple, list)):
+            if (value or f.name == "label_columns") and all(isinstance(t, str) and 0 < len(t) <= 1000 for t in value):
                 continue
         allowed = tuple(t for k in kinds for t in _TYPES.get(k, ()))
         if isinstance(value, bool) and bool not in allowed or not isinstance(value, allowed):
             expected = {"str": "text", "int": "a whole number", "float": "a number", "bool": "true or false",
-                        "LoraSettings": "LoRA settings", "tuple[str,...]": "a list of layer names"}
+                        "LoraSettings": "LoRA settings", "tuple[str,...]": "a list of names"}
             shown = " or ".join(expected.get(k, k) for k in kinds if k != "None")
             raise ConfigError(f"The setting “{prefix}{f.name}” should be {shown}, not {printable(repr(value))[:40]}.")
 

@@ -12,9 +12,11 @@ from pathlib import Path
 from .data import Table, guess_columns, read_table
 from .errors import DataError
 from .labels import LabelMap
+from .multilabel import SEPARATORS, LabelSpec, auto_binary_columns, split_cell, truth
 from .multilabel import sniff as sniff_multilabel
 from .sanitize import label_problem, printable
 
+MULTI_LABEL = "multi_label"
 MAX_CLASSES = 200  # more than this is almost always the wrong column (ids, free text)
 ID_LIKE_SAMPLE = 20  # class counts kept in a report that refuses an ID-like label column
 
@@ -39,10 +41,28 @@ class DataReport:
     long_texts: int = 0
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    task: str = "single_label"             # or MULTI_LABEL: class_counts then counts each label's rows
+    label_separator: str | None = None     # multi-label from one column: what joins its labels
+    label_columns: list[str] = field(default_factory=list)  # multi-label from 0/1 columns, one per label
+    labels_per_row: float = 0.0
+    none_rows: int = 0                     # multi-label rows kept as “none of these labels”
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def multi_label(self) -> bool:
+        return self.task == MULTI_LABEL
+
+    def describe_labels(self) -> str:
+        """One line on how the labels were read: "multi-label: 5 labels joined by “;”, 1.4 per row…"."""
+        if not self.multi_label:
+            return f"one label per text: {len(self.class_counts)} classes" if self.class_counts else ""
+        source = (f"from {len(self.label_columns)} yes/no columns" if self.label_columns
+                  else f"joined by “{self.label_separator}” in “{self.label_column}”")
+        line = f"multi-label: {len(self.class_counts)} labels {source}, {self.labels_per_row:.1f} per row on average"
+        return line + (f"; {_plural(self.none_rows, 'row')} with none of them" if self.none_rows else "")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -51,11 +71,16 @@ class DataReport:
 @dataclass
 class Examples:
     texts: list[str]
-    labels: list[str]
+    labels: list  # a label (str) per text; multi-label: a tuple of labels per text, () for none of these
     source: str = ""  # the file's name, for the run history (the manifest's training.dataset)
+    multi_label: bool = False
 
     def __len__(self) -> int:
         return len(self.texts)
+
+    def label_names(self) -> list[str]:
+        """Every label occurrence: the labels themselves, or each multi-label row's labels in turn."""
+        return [name for row in self.labels for name in row] if self.multi_label else list(self.labels)
 
 
 @dataclass
@@ -79,15 +104,25 @@ def _plural(n: int, word: str) -> str:
 
 def build_report(table: Table, text_column: str | None = None, label_column: str | None = None,
                  token_limit: int | None = None,
-                 count_tokens: Callable[[list[str]], list[int]] | None = None) -> tuple[DataReport, Examples]:
-    """Check a table as (text, label) examples. Problems go into report.errors; never raises."""
+                 count_tokens: Callable[[list[str]], list[int]] | None = None,
+                 labels: LabelSpec | None = None) -> tuple[DataReport, Examples]:
+    """Check a table as (text, label) examples. Problems go into report.errors; never raises.
+
+    `labels` says how to read the labels (multilabel.LabelSpec): one per row, several joined in one column,
+    or several 0/1 columns; by default whatever the table unambiguously holds."""
+    spec = labels or LabelSpec()
     guess_text, guess_label = guess_columns(table.frame)
     text_column = text_column or guess_text
-    label_column = label_column or guess_label
+    columns = list(spec.columns)
+    if not columns and spec.multi_label is not False and label_column is None:
+        columns = auto_binary_columns(table.frame, text_column, None)
+    label_column = None if columns else label_column or guess_label
     report = DataReport(str(table.path), table.format, table.encoding, table.delimiter, table.columns,
-                        text_column, label_column, rows_read=len(table.frame), warnings=list(table.notes))
+                        text_column, label_column, rows_read=len(table.frame), warnings=list(table.notes),
+                        label_columns=columns)
     empty = Examples([], [])
-    for role, col in (("text", text_column), ("label", label_column)):
+    roles = [("text", text_column)] + ([("label", c) for c in columns] if columns else [("label", label_column)])
+    for role, col in roles:
         if col is None:
             report.errors.append(f"No {role} column could be found among: {', '.join(table.columns)}. "
                                  f"Choose the {role} column yourself.")
@@ -95,46 +130,93 @@ def build_report(table: Table, text_column: str | None = None, label_column: str
             report.errors.append(f"There is no column named “{col}”. The columns are: {', '.join(table.columns)}.")
     if report.errors:
         return report, empty
-    if text_column == label_column:
+    if text_column == label_column or text_column in columns:
         report.errors.append("The text column and the label column must be different columns.")
+        return report, empty
+    if len(columns) == 1:
+        report.errors.append("Choose at least two 0/1 label columns, or one column that holds the labels.")
         return report, empty
 
     texts_raw = table.frame[text_column].tolist()
-    labels_raw = table.frame[label_column].tolist()
+    read = _label_reader(table, label_column, columns, spec, report)
     skipped: Counter[str] = Counter()
-    seen: dict[str, str] = {}
+    seen: dict[str, object] = {}
     conflicting_texts: set[str] = set()
-    texts, labels = [], []
-    for text, label in zip(texts_raw, labels_raw):
+    texts, labels_out = [], []
+    for row, text in enumerate(texts_raw):
         text = "" if text is None else str(text).strip()
-        label = "" if label is None else str(label).strip()
+        label = read(row)
         if not text:
             skipped["empty text"] += 1
             continue
-        if not label:
-            skipped["missing label"] += 1
+        if isinstance(label, Skip):
+            skipped[label.reason] += 1
             continue
+        key = frozenset(label) if report.multi_label else label
         if text in seen:
-            if seen[text] == label:
+            if seen[text] == key:
                 skipped["duplicate of an earlier row"] += 1
                 report.duplicates += 1
                 continue
             conflicting_texts.add(text)
         else:
-            seen[text] = label
+            seen[text] = key
         texts.append(text)
-        labels.append(label)
+        labels_out.append(label)
     report.skipped = dict(skipped)
     report.rows_usable = len(texts)
     report.conflicting_duplicates = len(conflicting_texts)
-    counts = Counter(labels)
+    examples = Examples(texts, labels_out, Path(str(table.path)).name if table.path else "", report.multi_label)
+    counts = Counter(examples.label_names())
     if _id_like(len(counts), len(texts)):
         # Refuse before any per-class work: an ID column has as many classes as rows.
         report.class_counts = dict(counts.most_common(ID_LIKE_SAMPLE))
     else:
         report.class_counts = {name: counts[name] for name in LabelMap.from_labels(counts).names}
+    if report.multi_label:
+        order = {name: i for i, name in enumerate(report.class_counts)}  # every row's labels in LabelMap order
+        examples.labels = [tuple(sorted(row, key=lambda n: order.get(n, 0))) for row in labels_out]
+        report.none_rows = sum(1 for row in labels_out if not row)
+        report.labels_per_row = sum(map(len, labels_out)) / len(labels_out) if labels_out else 0.0
     _judge(report, counts, texts, token_limit, count_tokens)
-    return report, Examples(texts, labels, Path(str(table.path)).name if table.path else "")
+    return report, examples
+
+
+@dataclass(frozen=True)
+class Skip:
+    reason: str  # why a row's labels cannot be used, as the report says it
+
+
+def _label_reader(table: Table, label_column: str | None, columns: list[str], spec: LabelSpec,
+                  report: DataReport) -> Callable[[int], object]:
+    """A function row -> its label (str), its labels (tuple, multi-label) or a Skip; sets report.task."""
+    none = "no label (if such rows mean “none of these labels”, say so and they are kept)"
+    if columns:
+        report.task = MULTI_LABEL
+        cells = [table.frame[c].tolist() for c in columns]
+
+        def from_columns(row: int):
+            values = [truth(col[row]) for col in cells]
+            if any(v is None for v in values):
+                blank = any(col[row] in (None, "") or not str(col[row]).strip() for col in cells)
+                return Skip("missing label" if blank else "a label cell that is not 0/1 (yes/no)")
+            chosen = tuple(c for c, v in zip(columns, values) if v)
+            return chosen if chosen or spec.none_of_these else Skip(none)
+        return from_columns
+
+    raw = ["" if v is None else str(v).strip() for v in table.frame[label_column].tolist()]
+    separator = spec.separator
+    if spec.multi_label is not False and separator is None:
+        sniffed = sniff_multilabel(raw)
+        separator = sniffed.separator if sniffed else (SEPARATORS[0] if spec.multi_label else None)
+    if separator is None:
+        return lambda row: raw[row] or Skip("missing label")
+    report.task, report.label_separator = MULTI_LABEL, separator
+
+    def from_cell(row: int):
+        chosen = split_cell(raw[row], separator)
+        return chosen if chosen or spec.none_of_these else Skip(none)
+    return from_cell
 
 
 def _first_joined(counts: Counter, separator: str) -> str:
@@ -155,7 +237,12 @@ def _judge(report: DataReport, counts: Counter, texts: list[str], token_limit, c
         return
     if k == 1:
         report.errors.append(f"Only one class (“{next(iter(counts))}”) was found in “{report.label_column}”. "
-                             "A classifier needs at least two kinds of label.")
+                             "A classifier needs at least two kinds of label." if not report.multi_label else
+                             f"Only one label (“{next(iter(counts))}”) was found. A multi-label classifier needs "
+                             "at least two labels.")
+        return
+    if k == 0:
+        report.errors.append("No row has a label: every row is “none of these”. Label some examples first.")
         return
     if _id_like(k, n):
         report.errors.append(f"“{report.label_column}” has {k:,} different values for {n:,} rows — "
@@ -166,11 +253,12 @@ def _judge(report: DataReport, counts: Counter, texts: list[str], token_limit, c
         report.errors.append(f"The label “{printable(bad[0][:60])}” cannot be a class name: {bad[1]}. "
                              f"Clean up “{report.label_column}”.")
         return
-    joined = sniff_multilabel(list(counts.elements()))
-    if joined:  # trained as is, every combination of labels would be a class of its own
+    joined = None if report.multi_label else sniff_multilabel(list(counts.elements()))
+    if joined:  # the user chose one label per text: every combination of labels is then a class of its own
         report.warnings.append(f"“{report.label_column}” looks like {joined.describe()} (e.g. "
-                               f"“{printable(_first_joined(counts, joined.separator)[:60])}”). LoRA Studio trains one "
-                               "label per text for now, so each combination is trained as a class of its own.")
+                               f"“{printable(_first_joined(counts, joined.separator)[:60])}”), but it is read as one "
+                               "label per text, so each combination is trained as a class of its own. Choose "
+                               "“several labels per text” to learn each label on its own.")
     if k > 50:
         report.warnings.append(f"{k} classes is a lot; check that “{report.label_column}” is really the label.")
     if report.conflicting_duplicates:
@@ -236,25 +324,38 @@ def text_column_kind(texts: list[str], share: float = 0.9) -> str | None:
 
 
 def inspect(path: str | Path, text_column: str | None = None, label_column: str | None = None,
-            token_limit: int | None = None, count_tokens=None) -> tuple[DataReport, Examples]:
-    return build_report(read_table(path), text_column, label_column, token_limit, count_tokens)
+            token_limit: int | None = None, count_tokens=None,
+            labels: LabelSpec | None = None) -> tuple[DataReport, Examples]:
+    return build_report(read_table(path), text_column, label_column, token_limit, count_tokens, labels)
 
 
 def load_dataset(path: str | Path, text_column: str | None = None, label_column: str | None = None,
-                 label_map: LabelMap | None = None) -> Dataset:
+                 label_map: LabelMap | None = None, labels: LabelSpec | None = None) -> Dataset:
     """Read and validate a file; raise DataError with the report's first blocking problem."""
-    report, examples = inspect(path, text_column, label_column)
+    report, examples = inspect(path, text_column, label_column, labels=labels)
     if not report.ok:
         raise DataError(report.errors[0], "Run “lora-studio inspect” on the file to see the full report.")
-    return Dataset(examples, label_map or LabelMap.from_labels(examples.labels), report)
+    return Dataset(examples, label_map or LabelMap.from_labels(examples.label_names()), report)
+
+
+def load_for_config(path: str | Path, config) -> Dataset:
+    """A file read with a TrainConfig's columns and label settings (training, job export, validation files)."""
+    return load_dataset(path, config.text_column, config.label_column, labels=LabelSpec.from_config(config))
 
 
 def stratified_split(examples: Examples, validation: float = 0.15, test: float = 0.0,
                      seed: int = 42) -> Splits:
-    """Split each class in the same proportions. Classes with one example stay in training."""
+    """Split each class in the same proportions. Classes with one example stay in training. Multi-label
+    examples are split by iterative stratification (stratify.py): every label as close to its share as can be."""
     if not 0 < validation < 0.9 or not 0 <= test < 0.9 or validation + test >= 0.9:
         raise DataError("The validation and test shares must be between 0 and 90% together.")
     rng = random.Random(seed)
+    if examples.multi_label:
+        from .stratify import iterative_split
+
+        train_ids, val_ids, test_ids = iterative_split(examples.labels, (1 - validation - test, validation, test), seed)
+        parts = {"train": train_ids, "validation": val_ids, "test": test_ids}
+        return _assemble(examples, parts, rng, bool(test))
     by_class: dict[str, list[int]] = {}
     for i, label in enumerate(examples.labels):
         by_class.setdefault(label, []).append(i)
@@ -268,11 +369,15 @@ def stratified_split(examples: Examples, validation: float = 0.15, test: float =
         parts["validation"] += idx[:n_val]
         parts["test"] += idx[n_val:n_val + n_test]
         parts["train"] += idx[n_val + n_test:]
+    return _assemble(examples, parts, rng, bool(test))
 
+
+def _assemble(examples: Examples, parts: dict[str, list[int]], rng: random.Random, test: bool) -> Splits:
     def take(ids):
         ids = sorted(ids)
         rng.shuffle(ids)
-        return Examples([examples.texts[i] for i in ids], [examples.labels[i] for i in ids])
+        return Examples([examples.texts[i] for i in ids], [examples.labels[i] for i in ids],
+                        multi_label=examples.multi_label)
 
     return Splits(take(parts["train"]), take(parts["validation"]), take(parts["test"]) if test else None,
                   examples.source)
@@ -289,8 +394,12 @@ def prepare_training_data(examples: Examples, config, validation: Examples | str
     if validation is None:
         return stratified_split(examples, config.validation_fraction, config.test_fraction, config.seed)
     if not isinstance(validation, Examples):
-        validation = load_dataset(validation, config.text_column, config.label_column).examples
-    unknown = sorted(set(validation.labels) - set(examples.labels))
+        validation = load_for_config(validation, config).examples
+    if validation.multi_label != examples.multi_label:
+        raise DataError("The validation file's labels were read " + ("as several per text" if validation.multi_label
+                        else "as one per text") + ", unlike the training file's.",
+                        "Give both files the same label columns and separator.")
+    unknown = sorted(set(validation.label_names()) - set(examples.label_names()))
     if unknown:
         raise DataError(f"The validation file has labels the training file lacks: {printable(', '.join(unknown[:5]))}.",
                         "Every class needs training examples; fix the labels or add examples.")
@@ -298,3 +407,15 @@ def prepare_training_data(examples: Examples, config, validation: Examples | str
         return Splits(examples, validation, source=examples.source)
     held = stratified_split(examples, config.test_fraction, 0.0, config.seed)  # its "validation" is the test share
     return Splits(held.train, validation, held.validation, examples.source)
+
+
+def settle_labels(config, report: DataReport):
+    """The config with the label reading the report settled on (sniffed separator, 0/1 columns found), so the
+    validation file, a job elsewhere and the adapter's manifest read labels exactly as training did."""
+    from dataclasses import replace
+
+    if not report.multi_label:
+        return replace(config, multi_label=False if config.multi_label is False else None)
+    return replace(config, multi_label=True, label_separator=report.label_separator,
+                   label_columns=tuple(report.label_columns), label_column=None if report.label_columns
+                   else config.label_column)

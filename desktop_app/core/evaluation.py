@@ -19,9 +19,20 @@ class ClassMetrics:
 @dataclass(frozen=True)
 class Mistake:
     text: str
-    true_label: str
+    true_label: str      # multi-label: the labels joined by ";" ("" for none of these)
     predicted: str
-    confidence: float
+    confidence: float    # multi-label: how sure the model was of its surest wrong decision
+    missed: list[str] = field(default_factory=list)   # multi-label: labels the text has and the model left out
+    added: list[str] = field(default_factory=list)    # multi-label: labels the model gave that the text lacks
+
+
+@dataclass(frozen=True)
+class LabelErrors:
+    """Multi-label: how often one label was missed, and wrongly added (the window filters mistakes by them)."""
+
+    label: str
+    missed: int
+    added: int
 
 
 @dataclass
@@ -32,9 +43,18 @@ class EvalReport:
     macro_f1: float
     weighted_f1: float
     per_class: list[ClassMetrics]
-    confusion: list[list[int]]          # rows: true label, columns: predicted label
+    confusion: list[list[int]]          # rows: true label, columns: predicted label (empty for multi-label)
     mistakes: list[Mistake] = field(default_factory=list)
     loss: float | None = None
+    task: str = "single_label"          # or "multi_label": accuracy is then subset accuracy
+    micro_f1: float | None = None       # multi-label only, like the three below
+    hamming_loss: float | None = None
+    thresholds: list[float] | None = None
+    label_errors: list[LabelErrors] = field(default_factory=list)
+
+    @property
+    def multi_label(self) -> bool:
+        return self.task == "multi_label"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -44,6 +64,7 @@ class EvalReport:
         data = dict(data)
         data["per_class"] = [ClassMetrics(**c) for c in data.get("per_class", [])]
         data["mistakes"] = [Mistake(**m) for m in data.get("mistakes", [])]
+        data["label_errors"] = [LabelErrors(**e) for e in data.get("label_errors") or []]
         return cls(**data)
 
 
@@ -95,11 +116,21 @@ def evaluate(classifier, examples, max_mistakes: int = 500) -> EvalReport:
     from .sanitize import printable
 
     known = {name: i for i, name in enumerate(classifier.labels)}
-    unknown = sorted(set(examples.labels) - set(known))
+    multi = getattr(classifier, "multi_label", False)
+    if multi != examples.multi_label:
+        raise DataError("This model gives " + ("several labels per text" if multi else "one label per text")
+                        + ", but the file was read with " + ("one label" if multi else "several labels") + " per row.",
+                        "Read the file the way the model was trained (its label settings are in the adapter).")
+    unknown = sorted(set(examples.label_names()) - set(known))
     if unknown:
         raise DataError(f"The file has labels this model does not know: {printable(', '.join(unknown[:5]))}.",
                         f"The model's classes are: {printable(', '.join(classifier.labels))}.")
     probs = classifier.predict_proba(examples.texts)
+    if multi:
+        from .multilabel_metrics import indicator, multilabel_report
+
+        return multilabel_report(examples.texts, indicator(examples.labels, classifier.labels), probs,
+                                 classifier.labels, classifier.thresholds, max_mistakes)
     return evaluation_report(examples.texts, [known[y] for y in examples.labels], probs, list(classifier.labels),
                              max_mistakes=max_mistakes)
 

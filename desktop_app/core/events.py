@@ -40,6 +40,7 @@ class Started:
     device: str
     max_length: int
     batch_size: int
+    multi_label: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Evaluated:
     accuracy: float
     macro_f1: float
     is_best: bool
+    micro_f1: float | None = None   # multi-label runs: the metric early stopping follows
 
 
 @dataclass(frozen=True)

@@ -78,11 +78,20 @@ def explain(classifier, text: str, target: str | None = None, method: str = "fas
     mask = torch.ones_like(ids)
     model = classifier.model
     prediction = prediction or classifier.predict([text])[0]
-    index = classifier.labels.index(target or prediction.label)
+    index = classifier.labels.index(target or _default_target(prediction))
     with classifier.lock:  # Captum hooks the shared embedding block while it works
         scores, delta = _attribute(model, ids, mask, index, pieces, steps or STEPS[method])
     return Explanation(text, classifier.labels[index], prediction.label, prediction.probabilities, method,
                        _words(text, pieces, scores), delta, pieces.cut)
+
+
+def _default_target(prediction) -> str:
+    """The predicted class; multi-label: the most probable label chosen, or the most probable of all when
+    none is (each label's own logit is then explained: why it was, or almost was, given)."""
+    if prediction.labels is None:
+        return prediction.label
+    candidates = prediction.labels or prediction.probabilities
+    return max(candidates, key=prediction.probabilities.get)
 
 
 # ---------------------------------------------------------------- internals

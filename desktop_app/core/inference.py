@@ -14,9 +14,14 @@ HEAD_SUFFIXES = ("classifier.weight", "classifier.out_proj.weight", "score.weigh
 
 @dataclass(frozen=True)
 class Prediction:
-    label: str
-    confidence: float
-    probabilities: dict[str, float]
+    label: str                       # multi-label: the chosen labels joined by ";" ("" when none)
+    confidence: float                # multi-label: how sure the least sure label decision is
+    probabilities: dict[str, float]  # multi-label: each label's own probability (they do not sum to 1)
+    labels: tuple[str, ...] | None = None  # multi-label only: the chosen labels, in the model's label order
+
+
+def multi_label_model(model) -> bool:
+    return getattr(model.config, "problem_type", None) == "multi_label_classification"
 
 
 def predict_probabilities(model, encoder, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
@@ -29,6 +34,7 @@ def predict_probabilities(model, encoder, texts: Sequence[str], batch_size: int 
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))  # similar lengths share a batch: little padding
     device = next(model.parameters()).device
     out = np.zeros((len(ids), model.config.num_labels), dtype=np.float32)
+    multi = multi_label_model(model)  # a sigmoid per label: each label's probability on its own
     was_training = model.training
     if was_training:
         model.eval()
@@ -37,7 +43,8 @@ def predict_probabilities(model, encoder, texts: Sequence[str], batch_size: int 
             chunk = order[start:start + batch_size]
             batch = {k: v.to(device) for k, v in encoder.collate([ids[i] for i in chunk]).items()}
             logits = model(**batch).logits.float()
-            out[chunk] = torch.softmax(logits, dim=-1).cpu().numpy()
+            probs = torch.sigmoid(logits) if multi else torch.softmax(logits, dim=-1)
+            out[chunk] = probs.cpu().numpy()
     if was_training:
         model.train()
     return out
@@ -51,6 +58,7 @@ def _build_model(files, base_model: str | None):
     from safetensors import safe_open
 
     from .errors import AdapterError, ModelError
+    from .manifest import MULTI_LABEL
     from .models import fingerprint, load_classifier, load_tokenizer, model_token_limit, resolve_base_model
     from .sanitize import brief, printable
     from .text import TextEncoder
@@ -80,7 +88,7 @@ def _build_model(files, base_model: str | None):
         raise AdapterError(f"This adapter was trained on “{printable(wanted.name)}”, but the base model "
                            f"“{base.display_name}” has different weights.",
                            "Load it with the exact base model it was trained on.")
-    model = load_classifier(base, labels)
+    model = load_classifier(base, labels, multi_label=manifest.task == MULTI_LABEL)
     files.config.check_fits(model)
     tokenizer = load_tokenizer(base)
     limit = model_token_limit(model, tokenizer)
@@ -125,6 +133,9 @@ class Classifier:
         # forward from another runner (the window's live and tasks runners) would pass through that hook
         self.lock = threading.RLock()
         self.int8 = False
+        self.multi_label = multi_label_model(model)
+        # multi-label: a label is chosen when its probability reaches its threshold (tuned on validation)
+        self.thresholds = list(manifest.thresholds) if manifest is not None and manifest.thresholds else None
         self.onnx = None  # an ONNX Runtime session once use_onnx() has checked it; predictions then go there
 
     @classmethod
@@ -160,6 +171,7 @@ class Classifier:
         model.requires_grad_(False)
         manifest = read_manifest(result.adapter_dir) if result.adapter_dir else None
         classifier = cls(model, result.encoder, tuple(result.labels), manifest, result.adapter_dir)
+        classifier.thresholds = result.thresholds
         classifier.set_backend(backend)
         return classifier
 
@@ -197,21 +209,39 @@ class Classifier:
         if self.onnx is not None:
             from .onnx_export import onnx_probabilities
 
-            return onnx_probabilities(self.onnx, self.encoder, texts, batch_size)
+            return onnx_probabilities(self.onnx, self.encoder, texts, batch_size, self.multi_label)
         with self.lock:
             return predict_probabilities(self.model, self.encoder, texts, batch_size)
 
-    def predict(self, texts: Sequence[str] | str, batch_size: int = 64) -> list[Prediction]:
+    def predict(self, texts: Sequence[str] | str, batch_size: int = 64,
+                thresholds: Sequence[float] | None = None) -> list[Prediction]:
+        """One Prediction per text. Multi-label: the label set (`labels`) whose probabilities reach the
+        thresholds (the adapter's, or `thresholds` given here, one per label)."""
         if isinstance(texts, str):
             texts = [texts]
         probs = self.predict_proba(texts, batch_size)
-        return [Prediction(self.labels[int(row.argmax())], float(row.max()),
-                           {name: float(p) for name, p in zip(self.labels, row)}) for row in probs]
+        if not self.multi_label:
+            return [Prediction(self.labels[int(row.argmax())], float(row.max()),
+                               {name: float(p) for name, p in zip(self.labels, row)}) for row in probs]
+        return [self.label_set(row, thresholds) for row in probs]
+
+    def cut_points(self, thresholds: Sequence[float] | None = None) -> np.ndarray:
+        chosen = thresholds if thresholds is not None else self.thresholds
+        return np.full(len(self.labels), 0.5) if chosen is None else np.asarray(chosen, dtype=float)
+
+    def label_set(self, row: np.ndarray, thresholds: Sequence[float] | None = None) -> Prediction:
+        cut = self.cut_points(thresholds)
+        chosen = [j for j in range(len(row)) if row[j] >= cut[j]]
+        sure = np.where(row >= cut, row, 1 - row)
+        names = tuple(self.labels[j] for j in chosen)
+        return Prediction(";".join(names), float(sure.min()) if len(sure) else 1.0,
+                          {name: float(p) for name, p in zip(self.labels, row)}, names)
 
 
 def predict_frame(classifier: Classifier, frame, column: str, on_progress=None, cancel=None,
-                  chunk: int = 512):
-    """The table plus predicted_label, confidence and prob_<label> columns (batch panel, predict_file).
+                  chunk: int = 512, thresholds: Sequence[float] | None = None):
+    """The table plus predicted_label, confidence and prob_<label> columns (batch panel, predict_file);
+    multi-label: predicted_labels (joined by ";", empty when none) and prob_<label> columns.
 
     Cells stay as the user wrote them, for display; save the result with predict_file.write_frame_csv,
     which neutralises formulas. Reports (done, total) through on_progress; returns None if `cancel` is set.
@@ -227,6 +257,11 @@ def predict_frame(classifier: Classifier, frame, column: str, on_progress=None, 
         if on_progress:
             on_progress(min(len(texts), start + chunk), len(texts))
     out = frame.copy()
+    if getattr(classifier, "multi_label", False):
+        extra = {"predicted_labels": [classifier.label_set(row, thresholds).label for row in probs]}
+        for j, name in enumerate(classifier.labels):
+            extra[f"prob_{name}"] = probs[:, j].astype(float).round(4)
+        return pd.concat([out.reset_index(drop=True), pd.DataFrame(extra)], axis=1)
     extra = {"predicted_label": [classifier.labels[int(i)] for i in probs.argmax(axis=1)] if len(texts) else [],
              "confidence": probs.max(axis=1).astype(float).round(4) if len(texts) else []}
     for j, name in enumerate(classifier.labels):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -40,29 +40,39 @@ def export_job(data_path: str | Path, config: TrainConfig, out_dir: str | Path,
                validation_path: str | Path | None = None) -> Job:
     """Write the job folder for training `data_path` with `config` elsewhere. Replaces only an earlier job."""
     from .atomic import atomic_directory, remove_unfinished
-    from .dataset import load_dataset
+    from .dataset import load_for_config, settle_labels
     from .destinations import check_destination
 
     out = check_destination(out_dir, "job")
     remove_unfinished(out, JOB_FILES)  # a killed export's half folder holds a copy of the user's data
-    dataset = load_dataset(data_path, config.text_column, config.label_column)
+    dataset = load_for_config(data_path, config)
     examples = dataset.examples
+    config = settle_labels(config, dataset.report)
     validation = None
     if validation_path is not None:
-        validation = load_dataset(validation_path, config.text_column, config.label_column).examples
+        validation = load_for_config(validation_path, config).examples
     model = Path(config.base_model).expanduser()
     if config.base_model != "embedded" and model.is_dir():  # a local folder: the README names where it was
         config = config.with_overrides(base_model=str(model.resolve()))
+    join = str
+    if examples.multi_label:  # one label column, joined by a separator no label name holds
+        names = set(examples.label_names())
+        separator = next((sep for sep in (";", "|", ",", "/") if not any(sep in n for n in names)), None)
+        if separator is None:
+            raise DataError("The label names use every separator (; | , /), so they cannot be written to one column.",
+                            "Rename the labels.")
+        config = replace(config, label_columns=(), label_separator=separator)
+        join = separator.join
     config = config.with_overrides(text_column=TEXT, label_column=LABEL).validate()
     with atomic_directory(out, replace=True) as tmp:
-        _write_rows(tmp / DATA_FILE, examples.texts, examples.labels)
+        _write_rows(tmp / DATA_FILE, examples.texts, map(join, examples.labels))
         if validation is not None:
-            _write_rows(tmp / VALIDATION_FILE, validation.texts, validation.labels)
+            _write_rows(tmp / VALIDATION_FILE, validation.texts, map(join, validation.labels))
         config.save(tmp / CONFIG_FILE)
         (tmp / README_FILE).write_text(readme(out.name, config, validation is not None), encoding="utf-8")
         files = {p.name: _sha256(p) for p in sorted(tmp.iterdir())}
         meta = {"format": JOB_FORMAT, "version": JOB_VERSION, "dataset": examples.source or Path(data_path).name,
-                "rows": len(examples), "labels": sorted(set(examples.labels)),
+                "rows": len(examples), "labels": sorted(set(examples.label_names())),
                 "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "files": files}
         (tmp / JOB_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
     return read_job(out)

@@ -23,6 +23,7 @@ PEFT_CONFIG = "adapter_config.json"
 ALLOWED_FILES = frozenset({WEIGHTS, PEFT_CONFIG, MANIFEST, "README.md"})  # what an adapter may contain
 MAX_MANIFEST_BYTES = 4 * 1024**2
 MAX_LABELS = 200
+SINGLE_LABEL, MULTI_LABEL = "text-classification", "multi_label"  # the manifest's "task"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -64,8 +65,15 @@ class SplitScores:
     def from_dict(cls, data, split: str) -> "SplitScores":
         f = Fields(data, f"metrics.{split}", _error)
         f.records("per_class", {"label": str, "precision": float, "recall": float, "f1": float, "support": int})
-        f.records("mistakes", {"text": str, "true_label": str, "predicted": str, "confidence": float})
+        f.records("mistakes", {"text": str, "true_label": str, "predicted": str, "confidence": float,
+                               "missed": list, "added": list})
+        f.records("label_errors", {"label": str, "missed": int, "added": int}, MAX_LABELS)
         f.text_list("labels", MAX_LABELS, 1000, optional=True)
+        f.text("task", 40, optional=True, choices=("single_label", "multi_label"))
+        f.number("micro_f1", 0, 1, optional=True)
+        f.number("hamming_loss", 0, 1, optional=True)
+        if data.get("thresholds") is not None:
+            f.numbers("thresholds", 0, 1, len(data.get("labels") or []))
         confusion = data.get("confusion")
         if confusion is not None and not (isinstance(confusion, list) and len(confusion) <= MAX_LABELS and all(
                 isinstance(row, list) and len(row) <= MAX_LABELS and all(_count(n) for n in row) for row in confusion)):
@@ -79,7 +87,8 @@ class Manifest:
     base_model: BaseModelRef
     max_length: int
     format_version: int = FORMAT_VERSION
-    task: str = "text-classification"
+    task: str = SINGLE_LABEL
+    thresholds: tuple[float, ...] | None = None  # multi-label: each label's decision threshold
     truncation: dict = field(default_factory=lambda: {"strategy": "head+tail", "head_share": 0.25})
     config: dict | None = None
     validation: SplitScores | None = None
@@ -100,6 +109,10 @@ class Manifest:
         if version > FORMAT_VERSION:
             raise AdapterError("This adapter was made by a newer LoRA Studio.", "Update LoRA Studio to open it.")
         labels = _labels(data.get("labels"))
+        task = f.text("task", 40, default=SINGLE_LABEL, choices=(SINGLE_LABEL, MULTI_LABEL))
+        thresholds = f.numbers("thresholds", 0, 1, len(labels), optional=task == SINGLE_LABEL)
+        if task == SINGLE_LABEL and thresholds is not None:
+            raise f.fail("thresholds", "absent for a model with one label per text")
         truncation = f.mapping("truncation", optional=True) or {}
         t = Fields(truncation, "truncation", _error)
         t.text("strategy", 40, default="head+tail", choices=("head+tail",))
@@ -134,7 +147,7 @@ class Manifest:
             raise f.fail("files", "file names with their sha256")
         return cls(labels=labels, base_model=BaseModelRef.from_dict(data.get("base_model")),
                    max_length=f.integer("max_length", 8, 8192), format_version=version,
-                   task=f.text("task", 40, default="text-classification", choices=("text-classification",)),
+                   task=task, thresholds=thresholds,
                    truncation=truncation, config=_config(f.mapping("config", optional=True)),
                    validation=scores["validation"], test=scores["test"], training=training, versions=versions,
                    created=f.text("created", 40, default=""), files=files)
@@ -144,6 +157,7 @@ class Manifest:
         return {
             "format": FORMAT, "format_version": self.format_version, "task": self.task,
             "labels": list(self.labels),
+            **({"thresholds": list(self.thresholds)} if self.thresholds is not None else {}),
             "base_model": {"ref": b.ref, "kind": b.kind, "model_type": b.model_type, "name": b.name,
                            "fingerprint": b.fingerprint},
             "max_length": self.max_length, "truncation": self.truncation, "config": self.config,
@@ -235,8 +249,10 @@ def manifest_for_training(base, result, weights_sha256: str, fingerprint: str, v
         data["mistakes"] = data["mistakes"][:50]  # keep the manifest small; enough to show
         return SplitScores(report.accuracy, report.macro_f1, report.examples, data)
 
+    multi = getattr(result, "thresholds", None) is not None
     return Manifest(
         labels=tuple(result.labels), max_length=result.max_length,
+        task=MULTI_LABEL if multi else SINGLE_LABEL, thresholds=tuple(result.thresholds) if multi else None,
         base_model=BaseModelRef(base.ref, base.kind, base.model_type, base.display_name, fingerprint),
         truncation={"strategy": "head+tail", "head_share": HEAD_SHARE},
         config=result.config.to_dict() if result.config else None,

@@ -285,8 +285,10 @@ _DROPOUT_KEYS = ("hidden_dropout_prob", "attention_probs_dropout_prob", "dropout
                  "hidden_dropout", "classifier_dropout", "pooler_dropout")
 
 
-def load_classifier(base: BaseModel, labels: tuple[str, ...], dropout: float | None = None):
+def load_classifier(base: BaseModel, labels: tuple[str, ...], dropout: float | None = None,
+                    multi_label: bool = False):
     """The base encoder with a fresh classification head for `labels` (weights: safetensors only).
+    multi_label: one sigmoid per label, trained with binary cross-entropy (transformers' problem_type).
 
     dropout overrides the model's own dropout rates (0 for LoRA training on a CPU: the frozen base
     then runs ~1.4x faster, measured in docs/BENCHMARKS.md).
@@ -298,6 +300,8 @@ def load_classifier(base: BaseModel, labels: tuple[str, ...], dropout: float | N
         names = LabelMap.from_names(labels)
         config = AutoConfig.from_pretrained(str(base.path), num_labels=len(names), id2label=names.id2label,
                                             label2id=names.label2id, trust_remote_code=False, local_files_only=True)
+        if multi_label:
+            config.problem_type = "multi_label_classification"
         if dropout is not None:
             for key in _DROPOUT_KEYS:
                 if isinstance(getattr(config, key, None), float):

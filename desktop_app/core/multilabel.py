@@ -1,8 +1,8 @@
-"""Multi-label data, recognised: a label column whose cells join several labels ("sports;politics").
+"""Multi-label data: several labels per text, from one column whose cells join them ("sports;politics")
+or from several 0/1 columns (one per label). Recognised without flags where that is unambiguous.
 
-LoRA Studio trains single-label classifiers today, and such a column would silently make every combination
-a class of its own; the data report says so instead (dataset._judge). Issue 13 builds on this to train
-multi-label models.
+A row's labels are a tuple of names, in the column's order or the cell's order (dataset.Examples keeps
+them so); an empty tuple means "none of these", allowed only when the user says so (LabelSpec).
 """
 
 from __future__ import annotations
@@ -14,6 +14,25 @@ from dataclasses import dataclass
 SEPARATORS = (";", "|", ",")
 MIN_SHARE = 0.05   # of the labelled rows hold several labels
 MAX_LABELS = 200
+TRUE = frozenset({"1", "true", "yes", "y", "t", "1.0"})
+FALSE = frozenset({"0", "false", "no", "n", "f", "0.0"})
+
+
+@dataclass(frozen=True)
+class LabelSpec:
+    """How the user wants the labels read. multi_label None: detect; True/False: the user's choice.
+    separator None: sniffed. columns: several 0/1 columns, one per label (multi-label by nature).
+    none_of_these: a row with no label means "none of these labels" instead of a row to skip."""
+
+    multi_label: bool | None = None
+    separator: str | None = None
+    columns: tuple[str, ...] = ()
+    none_of_these: bool = False
+
+    @classmethod
+    def from_config(cls, config) -> "LabelSpec":
+        return cls(config.multi_label, config.label_separator, tuple(config.label_columns or ()),
+                   config.none_of_these)
 
 
 @dataclass(frozen=True)
@@ -28,6 +47,11 @@ class MultiLabel:
                 f"{self.per_row:.1f} per row on average")
 
 
+def split_cell(cell: str, separator: str) -> tuple[str, ...]:
+    """A cell's labels: stripped, empties dropped, each once, in the cell's order."""
+    return tuple(dict.fromkeys(p.strip() for p in cell.split(separator) if p.strip()))
+
+
 def sniff(cells: Sequence[str]) -> MultiLabel | None:
     """The separator that splits `cells` into labels that recombine, if one does; else None.
 
@@ -39,7 +63,7 @@ def sniff(cells: Sequence[str]) -> MultiLabel | None:
         return None
     best = None
     for sep in SEPARATORS:
-        split = [tuple(dict.fromkeys(p.strip() for p in c.split(sep) if p.strip())) for c in cells]
+        split = [split_cell(c, sep) for c in cells]
         multi = [parts for parts in split if len(parts) > 1]
         if len(multi) < max(2, MIN_SHARE * len(cells)):
             continue
@@ -54,3 +78,67 @@ def sniff(cells: Sequence[str]) -> MultiLabel | None:
         if best is None or found.multi_rows > best.multi_rows:
             best = found
     return best
+
+
+def truth(cell) -> bool | None:
+    """A 0/1 cell as True/False; None when empty or not a yes/no value."""
+    text = "" if cell is None else str(cell).strip().lower()
+    return True if text in TRUE else False if text in FALSE else None
+
+
+def binary_columns(frame, exclude: Sequence[str | None] = ()) -> list[str]:
+    """The columns whose every non-empty cell (in the first 5,000 rows) is a yes/no value, with a yes
+    somewhere: candidate label columns of a multi-label table (one column per label)."""
+    out = []
+    for column in frame.columns:
+        if column in exclude:
+            continue
+        cells = [c for c in frame[column].head(5000).tolist() if c not in (None, "")]
+        values = [truth(c) for c in cells]
+        if cells and None not in values and any(values):
+            out.append(str(column))
+    return out
+
+
+def auto_binary_columns(frame, text_column: str | None, label_column: str | None) -> list[str]:
+    """0/1 label columns taken without being asked: at least two, and no column named like the label
+    (a table with “label” and a 0/1 “verified” column is single-label)."""
+    found = binary_columns(frame, (text_column,))
+    if len(found) < 2:
+        return []
+    from .data import LABEL_NAME_HINTS, _norm
+
+    named = [c for c in frame.columns if c != text_column and _norm(str(c)) in LABEL_NAME_HINTS]
+    if named or (label_column is not None and label_column not in found):
+        return []
+    return found
+
+
+def spec_for_model(manifest, label_column: str | None = None) -> LabelSpec:
+    """How to read a labelled file to measure a model: the way its training file was read (its manifest's
+    settings). Naming a label column reads that one column, with the model's separator."""
+    if manifest is None or manifest.task != "multi_label":
+        return LabelSpec(multi_label=False)
+    settings = manifest.config or {}
+    columns = () if label_column else tuple(settings.get("label_columns") or ())
+    return LabelSpec(True, settings.get("label_separator") or None, columns, bool(settings.get("none_of_these")))
+
+
+def override_thresholds(labels: Sequence[str], current: Sequence[float] | None, items: Sequence[str]) -> list[float]:
+    """Thresholds changed by the user: "0.3" sets every label's, "sports=0.3" one label's (later items win).
+    Raises DataError with a plain sentence for a label the model lacks or a value outside 0..1."""
+    from .errors import DataError
+
+    out = list(current) if current is not None else [0.5] * len(labels)
+    for item in items:
+        name, _, value = item.rpartition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = float("nan")
+        if not 0 <= number <= 1:
+            raise DataError(f"“{item}” is not a threshold: give a number from 0 to 1, such as 0.4 or sports=0.4.")
+        if name and name not in labels:
+            raise DataError(f"“{name}” is not one of this model's labels: {', '.join(labels)}.")
+        out = [number if not name or label == name else t for label, t in zip(labels, out)]
+    return out

@@ -105,8 +105,10 @@ def open_session(model: bytes | Path, threads: int | None = None):
                                 providers=["CPUExecutionProvider"])
 
 
-def onnx_probabilities(session, encoder, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-    """inference.predict_probabilities through ONNX Runtime: the same encoding, sorting and batches."""
+def onnx_probabilities(session, encoder, texts: Sequence[str], batch_size: int = 64,
+                       sigmoid: bool = False) -> np.ndarray:
+    """inference.predict_probabilities through ONNX Runtime: the same encoding, sorting and batches
+    (sigmoid: a multi-label model's probability per label)."""
     ids = encoder.encode(list(texts)) if texts else []
     out = np.zeros((len(ids), session.get_outputs()[0].shape[-1]), dtype=np.float32)
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
@@ -114,6 +116,9 @@ def onnx_probabilities(session, encoder, texts: Sequence[str], batch_size: int =
         chunk = order[start:start + batch_size]
         batch = encoder.collate([ids[i] for i in chunk])
         logits = session.run(["logits"], {k: batch[k].numpy() for k in INPUTS})[0].astype(np.float32)
+        if sigmoid:
+            out[chunk] = 1 / (1 + np.exp(-logits))
+            continue
         shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
         out[chunk] = shifted / shifted.sum(axis=-1, keepdims=True)
     return out
@@ -126,7 +131,7 @@ def parity_gap(classifier, session) -> float:
     gap = 0.0
     for batch_size in (len(PROBES), 1):
         torch_probs = predict_probabilities(classifier.model, classifier.encoder, PROBES, batch_size)
-        onnx_probs = onnx_probabilities(session, classifier.encoder, PROBES, batch_size)
+        onnx_probs = onnx_probabilities(session, classifier.encoder, PROBES, batch_size, classifier.multi_label)
         gap = max(gap, float(np.abs(torch_probs - onnx_probs).max()))
     return gap
 
@@ -200,6 +205,8 @@ def _info(classifier, gap: float, files: list[str]) -> dict:
             "truncation": {"strategy": "head+tail", "head_share": HEAD_SHARE, "prefix_ids": enc.prefix,
                            "suffix_ids": enc.suffix, "pad_id": enc.pad_id},
             "base_model": manifest.base_model.name if manifest else None,
+            "task": "multi_label" if classifier.multi_label else "text-classification",
+            **({"thresholds": list(classifier.cut_points())} if classifier.multi_label else {}),
             "parity": {"max_probability_difference": gap, "tolerance": TOLERANCE, "texts": len(PROBES)},
             "versions": {**library_versions(), "onnx": version("onnx"), "onnxruntime": version("onnxruntime")},
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "files": files}
@@ -207,6 +214,12 @@ def _info(classifier, gap: float, files: list[str]) -> dict:
 
 def _readme(classifier) -> str:
     labels = ", ".join(classifier.labels)
+    if classifier.multi_label:
+        cuts = ", ".join(f"{t:g}" for t in classifier.cut_points())
+        activation = ("probabilities = 1 / (1 + np.exp(-logits))  # one per label; a label is chosen when its "
+                      f"probability reaches its threshold: {cuts}")
+    else:
+        activation = "probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)"
     return f"""# ONNX export of a LoRA Studio classifier
 
 Classes, in output order: {labels}. Texts longer than {classifier.encoder.max_length} tokens: LoRA Studio keeps
@@ -221,7 +234,7 @@ session = ort.InferenceSession("{ONNX_FILE}", providers=["CPUExecutionProvider"]
 batch = tokenizer(["a text to classify"], truncation=True, max_length={classifier.encoder.max_length},
                   padding=True, return_tensors="np")
 logits = session.run(["logits"], {{"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}})[0]
-probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+{activation}
 ```
 """
 

@@ -86,9 +86,10 @@ def resolve(setting: str, device, measure: Callable[[], dict[str, float]], key: 
 
 # -- the measurement -------------------------------------------------------------------------------
 
-def probe_batches(encoder, ids: Sequence[Sequence[int]], batch_size: int, device: str = "cpu") -> list[dict]:
+def probe_batches(encoder, ids: Sequence[Sequence[int]], batch_size: int, device: str = "cpu",
+                  labels_per_text: int = 0) -> list[dict]:
     """Two training batches of the user's own shape: the median and the 90th percentile of length (the
-    length-grouped sampler trains on batches like these)."""
+    length-grouped sampler trains on batches like these). labels_per_text > 0: multi-label targets."""
     import torch
 
     ordered = sorted(ids, key=len)
@@ -96,7 +97,9 @@ def probe_batches(encoder, ids: Sequence[Sequence[int]], batch_size: int, device
     for quantile in (0.5, 0.9):
         start = int(quantile * max(0, len(ordered) - batch_size))
         batch = encoder.collate(ordered[start:start + batch_size])
-        batch["labels"] = torch.zeros(batch["input_ids"].shape[0], dtype=torch.long)
+        rows = batch["input_ids"].shape[0]
+        batch["labels"] = (torch.zeros(rows, labels_per_text) if labels_per_text
+                           else torch.zeros(rows, dtype=torch.long))
         batches.append({k: v.to(device) for k, v in batch.items()})
     return batches
 

@@ -58,7 +58,7 @@ def predict_to(stream: TextIO, classifier, source: str | Path, text_column: str 
     """predict_file's CSV written to an open text stream (the terminal), chunk by chunk. With `explain`
     ("fast" or "careful", explain.py), a top_words column: the words that supported each row's label most."""
     written = Written(0)
-    keys = _AnswerKey(classifier.labels)
+    keys = _AnswerKey(classifier)
     started = time.monotonic()
     frames = _predicted(classifier, source, text_column, chunk_rows, cancel, written.notes)
     if explain:
@@ -72,16 +72,22 @@ class _AnswerKey:
     """What batch_summary needs from a streamed file, without keeping its texts: the predictions and the
     columns that may hold the model's labels (each chunk drops the columns that cannot)."""
 
-    def __init__(self, labels) -> None:
-        self.order, self.labels = list(labels), set(labels)
+    def __init__(self, classifier) -> None:
+        self.classifier = classifier
+        self.order, self.labels = list(classifier.labels), set(classifier.labels)
+        self.multi = getattr(classifier, "multi_label", False)
+        self.separator = _separator(classifier) if self.multi else None
+        # multi-label: the probabilities are kept, so the summary uses the model's own thresholds
+        self.answers = ["predicted_labels", *(f"prob_{n}" for n in self.order)] if self.multi \
+            else ["predicted_label", "confidence"]
         self.columns: list[str] | None = None
         self.kept: list = []
 
     def add(self, frame):
-        added = {"predicted_label", "confidence"} | {f"prob_{name}" for name in self.labels}
+        added = set(self.answers) | {f"prob_{name}" for name in self.labels}
         candidates = [c for c in frame.columns if c not in added] if self.columns is None else self.columns
-        self.columns = [c for c in candidates if _only_labels(frame[c].tolist(), self.labels)]
-        wanted = self.columns + ["predicted_label", "confidence"]
+        self.columns = [c for c in candidates if _only_labels(frame[c].tolist(), self.labels, self.separator)]
+        wanted = self.columns + self.answers
         if self.kept and list(self.kept[0].columns) != wanted:  # a column stopped looking like labels
             self.kept = [k[wanted] for k in self.kept]
         self.kept.append(frame[wanted].copy())
@@ -90,10 +96,20 @@ class _AnswerKey:
     def summary(self, seconds: float) -> BatchSummary:
         import pandas as pd
 
-        frame = pd.concat(self.kept, ignore_index=True) if self.kept else pd.DataFrame(
-            columns=["predicted_label", "confidence"])
+        frame = pd.concat(self.kept, ignore_index=True) if self.kept else pd.DataFrame(columns=self.answers)
         frame["_text"] = ""  # the texts are not kept: a terminal shows no mistakes list
+        if self.multi:
+            from .multilabel_metrics import multilabel_batch_summary
+
+            return multilabel_batch_summary(frame, self.order, self.classifier.cut_points(), "_text", seconds,
+                                            self.separator)
         return batch_summary(frame, self.order, "_text", seconds)
+
+
+def _separator(classifier) -> str:
+    """What joins labels in the model's training file (its manifest's settings), else ";"."""
+    settings = (classifier.manifest.config or {}) if getattr(classifier, "manifest", None) else {}
+    return settings.get("label_separator") or ";"
 
 
 def _with_top_words(frames, classifier, method: str, cancel):
@@ -101,21 +117,35 @@ def _with_top_words(frames, classifier, method: str, cancel):
     from .explain import explain
     from .inference import Prediction
 
+    import numpy as np
+
+    multi = getattr(classifier, "multi_label", False)
     for frame in frames:
         words = []
-        rows = zip(frame[frame.attrs["text_column"]].tolist(), frame["predicted_label"].tolist(),
-                   frame["confidence"].tolist(), *(frame[f"prob_{n}"].tolist() for n in classifier.labels))
+        n = len(frame)
+        rows = zip(frame[frame.attrs["text_column"]].tolist(),
+                   frame["predicted_label"].tolist() if not multi else [""] * n,
+                   frame["confidence"].tolist() if not multi else [0.0] * n,
+                   *(frame[f"prob_{n}"].tolist() for n in classifier.labels))
         for text, label, confidence, *probs in rows:
             if cancel is not None and cancel.cancelled:
                 return
-            prediction = Prediction(label, float(confidence), dict(zip(classifier.labels, map(float, probs))))
+            if multi:
+                prediction = classifier.label_set(np.asarray(probs, dtype=float))
+            else:
+                prediction = Prediction(label, float(confidence), dict(zip(classifier.labels, map(float, probs))))
             words.append("; ".join(explain(classifier, "" if text is None else str(text), method=method,
                                            prediction=prediction).top_words()))
         frame["top_words"] = words
         yield frame
 
 
-def _only_labels(cells, labels) -> bool:
+def _only_labels(cells, labels, separator: str | None = None) -> bool:
+    """Every non-empty cell is one of `labels` (multi-label: a set of them joined by `separator`)."""
+    if separator is not None:
+        from .multilabel import split_cell
+
+        return all(c is None or c != c or set(split_cell(str(c), separator)) <= labels for c in cells)
     return all(c is None or c != c or str(c).strip() in labels or not str(c).strip() for c in cells)
 
 

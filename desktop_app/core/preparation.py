@@ -39,7 +39,7 @@ def prepare_model(config: TrainConfig, labels: tuple[str, ...], emit: Callable =
     checkpoint(cancel)
     tokenizer = load_tokenizer(base)
     seed_everything(config.seed)  # the new head and LoRA's A matrices are drawn now, before the Trainer seeds
-    model = load_classifier(base, labels, config.model_dropout)
+    model = load_classifier(base, labels, config.model_dropout, multi_label=bool(config.multi_label))
     checkpoint(cancel)
     return PreparedModel(device, base, tokenizer, model, model_token_limit(model, tokenizer))
 

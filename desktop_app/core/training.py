@@ -17,11 +17,12 @@ from pathlib import Path
 from .atomic import temp_folder
 from .config import TrainConfig
 from .destinations import check_destination, exclusive, saving_failed
-from .dataset import Dataset, Splits, prepare_training_data
+from .dataset import Dataset, Splits, prepare_training_data, settle_labels
 from .errors import StudioError, TrainingError
 from .evaluation import EvalReport
 from .events import Cancelled, CancelToken, Finished, LogLine, Started, checkpoint
 from .labels import LabelMap
+from .objectives import objective_for
 from .preparation import attach_lora, choose_max_length, ensure_min_steps, prepare_model, seed_everything
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class TrainResult:
     per_device_batch: int = 0
     effective_batch: int = 0               # per device × accumulation × processes: one optimiser update
     examples_per_rank: list[int] = field(default_factory=list)  # examples each process trained on
+    thresholds: list[float] | None = None  # multi-label: each label's decision threshold, tuned on validation
     kept_epoch: float | None = None        # the evaluated epoch whose weights were kept (the best)
     stopped_at_epoch: float | None = None  # where the user stopped a "stopped" run
     dataset: str = ""                      # the training file's name (run history)
@@ -95,12 +97,6 @@ def _splits(config: TrainConfig, data: Dataset | Splits) -> Splits:
     return data if isinstance(data, Splits) else prepare_training_data(data.examples, config)
 
 
-def class_weights(labels: list[int], n: int) -> list[float]:
-    """Inverse-frequency weights normalised to mean 1 (sklearn's 'balanced')."""
-    counts = [max(1, labels.count(i)) for i in range(n)]
-    return [len(labels) / (n * c) for c in counts]
-
-
 def run_training(config: TrainConfig, data: Dataset | Splits, on_event: Callable | None = None,
                  cancel: CancelToken | None = None, out_dir: str | Path | None = None) -> TrainResult:
     """Train, evaluate, and (if out_dir) save the adapter package. Raises StudioError on user problems."""
@@ -112,6 +108,8 @@ def run_training(config: TrainConfig, data: Dataset | Splits, on_event: Callable
     emit = _logged(on_event or (lambda event: None))
     cancel = cancel or CancelToken()
     config = config.validate()
+    if isinstance(data, Dataset) and data.report is not None:  # the label reading settled on, for the manifest
+        config = settle_labels(config, data.report)
     backend = _join(here, config) if here.distributed else None
     # rank 0's check, its outcome on every rank (distributed.from_rank0): no rank waits for one that failed
     checked = from_rank0(lambda: _prepare_destination(out_dir, emit) if out_dir is not None else None, here)
@@ -164,13 +162,15 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
 
     checkpoint(cancel)
     splits = _splits(config, data)
-    label_map = LabelMap.from_labels(splits.train.labels)
-    unknown = sorted(set(splits.validation.labels) - set(label_map.names))
+    label_map = LabelMap.from_labels(splits.train.label_names())
+    unknown = sorted(set(splits.validation.label_names()) - set(label_map.names))
     if unknown:
         raise TrainingError(f"The validation examples have labels the training examples lack: "
                             f"{', '.join(unknown[:5])}.", "Every class needs training examples.")
     if len(label_map) < 2:
         raise TrainingError("Training needs at least two classes.")
+    objective = objective_for(splits.train, label_map)
+    config = replace(config, multi_label=True) if objective.multi_label else config
     if len(splits.validation) == 0:
         raise TrainingError("The validation split is empty.", "Add more examples per class.")
     prepared = prepare_model(config, label_map.names, emit, cancel, here.local_size)
@@ -195,8 +195,8 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
     too_long = sum(1 for c in counts if c > max_length)
     emit(LogLine(f"Max length {max_length} tokens; {too_long} of {len(counts)} texts are longer "
                  "(kept: start and end)." if too_long else f"Max length {max_length} tokens; no text is cut."))
-    train_ds = _Examples(encoder.finish(raw_train), label_map.ids(splits.train.labels))
-    val_ds = _Examples(encoder.finish(raw_val), label_map.ids(splits.validation.labels))
+    train_ds = _Examples(encoder.finish(raw_train), objective.targets(splits.train))
+    val_ds = _Examples(encoder.finish(raw_val), objective.targets(splits.validation))
     checkpoint(cancel)
 
     config = ensure_min_steps(config, math.ceil(len(train_ds) / here.size), emit)  # the updates per process
@@ -211,7 +211,7 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
     while True:  # on CUDA out-of-memory: halve the batch, keep the effective batch via accumulation
         try:
             return _train(config=config, emit=emit, cancel=cancel, out_dir=out_dir, splits=splits,
-                          label_map=label_map, device=device, base=base, model=model, encoder=encoder,
+                          label_map=label_map, objective=objective, device=device, base=base, model=model, encoder=encoder,
                           train_ds=train_ds, val_ds=val_ds, batch_size=batch_size, precision=precision,
                           here=here)
         except (Cancelled, StudioError):
@@ -230,7 +230,8 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
             seed_everything(config.seed)
             emit(LogLine(f"Out of memory: retrying with batch size {batch_size} "
                          f"(gradient accumulation keeps the effective batch at {config.batch_size}).", "warning"))
-            model = attach_lora(config, base, load_classifier(base, label_map.names, config.model_dropout))
+            model = attach_lora(config, base, load_classifier(base, label_map.names, config.model_dropout,
+                                                              objective.multi_label))
 
 
 def _choose_precision(config, device, model, encoder, train_ds, emit, cancel):
@@ -242,7 +243,8 @@ def _choose_precision(config, device, model, encoder, train_ds, emit, cancel):
 
     def measure() -> dict[str, float]:
         emit(LogLine("Measuring whether bf16 or fp32 trains faster on this computer (once)."))
-        batches = probe_batches(encoder, train_ds.ids, config.batch_size)
+        batches = probe_batches(encoder, train_ds.ids, config.batch_size,
+                                labels_per_text=len(train_ds.labels[0]) if config.multi_label else 0)
         return measure_steps(model, batches, between=lambda: checkpoint(cancel))
 
     key = machine_key(model, config.batch_size, encoder.max_length, torch.get_num_threads())
@@ -274,9 +276,8 @@ def _free_device_memory() -> None:
         torch.cuda.empty_cache()
 
 
-def _train(*, config, emit, cancel, out_dir, splits, label_map, device, base, model, encoder, train_ds, val_ds,
+def _train(*, config, emit, cancel, out_dir, splits, label_map, objective, device, base, model, encoder, train_ds, val_ds,
            batch_size, precision, here) -> TrainResult:
-    import numpy as np
     import torch
     from transformers import PrinterCallback, Trainer, TrainingArguments
 
@@ -284,7 +285,6 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, device, base, mo
     from .callbacks import BestModelKeeper, CacheCheck, EventCallback
     from .precision import attention
     from .threads import ThreadTuner
-    from .evaluation import scores
 
     from .distributed import SyncedCancel, gather
 
@@ -321,33 +321,21 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, device, base, mo
 
     def collate(features):
         batch = encoder.collate([f["input_ids"] for f in features])
-        batch["labels"] = torch.tensor([f["labels"] for f in features], dtype=torch.long)
+        batch["labels"] = objective.label_tensor([f["labels"] for f in features])
         if "index" in features[0]:
             batch[frozen_cache.INDEX_KEY] = torch.tensor([f["index"] for f in features], dtype=torch.long)
         return batch
 
-    def metrics(prediction):
-        logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
-        s = scores(prediction.label_ids, np.argmax(logits, axis=1), len(label_map))
-        return {"accuracy": s["accuracy"], "macro_f1": s["macro_f1"]}
-
-    loss_func = None
-    if config.class_weighting:
-        weights = torch.tensor(class_weights(train_ds.labels, len(label_map)), dtype=torch.float32)
-
-        def loss_func(outputs, labels, num_items_in_batch=None):
-            logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
-            return torch.nn.functional.cross_entropy(logits.float(), labels, weight=weights.to(logits.device))
-
+    loss_func = objective.weighted_loss(train_ds.labels) if config.class_weighting else None
     events = EventCallback(emit, cancel, batch_size * accumulation)
-    keeper = BestModelKeeper(emit, config.early_stopping_patience)
+    keeper = BestModelKeeper(emit, config.early_stopping_patience, objective.best_metric)
     tuner = [] if here.distributed else [ThreadTuner(emit)]  # the processes split the cores evenly instead
     callbacks = [events, keeper, *tuner, _CountFromStart(train_ds)] + ([CacheCheck(cache, emit)] if cache else [])
     trainer = Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds, data_collator=collate,
-                      compute_metrics=metrics, callbacks=callbacks, compute_loss_func=loss_func)
+                      compute_metrics=objective.metrics, callbacks=callbacks, compute_loss_func=loss_func)
     trainer.remove_callback(PrinterCallback)  # our events replace its print() of every log dict
     emit(Started(total_steps, config.epochs, len(train_ds), len(val_ds), label_map.names, device.name,
-                 encoder.max_length, batch_size * accumulation))
+                 encoder.max_length, batch_size * accumulation, objective.multi_label))
     started = time.monotonic()
     stopped_at = None
     try:
@@ -378,6 +366,8 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, device, base, mo
     from .inference import Classifier
 
     trained = Classifier(model, encoder, label_map.names, None)  # the same evaluation as `lora-studio evaluate`
+    if objective.multi_label:
+        trained.multi_label, trained.thresholds = True, tuned_thresholds(trained, splits.validation)
     validation = evaluate(trained, splits.validation)
     test = evaluate(trained, splits.test) if splits.test else None
     steps = trainer.state.global_step
@@ -392,11 +382,11 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, device, base, mo
                          max_length=encoder.max_length, batch_size=batch_size * accumulation,
                          device=device.name + (f" ({precision.name})" if precision.name != "fp32" else ""),
                          kept_epoch=keeper.best_metrics["epoch"] if keeper.best_metrics else None,
-                         stopped_at_epoch=stopped_at, dataset=splits.source, train_examples=len(train_ds),
+                         stopped_at_epoch=stopped_at, dataset=splits.source, thresholds=trained.thresholds, train_examples=len(train_ds),
                          config=config, model=model, encoder=encoder, world_size=here.size,
                          per_device_batch=batch_size, effective_batch=effective,
                          examples_per_rank=served if here.distributed else [])
-    emit(LogLine(f"Finished: validation accuracy {validation.accuracy:.1%}, macro-F1 {validation.macro_f1:.3f}."))
+    emit(LogLine(finished_line(validation)))
     if out_dir is not None:
         from .adapters import save_adapter
 
@@ -406,6 +396,21 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, device, base, mo
             raise saving_failed(out_dir, exc) from exc
         emit(LogLine(f"Adapter saved to {result.adapter_dir}"))
     return result
+
+
+def tuned_thresholds(classifier, validation) -> list[float]:
+    """Multi-label: each label's threshold chosen on the validation split to maximise its F1 (stored in the
+    manifest; `predict --threshold` overrides it)."""
+    from .multilabel_metrics import indicator, tune_thresholds
+
+    return tune_thresholds(classifier.predict_proba(validation.texts), indicator(validation.labels, classifier.labels))
+
+
+def finished_line(report) -> str:
+    if report.multi_label:
+        return (f"Finished: validation micro-F1 {report.micro_f1:.3f}, macro-F1 {report.macro_f1:.3f}, "
+                f"every label right on {report.accuracy:.1%} of texts (thresholds tuned on this split).")
+    return f"Finished: validation accuracy {report.accuracy:.1%}, macro-F1 {report.macro_f1:.3f}."
 
 
 def _drop_mixed_precision_wrapper(model) -> None:

@@ -65,6 +65,17 @@ class Fields:
             raise self.fail(key, "an object")
         return value
 
+    def numbers(self, key: str, low: float, high: float, length: int, optional: bool = False):
+        """A list of exactly `length` numbers, each from low to high (per-label thresholds)."""
+        value = self.data.get(key)
+        if value is None and optional:
+            return None
+        if not isinstance(value, list) or len(value) != length or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and low <= v <= high
+                for v in value):
+            raise self.fail(key, f"a list of {length} numbers from {low:g} to {high:g}")
+        return tuple(float(v) for v in value)
+
     def text_list(self, key: str, max_items: int, max_chars: int = 200, optional: bool = False):
         value = self.data.get(key)
         if value is None and optional:
@@ -86,6 +97,8 @@ class Fields:
                 return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v))
             if kind is int:
                 return isinstance(v, int) and not isinstance(v, bool)
+            if kind is list:  # of names (labels a multi-label mistake missed or added)
+                return isinstance(v, list) and len(v) <= 200 and all(isinstance(x, str) and len(x) <= 1000 for x in v)
             return isinstance(v, kind)
 
         if not isinstance(value, list) or len(value) > max_items or not all(

@@ -11,7 +11,8 @@ from desktop_app.core.config import LoraSettings, TrainConfig
 from desktop_app.core.dataset import Dataset
 from desktop_app.core.errors import TrainingError
 from desktop_app.core.labels import LabelMap
-from desktop_app.core.training import class_weights, run_training
+from desktop_app.core.objectives import class_weights
+from desktop_app.core.training import run_training
 
 
 def _dataset(examples):

@@ -1,0 +1,101 @@
+"""What the Trainer optimises and measures, per task: one label per text (softmax, cross-entropy, macro-F1)
+or several (a sigmoid per label, binary cross-entropy, micro-F1). training.py runs either the same way."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .labels import LabelMap
+
+
+def class_weights(labels: list[int], n: int) -> list[float]:
+    """Inverse-frequency weights normalised to mean 1 (sklearn's 'balanced')."""
+    counts = [max(1, labels.count(i)) for i in range(n)]
+    return [len(labels) / (n * c) for c in counts]
+
+
+def positive_weights(targets: list[list[float]], cap: float = 30.0) -> list[float]:
+    """Per label, negatives / positives (BCEWithLogitsLoss's pos_weight), capped: a label on 1 row in 1,000
+    would otherwise weigh 1,000x and the model would call it everywhere."""
+    matrix = np.asarray(targets, dtype=float)
+    positives = matrix.sum(axis=0)
+    return [float(min(cap, max(1.0, (len(matrix) - p) / max(p, 1.0)))) for p in positives]
+
+
+def _logits(prediction):
+    return prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
+
+
+class SingleLabel:
+    multi_label = False
+    best_metric = "macro_f1"   # what early stopping and the kept epoch maximise
+
+    def __init__(self, label_map: LabelMap) -> None:
+        self.label_map = label_map
+
+    def targets(self, examples) -> list:
+        return self.label_map.ids(examples.labels)
+
+    def label_tensor(self, values):
+        import torch
+
+        return torch.tensor(values, dtype=torch.long)
+
+    def metrics(self, prediction) -> dict:
+        from .evaluation import scores
+
+        s = scores(prediction.label_ids, np.argmax(_logits(prediction), axis=1), len(self.label_map))
+        return {"accuracy": s["accuracy"], "macro_f1": s["macro_f1"]}
+
+    def weighted_loss(self, targets: list):
+        """Cross-entropy with inverse-frequency class weights (the class-weighting setting)."""
+        import torch
+
+        weights = torch.tensor(class_weights(targets, len(self.label_map)), dtype=torch.float32)
+
+        def loss(outputs, labels, num_items_in_batch=None):
+            logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
+            return torch.nn.functional.cross_entropy(logits.float(), labels, weight=weights.to(logits.device))
+        return loss
+
+
+class MultiLabel(SingleLabel):
+    multi_label = True
+    best_metric = "micro_f1"  # pooled over every label decision: steady with rare labels, unlike macro-F1
+
+    def targets(self, examples) -> list:
+        index = self.label_map.label2id
+        rows = []
+        for names in examples.labels:
+            row = [0.0] * len(self.label_map)
+            for name in names:
+                row[index[name]] = 1.0
+            rows.append(row)
+        return rows
+
+    def label_tensor(self, values):
+        import torch
+
+        return torch.tensor(values, dtype=torch.float32)
+
+    def metrics(self, prediction) -> dict:
+        from .multilabel_metrics import multilabel_scores
+
+        s = multilabel_scores(np.asarray(prediction.label_ids) > 0.5, _logits(prediction) > 0)  # p >= 0.5
+        return {"accuracy": s["accuracy"], "macro_f1": s["macro_f1"], "micro_f1": s["micro_f1"]}
+
+    def weighted_loss(self, targets: list):
+        """Binary cross-entropy with each label's positives weighted by its rarity (positive_weights)."""
+        import torch
+
+        weights = torch.tensor(positive_weights(targets), dtype=torch.float32)
+
+        def loss(outputs, labels, num_items_in_batch=None):
+            logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
+            return torch.nn.functional.binary_cross_entropy_with_logits(
+                logits.float(), labels.float(), pos_weight=weights.to(logits.device))
+        return loss
+
+
+def objective_for(examples, label_map: LabelMap) -> SingleLabel:
+    return MultiLabel(label_map) if examples.multi_label else SingleLabel(label_map)

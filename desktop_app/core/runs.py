@@ -34,6 +34,7 @@ class RunInfo:
     status: str
     settings: dict        # the TrainConfig as saved (flattened: "lora.r")
     epochs: float | None
+    micro_f1: float | None = None  # multi-label runs (their accuracy is subset accuracy: every label right)
 
     @property
     def outcome(self) -> str:
@@ -47,7 +48,8 @@ class RunInfo:
         return cls(name, Path(folder) if folder else None, str(training.get("dataset") or "–"),
                    _local(manifest.created), training.get("seconds"), training.get("examples"),
                    val.accuracy if val else None, val.macro_f1 if val else None, str(cfg.get("preset", "–")),
-                   str(training.get("status") or "–"), _flatten(cfg), training.get("epochs"))
+                   str(training.get("status") or "–"), _flatten(cfg), training.get("epochs"),
+                   val.report.get("micro_f1") if val else None)
 
 
 def _local(created: str) -> str:
@@ -75,6 +77,8 @@ def compare(a: RunInfo, b: RunInfo) -> tuple[list[tuple[str, str, str]], list[tu
     metrics = [("Dataset", a.dataset, b.dataset), ("Date", a.date or "–", b.date or "–"),
                ("Accuracy", num(a.accuracy, ".1%"), num(b.accuracy, ".1%")),
                ("Macro-F1", num(a.macro_f1, ".3f"), num(b.macro_f1, ".3f")),
+               *([("Micro-F1 (several labels per text)", num(a.micro_f1, ".3f"), num(b.micro_f1, ".3f"))]
+                 if a.micro_f1 is not None or b.micro_f1 is not None else []),
                ("Training examples", num(a.examples, ","), num(b.examples, ",")),
                ("Epochs", num(a.epochs, ".1f"), num(b.epochs, ".1f")),
                ("Duration", duration(a.seconds), duration(b.seconds)), ("Outcome", a.outcome, b.outcome)]

@@ -187,3 +187,17 @@ def test_an_explanation_points_at_the_word_behind_each_label(animals):
         e = explain(clf, text, target=target)
         assert max(e.words, key=lambda w: w.score).word == word
     assert explain(clf, text).label in ("stripes", "tusks")  # by default: a label the model chose
+
+
+def test_the_run_history_shows_a_multi_label_run_with_its_micro_f1(multi_run, trained_adapter):
+    from desktop_app.core.manifest import read_manifest
+    from desktop_app.core.runs import RunInfo, compare
+
+    result, _ = multi_run
+    multi = RunInfo.from_manifest("multi", read_manifest(result.adapter_dir))
+    single = RunInfo.from_manifest("single", read_manifest(trained_adapter.adapter_dir))
+    assert multi.micro_f1 == pytest.approx(result.validation.micro_f1) and single.micro_f1 is None
+    metrics, differ = compare(single, multi)
+    assert ("Micro-F1 (several labels per text)", "–", f"{multi.micro_f1:.3f}") in metrics
+    assert any(k == "multi_label" for k, *_ in differ)
+    assert not any(name.startswith("Micro") for name, *_ in compare(single, single)[0])

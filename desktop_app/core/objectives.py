@@ -7,6 +7,12 @@ import numpy as np
 
 from .labels import LabelMap
 
+# Multi-label runs train at this multiple of their preset's learning rate. Measured (bench_multilabel.py,
+# docs/BENCHMARKS.md): with the balanced preset's 5e-4 the sigmoid heads were still far from fitted after
+# its epochs (validation micro-F1 0.26, 0.37, 0.50 at 0.5 thresholds); twice the rate reached the score of
+# twice the epochs in the same time.
+MULTI_LABEL_LR_SCALE = 2.0
+
 
 def class_weights(labels: list[int], n: int) -> list[float]:
     """Inverse-frequency weights normalised to mean 1 (sklearn's 'balanced')."""
@@ -95,6 +101,24 @@ class MultiLabel(SingleLabel):
             return torch.nn.functional.binary_cross_entropy_with_logits(
                 logits.float(), labels.float(), pos_weight=weights.to(logits.device))
         return loss
+
+
+def for_task(config, multi_label: bool, emit):
+    """The config a multi-label run trains with: a preset's own learning rate is scaled (MULTI_LABEL_LR_SCALE),
+    said in the log; a learning rate the user chose (any other value) is kept."""
+    from dataclasses import replace
+
+    from .config import PRESETS
+    from .events import LogLine
+
+    preset = PRESETS.get(config.preset)
+    if not multi_label or preset is None or config.learning_rate != preset.learning_rate:
+        return config
+    rate = config.learning_rate * MULTI_LABEL_LR_SCALE
+    emit(LogLine(f"Several labels per text: learning rate {rate:g}, {MULTI_LABEL_LR_SCALE:g}× the “{config.preset}” "
+                 "preset's (its own rate underfits label sets; measured in docs/BENCHMARKS.md). Choose another "
+                 "learning rate to train with yours."))
+    return replace(config, learning_rate=rate)
 
 
 def objective_for(examples, label_map: LabelMap) -> SingleLabel:

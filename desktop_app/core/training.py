@@ -22,7 +22,7 @@ from .errors import StudioError, TrainingError
 from .evaluation import EvalReport
 from .events import Cancelled, CancelToken, Finished, LogLine, Started, checkpoint
 from .labels import LabelMap
-from .objectives import objective_for
+from .objectives import for_task, objective_for
 from .preparation import attach_lora, choose_max_length, ensure_min_steps, prepare_model, seed_everything
 
 log = logging.getLogger(__name__)
@@ -170,7 +170,8 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
     if len(label_map) < 2:
         raise TrainingError("Training needs at least two classes.")
     objective = objective_for(splits.train, label_map)
-    config = replace(config, multi_label=True) if objective.multi_label else config
+    if objective.multi_label:
+        config = for_task(replace(config, multi_label=True), True, emit)
     if len(splits.validation) == 0:
         raise TrainingError("The validation split is empty.", "Add more examples per class.")
     prepared = prepare_model(config, label_map.names, emit, cancel, here.local_size)

@@ -201,3 +201,16 @@ def test_the_run_history_shows_a_multi_label_run_with_its_micro_f1(multi_run, tr
     assert ("Micro-F1 (several labels per text)", "–", f"{multi.micro_f1:.3f}") in metrics
     assert any(k == "multi_label" for k, *_ in differ)
     assert not any(name.startswith("Micro") for name, *_ in compare(single, single)[0])
+
+
+def test_a_presets_learning_rate_is_scaled_for_label_sets_and_a_chosen_one_is_kept():
+    from desktop_app.core.config import preset
+    from desktop_app.core.objectives import MULTI_LABEL_LR_SCALE, for_task
+
+    said = []
+    balanced = preset("balanced")
+    assert for_task(balanced, True, said.append).learning_rate == balanced.learning_rate * MULTI_LABEL_LR_SCALE
+    assert "learning rate" in said[0].message and "balanced" in said[0].message
+    assert for_task(balanced, False, said.append) is balanced and len(said) == 1
+    mine = balanced.with_overrides(learning_rate=3e-4)
+    assert for_task(mine, True, said.append) is mine and len(said) == 1

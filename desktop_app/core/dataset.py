@@ -17,6 +17,7 @@ from .multilabel import sniff as sniff_multilabel
 from .sanitize import label_problem, printable
 
 MULTI_LABEL = "multi_label"
+NO_LABELS = "no label (if such rows mean “none of these labels”, say so and they are kept)"  # a skip reason
 MAX_CLASSES = 200  # more than this is almost always the wrong column (ids, free text)
 ID_LIKE_SAMPLE = 20  # class counts kept in a report that refuses an ID-like label column
 
@@ -54,6 +55,11 @@ class DataReport:
     @property
     def multi_label(self) -> bool:
         return self.task == MULTI_LABEL
+
+    @property
+    def rows_without_labels(self) -> int:
+        """Multi-label rows with no label: kept as “none of these”, or skipped until the user says they are."""
+        return self.none_rows + self.skipped.get(NO_LABELS, 0)
 
     def describe_labels(self) -> str:
         """One line on how the labels were read: "multi-label: 5 labels joined by “;”, 1.4 per row…"."""
@@ -190,7 +196,7 @@ class Skip:
 def _label_reader(table: Table, label_column: str | None, columns: list[str], spec: LabelSpec,
                   report: DataReport) -> Callable[[int], object]:
     """A function row -> its label (str), its labels (tuple, multi-label) or a Skip; sets report.task."""
-    none = "no label (if such rows mean “none of these labels”, say so and they are kept)"
+    none = NO_LABELS
     if columns:
         report.task = MULTI_LABEL
         cells = [table.frame[c].tolist() for c in columns]

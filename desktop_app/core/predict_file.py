@@ -98,12 +98,18 @@ class _AnswerKey:
 
         frame = pd.concat(self.kept, ignore_index=True) if self.kept else pd.DataFrame(columns=self.answers)
         frame["_text"] = ""  # the texts are not kept: a terminal shows no mistakes list
-        if self.multi:
-            from .multilabel_metrics import multilabel_batch_summary
+        return summarise(self.classifier, frame, "_text", seconds)
 
-            return multilabel_batch_summary(frame, self.order, self.classifier.cut_points(), "_text", seconds,
-                                            self.separator)
-        return batch_summary(frame, self.order, "_text", seconds)
+
+def summarise(classifier, frame, text_column: str, seconds: float) -> BatchSummary:
+    """The summary of predict_frame's output for this classifier (the CLI's streamed files and the window's
+    tables alike): evaluation.batch_summary, or its multi-label twin scored with the model's thresholds."""
+    if getattr(classifier, "multi_label", False):
+        from .multilabel_metrics import multilabel_batch_summary
+
+        return multilabel_batch_summary(frame, classifier.labels, classifier.cut_points(), text_column, seconds,
+                                        _separator(classifier))
+    return batch_summary(frame, classifier.labels, text_column, seconds)
 
 
 def _separator(classifier) -> str:

@@ -74,11 +74,12 @@ def compare(a: RunInfo, b: RunInfo) -> tuple[list[tuple[str, str, str]], list[tu
     def num(v, fmt):
         return "–" if v is None else format(v, fmt)
 
+    multi = a.micro_f1 is not None or b.micro_f1 is not None  # a multi-label run's accuracy: every label right
     metrics = [("Dataset", a.dataset, b.dataset), ("Date", a.date or "–", b.date or "–"),
-               ("Accuracy", num(a.accuracy, ".1%"), num(b.accuracy, ".1%")),
+               ("Accuracy (multi-label: every label right)" if multi else "Accuracy",
+                num(a.accuracy, ".1%"), num(b.accuracy, ".1%")),
                ("Macro-F1", num(a.macro_f1, ".3f"), num(b.macro_f1, ".3f")),
-               *([("Micro-F1 (several labels per text)", num(a.micro_f1, ".3f"), num(b.micro_f1, ".3f"))]
-                 if a.micro_f1 is not None or b.micro_f1 is not None else []),
+               *([("Micro-F1", num(a.micro_f1, ".3f"), num(b.micro_f1, ".3f"))] if multi else []),
                ("Training examples", num(a.examples, ","), num(b.examples, ",")),
                ("Epochs", num(a.epochs, ".1f"), num(b.epochs, ".1f")),
                ("Duration", duration(a.seconds), duration(b.seconds)), ("Outcome", a.outcome, b.outcome)]

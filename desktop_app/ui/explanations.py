@@ -16,21 +16,32 @@ class Explanations:
         self.window = window
         self.dialog: QDialog | None = None
         window.inference.explanation.careful_requested.connect(self.careful_for_typed_text)
+        window.inference.explanation.target_requested.connect(self.target_for_typed_text)
         window.training.mistakes.doubleClicked.connect(self._mistake_chosen)
         window.inference.preview.doubleClicked.connect(self._batch_row_chosen)
         window.training.mistakes.setToolTip("Double-click a row to see which words made the model's choice.")
         window.inference.preview.setToolTip("Double-click a row to see which words made its label.")
 
     def careful_for_typed_text(self) -> None:
+        view = self.window.inference.explanation
+        if view.explanation is not None:
+            self._for_typed_text("careful", view.chosen_target())
+
+    def target_for_typed_text(self, target: str) -> None:
+        """Multi-label: the typed text explained for another of the model's labels."""
+        if self.window.inference.explanation.explanation is not None:
+            self._for_typed_text("fast", target)
+
+    def _for_typed_text(self, method: str, target: str | None) -> None:
         view, box = self.window.inference.explanation, self.window.inference.text
-        if view.explanation is None or self.window.classifier is None:
+        if self.window.classifier is None:
             return
         text = view.explanation.text
 
         def show(explanation) -> None:  # only while the box still holds that text: a late result is dropped
             if box.toPlainText().strip() == explanation.text:
                 view.show_explanation(explanation)
-        self._run(text, "careful", show, view)
+        self._run(text, method, show, view, target)
 
     def explain_text(self, text: str, title: str) -> None:
         """A dialog with `text` explained (fast first; Explain carefully in it for integrated gradients)."""
@@ -48,17 +59,21 @@ class Explanations:
         layout.addWidget(heading)
         view = ExplanationView()
         view.clear("Explaining…")
+        if getattr(self.window.classifier, "multi_label", False):
+            view.set_targets(list(self.window.classifier.labels))
+            view.target_requested.connect(lambda target: self._run(text, "fast", view.show_explanation, view, target))
         layout.addWidget(view, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(dialog.close)
         layout.addWidget(buttons)
-        view.careful_requested.connect(lambda: self._run(text, "careful", view.show_explanation, view))
+        view.careful_requested.connect(lambda: self._run(text, "careful", view.show_explanation, view,
+                                                         view.chosen_target()))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.dialog = dialog
         dialog.open()
         self._run(text, "fast", view.show_explanation, view)
 
-    def _run(self, text: str, method: str, show, view: ExplanationView) -> None:
+    def _run(self, text: str, method: str, show, view: ExplanationView, target: str | None = None) -> None:
         """In the tasks runner; when it is busy, or the explanation fails, the view says so and stays usable."""
         def failed(message: str, hint: str = "") -> None:
             if view.explanation is None:
@@ -67,13 +82,20 @@ class Explanations:
 
         view.careful.setEnabled(False)
         if not self.window._run(self.window.tasks, "explaining",
-                                jobs.explain_job(self.window.classifier, text, method), show, failed):
+                                jobs.explain_job(self.window.classifier, text, method, target), show, failed):
             failed(f"LoRA Studio is busy ({self.window.tasks.name}); try again in a moment.")
 
     def _mistake_chosen(self, index) -> None:
         table = self.window.training.mistakes.model()
         text = table.index(index.row(), 0).data()
         true, predicted = table.index(index.row(), 1).data(), table.index(index.row(), 2).data()
+        if table.columnCount() > 4:  # several labels per text: say what was missed and added
+            missed, added = table.index(index.row(), 3).data(), table.index(index.row(), 4).data()
+            wrong = "; ".join(part for part in (missed and f"missed: {missed}", added and f"wrongly added: {added}")
+                              if part)
+            self.explain_text(text, f"Labelled “{true}” in the data, given “{predicted}” ({wrong}): the words the "
+                                    "model used, explained by the model in use in Predict.")
+            return
         self.explain_text(text, f"Labelled “{true}” in the data, predicted “{predicted}”: the words the model "
                                 "used, explained by the model in use in Predict.")
 
@@ -84,5 +106,10 @@ class Explanations:
         if frame is None or column not in frame.columns:
             return
         row = index.row()  # the preview shows the result's rows in order (its first 5,000)
+        if "predicted_labels" in frame.columns:  # several labels per text
+            labels = str(frame["predicted_labels"].iloc[row])
+            given = f"given “{'; '.join(labels.split(';'))}”" if labels else "given none of the labels"
+            self.explain_text(str(frame[column].iloc[row]), f"Why was row {row + 1} {given}?")
+            return
         text, label = str(frame[column].iloc[row]), str(frame["predicted_label"].iloc[row])
         self.explain_text(text, f"Why was row {row + 1} called “{label}”?")

@@ -45,12 +45,20 @@ def data_problem(data) -> str | None:
 
 
 def run_config(window):
-    """The settings a run would use now: the Configure page's, with the Dataset page's columns and split
-    (training here and Train elsewhere use the same). Raises StudioError for settings out of range."""
-    sel = window.dataset.selection()
-    return window.configure.config().with_overrides(
-        text_column=window.data.report.text_column, label_column=window.data.report.label_column,
-        validation_fraction=sel["validation_fraction"], test_fraction=sel["test_fraction"]).validate()
+    """The settings a run would use now: the Configure page's, with the Dataset page's columns, label reading
+    and split (training here and Train elsewhere use the same), the labels settled as the report read them
+    (dataset.settle_labels: the separator and yes/no columns found go into the adapter's manifest).
+    Raises StudioError for settings out of range."""
+    from dataclasses import replace
+
+    from ..core.dataset import settle_labels
+
+    sel, spec, report = window.dataset.selection(), window.dataset.label_spec(), window.data.report
+    config = replace(window.configure.config(), text_column=report.text_column, label_column=report.label_column,
+                     multi_label=spec.multi_label, label_separator=spec.separator, label_columns=spec.columns,
+                     none_of_these=spec.none_of_these, validation_fraction=sel["validation_fraction"],
+                     test_fraction=sel["test_fraction"])
+    return settle_labels(config, report).validate()
 
 
 def _find_layout(layout: QLayout, widget: QWidget):

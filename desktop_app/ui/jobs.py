@@ -3,7 +3,7 @@ thread. Nothing here touches a widget; results are plain objects handed back thr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -13,6 +13,7 @@ class LoadedData:
     examples: object
     token_lengths: list
     model_limit: int = 512  # the base model's longest input, in tokens
+    yes_no_columns: list = field(default_factory=list)  # 0/1 columns that could be labels (multi-label)
 
 
 @dataclass
@@ -38,19 +39,23 @@ def warm_up_job():
     return job
 
 
-def load_data_job(path: str, text_column: str | None, label_column: str | None, config, table=None):
-    """Read and check a table, counting tokens with the chosen base model's tokenizer and limit."""
+def load_data_job(path: str, text_column: str | None, label_column: str | None, config, table=None,
+                  labels=None):
+    """Read and check a table, counting tokens with the chosen base model's tokenizer and limit; `labels`
+    (multilabel.LabelSpec) says how to read the labels, by default as the data shows."""
     def job(emit, cancel):
         from ..core.data import read_table
         from ..core.dataset import build_report
+        from ..core.multilabel import binary_columns
         from ..core.text import token_counting
 
         loaded = table if table is not None else read_table(path)
         counter, model_limit = token_counting(config.base_model)
         limit = min(config.max_length or config.max_length_cap, model_limit)
-        report, examples = build_report(loaded, text_column, label_column, limit, counter)
+        report, examples = build_report(loaded, text_column, label_column, limit, counter, labels=labels)
         lengths = counter(examples.texts[:20000]) if counter and examples.texts else []
-        return LoadedData(loaded, report, examples, lengths, model_limit)
+        yes_no = binary_columns(loaded.frame, (report.text_column,))
+        return LoadedData(loaded, report, examples, lengths, model_limit, yes_no)
     return job
 
 
@@ -116,11 +121,12 @@ def live_job(classifier, texts):
     return job
 
 
-def explain_job(classifier, text: str, method: str):
+def explain_job(classifier, text: str, method: str, target: str | None = None):
+    """`target`: the label to explain (multi-label: any of the model's labels); None: the predicted one."""
     def job(emit, cancel):
         from ..core.explain import explain
 
-        return explain(classifier, text, method=method)
+        return explain(classifier, text, target=target, method=method)
     return job
 
 
@@ -135,17 +141,17 @@ def read_table_job(path: str):
 
 def batch_predict_job(classifier, frame, column):
     """The table with predictions; its summary (rows, time, agreement with a label column if the file has
-    one: evaluation.batch_summary) travels in `frame.attrs[SUMMARY]` for the Predict page."""
+    one: predict_file.summarise) travels in `frame.attrs[SUMMARY]` for the Predict page."""
     def job(emit, cancel):
         import time
 
-        from ..core.evaluation import batch_summary
         from ..core.inference import predict_frame
+        from ..core.predict_file import summarise
 
         started = time.monotonic()
         out = predict_frame(classifier, frame, column, lambda d, t: emit(BatchProgress(d, t)), cancel)
         if out is not None:
-            out.attrs[SUMMARY] = batch_summary(out, classifier.labels, column, time.monotonic() - started)
+            out.attrs[SUMMARY] = summarise(classifier, out, column, time.monotonic() - started)
         return out
     return job
 

@@ -9,9 +9,8 @@ from PySide6.QtCore import QTimer, Slot
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
                                QMessageBox, QStackedWidget, QWidget)
 
-from . import batch_actions, exports, jobs
+from . import batch_actions, dataset_actions, exports, jobs
 from .adapter_files import ask_adapter, is_adapter
-from .batch_actions import DATA_FILTER
 from .auto_estimate import AutoEstimate
 from .flow import StartGate, StepPage, data_problem, run_config
 from .panels.config_panel import ConfigPanel
@@ -219,64 +218,10 @@ class MainWindow(QMainWindow):
             self.training.add_history_row(name, manifest, folder)
 
     # -- dataset ----------------------------------------------------------
-    def open_dataset_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open dataset", self.settings.last_folder("data"), DATA_FILTER)
-        if path:
-            self.open_dataset(path)
-
-    def open_sample(self) -> None:
-        from ..paths import sample_dataset
-
-        self.open_dataset(str(sample_dataset()))
-
-    def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        for path in self.settings.recent_files():
-            self.recent_menu.addAction(path, lambda p=path: self.open_dataset(p))
-        if not self.recent_menu.actions():
-            self.recent_menu.addAction("(none yet)").setEnabled(False)
-
-    def open_dataset(self, path: str) -> None:
-        self.dataset.set_busy(True)
-        cfg = self.configure.config()
-
-        def done(loaded):
-            self.dataset.set_busy(False)
-            self.data, self.data_path = loaded, path
-            self.settings.add_recent_file(path)
-            self.settings.set_last_folder("data", str(Path(path).parent))
-            self.dataset.set_table(loaded.table, loaded.report)
-            self.configure.set_token_lengths(loaded.token_lengths, loaded.model_limit)
-            self._update_title()
-            self._data_changed()
-
-        if not self._run(self.tasks, "reading data", jobs.load_data_job(path, None, None, cfg), done,
-                         lambda *_: self.dataset.set_busy(False)):
-            self.dataset.set_busy(False)
-
-    def _columns_changed(self, text_column: str, label_column: str) -> None:
-        if self.data is None:
-            return
-
-        def done(loaded):
-            self.data = loaded
-            self.dataset.set_report(loaded.report)
-            self.configure.set_token_lengths(loaded.token_lengths, loaded.model_limit)
-            self._data_changed()
-        self._run(self.tasks, "checking columns", jobs.load_data_job(
-            self.data_path, text_column, label_column, self.configure.config(), self.data.table), done)
-
-    def _data_changed(self) -> None:
-        if not self.trainer.busy:  # the Train page describes the data now loaded, not an earlier run's
-            self.training.reset()
-        self._update_steps()
-        self._update_train_size()
-        self.estimate.request()
-
-    def _choose_validation_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Validation file", self.settings.last_folder("data"), DATA_FILTER)
-        if path:
-            self.dataset.set_validation_file(path)
+    open_dataset_dialog, open_sample = dataset_actions.open_dataset_dialog, dataset_actions.open_sample
+    _fill_recent, open_dataset = dataset_actions.fill_recent, dataset_actions.open_dataset
+    _columns_changed, _data_changed = dataset_actions.columns_changed, dataset_actions.data_changed
+    _choose_validation_file = dataset_actions.choose_validation_file
 
     def dragEnterEvent(self, event) -> None:
         if first_local_file(event.mimeData()):

@@ -82,9 +82,10 @@ def test_rows_without_labels_are_skipped_unless_they_mean_none_of_these(tmp_path
     report, examples = inspect(_news(tmp_path, rows))
     assert len(examples) == len(NEWS) and sum(report.skipped.values()) == 2
     assert any("none of these" in w for w in report.warnings)
+    assert report.rows_without_labels == 2
     report, examples = inspect(_news(tmp_path, rows), labels=LabelSpec(none_of_these=True))
     assert len(examples) == len(NEWS) + 2 and examples.labels[-2:] == [(), ()] and report.none_rows == 2
-    assert report.describe_labels().endswith("; 2 rows with none of them")
+    assert report.describe_labels().endswith("; 2 rows with none of them") and report.rows_without_labels == 2
 
 
 def test_several_yes_no_columns_become_the_labels_without_flags(tmp_path):

@@ -73,7 +73,10 @@ def fit_columns(view, widest: int) -> None:
 
 
 def columns_first(view, columns: list[str], chosen: list[str | None]) -> None:
-    """Show the chosen columns first, in that order (a visual move; the data is untouched)."""
+    """Show the chosen columns first, in that order, the others in the table's order (a visual move; the data
+    is untouched). Earlier moves are undone first: a header keeps them across a new table of as many columns."""
     header = view.horizontalHeader()
+    for logical in range(header.count()):
+        header.moveSection(header.visualIndex(logical), logical)
     for visual, name in enumerate(c for c in chosen if c in columns):
         header.moveSection(header.visualIndex(columns.index(name)), visual)

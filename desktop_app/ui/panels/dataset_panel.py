@@ -6,19 +6,20 @@ from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView,
-                               QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSplitter,
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QHeaderView,
+                               QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QScrollArea, QSplitter,
                                QStackedWidget, QStyle, QTableView, QVBoxLayout, QWidget)
 
 from ..models.frame_model import FrameModel, columns_first, fit_columns
 from ..widgets.charts import BarList
 from ..widgets.drop_zone import DropZone
+from .label_controls import LabelControls
 
 
 class DatasetPanel(QWidget):
     open_requested = Signal()
     file_chosen = Signal(str)
-    columns_changed = Signal(str, str)        # text column, label column
+    columns_changed = Signal(str, str)        # text column, label column (or how labels are read: label_spec())
     validation_file_requested = Signal()
     sample_requested = Signal()
     split_changed = Signal()                  # the validation or test share, or the validation file
@@ -26,6 +27,8 @@ class DatasetPanel(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.report = None
+        self.labels = LabelControls(self)
+        self.labels.changed.connect(self._columns_edited)
         self.validation_path: str | None = None
         self.stack = QStackedWidget()
         self.drop = DropZone("Drop a data file here\n\nCSV, TSV, JSON Lines, Parquet or Excel, "
@@ -92,11 +95,13 @@ class DatasetPanel(QWidget):
         self.text_combo, self.label_combo = QComboBox(), QComboBox()
         form.addRow("Text:", self.text_combo)
         form.addRow("Label:", self.label_combo)
+        self.label_combo.setPlaceholderText("(the yes/no columns below)")
         self.text_combo.activated.connect(self._columns_edited)
-        self.label_combo.activated.connect(self._columns_edited)
+        self.label_combo.activated.connect(self._label_column_chosen)
+        self.labels.add_to(form)
         side_layout.addWidget(columns)
 
-        classes = QGroupBox("Classes")
+        self.classes = classes = QGroupBox("Classes")
         classes_layout = QVBoxLayout(classes)
         self.class_bars = BarList()
         classes_layout.addWidget(self.class_bars)
@@ -106,7 +111,7 @@ class DatasetPanel(QWidget):
         checks_layout = QVBoxLayout(checks)
         self.messages = QListWidget()
         self.messages.setWordWrap(True)
-        self.messages.setMinimumHeight(90)
+        self.messages.setMinimumHeight(48)  # grows with the room left; the label settings need some
         checks_layout.addWidget(self.messages)
         side_layout.addWidget(checks, 1)
 
@@ -131,7 +136,14 @@ class DatasetPanel(QWidget):
         val_row.addWidget(clear)
         split_form.addRow(val_row)
         side_layout.addWidget(splits)
-        split.addWidget(side)
+        scroll = QScrollArea()  # the label settings add rows: they scroll instead of making the window taller
+        scroll.setWidget(side)
+        scroll.setWidgetResizable(True)
+        scroll.viewport().setAutoFillBackground(False)
+        side.setAutoFillBackground(False)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        split.addWidget(scroll)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         outer.addWidget(split, 1)
@@ -141,25 +153,32 @@ class DatasetPanel(QWidget):
     def set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
 
-    def set_table(self, table, report) -> None:
+    def set_table(self, table, report, yes_no: list[str] = ()) -> None:
         self.model.set_frame(table.frame)
         for combo in (self.text_combo, self.label_combo):
             combo.clear()
             combo.addItems(table.columns)
         self.stack.setCurrentIndex(1)
         QTimer.singleShot(0, lambda: fit_columns(self.table, 360))  # once the page has its real width
-        self.set_report(report)
+        self.labels.reset()
+        self.set_report(report, yes_no)
 
-    def set_report(self, report) -> None:
+    def set_report(self, report, yes_no: list[str] = ()) -> None:
         self.report = report
         if report.text_column:
             self.text_combo.setCurrentText(report.text_column)
         if report.label_column:
             self.label_combo.setCurrentText(report.label_column)
-        self._chosen_columns_first(report.columns, [report.text_column, report.label_column])
+        elif report.label_columns:
+            self.label_combo.setCurrentIndex(-1)  # the placeholder: the labels are the yes/no columns
+        self.labels.set_report(report, list(yes_no))
+        self._chosen_columns_first(report.columns, [report.text_column, report.label_column, *report.label_columns])
         fmt = report.format + (f", {report.encoding}" if report.encoding else "")
+        line = report.describe_labels()
+        labels = f"<br>{escape(line[:1].upper() + line[1:])}" if report.multi_label else ""
         self.facts.setText(f"<b>{escape(Path(report.file).name)}</b> — {fmt} — {report.rows_read:,} rows, "
-                           f"{len(report.columns)} columns — <b>{report.rows_usable:,}</b> usable examples")
+                           f"{len(report.columns)} columns — <b>{report.rows_usable:,}</b> usable examples{labels}")
+        self.classes.setTitle("Labels (texts with each)" if report.multi_label else "Classes")
         counts = report.class_counts
         shown = sorted(counts.items(), key=lambda kv: -kv[1])[:30]
         self.class_bars.set_items([(name, n, f"{n:,}") for name, n in shown])
@@ -182,13 +201,23 @@ class DatasetPanel(QWidget):
         self.val_share.setEnabled(path is None)
         self.split_changed.emit()
 
+    def _label_column_chosen(self) -> None:
+        self.labels.use_label_column()
+        self._columns_edited()
+
     def _columns_edited(self) -> None:
-        self.columns_changed.emit(self.text_combo.currentText(), self.label_combo.currentText())
+        sel = self.selection()
+        self.columns_changed.emit(sel["text_column"] or "", sel["label_column"] or "")
 
     # -- read by the main window ------------------------------------------
     def selection(self) -> dict:
+        columns = self.labels.spec().columns
         return {"text_column": self.text_combo.currentText() or None,
-                "label_column": self.label_combo.currentText() or None,
+                "label_column": None if columns else self.label_combo.currentText() or None,
                 "validation_fraction": self.val_share.value() / 100,
                 "test_fraction": self.test_share.value() / 100,
                 "validation_path": self.validation_path}
+
+    def label_spec(self):
+        """How the labels are to be read (core/multilabel.LabelSpec), as the user set it here."""
+        return self.labels.spec()

@@ -94,7 +94,9 @@ class HistoryPanel(QWidget):
 
     # -- filling ------------------------------------------------------------
     def add_run(self, run: RunInfo) -> None:
+        """A run's row; a multi-label run's micro-F1 is shown where accuracy is, the accuracy in its tooltip."""
         self.runs.append(run)
+        micro_f1 = run.micro_f1
         self.table.setSortingEnabled(False)
         row = self.table.rowCount()
         self.table.insertRow(row)
@@ -104,6 +106,11 @@ class HistoryPanel(QWidget):
                  _Item("–" if run.accuracy is None else f"{run.accuracy:.1%}", run.accuracy or 0),
                  _Item("–" if run.macro_f1 is None else f"{run.macro_f1:.3f}", run.macro_f1 or 0),
                  _Item(run.preset), _Item(run.outcome)]
+        if micro_f1 is not None:
+            cells[5] = _Item(f"micro-F1 {micro_f1:.3f}", micro_f1)
+            right = "–" if run.accuracy is None else f"{run.accuracy:.1%}"
+            cells[5].setToolTip(f"Several labels per text: micro-F1 {micro_f1:.3f}; every label right on {right} "
+                                "of the validation texts.")
         cells[0].setData(Qt.ItemDataRole.UserRole, len(self.runs) - 1)
         for col, item in enumerate(cells):
             self.table.setItem(row, col, item)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit,
-                               QProgressBar, QPushButton, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFrame, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit,
+                               QProgressBar, QPushButton, QScrollArea, QTableView, QVBoxLayout, QWidget)
 
 from ...formatting import batch_summary_lines
 from ..models.frame_model import FrameModel, columns_first, fit_columns
 from ..widgets.charts import BarList
 from ..widgets.confusion import ConfusionMatrixView
 from ..widgets.explanation_view import ExplanationView
+
+
+MAX_BARS_HEIGHT = 170  # px: the probability bars of 8 labels at most; more scroll
 
 
 class InferencePanel(QWidget):
@@ -23,6 +26,7 @@ class InferencePanel(QWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
+        self.thresholds: dict[str, float] | None = None  # multi-label models: each label's threshold
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<h2>4 · Predict</h2>"))
         adapter_box = QGroupBox("Model in use")
@@ -48,8 +52,15 @@ class InferencePanel(QWidget):
         self.verdict = QLabel("–")
         self.verdict.setStyleSheet("font-size: 18px; font-weight: 600;")
         self.bars = BarList(maximum=1.0)
+        self.bars_area = bars = QScrollArea()  # many labels scroll here instead of running under the explanation
+        bars.setWidget(self.bars)
+        bars.setWidgetResizable(True)
+        bars.viewport().setAutoFillBackground(False)  # the group box shows through, as before the scroll area
+        self.bars.setAutoFillBackground(False)
+        bars.setFrameShape(QFrame.Shape.NoFrame)
+        bars.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         result.addWidget(self.verdict)
-        result.addWidget(self.bars)
+        result.addWidget(bars)
         result.addStretch(1)
         single_layout.addLayout(result, 2)
         self.explanation = ExplanationView()  # why: the typed text's words, highlighted
@@ -118,6 +129,7 @@ class InferencePanel(QWidget):
         elif not text:
             self.verdict.setText("–")
             self.bars.set_items([])
+            self.bars_area.setMinimumHeight(self.bars.minimumHeight())
             self.explanation.clear()
 
     # -- fed by the main window -------------------------------------------
@@ -134,10 +146,21 @@ class InferencePanel(QWidget):
         from html import escape
 
         val = manifest.validation
+        multi = manifest.task == "multi_label"
         metrics = f"accuracy {val.accuracy:.1%}, macro-F1 {val.macro_f1:.3f}" if val else "no metrics"
+        if val and multi and val.report.get("micro_f1") is not None:
+            metrics = (f"micro-F1 {val.report['micro_f1']:.3f}, macro-F1 {val.macro_f1:.3f}, every label right on "
+                       f"{val.accuracy:.1%}")
+        cuts = manifest.thresholds or [0.5] * len(manifest.labels)
+        self.thresholds = dict(zip(manifest.labels, cuts)) if multi else None
+        self.verdict.setWordWrap(multi)  # a label set can be long
+        self.bars.row = 20 if multi else 26  # labels are often many: tighter bars
+        self.explanation.set_targets(list(manifest.labels) if multi else None)
+        kinds = f"Labels: {escape(', '.join(manifest.labels))} (several per text)" if multi else \
+            f"Classes: {escape(', '.join(manifest.labels))}"
         self.adapter_info.setText(
-            f"<b>{escape(source)}</b><br>Base model: {escape(manifest.base_model.name)} · Classes: "
-            f"{escape(', '.join(manifest.labels))}<br>Validation: {metrics} · Created "
+            f"<b>{escape(source)}</b><br>Base model: {escape(manifest.base_model.name)} · {kinds}"
+            f"<br>Validation: {metrics} · Created "
             f"{escape(manifest.created[:16].replace('T', ' ') or '?')}{escape(trained_where(manifest.training))}")
         self.set_model_ready(True)
         self._emit_predict()
@@ -147,9 +170,17 @@ class InferencePanel(QWidget):
             self.explanation.show_explanation(explanation)
         else:  # live_job could not explain it: the reason is in the log
             self.explanation.clear("No explanation for this text (Help › Open log folder says why).")
-        self.verdict.setText(f"{prediction.label}  ·  {prediction.confidence:.0%}")
         items = sorted(prediction.probabilities.items(), key=lambda kv: -kv[1])
-        self.bars.set_items([(name, p, f"{p:.1%}") for name, p in items], highlight=prediction.label)
+        if prediction.labels is not None:  # several labels per text: each label on its own, with its threshold
+            cuts = self.thresholds or {}
+            self.verdict.setText("  ·  ".join(prediction.labels) or "none of the labels")
+            self.bars.set_items([(name, p, f"{'✓ ' if name in prediction.labels else ''}{p:.0%} "
+                                  f"(threshold {cuts.get(name, 0.5):.0%})") for name, p in items],
+                                highlight=prediction.labels, markers=cuts)
+        else:
+            self.verdict.setText(f"{prediction.label}  ·  {prediction.confidence:.0%}")
+            self.bars.set_items([(name, p, f"{p:.1%}") for name, p in items], highlight=prediction.label)
+        self.bars_area.setMinimumHeight(min(self.bars.minimumHeight(), MAX_BARS_HEIGHT))  # beyond: it scrolls
 
     def set_batch_file(self, name: str, columns: list[str], guess: str | None) -> None:
         self.batch_file.setText(name)
@@ -175,7 +206,8 @@ class InferencePanel(QWidget):
 
     def set_batch_result(self, frame, text_column: str | None = None) -> None:
         self.preview_model.set_frame(frame.head(5000))  # a preview; the saved file has every row
-        columns_first(self.preview, [str(c) for c in frame.columns], ["predicted_label", "confidence", text_column])
+        first = ["predicted_labels"] if "predicted_labels" in frame.columns else ["predicted_label", "confidence"]
+        columns_first(self.preview, [str(c) for c in frame.columns], [*first, text_column])
         fit_columns(self.preview, 360)
         self.save_batch.setEnabled(True)
         from ..jobs import SUMMARY
@@ -192,9 +224,9 @@ class InferencePanel(QWidget):
             return
         lines = batch_summary_lines(summary, lambda s: f"<b>{s}</b>", escape)
         report = summary.report
-        if report is not None:
+        if report is not None and not report.multi_label:  # several labels per text: no confusion matrix
             self.batch_matrix.set_matrix(report.labels, report.confusion)
-        self.batch_matrix.setVisible(report is not None)
+        self.batch_matrix.setVisible(report is not None and not report.multi_label)
         self.batch_summary.setText("<br>".join(lines))
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (QAbstractItemView, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
-                               QPlainTextEdit, QProgressBar, QPushButton, QSplitter, QTableView, QTableWidget,
-                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+                               QPlainTextEdit, QProgressBar, QPushButton, QSplitter, QStackedWidget, QTableView,
+                               QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from ...core import events as ev
 from ...formatting import clock
 from ..widgets.charts import LineChart
 from ..widgets.confusion import ConfusionMatrixView
+from ..widgets.label_errors import LabelErrorsView
+from . import label_results
 from .history_panel import HistoryPanel
 
 
@@ -95,32 +97,38 @@ class TrainingPanel(QWidget):
         self.summary = QLabel("Results appear here when a run finishes.")
         self.summary.setWordWrap(True)
         grid.addWidget(self.summary, 0, 0, 1, 2)
-        per_class_box = QGroupBox("Per class")
+        self.per_class_box = per_class_box = QGroupBox("Per class")
         box_layout = QVBoxLayout(per_class_box)
         self.per_class = QTableWidget(0, 5)
-        self.per_class.setHorizontalHeaderLabels(["Class", "Precision", "Recall", "F1", "Examples"])
+        self.per_class.setHorizontalHeaderLabels(label_results.SINGLE_PER_CLASS)
         self.per_class.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.per_class.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.per_class.verticalHeader().hide()
         box_layout.addWidget(self.per_class)
         grid.addWidget(per_class_box, 1, 0)
-        matrix_box = QGroupBox("Confusion matrix (rows: true, columns: predicted)")
+        self.matrix_box = matrix_box = QGroupBox(label_results.MATRIX_TITLE)
         matrix_layout = QVBoxLayout(matrix_box)
         self.matrix = ConfusionMatrixView()
         self.matrix.cell_chosen.connect(self.filter_mistakes)
-        matrix_layout.addWidget(self.matrix)
+        self.label_errors = LabelErrorsView()  # multi-label runs: each label's errors, in place of the matrix
+        self.label_errors.chosen.connect(self.filter_label_errors)
+        self.matrix_stack = QStackedWidget()
+        self.matrix_stack.addWidget(self.matrix)
+        self.matrix_stack.addWidget(self.label_errors)
+        matrix_layout.addWidget(self.matrix_stack)
         grid.addWidget(matrix_box, 1, 1)
-        mistakes_box = QGroupBox("Misclassified validation examples")
+        self.mistakes_box = mistakes_box = QGroupBox(label_results.MISTAKES_TITLE)
         mistakes_layout = QVBoxLayout(mistakes_box)
         head = QHBoxLayout()
         self.mistake_filter = QLabel("All mistakes, most confident first.")
+        self.mistake_filter.setTextFormat(Qt.TextFormat.PlainText)  # label names come from the user's data
         show_all = QPushButton("Show all")
         show_all.clicked.connect(lambda: self.filter_mistakes(None, None))
         head.addWidget(self.mistake_filter, 1)
         head.addWidget(show_all)
         mistakes_layout.addLayout(head)
         self.mistakes_model = QStandardItemModel(0, 4)
-        self.mistakes_model.setHorizontalHeaderLabels(["Text", "True", "Predicted", "Confidence"])
+        self.mistakes_model.setHorizontalHeaderLabels(label_results.SINGLE_MISTAKES)
         self.mistakes_proxy = _MistakeFilter()
         self.mistakes_proxy.setSourceModel(self.mistakes_model)
         self.mistakes = QTableView()
@@ -132,6 +140,7 @@ class TrainingPanel(QWidget):
         grid.addWidget(mistakes_box, 2, 0, 1, 2)
         grid.setRowStretch(1, 2)
         grid.setRowStretch(2, 3)
+        self.results_grid = grid
         return page
 
     def _history_tab(self) -> QWidget:
@@ -153,7 +162,9 @@ class TrainingPanel(QWidget):
         self.summary.setText("Results appear here when a run finishes.")
         self.per_class.setRowCount(0)
         self.matrix.set_matrix([], [])
+        self.label_errors.set_errors([])
         self.mistakes_model.removeRows(0, self.mistakes_model.rowCount())
+        label_results.set_mode(self, False)
         self.filter_mistakes(None, None)
         self.tabs.setCurrentIndex(0)
 
@@ -190,8 +201,11 @@ class TrainingPanel(QWidget):
     def on_event(self, event) -> None:
         if isinstance(event, ev.Started):
             self.progress.setMaximum(event.total_steps)
+            label_results.set_mode(self, event.multi_label)
+            kinds = f"{len(event.labels)} labels (several per text)" if event.multi_label else \
+                f"{len(event.labels)} classes"
             self.state_label.setText(f"Training on {event.device}: {event.train_examples:,} examples, "
-                                     f"{len(event.labels)} classes, max length {event.max_length}.")
+                                     f"{kinds}, max length {event.max_length}.")
             self.append_log(f"Started: {event.total_steps} steps, {event.epochs:g} epochs, batch {event.batch_size}.")
         elif isinstance(event, ev.StepProgress):
             self.progress.setMaximum(event.total_steps)
@@ -200,6 +214,8 @@ class TrainingPanel(QWidget):
             self.stats.setText(f"Step {event.step}/{event.total_steps} · Epoch {event.epoch:.2f} · Elapsed "
                                f"{clock(event.elapsed_s)} · Remaining {clock(event.eta_s)}{speed}")
             self.loss_chart.add_point("loss", event.step, event.loss)
+        elif isinstance(event, ev.Evaluated) and event.micro_f1 is not None:
+            label_results.evaluated(self, event)  # multi-label: micro-F1 first, early stopping follows it
         elif isinstance(event, ev.Evaluated):
             self.metric_chart.add_point("accuracy", event.epoch, event.accuracy)
             self.metric_chart.add_point("macro-F1", event.epoch, event.macro_f1)
@@ -229,6 +245,25 @@ class TrainingPanel(QWidget):
         if result.status == "stopped":
             note = (f" (stopped by you at epoch {result.stopped_at_epoch or 0:.2f}; best epoch "
                     f"{result.kept_epoch or 0:.2f} kept)")
+        label_results.set_mode(self, report.multi_label)
+        if report.multi_label:
+            label_results.show(self, result, report, note)
+        else:
+            self._show_single(result, report, note)
+        self.filter_mistakes(None, None)
+        self.mistakes.sortByColumn(self.mistakes_model.columnCount() - 1, Qt.SortOrder.DescendingOrder)
+        self.tabs.setCurrentIndex(1)
+        if result.adapter_dir:
+            from ...core.errors import StudioError
+            from ...core.manifest import read_manifest
+
+            try:
+                self.history.add_manifest(result.adapter_dir.name, read_manifest(result.adapter_dir),
+                                          result.adapter_dir)
+            except (OSError, StudioError):
+                pass  # the run is shown above; the history lists saved runs only
+
+    def _show_single(self, result, report, note: str) -> None:
         self.state_label.setText(f"Done{note}: accuracy {report.accuracy:.1%}, macro-F1 {report.macro_f1:.3f}.")
         self.summary.setText(
             f"<b>Accuracy {report.accuracy:.1%}</b> · <b>macro-F1 {report.macro_f1:.3f}</b> · weighted-F1 "
@@ -246,30 +281,25 @@ class TrainingPanel(QWidget):
             text = QStandardItem(m.text)
             text.setToolTip(m.text[:2000])
             self.mistakes_model.appendRow([text, QStandardItem(m.true_label), QStandardItem(m.predicted), conf])
-        self.filter_mistakes(None, None)
-        self.mistakes.sortByColumn(3, Qt.SortOrder.DescendingOrder)  # most confident mistakes first
-        self.tabs.setCurrentIndex(1)
-        if result.adapter_dir:
-            from ...core.errors import StudioError
-            from ...core.manifest import read_manifest
-
-            try:
-                self.history.add_manifest(result.adapter_dir.name, read_manifest(result.adapter_dir),
-                                          result.adapter_dir)
-            except (OSError, StudioError):
-                pass  # the run is shown above; the history lists saved runs only
 
     def add_history_row(self, name: str, manifest, folder=None) -> None:
         """An earlier run (its manifest); with its folder, it can be opened in Predict and deleted."""
         self.history.add_manifest(name, manifest, folder)
 
+    def filter_label_errors(self, label: str, kind: str) -> None:
+        """Multi-label: the mistakes where `label` was missed (kind "missed") or wrongly added ("added")."""
+        self.mistakes_proxy.set_label_error(label, kind)
+        self.mistake_filter.setText(label_results.filter_text(label, kind, self.label_errors.count(label, kind),
+                                                              self.mistakes_proxy.rowCount()))
+
     def filter_mistakes(self, true_label: str | None, predicted: str | None) -> None:
         self.mistakes_proxy.set_pair(true_label, predicted)
         if true_label is None:
             self.matrix.clear_highlight()
+            self.label_errors.clear_highlight()
             none = self.per_class.rowCount() and not self.mistakes_model.rowCount()
             self.mistake_filter.setText("No mistakes: every validation example was labelled correctly." if none
-                                        else "All mistakes, most confident first.")
+                                        else label_results.ALL_MISTAKES[self.matrix_stack.currentIndex()])
             return
         count = self.matrix.count(true_label, predicted)
         shown = self.mistakes_proxy.rowCount()
@@ -291,15 +321,22 @@ class _MistakeFilter(QSortFilterProxyModel):
     def __init__(self) -> None:
         super().__init__()
         self.pair: tuple[str | None, str | None] = (None, None)
+        self.label_error: tuple[str, str] | None = None  # multi-label: (label, "missed" or "added")
         self.setSortRole(Qt.ItemDataRole.UserRole)
 
     def set_pair(self, true_label, predicted) -> None:
+        self._set_filter((true_label, predicted), None)
+
+    def set_label_error(self, label: str, kind: str) -> None:
+        self._set_filter((None, None), (label, kind))
+
+    def _set_filter(self, pair, label_error) -> None:
         if HAS_FILTER_CHANGE:  # Qt 6.10+: invalidateFilter() is deprecated there
             self.beginFilterChange()
-            self.pair = (true_label, predicted)
+            self.pair, self.label_error = pair, label_error
             self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
         else:  # the PySide6 floor in pyproject (6.6) has only this
-            self.pair = (true_label, predicted)
+            self.pair, self.label_error = pair, label_error
             self.invalidateFilter()
 
     def lessThan(self, left, right) -> bool:
@@ -310,7 +347,11 @@ class _MistakeFilter(QSortFilterProxyModel):
 
     def filterAcceptsRow(self, row: int, parent) -> bool:
         true_label, predicted = self.pair
+        model = self.sourceModel()
+        if self.label_error is not None:
+            label, kind = self.label_error
+            column = label_results.MISSED_COLUMN if kind == "missed" else label_results.ADDED_COLUMN
+            return label in (model.index(row, column, parent).data(label_results.NAMES) or [])
         if true_label is None:
             return True
-        model = self.sourceModel()
         return model.index(row, 1, parent).data() == true_label and model.index(row, 2, parent).data() == predicted

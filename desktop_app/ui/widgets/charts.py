@@ -62,7 +62,9 @@ class LineChart(QWidget):
         p.setPen(text_color)
         p.drawText(QRectF(0, 4, self.width(), 20), Qt.AlignmentFlag.AlignHCenter, self.title)
         p.setFont(self.font())
-        plot = QRectF(48, 30, max(10, self.width() - 60), max(10, self.height() - 70))
+        entries = self._legend_rows(p.fontMetrics())
+        extra = 20 * (max(1, len({row for row, _, _ in entries})) - 1)  # a legend too wide wraps onto more rows
+        plot = QRectF(48, 30, max(10, self.width() - 60), max(10, self.height() - 70 - extra))
         points = [pt for s in self.series.values() for pt in s]
         if not points:
             p.setPen(QColor(text_color.red(), text_color.green(), text_color.blue(), 140))
@@ -95,8 +97,9 @@ class LineChart(QWidget):
             kept_px = to_px(self.kept_x, y0).x()
             p.setPen(QPen(grid, 2, Qt.PenStyle.DashLine))
             p.drawLine(QPointF(kept_px, plot.top()), QPointF(kept_px, plot.bottom()))
-        legend_x = plot.left()
-        for idx, ((name, pts), label) in enumerate(zip(self.series.items(), self.legend())):
+        rows = 1 + max((row for row, _, _ in entries), default=0)
+        for idx, ((name, pts), label, (row, legend_x, width)) in enumerate(zip(self.series.items(), self.legend(),
+                                                                               entries)):
             color = QColor(PALETTE[idx % len(PALETTE)])
             p.setPen(QPen(color, 2))
             path = QPainterPath(to_px(*pts[0]))
@@ -108,31 +111,47 @@ class LineChart(QWidget):
                 for pt in pts:
                     p.drawEllipse(to_px(*pt), 3, 3)
                 p.setBrush(Qt.BrushStyle.NoBrush)
-            p.fillRect(QRectF(legend_x, self.height() - 20, 12, 12), color)
+            y = self.height() - 20 * (rows - row)
+            p.fillRect(QRectF(legend_x, y, 12, 12), color)
             p.setPen(text_color)
-            width = p.fontMetrics().horizontalAdvance(label) + 28
-            p.drawText(QRectF(legend_x + 16, self.height() - 24, width, 20), Qt.AlignmentFlag.AlignVCenter, label)
-            legend_x += width
+            p.drawText(QRectF(legend_x + 16, y - 4, width, 20), Qt.AlignmentFlag.AlignVCenter, label)
+
+    def _legend_rows(self, fm) -> list[tuple[int, float, float]]:
+        """(row, x, width) of each legend entry: side by side, onto a new row when the next would not fit."""
+        out, row, x = [], 0, 48.0
+        for label in self.legend():
+            width = fm.horizontalAdvance(label) + 28
+            if x > 48 and x + width > self.width():
+                row, x = row + 1, 48.0
+            out.append((row, x, width))
+            x += width
+        return out
 
 
 class BarList(QWidget):
-    """Labelled horizontal bars: class counts, or a probability per class."""
+    """Labelled horizontal bars: class counts, or a probability per class. `highlight`: the name drawn in
+    colour (the others grey), or a set of names (a multi-label prediction's labels); `markers`: a value per
+    name drawn as a tick across its bar (each label's threshold)."""
 
     def __init__(self, parent=None, maximum: float | None = None):
         super().__init__(parent)
         self.items: list[tuple[str, float, str]] = []
         self.maximum = maximum
-        self.highlight: str | None = None
+        self.highlight: str | frozenset | None = None
+        self.markers: dict[str, float] = {}
+        self.row = 26  # px from one bar to the next (a long list of labels is drawn tighter)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
 
-    def set_items(self, items: list[tuple[str, float, str]], highlight: str | None = None) -> None:
-        self.items, self.highlight = items, highlight
-        self.setMinimumHeight(max(24, 26 * len(items) + 6))
+    def set_items(self, items: list[tuple[str, float, str]], highlight=None, markers: dict | None = None) -> None:
+        if highlight is not None and not isinstance(highlight, str):
+            highlight = frozenset(highlight)
+        self.items, self.highlight, self.markers = items, highlight, dict(markers or {})
+        self.setMinimumHeight(max(24, self.row * len(items) + 6))
         self.updateGeometry()
         self.update()
 
     def sizeHint(self) -> QSize:
-        return QSize(300, max(24, 26 * len(self.items) + 6))
+        return QSize(300, max(24, self.row * len(self.items) + 6))
 
     def paintEvent(self, _event) -> None:
         p = QPainter(self)
@@ -147,16 +166,22 @@ class BarList(QWidget):
         bar_w = max(10, self.width() - label_w - value_w)
         text_color = self.palette().text().color()
         for i, (name, value, text) in enumerate(self.items):
-            y = 3 + i * 26
+            y, line, bar = 3 + i * self.row, self.row - 4, self.row - 10
             p.setPen(text_color)
             elided = fm.elidedText(name, Qt.TextElideMode.ElideRight, label_w - 8)
-            p.drawText(QRectF(0, y, label_w - 8, 22), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, elided)
+            p.drawText(QRectF(0, y, label_w - 8, line), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                       elided)
             track = QColor(text_color)
             track.setAlpha(25)
-            p.fillRect(QRectF(label_w, y + 3, bar_w, 16), track)
-            color = QColor(PALETTE[0] if name == self.highlight or self.highlight is None else "#94a3b8")
-            p.fillRect(QRectF(label_w, y + 3, bar_w * max(0.0, min(1.0, value / scale)), 16), color)
-            p.drawText(QRectF(label_w + bar_w + 6, y, value_w, 22), Qt.AlignmentFlag.AlignVCenter, text)
+            p.fillRect(QRectF(label_w, y + 3, bar_w, bar), track)
+            chosen = name == self.highlight or self.highlight is None or (
+                isinstance(self.highlight, frozenset) and name in self.highlight)
+            color = QColor(PALETTE[0] if chosen else "#94a3b8")
+            p.fillRect(QRectF(label_w, y + 3, bar_w * max(0.0, min(1.0, value / scale)), bar), color)
+            if name in self.markers:
+                x = label_w + bar_w * max(0.0, min(1.0, self.markers[name] / scale))
+                p.fillRect(QRectF(x - 1, y, 2, line), text_color)
+            p.drawText(QRectF(label_w + bar_w + 6, y, value_w, line), Qt.AlignmentFlag.AlignVCenter, text)
 
 
 class Histogram(QWidget):

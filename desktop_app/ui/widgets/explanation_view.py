@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
 from ...core.explain import STEPS
 
@@ -40,6 +40,7 @@ def legend_html(explanation) -> str:
 
 class ExplanationView(QWidget):
     careful_requested = Signal()
+    target_requested = Signal(str)  # multi-label: explain this label instead (the picker beside the legend)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -55,7 +56,12 @@ class ExplanationView(QWidget):
         self.careful.setToolTip(f"Integrated gradients with {STEPS['careful']} steps instead of {STEPS['fast']}: "
                                 "about half a second, and the scores add up more exactly to the model's decision.")
         self.careful.clicked.connect(self.careful_requested)
+        self.target = QComboBox()  # shown for multi-label models: which label to explain
+        self.target.setToolTip("Which label to explain: why the model gave it (or did not).")
+        self.target.textActivated.connect(self.target_requested)
+        self.target.hide()
         row.addWidget(self.legend, 1)
+        row.addWidget(self.target)
         row.addWidget(self.careful)
         layout.addWidget(self.text, 1)
         layout.addLayout(row)
@@ -69,7 +75,19 @@ class ExplanationView(QWidget):
             return
         self.text.setHtml(explanation_html(explanation))
         self.legend.setText(legend_html(explanation))
+        if self.target.isVisibleTo(self) and self.target.findText(explanation.label) >= 0:
+            self.target.setCurrentText(explanation.label)
         self.careful.setEnabled(explanation.method == "fast")
+
+    def set_targets(self, labels: list[str] | None) -> None:
+        """A multi-label model's labels, any of which can be explained; None hides the picker."""
+        self.target.clear()
+        self.target.addItems(labels or [])
+        self.target.setVisible(bool(labels))
+
+    def chosen_target(self) -> str | None:
+        """The label the shown explanation explains, when the picker is in use (else None: the prediction)."""
+        return self.explanation.label if self.target.isVisibleTo(self) and self.explanation is not None else None
 
     def clear(self, message: str = "The words that made the label are highlighted here.") -> None:
         self.explanation = None

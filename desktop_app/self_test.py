@@ -193,6 +193,31 @@ class SelfTest:
         val = result.validation
         return f"{result.steps} steps on {result.device}, validation accuracy {val.accuracy:.0%} (a smoke test)"
 
+    def multi_label(self) -> str:
+        """A model with several labels per text: trained (sigmoid head, stratified label sets), saved with its
+        thresholds, reloaded to the same probabilities, and predicting label sets."""
+        import numpy as np
+
+        from .core.config import preset
+        from .core.dataset import Examples, load_dataset, stratified_split
+        from .core.inference import Classifier, predict_probabilities
+        from .core.training import run_training
+        from .paths import sample_dataset
+
+        examples = load_dataset(sample_dataset()).examples
+        sets = [(label, "about a film") if any(w in text.lower() for w in ("film", "movie")) else (label,)
+                for text, label in zip(examples.texts[:160], examples.labels[:160])]
+        splits = stratified_split(Examples(examples.texts[:160], sets, multi_label=True), validation=0.25, seed=7)
+        config = preset("quick").with_overrides(epochs=1, batch_size=16, max_length=64, min_steps=0, device="cpu")
+        result = run_training(config, splits, out_dir=self.work / "multi-adapter")
+        reloaded = Classifier.load(result.adapter_dir)
+        gap = float(np.abs(predict_probabilities(result.model, result.encoder, SAMPLE_TEXTS)
+                           - reloaded.predict_proba(SAMPLE_TEXTS)).max())
+        if not reloaded.multi_label or len(reloaded.thresholds or ()) != len(reloaded.labels) or gap > 1e-4:
+            raise AssertionError(f"the multi-label adapter did not reload as saved (largest gap {gap:.2e})")
+        sets = [p.labels for p in reloaded.predict(SAMPLE_TEXTS)]
+        return f"{len(reloaded.labels)} labels, validation micro-F1 {result.validation.micro_f1:.2f}; {sets}"
+
     def export_reload(self) -> str:
         import numpy as np
 
@@ -353,6 +378,7 @@ def run_self_test(report: Path | None = None, out=None, screenshot: Path | None 
         test.step("ONNX export", test.onnx, needs=("export + reload",))
         test.step("int8 prediction", test.int8, needs=("export + reload",))
         test.step("explanation", test.explanation, needs=("export + reload",))
+        test.step("multi-label", test.multi_label, needs=("bundled files", "built-in model"))
         test.step("main window", test.window, needs=("export + reload",))
         test.step("self-contained", test.self_contained)
         test.step("offline", lambda: test.offline(guard))

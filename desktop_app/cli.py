@@ -238,8 +238,9 @@ def cmd_train(args) -> int:
                                                         print("\nStopping… (press Ctrl+C again to force)",
                                                               file=sys.stderr),
                                                         signal.signal(signal.SIGINT, previous)))
-    # torchrun ends the other ranks with SIGTERM when one fails: stop as cleanly as on Ctrl+C
-    terminate = signal.signal(signal.SIGTERM, lambda *_: cancel.cancel())
+    # torchrun ends the other ranks with SIGTERM when one fails: stop as cleanly as on Ctrl+C; a second
+    # SIGTERM gets the previous handler back, so it ends the process at once (as a second Ctrl+C does)
+    terminate = signal.signal(signal.SIGTERM, lambda *_: (cancel.cancel(), signal.signal(signal.SIGTERM, terminate)))
     try:
         result = run_training(config, data, on_event=ProgressPrinter(), cancel=cancel, out_dir=args.out)
     finally:

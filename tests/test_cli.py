@@ -146,6 +146,32 @@ def test_ctrl_c_stops_training_cleanly(tmp_path, tiny_bert, sent):
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["d.csv"]
 
 
+def test_a_second_sigterm_ends_training_at_once(tmp_path):
+    """The first SIGTERM asks for a clean stop; a second one (a launcher that will not wait) is not ignored."""
+    import signal
+    import subprocess
+    import sys
+
+    script = f"""
+import os, signal, time
+import desktop_app.core.training as training
+from desktop_app.cli import main
+
+def stuck(config, data, on_event=None, cancel=None, out_dir=None):
+    os.kill(os.getpid(), signal.SIGTERM)
+    assert cancel.cancelled, "the first SIGTERM cancels"
+    print("first handled", flush=True)
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(30)  # a step that does not return: only the second SIGTERM can end this
+    raise SystemExit(5)
+
+training.run_training = stuck
+main(["train", "--sample", "--out", {str(tmp_path / "a")!r}])
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert "first handled" in proc.stdout and proc.returncode == -signal.SIGTERM, proc.stderr
+
+
 def test_a_bug_is_one_line_with_the_traceback_in_the_log_and_verbose_prints_it(tmp_path, capsys, monkeypatch):
     from desktop_app.core.logs import log_path
 

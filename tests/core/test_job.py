@@ -112,3 +112,39 @@ def test_a_killed_export_leaves_no_copy_of_the_data_behind(tmp_path):
     (theirs / "notes.txt").write_text("mine")
     export_job(source, TrainConfig(text_column="body", label_column="mood"), tmp_path / "job")
     assert not half.exists() and (theirs / "notes.txt").read_text() == "mine"
+
+
+def test_an_export_killed_for_real_loses_nothing_and_the_next_one_cleans_up(tmp_path):
+    """SIGKILL while the job folder is half written (the data copied, the rest not): no job appears, an
+    earlier job is untouched, and the next export removes the half folder with its copy of the data."""
+    import signal
+    import subprocess
+    import sys
+
+    source = _source(tmp_path)
+    config = TrainConfig(text_column="body", label_column="mood")
+    earlier = export_job(source, config, tmp_path / "job")
+    before = (tmp_path / "job" / JOB_FILE).read_text()
+    script = f"""
+import time
+from pathlib import Path
+import desktop_app.core.job as job
+from desktop_app.core.config import TrainConfig
+
+written = job._write_rows
+def slow(path, texts, labels):
+    written(path, texts, labels)
+    print("data written", flush=True)
+    time.sleep(60)
+job._write_rows = slow
+job.export_job({str(source)!r}, TrainConfig(text_column="body", label_column="mood"), {str(tmp_path / "job")!r})
+"""
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "data written"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    halves = list(tmp_path.glob(".job.*.part"))
+    assert len(halves) == 1 and (halves[0] / DATA_FILE).is_file()  # the killed export's copy of the data
+    assert (tmp_path / "job" / JOB_FILE).read_text() == before and read_job(tmp_path / "job").rows == earlier.rows
+    export_job(source, config, tmp_path / "job")
+    assert not list(tmp_path.glob(".job.*.part")) and read_job(tmp_path / "job").rows == earlier.rows

@@ -305,6 +305,32 @@ def test_joining_binds_each_rank_to_its_own_gpu_only_on_cuda(monkeypatch, kind):
     assert backend == ("nccl" if kind == "cuda" else "gloo")
 
 
+@pytest.mark.parametrize("preference", ["auto", "cuda", "cpu"])
+def test_each_rank_binds_its_gpu_before_the_device_is_inspected(monkeypatch, preference):
+    """On CUDA every rank must look at its own GPU (capability, bf16): rank 1 inspecting GPU 0 would open a
+    context there. Faked here (no GPU): the order of the calls is what is checked."""
+    import torch
+
+    from desktop_app.core import distributed
+    from desktop_app.core.config import TrainConfig
+    from desktop_app.core.training import _join
+
+    calls = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "set_device", lambda i: calls.append(("set_device", i)))
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: calls.append(("current_device",)) or 1)
+    monkeypatch.setattr(torch.cuda, "get_device_properties",
+                        lambda i: calls.append(("inspect", i)) or type("P", (), {"name": "GPU", "total_memory": 8e9})())
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
+    monkeypatch.setattr(distributed, "start", lambda here, kind: calls.append(("start", kind)) or "nccl")
+    _join(World(rank=3, size=4, local_rank=1, local_size=2), TrainConfig(device=preference))
+    if preference == "cpu":  # asked for the CPU: no GPU is bound (that would open a context on it)
+        assert ("set_device", 1) not in calls
+    else:
+        assert calls.index(("set_device", 1)) < calls.index(("inspect", 1))
+    assert calls[-1] == ("start", "cpu" if preference == "cpu" else "cuda")
+
+
 def test_a_stop_is_shared_over_nccl_on_the_gpu(monkeypatch):
     """NCCL reduces GPU tensors only: the flag goes to the GPU first (faked here: no GPU)."""
     import torch

@@ -60,7 +60,7 @@ def list_devices() -> list[DeviceInfo]:
     devices = []
     build = torch.__version__
     if torch.cuda.is_available():
-        props = torch.cuda.get_device_properties(0)
+        props = torch.cuda.get_device_properties(torch.cuda.current_device())  # a torchrun rank's own GPU
         gb = props.total_memory / 1024**3
         devices.append(DeviceInfo("cuda", f"{props.name}, {gb:.0f} GB", True, memory_gb=gb,
                                   bf16=torch.cuda.is_bf16_supported(), fp16=True))

@@ -61,6 +61,16 @@ def world(env: Mapping[str, str] | None = None) -> World:
     return World(rank, size, local_rank, local_size)
 
 
+def bind_gpu(here: World, preference: str) -> None:
+    """Under torchrun, before anything inspects a GPU: make this rank's own GPU the current one, so that the
+    device check (capability, bf16 support, memory) looks at GPU `local_rank` and no rank opens a context on
+    GPU 0. Not when the user asked for the CPU (setting a device opens a context on it)."""
+    import torch
+
+    if here.distributed and preference in ("auto", "cuda") and torch.cuda.is_available():
+        torch.cuda.set_device(here.local_rank)
+
+
 def start(here: World, device_kind: str) -> str:
     """Join the job's process group the way the Trainer would (accelerate's PartialState), now, so that the
     decisions taken before training can be shared. Returns the backend: gloo (CPU) or nccl (CUDA)."""

@@ -129,8 +129,9 @@ def _join(here, config: TrainConfig) -> str:
     """Under torchrun: join the job's process group first (gloo on a CPU, NCCL on CUDA), so that every
     decision taken before training can be shared. Returns the backend's name."""
     from .devices import pick_device
-    from .distributed import start
+    from .distributed import bind_gpu, start
 
+    bind_gpu(here, config.device)  # first: the device check below then inspects this rank's own GPU
     return start(here, pick_device(config.device).kind)
 
 

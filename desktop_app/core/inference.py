@@ -133,7 +133,8 @@ class Classifier:
         # forward from another runner (the window's live and tasks runners) would pass through that hook
         self.lock = threading.RLock()
         self.int8 = False
-        self.multi_label = multi_label_model(model)
+        # the manifest says what the adapter is (validated against its settings); a model just trained says it
+        self.multi_label = manifest.task == "multi_label" if manifest is not None else multi_label_model(model)
         # multi-label: a label is chosen when its probability reaches its threshold (tuned on validation)
         self.thresholds = list(manifest.thresholds) if manifest is not None and manifest.thresholds else None
         self.onnx = None  # an ONNX Runtime session once use_onnx() has checked it; predictions then go there

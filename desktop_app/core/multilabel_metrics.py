@@ -38,7 +38,8 @@ def _f1(tp, fp, fn):
 
 
 def multilabel_scores(truth: np.ndarray, predicted: np.ndarray) -> dict:
-    """micro_f1 (pooled over every label decision), macro_f1 (mean over the labels that occur), subset
+    """micro_f1 (pooled over every label decision), macro_f1 (mean over the labels that occur or were
+    predicted: a label given where it never applies counts, with F1 0), subset
     accuracy (every label of the row right), hamming_loss (share of wrong label decisions), per label."""
     truth, predicted = np.asarray(truth, dtype=bool), np.asarray(predicted, dtype=bool)
     tp = (truth & predicted).sum(axis=0).astype(float)
@@ -46,7 +47,7 @@ def multilabel_scores(truth: np.ndarray, predicted: np.ndarray) -> dict:
     fn = (truth & ~predicted).sum(axis=0).astype(float)
     precision, recall, f1 = _f1(tp, fp, fn)
     support = truth.sum(axis=0)
-    present = support > 0
+    present = (tp + fp + fn) > 0
     pooled = 2 * tp.sum() + fp.sum() + fn.sum()
     rows = len(truth)
     return {
@@ -85,13 +86,15 @@ def joined(names: Sequence[str]) -> str:
 
 
 def multilabel_report(texts: list[str], truth: np.ndarray, probs: np.ndarray, labels: Sequence[str],
-                      thresholds: Sequence[float] | None = None, max_mistakes: int = 500) -> EvalReport:
+                      thresholds: Sequence[float] | None = None, max_mistakes: int = 500,
+                      predicted: np.ndarray | None = None) -> EvalReport:
     """The EvalReport of a multi-label model: accuracy is subset accuracy, confusion is empty (labels are not
-    exclusive), label_errors counts each label's misses and wrong additions, mistakes name them."""
+    exclusive), label_errors counts each label's misses and wrong additions, mistakes name them.
+    `predicted`: the decisions already made (a predictions file's own), else probs >= thresholds."""
     labels = list(labels)
     probs = np.asarray(probs, dtype=float).reshape(len(texts), len(labels))
     thresholds = [DEFAULT_THRESHOLD] * len(labels) if thresholds is None else [float(t) for t in thresholds]
-    predicted = decide(probs, thresholds)
+    predicted = decide(probs, thresholds) if predicted is None else np.asarray(predicted, dtype=bool)
     s = multilabel_scores(truth, predicted)
     per_class = [ClassMetrics(labels[j], float(s["precision"][j]), float(s["recall"][j]), float(s["f1"][j]),
                               int(s["support"][j])) for j in range(len(labels))]

@@ -187,6 +187,13 @@ def test_the_metrics_match_their_definitions_on_a_hand_checked_case():
     assert list(s["missed"]) == [0, 0, 1] and list(s["added"]) == [0, 0, 1]
 
 
+def test_a_label_given_where_it_never_applies_counts_in_macro_f1():
+    s = multilabel_scores(np.array([[1, 0], [1, 0]], dtype=bool), np.array([[1, 1], [1, 1]], dtype=bool))
+    assert s["macro_f1"] == pytest.approx(0.5)  # as scikit-learn: label b, predicted twice, never true: F1 0
+    empty = multilabel_scores(np.zeros((2, 2), dtype=bool), np.zeros((2, 2), dtype=bool))
+    assert empty["macro_f1"] == 0.0 and empty["micro_f1"] == 1.0  # nothing to find, nothing given: all right
+
+
 def test_thresholds_are_tuned_per_label_to_the_best_f1_and_rare_labels_keep_one_half():
     rng = np.random.default_rng(0)
     truth = rng.random((400, 3)) < 0.3

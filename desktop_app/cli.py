@@ -202,7 +202,8 @@ def cmd_inspect(args) -> int:
 
 # ---------------------------------------------------------------- train
 def cmd_train(args) -> int:
-    from .core.dataset import load_for_config, prepare_training_data, settle_labels
+    from .core.dataset import load_for_config, prepare_training_data
+    from .core.label_reading import settle_labels
     from .core.errors import DataError
     from .core.events import CancelToken
     from .core.distributed import finish, world

@@ -97,12 +97,10 @@ class TrainConfig:
             problems.append("the precision must be auto, fp32, bf16 or fp16")
         if not 0 <= self.frozen_cache_mb <= 1_000_000:
             problems.append("the frozen-layer cache must be from 0 to 1000000 MB")
-        if self.label_separator is not None and not (0 < len(self.label_separator) <= 5
-                                                     and self.label_separator.strip() and self.label_separator.isprintable()):
-            problems.append("the label separator must be 1 to 5 visible characters, such as ; or |")
-        if len(self.label_columns) > 200 or len(set(self.label_columns)) != len(self.label_columns):
-            problems.append("the label columns must be at most 200 different columns")
-        if self.label_columns and (self.multi_label is False or self.label_column):
+        from .multilabel import LabelSpec
+
+        problems += LabelSpec.from_config(self).problems()  # the one rule, shared with the data report
+        if self.label_columns and self.label_column:
             problems.append("several label columns make a multi-label model: choose them or one label column")
         if problems:
             raise ConfigError("Some settings are out of range: " + "; ".join(problems) + ".")
@@ -121,6 +119,9 @@ class TrainConfig:
         if isinstance(self.lora.targets, tuple):
             data["lora"]["targets"] = list(self.lora.targets)
         data["label_columns"] = list(self.label_columns)
+        for key, default in LABEL_DEFAULTS.items():  # one label per text: the file an older version reads too
+            if data[key] == default:
+                del data[key]
         return {"config_version": CONFIG_VERSION, **data}
 
     @classmethod
@@ -166,6 +167,7 @@ class TrainConfig:
         return cls.from_dict(data)
 
 
+LABEL_DEFAULTS = {"multi_label": None, "label_separator": None, "label_columns": [], "none_of_these": False}
 MAX_SEED = 2**32 - 1  # numpy's limit; torch and random accept it too
 # What each setting may hold, checked before any range check (a settings file comes from anywhere).
 _TYPES = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,), "LoraSettings": (LoraSettings, dict)}

@@ -22,6 +22,7 @@ from .decoding import HEAD_BYTES, LineDecoder, decode_bytes
 from .errors import DataError
 
 MAX_FILE_BYTES = 2 * 1024**3
+LIST_JOIN = ";"  # how a cell holding a list (JSON, Parquet) is read: labels joined as multilabel.py sniffs them
 TEXT_SUFFIXES = {".csv", ".tsv", ".tab", ".txt", ".psv"}
 JSON_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
@@ -243,7 +244,11 @@ def _format_name(delimiter: str) -> str:
 
 # ---------------------------------------------------------------- other formats
 def _cell_text(v) -> str | None:
-    """A cell as str, a real missing value as None; numbers keep their written form (1, not 1.0)."""
+    """A cell as str, a real missing value as None; numbers keep their written form (1, not 1.0). A list
+    (JSON Lines ["sports", "politics"], a Parquet list column) is its items joined by ";": a label set."""
+    if isinstance(v, (list, tuple)) or type(v).__name__ == "ndarray":
+        items = [_cell_text(x) for x in list(v)]
+        return LIST_JOIN.join(x for x in items if x) or None
     if v is None or (isinstance(v, float) and v != v) or v is pd.NA or v is pd.NaT:
         return None
     if isinstance(v, float) and v.is_integer():

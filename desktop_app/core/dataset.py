@@ -12,12 +12,11 @@ from pathlib import Path
 from .data import Table, guess_columns, read_table
 from .errors import DataError
 from .labels import LabelMap
-from .multilabel import SEPARATORS, LabelSpec, auto_binary_columns, split_cell, truth
+from .label_reading import MULTI_LABEL, NO_LABELS, Skip, judge_label_sets, label_reader, label_source, yes_no_hint
+from .multilabel import LabelSpec, auto_binary_columns
 from .multilabel import sniff as sniff_multilabel
 from .sanitize import label_problem, printable
 
-MULTI_LABEL = "multi_label"
-NO_LABELS = "no label (if such rows mean “none of these labels”, say so and they are kept)"  # a skip reason
 MAX_CLASSES = 200  # more than this is almost always the wrong column (ids, free text)
 ID_LIKE_SAMPLE = 20  # class counts kept in a report that refuses an ID-like label column
 
@@ -127,6 +126,9 @@ def build_report(table: Table, text_column: str | None = None, label_column: str
                         text_column, label_column, rows_read=len(table.frame), warnings=list(table.notes),
                         label_columns=columns)
     empty = Examples([], [])
+    report.errors += [problem[0].upper() + problem[1:] + "." for problem in spec.problems()]
+    if report.errors:
+        return report, empty
     roles = [("text", text_column)] + ([("label", c) for c in columns] if columns else [("label", label_column)])
     for role, col in roles:
         if col is None:
@@ -139,12 +141,9 @@ def build_report(table: Table, text_column: str | None = None, label_column: str
     if text_column == label_column or text_column in columns:
         report.errors.append("The text column and the label column must be different columns.")
         return report, empty
-    if len(columns) == 1:
-        report.errors.append("Choose at least two 0/1 label columns, or one column that holds the labels.")
-        return report, empty
 
     texts_raw = table.frame[text_column].tolist()
-    read = _label_reader(table, label_column, columns, spec, report)
+    read = label_reader(table, label_column, columns, spec, report)
     skipped: Counter[str] = Counter()
     seen: dict[str, object] = {}
     conflicting_texts: set[str] = set()
@@ -174,7 +173,7 @@ def build_report(table: Table, text_column: str | None = None, label_column: str
     report.conflicting_duplicates = len(conflicting_texts)
     examples = Examples(texts, labels_out, Path(str(table.path)).name if table.path else "", report.multi_label)
     counts = Counter(examples.label_names())
-    if _id_like(len(counts), len(texts)):
+    if _id_like(len(counts), len(texts)) and not report.multi_label:
         # Refuse before any per-class work: an ID column has as many classes as rows.
         report.class_counts = dict(counts.most_common(ID_LIKE_SAMPLE))
     else:
@@ -185,44 +184,8 @@ def build_report(table: Table, text_column: str | None = None, label_column: str
         report.none_rows = sum(1 for row in labels_out if not row)
         report.labels_per_row = sum(map(len, labels_out)) / len(labels_out) if labels_out else 0.0
     _judge(report, counts, texts, token_limit, count_tokens)
+    yes_no_hint(report, table)
     return report, examples
-
-
-@dataclass(frozen=True)
-class Skip:
-    reason: str  # why a row's labels cannot be used, as the report says it
-
-
-def _label_reader(table: Table, label_column: str | None, columns: list[str], spec: LabelSpec,
-                  report: DataReport) -> Callable[[int], object]:
-    """A function row -> its label (str), its labels (tuple, multi-label) or a Skip; sets report.task."""
-    none = NO_LABELS
-    if columns:
-        report.task = MULTI_LABEL
-        cells = [table.frame[c].tolist() for c in columns]
-
-        def from_columns(row: int):
-            values = [truth(col[row]) for col in cells]
-            if any(v is None for v in values):
-                blank = any(col[row] in (None, "") or not str(col[row]).strip() for col in cells)
-                return Skip("missing label" if blank else "a label cell that is not 0/1 (yes/no)")
-            chosen = tuple(c for c, v in zip(columns, values) if v)
-            return chosen if chosen or spec.none_of_these else Skip(none)
-        return from_columns
-
-    raw = ["" if v is None else str(v).strip() for v in table.frame[label_column].tolist()]
-    separator = spec.separator
-    if spec.multi_label is not False and separator is None:
-        sniffed = sniff_multilabel(raw)
-        separator = sniffed.separator if sniffed else (SEPARATORS[0] if spec.multi_label else None)
-    if separator is None:
-        return lambda row: raw[row] or Skip("missing label")
-    report.task, report.label_separator = MULTI_LABEL, separator
-
-    def from_cell(row: int):
-        chosen = split_cell(raw[row], separator)
-        return chosen if chosen or spec.none_of_these else Skip(none)
-    return from_cell
 
 
 def _first_joined(counts: Counter, separator: str) -> str:
@@ -237,12 +200,13 @@ def _judge(report: DataReport, counts: Counter, texts: list[str], token_limit, c
     n, k = report.rows_usable, len(counts)
     for reason, count in report.skipped.items():
         report.warnings.append(f"{_plural(count, 'row')} skipped: {reason}.")
+    labels = label_source(report)
     if n == 0:
         report.errors.append(f"No usable examples: every row has an empty text or a missing label "
-                             f"in “{report.text_column}” / “{report.label_column}”.")
+                             f"in “{report.text_column}” / {labels}.")
         return
     if k == 1:
-        report.errors.append(f"Only one class (“{next(iter(counts))}”) was found in “{report.label_column}”. "
+        report.errors.append(f"Only one class (“{next(iter(counts))}”) was found in {labels}. "
                              "A classifier needs at least two kinds of label." if not report.multi_label else
                              f"Only one label (“{next(iter(counts))}”) was found. A multi-label classifier needs "
                              "at least two labels.")
@@ -250,14 +214,16 @@ def _judge(report: DataReport, counts: Counter, texts: list[str], token_limit, c
     if k == 0:
         report.errors.append("No row has a label: every row is “none of these”. Label some examples first.")
         return
-    if _id_like(k, n):
+    if report.multi_label and not judge_label_sets(report, counts):
+        return
+    if _id_like(k, n) and not report.multi_label:
         report.errors.append(f"“{report.label_column}” has {k:,} different values for {n:,} rows — "
                              "that looks like text or IDs, not labels. Choose the label column.")
         return
     bad = next(((name, problem) for name in counts if (problem := label_problem(name))), None)
     if bad:  # the same rule an adapter's manifest is held to: what we train, we can open again
         report.errors.append(f"The label “{printable(bad[0][:60])}” cannot be a class name: {bad[1]}. "
-                             f"Clean up “{report.label_column}”.")
+                             f"Clean up {labels}.")
         return
     joined = None if report.multi_label else sniff_multilabel(list(counts.elements()))
     if joined:  # the user chose one label per text: every combination of labels is then a class of its own
@@ -266,7 +232,8 @@ def _judge(report: DataReport, counts: Counter, texts: list[str], token_limit, c
                                "label per text, so each combination is trained as a class of its own. Choose "
                                "“several labels per text” to learn each label on its own.")
     if k > 50:
-        report.warnings.append(f"{k} classes is a lot; check that “{report.label_column}” is really the label.")
+        report.warnings.append(f"{k} {'labels' if report.multi_label else 'classes'} is a lot; check that {labels} "
+                               f"{'are' if report.label_columns else 'is'} really the label{'s' if report.multi_label else ''}.")
     if report.conflicting_duplicates:
         verb = "appears" if report.conflicting_duplicates == 1 else "appear"
         report.warnings.append(f"{_plural(report.conflicting_duplicates, 'text')} {verb} with different labels; "
@@ -414,14 +381,3 @@ def prepare_training_data(examples: Examples, config, validation: Examples | str
     held = stratified_split(examples, config.test_fraction, 0.0, config.seed)  # its "validation" is the test share
     return Splits(held.train, validation, held.validation, examples.source)
 
-
-def settle_labels(config, report: DataReport):
-    """The config with the label reading the report settled on (sniffed separator, 0/1 columns found), so the
-    validation file, a job elsewhere and the adapter's manifest read labels exactly as training did."""
-    from dataclasses import replace
-
-    if not report.multi_label:
-        return replace(config, multi_label=False if config.multi_label is False else None)
-    return replace(config, multi_label=True, label_separator=report.label_separator,
-                   label_columns=tuple(report.label_columns), label_column=None if report.label_columns
-                   else config.label_column)

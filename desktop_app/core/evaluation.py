@@ -35,6 +35,9 @@ class LabelErrors:
     added: int
 
 
+MULTI_LABEL_KEYS = ("task", "micro_f1", "hamming_loss", "thresholds", "label_errors")
+
+
 @dataclass
 class EvalReport:
     labels: list[str]
@@ -57,7 +60,13 @@ class EvalReport:
         return self.task == "multi_label"
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        if not self.multi_label:  # one label per text: the keys (and manifest) of the versions before label sets
+            for key in MULTI_LABEL_KEYS:
+                del data[key]
+            for mistake in data["mistakes"]:
+                del mistake["missed"], mistake["added"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "EvalReport":

@@ -242,7 +242,8 @@ class Classifier:
 def predict_frame(classifier: Classifier, frame, column: str, on_progress=None, cancel=None,
                   chunk: int = 512, thresholds: Sequence[float] | None = None):
     """The table plus predicted_label, confidence and prob_<label> columns (batch panel, predict_file);
-    multi-label: predicted_labels (joined by ";", empty when none) and prob_<label> columns.
+    multi-label: predicted_labels (joined by ";", empty when none) and prob_<label> columns. Columns of those
+    names already in the table (an earlier predictions file) are replaced, not repeated.
 
     Cells stay as the user wrote them, for display; save the result with predict_file.write_frame_csv,
     which neutralises formulas. Reports (done, total) through on_progress; returns None if `cancel` is set.
@@ -257,14 +258,13 @@ def predict_frame(classifier: Classifier, frame, column: str, on_progress=None, 
         probs[start:start + chunk] = classifier.predict_proba(texts[start:start + chunk])
         if on_progress:
             on_progress(min(len(texts), start + chunk), len(texts))
-    out = frame.copy()
     if getattr(classifier, "multi_label", False):
         extra = {"predicted_labels": [classifier.label_set(row, thresholds).label for row in probs]}
-        for j, name in enumerate(classifier.labels):
-            extra[f"prob_{name}"] = probs[:, j].astype(float).round(4)
-        return pd.concat([out.reset_index(drop=True), pd.DataFrame(extra)], axis=1)
-    extra = {"predicted_label": [classifier.labels[int(i)] for i in probs.argmax(axis=1)] if len(texts) else [],
-             "confidence": probs.max(axis=1).astype(float).round(4) if len(texts) else []}
+    else:
+        extra = {"predicted_label": [classifier.labels[int(i)] for i in probs.argmax(axis=1)] if len(texts) else [],
+                 "confidence": probs.max(axis=1).astype(float).round(4) if len(texts) else []}
     for j, name in enumerate(classifier.labels):
         extra[f"prob_{name}"] = probs[:, j].astype(float).round(4)
-    return pd.concat([out.reset_index(drop=True), pd.DataFrame(extra)], axis=1)
+    # a predictions file fed back in: the new columns replace its columns of the same names (each once)
+    out = frame.drop(columns=[c for c in frame.columns if c in extra]).reset_index(drop=True)
+    return pd.concat([out, pd.DataFrame(extra)], axis=1)

@@ -40,7 +40,8 @@ def export_job(data_path: str | Path, config: TrainConfig, out_dir: str | Path,
                validation_path: str | Path | None = None) -> Job:
     """Write the job folder for training `data_path` with `config` elsewhere. Replaces only an earlier job."""
     from .atomic import atomic_directory, remove_unfinished
-    from .dataset import load_for_config, settle_labels
+    from .dataset import load_for_config
+    from .label_reading import settle_labels
     from .destinations import check_destination
 
     out = check_destination(out_dir, "job")

@@ -34,6 +34,21 @@ class LabelSpec:
         return cls(config.multi_label, config.label_separator, tuple(config.label_columns or ()),
                    config.none_of_these)
 
+    def problems(self) -> list[str]:
+        """What cannot go together, in words (the one rule: the data report, the CLI and the settings use it)."""
+        out = []
+        sep = self.separator
+        if sep is not None and not (0 < len(sep) <= 5 and sep.strip() and sep.isprintable()):
+            out.append("the label separator must be 1 to 5 visible characters, such as ; or |")
+        if len(self.columns) > MAX_LABELS or len(set(self.columns)) != len(self.columns):
+            out.append(f"the label columns must be at most {MAX_LABELS} different columns")
+        elif len(self.columns) == 1:
+            out.append("choose at least two 0/1 label columns, or one column that holds the labels")
+        if self.multi_label is False and (self.columns or sep is not None or self.none_of_these):
+            out.append("label columns, a label separator and “none of these” are for several labels per text, "
+                       "not one")
+        return out
+
 
 @dataclass(frozen=True)
 class MultiLabel:
@@ -86,32 +101,39 @@ def truth(cell) -> bool | None:
     return True if text in TRUE else False if text in FALSE else None
 
 
+YES_NO_SHARE = 0.95  # of a column's non-empty cells: a stray "2" or "n/a" does not hide a 0/1 label column
+AUTO_COLUMNS = 3     # 0/1 columns taken as labels unasked: two could as well be a label and a flag
+
+
 def binary_columns(frame, exclude: Sequence[str | None] = ()) -> list[str]:
-    """The columns whose every non-empty cell (in the first 5,000 rows) is a yes/no value, with a yes
-    somewhere: candidate label columns of a multi-label table (one column per label)."""
+    """The columns whose non-empty cells (in the first 5,000 rows) are yes/no values (95% of them at least),
+    with a yes somewhere: candidate label columns of a multi-label table (one column per label)."""
     out = []
     for column in frame.columns:
         if column in exclude:
             continue
-        cells = [c for c in frame[column].head(5000).tolist() if c not in (None, "")]
+        cells = [c for c in frame[column].head(5000).tolist() if c is not None and str(c).strip()]
         values = [truth(c) for c in cells]
-        if cells and None not in values and any(values):
+        if cells and sum(v is not None for v in values) >= YES_NO_SHARE * len(cells) and any(values):
             out.append(str(column))
     return out
 
 
 def auto_binary_columns(frame, text_column: str | None, label_column: str | None) -> list[str]:
-    """0/1 label columns taken without being asked: at least two, and no column named like the label
-    (a table with “label” and a 0/1 “verified” column is single-label)."""
+    """0/1 label columns taken without being asked, where that is unambiguous: at least three, no column
+    named like the label (a table with “label” and 0/1 flags is single-label), and labels that co-occur
+    (5% of the rows or more hold two of them), as labels of one text do."""
     found = binary_columns(frame, (text_column,))
-    if len(found) < 2:
+    if len(found) < AUTO_COLUMNS:
         return []
     from .data import LABEL_NAME_HINTS, _norm
 
     named = [c for c in frame.columns if c != text_column and _norm(str(c)) in LABEL_NAME_HINTS]
     if named or (label_column is not None and label_column not in found):
         return []
-    return found
+    rows = list(zip(*(frame[c].head(5000).tolist() for c in found)))
+    together = sum(1 for row in rows if sum(truth(c) is True for c in row) >= 2)
+    return found if together >= max(2, MIN_SHARE * len(rows)) else []
 
 
 def spec_for_model(manifest, label_column: str | None = None) -> LabelSpec:

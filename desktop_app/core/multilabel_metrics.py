@@ -115,30 +115,61 @@ def multilabel_report(texts: list[str], truth: np.ndarray, probs: np.ndarray, la
 
 
 def multilabel_batch_summary(frame, labels: Sequence[str], thresholds, text_column: str, seconds: float,
-                             separator: str = ";"):
-    """evaluation.batch_summary for a multi-label model's predict_frame output: the first column whose every
-    non-empty cell is a set of the model's labels (joined by `separator`, two distinct sets at least) is
-    scored with the predicted probabilities (prob_<label>) and the model's thresholds."""
+                             separator: str = ";", label_columns: Sequence[str] = (), none_of_these: bool = False):
+    """evaluation.batch_summary for a multi-label model's predict_frame output, the file's labels read as the
+    model's training file was (its manifest: label_columns, separator, none_of_these). The answer key: the
+    model's 0/1 columns when the file has them all (a blank cell is no; a row with another value is not
+    scored), else the first column whose every non-empty cell is a set of the model's labels joined by
+    `separator` (two distinct sets at least). A row with no label is the empty set with none_of_these, else
+    not scored. The decisions are the frame's own predicted_labels (joined by ";"); the probabilities
+    (prob_<label>) only order the mistakes."""
     from .evaluation import BatchSummary
-    from .multilabel import split_cell
+    from .multilabel import split_cell, truth
 
     labels = list(labels)
     known = set(labels)
     summary = BatchSummary(len(frame), seconds)
-    added = {"predicted_labels", text_column} | {f"prob_{name}" for name in labels}
-    for column in frame.columns:
-        if column in added:
-            continue
-        cells = ["" if v is None or v != v else str(v).strip() for v in frame[column].tolist()]
+
+    def text(v) -> str:
+        return "" if v is None or v != v else str(v)
+
+    def counted(chosen):  # a row without labels: "none of these", or not scored
+        return chosen if chosen or none_of_these else None
+
+    def from_flags(columns):  # one 0/1 column per label, as dataset.build_report reads them
+        values = [[truth(v) if text(v).strip() else False for v in row] for row in zip(*(frame[c] for c in columns))]
+        return [None if None in row else counted(tuple(str(c) for c, v in zip(columns, row) if v and str(c) in known))
+                for row in values]
+
+    def from_cells(column):
+        cells = [text(v).strip() for v in frame[column].tolist()]
         sets = [split_cell(c, separator) for c in cells]
         present = [s for c, s in zip(cells, sets) if c]
         if len(set(present)) < 2 or not all(set(s) <= known for s in present):
-            continue
-        keep = [i for i, c in enumerate(cells) if c]
-        probs = np.column_stack([np.asarray(frame[f"prob_{name}"].tolist(), dtype=float) for name in labels])[keep]
-        texts = ["" if v is None else str(v) for v in frame[text_column].tolist()]
-        summary.label_column, summary.unlabelled = str(column), len(cells) - len(keep)
-        summary.report = multilabel_report([texts[i] for i in keep], indicator([sets[i] for i in keep], labels),
-                                           probs, labels, thresholds)
-        break
+            return None
+        return [counted(s) for s in sets]
+
+    names = {str(c): c for c in frame.columns}
+    flags = [names[c] for c in label_columns if c in names]
+    found = None
+    if label_columns and len(flags) == len(label_columns):
+        found = ", ".join(map(str, flags)), from_flags(flags)
+    if found is None or all(s is None for s in found[1]):
+        added = {"predicted_labels", text_column} | {f"prob_{name}" for name in labels}
+        found = next(((str(c), sets) for c in frame.columns if c not in added
+                      for sets in [from_cells(c)] if sets is not None), None)
+    if found is None:
+        return summary
+    column, sets = found
+    keep = [i for i, s in enumerate(sets) if s is not None]
+    probs = np.column_stack([np.asarray(frame[f"prob_{name}"].tolist(), dtype=float) for name in labels])[keep]
+    if "predicted_labels" in frame.columns and not any(";" in name for name in labels):
+        chosen = [text(v).split(";") for v in frame["predicted_labels"].tolist()]
+        predicted = indicator([[n for n in chosen[i] if n in known] for i in keep], labels)
+    else:  # label names that hold ";" cannot be split back out: the model's thresholds decide
+        predicted = decide(probs, thresholds)
+    texts = ["" if v is None else str(v) for v in frame[text_column].tolist()]
+    summary.label_column, summary.unlabelled = column, len(sets) - len(keep)
+    summary.report = multilabel_report([texts[i] for i in keep], indicator([sets[i] for i in keep], labels),
+                                       probs, labels, thresholds, predicted=predicted)
     return summary

@@ -17,7 +17,8 @@ from pathlib import Path
 from .atomic import temp_folder
 from .config import TrainConfig
 from .destinations import check_destination, exclusive, saving_failed
-from .dataset import Dataset, Splits, prepare_training_data, settle_labels
+from .dataset import Dataset, Splits, prepare_training_data
+from .label_reading import settle_labels
 from .errors import StudioError, TrainingError
 from .evaluation import EvalReport
 from .events import Cancelled, CancelToken, Finished, LogLine, Started, checkpoint

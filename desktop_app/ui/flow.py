@@ -47,11 +47,11 @@ def data_problem(data) -> str | None:
 def run_config(window):
     """The settings a run would use now: the Configure page's, with the Dataset page's columns, label reading
     and split (training here and Train elsewhere use the same), the labels settled as the report read them
-    (dataset.settle_labels: the separator and yes/no columns found go into the adapter's manifest).
+    (label_reading.settle_labels: the separator and yes/no columns found go into the adapter's manifest).
     Raises StudioError for settings out of range."""
     from dataclasses import replace
 
-    from ..core.dataset import settle_labels
+    from ..core.label_reading import settle_labels
 
     sel, spec, report = window.dataset.selection(), window.dataset.label_spec(), window.data.report
     config = replace(window.configure.config(), text_column=report.text_column, label_column=report.label_column,

@@ -115,8 +115,9 @@ def test_bad_cells_in_label_columns_are_skipped_with_a_reason(tmp_path):
     path.write_text("text,a,b\n" + "\n".join(f"text {i},{1 if i % 2 else 0},{0 if i % 2 else 1}" for i in range(30))
                     + "\ntext x,maybe,1\ntext y,,1\n", encoding="utf-8")
     report, examples = inspect(path, labels=LabelSpec(columns=("a", "b")))
-    assert len(examples) == 30
-    assert report.skipped == {"a label cell that is not 0/1 (yes/no)": 1, "missing label": 1}
+    assert len(examples) == 31 and examples.labels[-1] == ("b",)  # a blank cell: not this label
+    assert report.skipped == {"a label cell that is not 0/1 (yes/no)": 1}
+    assert not any("None" in w for w in report.warnings + report.errors)
 
 
 def test_one_label_column_chosen_as_several_is_refused_in_words(tmp_path):
@@ -124,8 +125,79 @@ def test_one_label_column_chosen_as_several_is_refused_in_words(tmp_path):
     path.write_text("text,a,b\n" + "\n".join(f"text {i},{i % 2},{1 - i % 2}" for i in range(30)), encoding="utf-8")
     report, _ = inspect(path, labels=LabelSpec(columns=("a",)))
     assert not report.ok and "at least two 0/1 label columns" in report.errors[0]
+    for spec, said in ((LabelSpec(separator=""), "1 to 5 visible characters"),
+                       (LabelSpec(separator="\t"), "1 to 5 visible characters"),
+                       (LabelSpec(columns=("a", "a")), "different columns"),
+                       (LabelSpec(multi_label=False, separator=";"), "not one"),
+                       (LabelSpec(multi_label=False, columns=("a", "b")), "not one"),
+                       (LabelSpec(multi_label=False, none_of_these=True), "not one")):
+        report, _ = inspect(path, labels=spec)  # the same rule as the settings (TrainConfig.validate)
+        assert not report.ok and said in report.errors[0], spec
     report, _ = inspect(path, labels=LabelSpec(columns=("a", "nope")))
     assert not report.ok and "no column named “nope”" in report.errors[0]
+
+
+def _flags(tmp_path, columns, rows):
+    path = tmp_path / "flags.csv"
+    path.write_text("review," + ",".join(columns) + "\n" + "\n".join(
+        f"review number {i}," + ",".join(map(str, row)) for i, row in enumerate(rows)), encoding="utf-8")
+    return path
+
+
+def test_a_label_and_a_yes_no_flag_stay_one_label_per_text_with_a_hint(tmp_path):
+    rng = random.Random(0)
+    path = _flags(tmp_path, ["positive", "verified"], [(i % 2, rng.randint(0, 1)) for i in range(60)])
+    report, examples = inspect(path)
+    assert not report.multi_label and report.rows_usable == 60 and report.label_column in ("positive", "verified")
+    assert any("hold yes/no values" in w and "several labels per text" in w for w in report.warnings)
+
+
+def test_one_hot_columns_that_never_co_occur_are_not_taken_for_label_sets(tmp_path):
+    path = _flags(tmp_path, ["cat", "dog", "bird"], [tuple(int(j == i % 3) for j in range(3)) for i in range(60)])
+    assert not inspect(path)[0].multi_label
+
+
+def test_a_stray_cell_does_not_hide_a_yes_no_label_table(tmp_path):
+    rows = [(int(i % 2 == 0), int(i % 3 == 0), int(i % 5 == 0)) for i in range(99)] + [(2, 0, 1)]
+    report, examples = inspect(_flags(tmp_path, ["a", "b", "c"], rows), labels=LabelSpec(none_of_these=True))
+    assert report.multi_label and report.label_columns == ["a", "b", "c"]
+    assert report.skipped == {"a label cell that is not 0/1 (yes/no)": 1} and len(examples) == 99
+
+
+def test_yes_and_blank_cells_read_as_label_sets(tmp_path):
+    rows = [("yes" if i % 2 else "", "yes" if i % 3 == 0 else "", "x" if False else ("yes" if i % 4 == 0 else ""))
+            for i in range(40)]
+    report, examples = inspect(_flags(tmp_path, ["a", "b", "c"], rows), labels=LabelSpec(columns=("a", "b", "c")))
+    assert report.ok and examples.labels[0] == ("b", "c") and examples.labels[1] == ("a",)
+
+
+def test_list_cells_from_json_lines_and_parquet_are_label_sets(tmp_path):
+    import pandas as pd
+
+    rows = [{"text": f"story {i}", "labels": [["sports"], ["politics"], ["sports", "politics"], ["tech"]][i % 4]}
+            for i in range(40)]
+    (tmp_path / "l.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    pd.DataFrame(rows).to_parquet(tmp_path / "l.parquet")
+    for name in ("l.jsonl", "l.parquet"):
+        report, examples = inspect(tmp_path / name)
+        assert report.multi_label and set(report.class_counts) == {"politics", "sports", "tech"}, name
+        assert examples.labels[2] == ("politics", "sports")
+
+
+def test_many_labels_are_fine_up_to_the_limit_and_then_refused_in_words(tmp_path):
+    tags = [f"tag{j}" for j in range(29)]
+    rows = [(f"text {i}", f"{tags[i % 29]};{tags[(i * 7) % 29]}") for i in range(50)]
+    report, _ = inspect(_news(tmp_path, rows), labels=LabelSpec(multi_label=True))
+    assert report.ok  # 29 tags over 50 rows: label sets, not IDs
+    rows = [(f"text {i}", f"t{i};t{i + 1}") for i in range(230)]
+    report, _ = inspect(_news(tmp_path, rows), labels=LabelSpec(multi_label=True))
+    assert not report.ok and "231 different labels" in report.errors[0] and "at most 200" in report.errors[0]
+
+
+def test_labels_that_differ_only_in_capitals_are_pointed_out(tmp_path):
+    rows = [("a", "Praise;story"), ("b", "praise"), ("c", "story")] * 10
+    report, _ = inspect(_news(tmp_path, rows), labels=LabelSpec(multi_label=True))
+    assert any("differ only in capitals" in w and "“Praise” / “praise”" in w for w in report.warnings)
 
 
 def test_same_text_same_set_in_another_order_is_a_duplicate(tmp_path):
@@ -236,6 +308,10 @@ def test_label_settings_are_validated_and_survive_a_json_round_trip():
             TrainConfig(**bad).validate()
     with pytest.raises(ConfigError, match="label_columns"):
         TrainConfig.from_dict({"label_columns": [1, 2]})
+    for bad in ({"multi_label": False, "label_separator": ";"}, {"multi_label": False, "none_of_these": True},
+                {"label_columns": ("a",)}):
+        with pytest.raises(ConfigError):
+            TrainConfig(**bad).validate()
 
 
 def _manifest(**changes):

@@ -215,3 +215,19 @@ def test_a_presets_learning_rate_is_scaled_for_label_sets_and_a_chosen_one_is_ke
     assert for_task(balanced, False, said.append) is balanced and len(said) == 1
     mine = balanced.with_overrides(learning_rate=3e-4)
     assert for_task(mine, True, said.append) is mine and len(said) == 1
+
+
+def test_single_label_files_keep_the_keys_older_versions_read(trained_adapter):
+    """An adapter or job with one label per text must still open in the version before label sets: its
+    settings and metrics carry no key that version would refuse."""
+    manifest = json.loads((trained_adapter.adapter_dir / "manifest.json").read_text())
+    before = {"config_version", "base_model", "preset", "lora", "epochs", "learning_rate", "batch_size", "max_length",
+              "max_length_cap", "weight_decay", "model_dropout", "warmup", "class_weighting",
+              "early_stopping_patience", "min_steps", "validation_fraction", "test_fraction", "seed", "device",
+              "precision", "frozen_cache_mb", "text_column", "label_column", "allow_download"}
+    assert set(manifest["config"]) == before and "thresholds" not in manifest and manifest["task"] == "text-classification"
+    assert set(manifest["metrics"]["validation"]) == {"labels", "examples", "accuracy", "macro_f1", "weighted_f1",
+                                                      "per_class", "confusion", "mistakes", "loss"}
+    assert all(set(m) == {"text", "true_label", "predicted", "confidence"}
+               for m in manifest["metrics"]["validation"]["mistakes"])
+    assert TrainConfig.from_dict(TrainConfig(multi_label=True, label_separator="|").to_dict()).label_separator == "|"

@@ -259,6 +259,9 @@ def cmd_train(args) -> int:
             return EXIT_OK  # rank 0 evaluates, saves and reports
     print(f"\nValidation ({'stopped early, best epoch kept' if result.status == 'stopped_early' else 'best epoch'}):")
     print_report(result.validation)
+    if result.validation.multi_label:
+        print("  (the thresholds were tuned on this split, so its scores are optimistic: hold out a test share, "
+              "or evaluate on another file, for an unbiased score)")
     if result.test:
         print("\nTest:")
         print_report(result.test)

@@ -68,6 +68,8 @@ class SplitScores:
         f.records("mistakes", {"text": str, "true_label": str, "predicted": str, "confidence": float,
                                "missed": list, "added": list})
         f.records("label_errors", {"label": str, "missed": int, "added": int}, MAX_LABELS)
+        if any(not _count(e.get("missed", 0)) or not _count(e.get("added", 0)) for e in data.get("label_errors") or []):
+            raise f.fail("label_errors", "counts of missed and added labels (whole numbers from 0)")
         f.text_list("labels", MAX_LABELS, 1000, optional=True)
         f.text("task", 40, optional=True, choices=("single_label", "multi_label"))
         f.number("micro_f1", 0, 1, optional=True)
@@ -145,6 +147,7 @@ class Manifest:
         files = f.mapping("files", optional=True) or {}
         if not all(isinstance(k, str) and isinstance(v, str) and _SHA256.fullmatch(v) for k, v in files.items()):
             raise f.fail("files", "file names with their sha256")
+        _same_task(task, data.get("config"), scores)
         return cls(labels=labels, base_model=BaseModelRef.from_dict(data.get("base_model")),
                    max_length=f.integer("max_length", 8, 8192), format_version=version,
                    task=task, thresholds=thresholds,
@@ -168,6 +171,17 @@ class Manifest:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+
+def _same_task(task: str, config, scores: dict) -> None:
+    """The task is told three times (the manifest, the training settings, each split's metrics): a model read as
+    the wrong kind predicts silently wrong (softmax over sigmoid-trained logits), so all must agree."""
+    multi = task == MULTI_LABEL
+    if isinstance(config, dict) and "multi_label" in config and (config["multi_label"] is True) != multi:
+        raise _error(f"its task ({task}) and its training settings (multi_label: {config['multi_label']!r}) disagree")
+    for split, score in scores.items():
+        if score is not None and (score.report.get("task", "single_label") == "multi_label") != multi:
+            raise _error(f"its task ({task}) and its {split} metrics disagree")
 
 
 def _count(n) -> bool:

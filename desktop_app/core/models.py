@@ -300,8 +300,8 @@ def load_classifier(base: BaseModel, labels: tuple[str, ...], dropout: float | N
         names = LabelMap.from_names(labels)
         config = AutoConfig.from_pretrained(str(base.path), num_labels=len(names), id2label=names.id2label,
                                             label2id=names.label2id, trust_remote_code=False, local_files_only=True)
-        if multi_label:
-            config.problem_type = "multi_label_classification"
+        # set both ways: a base model's own config.json may name a problem type (ours decides the loss)
+        config.problem_type = "multi_label_classification" if multi_label else "single_label_classification"
         if dropout is not None:
             for key in _DROPOUT_KEYS:
                 if isinstance(getattr(config, key, None), float):

@@ -154,6 +154,7 @@ def override_thresholds(labels: Sequence[str], current: Sequence[float] | None, 
     out = list(current) if current is not None else [0.5] * len(labels)
     for item in items:
         name, _, value = item.rpartition("=")
+        name = name.strip()
         try:
             number = float(value)
         except ValueError:
@@ -162,5 +163,5 @@ def override_thresholds(labels: Sequence[str], current: Sequence[float] | None, 
             raise DataError(f"“{item}” is not a threshold: give a number from 0 to 1, such as 0.4 or sports=0.4.")
         if name and name not in labels:
             raise DataError(f"“{name}” is not one of this model's labels: {', '.join(labels)}.")
-        out = [number if not name or label == name else t for label, t in zip(labels, out)]
+        out = [number + 0.0 if not name or label == name else t for label, t in zip(labels, out)]  # -0 is 0
     return out

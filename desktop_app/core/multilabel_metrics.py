@@ -137,7 +137,8 @@ def multilabel_batch_summary(frame, labels: Sequence[str], thresholds, text_colu
         return chosen if chosen or none_of_these else None
 
     def from_flags(columns):  # one 0/1 column per label, as dataset.build_report reads them
-        values = [[truth(v) if text(v).strip() else False for v in row] for row in zip(*(frame[c] for c in columns))]
+        rows = zip(*(frame[c].tolist() for c in columns))
+        values = [[truth(v) if text(v).strip() else False for v in row] for row in rows]
         return [None if None in row else counted(tuple(str(c) for c, v in zip(columns, row) if v and str(c) in known))
                 for row in values]
 
@@ -154,10 +155,14 @@ def multilabel_batch_summary(frame, labels: Sequence[str], thresholds, text_colu
     found = None
     if label_columns and len(flags) == len(label_columns):
         found = ", ".join(map(str, flags)), from_flags(flags)
-    if found is None or all(s is None for s in found[1]):
+    if found is None or all(s is None for s in found[1]):  # no 0/1 columns, or none of their rows usable
+        found = None
         added = {"predicted_labels", text_column} | {f"prob_{name}" for name in labels}
-        found = next(((str(c), sets) for c in frame.columns if c not in added
-                      for sets in [from_cells(c)] if sets is not None), None)
+        for c in frame.columns:
+            sets = None if c in added else from_cells(c)
+            if sets is not None:
+                found = str(c), sets
+                break
     if found is None:
         return summary
     column, sets = found

@@ -70,24 +70,31 @@ def predict_to(stream: TextIO, classifier, source: str | Path, text_column: str 
 
 class _AnswerKey:
     """What batch_summary needs from a streamed file, without keeping its texts: the predictions and the
-    columns that may hold the model's labels (each chunk drops the columns that cannot)."""
+    columns that may hold the model's labels (each chunk drops the columns that cannot); multi-label, also
+    the model's 0/1 label columns (a cell that is not 0/1 leaves its row unscored, not the column out)."""
 
     def __init__(self, classifier) -> None:
         self.classifier = classifier
         self.order, self.labels = list(classifier.labels), set(classifier.labels)
         self.multi = getattr(classifier, "multi_label", False)
-        self.separator = _separator(classifier) if self.multi else None
-        # multi-label: the probabilities are kept, so the summary uses the model's own thresholds
+        reading = _reading(classifier) if self.multi else None
+        self.separator = (reading.separator or ";") if reading else None
+        self.flag_names = set(reading.columns) if reading else set()
+        # multi-label: the probabilities are kept, so the summary orders the mistakes by them
         self.answers = ["predicted_labels", *(f"prob_{n}" for n in self.order)] if self.multi \
             else ["predicted_label", "confidence"]
         self.columns: list[str] | None = None
+        self.flags: list = []
         self.kept: list = []
 
     def add(self, frame):
         added = set(self.answers) | {f"prob_{name}" for name in self.labels}
-        candidates = [c for c in frame.columns if c not in added] if self.columns is None else self.columns
+        if self.columns is None:
+            self.flags = [c for c in frame.columns if str(c) in self.flag_names and c not in added]
+        candidates = [c for c in frame.columns if c not in added and c not in self.flags] \
+            if self.columns is None else self.columns
         self.columns = [c for c in candidates if _only_labels(frame[c].tolist(), self.labels, self.separator)]
-        wanted = self.columns + self.answers
+        wanted = self.flags + self.columns + self.answers
         if self.kept and list(self.kept[0].columns) != wanted:  # a column stopped looking like labels
             self.kept = [k[wanted] for k in self.kept]
         self.kept.append(frame[wanted].copy())
@@ -103,19 +110,23 @@ class _AnswerKey:
 
 def summarise(classifier, frame, text_column: str, seconds: float) -> BatchSummary:
     """The summary of predict_frame's output for this classifier (the CLI's streamed files and the window's
-    tables alike): evaluation.batch_summary, or its multi-label twin scored with the model's thresholds."""
+    tables alike): evaluation.batch_summary, or its multi-label twin, which reads the file's labels as the
+    model's training file was read and scores the frame's own predicted_labels."""
     if getattr(classifier, "multi_label", False):
         from .multilabel_metrics import multilabel_batch_summary
 
+        reading = _reading(classifier)
         return multilabel_batch_summary(frame, classifier.labels, classifier.cut_points(), text_column, seconds,
-                                        _separator(classifier))
+                                        reading.separator or ";", reading.columns, reading.none_of_these)
     return batch_summary(frame, classifier.labels, text_column, seconds)
 
 
-def _separator(classifier) -> str:
-    """What joins labels in the model's training file (its manifest's settings), else ";"."""
-    settings = (classifier.manifest.config or {}) if getattr(classifier, "manifest", None) else {}
-    return settings.get("label_separator") or ";"
+def _reading(classifier):
+    """How the model's training file was read (multilabel.LabelSpec from its manifest's settings): the
+    separator (None: ";"), the 0/1 label columns, whether a row without labels means none of these."""
+    from .multilabel import spec_for_model
+
+    return spec_for_model(getattr(classifier, "manifest", None))
 
 
 def _with_top_words(frames, classifier, method: str, cancel):

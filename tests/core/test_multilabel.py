@@ -334,20 +334,38 @@ def _manifest(**changes):
                                 "mistakes": [{"text": "t", "missed": [1]}]}}},
     {"metrics": {"validation": {"accuracy": 0.5, "macro_f1": 0.5, "examples": 3,
                                 "label_errors": [{"label": "a", "missed": "2"}]}}},
+    {"metrics": {"validation": {"accuracy": 0.5, "macro_f1": 0.5, "examples": 3,
+                                "label_errors": [{"label": "a", "missed": -2, "added": 0}]}}},
+    # the task told three times must agree: a model read as the wrong kind predicts silently wrong
+    {"config": {"multi_label": False}},
+    {"metrics": {"validation": {"accuracy": 0.5, "macro_f1": 0.5, "examples": 3, "task": "single_label"}}},
+    {"metrics": {"validation": {"accuracy": 0.5, "macro_f1": 0.5, "examples": 3}}},  # no task: single-label
 ])
 def test_hostile_multi_label_manifests_are_refused(changes):
     from desktop_app.core.errors import AdapterError
     from desktop_app.core.manifest import Manifest
 
     assert Manifest.from_dict(_manifest()).thresholds == (0.5, 0.3, 0.7)
+    assert Manifest.from_dict(_manifest(config={"multi_label": True})).task == "multi_label"
     with pytest.raises(AdapterError):
         Manifest.from_dict(_manifest(**changes))
+
+
+def test_a_single_label_manifest_that_claims_label_sets_is_refused():
+    from desktop_app.core.errors import AdapterError
+    from desktop_app.core.manifest import Manifest
+
+    data = _manifest(task="text-classification", thresholds=None, config={"multi_label": True})
+    with pytest.raises(AdapterError, match="disagree"):
+        Manifest.from_dict(data)
 
 
 def test_thresholds_given_by_the_user_are_checked():
     assert override_thresholds(["a", "b"], [0.4, 0.6], ["0.3"]) == [0.3, 0.3]
     assert override_thresholds(["a", "b"], [0.4, 0.6], ["b=0.9"]) == [0.4, 0.9]
     assert override_thresholds(["a=b", "c"], None, ["a=b=0.2"]) == [0.2, 0.5]  # a label may hold "="
+    assert override_thresholds(["a", "b"], None, [" b = 0.2 ", "a=-0"]) == [0.0, 0.2]
+    assert str(override_thresholds(["a"], None, ["-0"])[0]) == "0.0"
     for bad in (["1.5"], ["x=0.2"], ["a=high"], ["nan"]):
         with pytest.raises(DataError):
             override_thresholds(["a", "b"], None, bad)

@@ -231,3 +231,22 @@ def test_single_label_files_keep_the_keys_older_versions_read(trained_adapter):
     assert all(set(m) == {"text", "true_label", "predicted", "confidence"}
                for m in manifest["metrics"]["validation"]["mistakes"])
     assert TrainConfig.from_dict(TrainConfig(multi_label=True, label_separator="|").to_dict()).label_separator == "|"
+
+
+def test_a_base_model_that_names_its_own_problem_type_trains_either_kind(tmp_path):
+    """Our task decides the head's loss, whatever the base model's config.json says."""
+    from tiny_models import build_tiny_bert, toy_examples
+
+    from desktop_app.core.dataset import Dataset
+    from desktop_app.core.labels import LabelMap
+
+    base = build_tiny_bert(tmp_path / "bert", toy_multilabel(40).texts + toy_examples(40).texts)
+    config_file = base / "config.json"
+    config_file.write_text(json.dumps({**json.loads(config_file.read_text()),
+                                       "problem_type": "multi_label_classification"}))
+    single = toy_examples(40)
+    config = TrainConfig(base_model=str(base), epochs=1, batch_size=16, min_steps=0)
+    assert run_training(config, Dataset(single, LabelMap.from_labels(single.labels), None)).status == "completed"
+    config_file.write_text(json.dumps({**json.loads(config_file.read_text()), "problem_type": "regression"}))
+    multi = toy_multilabel(40)
+    assert run_training(config, Dataset(multi, LabelMap.from_labels(multi.label_names()), None)).validation.multi_label

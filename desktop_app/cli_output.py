@@ -83,7 +83,7 @@ def print_inspect(report) -> None:
     print(f"Text:      {printable(report.text_column)}    Label{'s' if report.label_columns else ''}: "
           f"{printable(labels)}")
     print(f"Rows:      {report.rows_read:,} read, {report.rows_usable:,} usable")
-    if report.ok and report.describe_labels():
+    if report.ok and report.multi_label:  # one label per text: the report reads as it always did
         print(f"Labels:    {printable(report.describe_labels())}")
     if report.class_counts:
         width = max(len(printable(k)) for k in report.class_counts)

@@ -70,7 +70,11 @@ class DataReport:
         return line + (f"; {_plural(self.none_rows, 'row')} with none of them" if self.none_rows else "")
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        if not self.multi_label:  # one label per text: the report's keys as they always were
+            for key in ("task", "label_separator", "label_columns", "labels_per_row", "none_rows"):
+                del data[key]
+        return data
 
 
 @dataclass

@@ -33,7 +33,9 @@ def batch_summary_lines(summary, strong=lambda s: s, quote=lambda s: s) -> list[
         lines.append("No column of the file holds this model's labels, so there is nothing to score against.")
         return lines
     if report.multi_label:
-        lines.append(f"Against the file's “{quote(summary.label_column)}” column ({report.examples:,} labelled rows): "
+        where = (f"“{quote(summary.label_column)}” column" if not summary.label_columns else
+                 ", ".join(f"“{quote(c)}”" for c in summary.label_columns) + " columns")
+        lines.append(f"Against the file's {where} ({report.examples:,} labelled rows): "
                      f"{strong(f'micro-F1 {report.micro_f1:.3f}')} · {strong(f'macro-F1 {report.macro_f1:.3f}')} · "
                      f"every label right on {report.accuracy:.1%}.")
     else:

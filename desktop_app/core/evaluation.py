@@ -154,6 +154,7 @@ class BatchSummary:
     label_column: str | None = None
     report: EvalReport | None = None
     unlabelled: int = 0  # rows whose label cell was empty (not scored)
+    label_columns: list[str] = field(default_factory=list)  # multi-label: the 0/1 columns scored against
 
 
 def batch_summary(frame, labels, text_column: str, seconds: float, predicted: str = "predicted_label",

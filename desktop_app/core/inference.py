@@ -267,4 +267,9 @@ def predict_frame(classifier: Classifier, frame, column: str, on_progress=None, 
         extra[f"prob_{name}"] = probs[:, j].astype(float).round(4)
     # a predictions file fed back in: the new columns replace its columns of the same names (each once)
     out = frame.drop(columns=[c for c in frame.columns if c in extra]).reset_index(drop=True)
-    return pd.concat([out, pd.DataFrame(extra)], axis=1)
+    out = pd.concat([out, pd.DataFrame(extra)], axis=1)
+    out.attrs[PREDICTED] = next(iter(extra))  # which column holds the predictions (an old file may hold the other)
+    return out
+
+
+PREDICTED = "lora_studio_predicted"  # DataFrame.attrs key: "predicted_label" or "predicted_labels"

@@ -166,6 +166,7 @@ def multilabel_batch_summary(frame, labels: Sequence[str], thresholds, text_colu
     if found is None:
         return summary
     column, sets = found
+    summary.label_columns = list(map(str, flags)) if column == ", ".join(map(str, flags)) and flags else []
     keep = [i for i, s in enumerate(sets) if s is not None]
     probs = np.column_stack([np.asarray(frame[f"prob_{name}"].tolist(), dtype=float) for name in labels])[keep]
     if "predicted_labels" in frame.columns and not any(";" in name for name in labels):

@@ -106,7 +106,7 @@ class Explanations:
         if frame is None or column not in frame.columns:
             return
         row = index.row()  # the preview shows the result's rows in order (its first 5,000)
-        if "predicted_labels" in frame.columns:  # several labels per text
+        if getattr(window.classifier, "multi_label", False):  # several labels per text
             labels = str(frame["predicted_labels"].iloc[row])
             given = f"given “{'; '.join(labels.split(';'))}”" if labels else "given none of the labels"
             self.explain_text(str(frame[column].iloc[row]), f"Why was row {row + 1} {given}?")

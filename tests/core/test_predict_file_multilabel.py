@@ -62,7 +62,8 @@ def test_a_model_from_0_1_columns_is_scored_on_its_own_file_as_evaluate_scores_i
     assert summary.report.accuracy == pytest.approx(evaluated["accuracy"])
     assert main(["predict", adapter, str(data), "--out", str(tmp_path / "p.csv")]) == 0
     err = capsys.readouterr().err
-    assert "No column of the file holds" not in err and "(120 labelled rows): micro-F1" in err
+    assert "No column of the file holds" not in err
+    assert "Against the file's “praise”, “complaint”, “story” columns (120 labelled rows): micro-F1" in err
 
 
 def test_none_of_these_rows_are_scored_as_the_empty_set_as_evaluate_scores_them(joined, capsys):
@@ -134,3 +135,16 @@ def test_a_predictions_file_fed_back_in_gets_its_prediction_columns_once(joined,
         rows_first = list(csv.DictReader(first.open(encoding="utf-8")))
         rows_again = list(csv.DictReader(again.open(encoding="utf-8")))
         assert [r[predicted] for r in rows_again] == [r[predicted] for r in rows_first]
+
+
+def test_the_predictions_say_which_column_holds_them_whatever_an_old_file_holds(trained_adapter):
+    """A one-label model on a multi-label predictions file: the old predicted_labels column stays (it is the
+    user's), and the window must not take it for this model's answer."""
+    import pandas as pd
+
+    from desktop_app.core.inference import PREDICTED, predict_frame
+
+    clf = Classifier.load(trained_adapter.adapter_dir)
+    old = pd.DataFrame({"text": ["great film", "awful film"], "predicted_labels": ["a;b", ""]})
+    out = predict_frame(clf, old, "text")
+    assert out.attrs[PREDICTED] == "predicted_label" and "predicted_labels" in out.columns

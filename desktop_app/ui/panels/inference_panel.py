@@ -206,7 +206,10 @@ class InferencePanel(QWidget):
 
     def set_batch_result(self, frame, text_column: str | None = None) -> None:
         self.preview_model.set_frame(frame.head(5000))  # a preview; the saved file has every row
-        first = ["predicted_labels"] if "predicted_labels" in frame.columns else ["predicted_label", "confidence"]
+        from ...core.inference import PREDICTED
+
+        multi = frame.attrs.get(PREDICTED) == "predicted_labels"  # not the column's presence: an old file has it
+        first = ["predicted_labels"] if multi else ["predicted_label", "confidence"]
         columns_first(self.preview, [str(c) for c in frame.columns], [*first, text_column])
         fit_columns(self.preview, 360)
         self.save_batch.setEnabled(True)

@@ -265,6 +265,7 @@ class TrainingPanel(QWidget):
 
     def _show_single(self, result, report, note: str) -> None:
         self.state_label.setText(f"Done{note}: accuracy {report.accuracy:.1%}, macro-F1 {report.macro_f1:.3f}.")
+        self.summary.setToolTip("")  # a multi-label run's note does not apply
         self.summary.setText(
             f"<b>Accuracy {report.accuracy:.1%}</b> · <b>macro-F1 {report.macro_f1:.3f}</b> · weighted-F1 "
             f"{report.weighted_f1:.3f} on {report.examples:,} validation examples · {result.epochs:.1f} epochs in "

@@ -12,7 +12,8 @@ from .multilabel import sniff as sniff_multilabel
 from .sanitize import printable
 
 MULTI_LABEL = "multi_label"
-NO_LABELS = "no label (if such rows mean “none of these labels”, say so and they are kept)"  # a skip reason
+NO_LABELS = ("no label (if such rows mean “none of these labels”, choose so — “A row without labels means none of "
+             "these” in the window, --none-of-these on the command line — and they are kept)")  # a skip reason
 NOT_YES_NO = "a label cell that is not 0/1 (yes/no)"
 
 
@@ -47,6 +48,11 @@ def label_reader(table, label_column: str | None, columns: list[str], spec: Labe
     if separator is None:
         return lambda row: raw[row] or Skip("missing label")
     report.task, report.label_separator = MULTI_LABEL, separator
+    if spec.separator is not None and not any(separator in cell for cell in raw):  # a typo would go unnoticed
+        sniffed = sniff_multilabel(raw)
+        seems = f" Its cells seem joined by “{sniffed.separator}”." if sniffed else ""
+        report.warnings.append(f"No cell of “{printable(label_column)}” holds “{printable(separator)}”, so each text "
+                               f"gets the one label its cell names.{seems}")
 
     def from_cell(row: int):
         chosen = split_cell(raw[row], separator)
@@ -89,8 +95,8 @@ def yes_no_hint(report, table) -> None:
     if len(flags) >= 2 and report.label_column in flags:
         shown = ", ".join(f"“{printable(c)}”" for c in flags[:6])
         report.warnings.append(f"{shown} hold yes/no values, and only “{printable(report.label_column)}” is read as "
-                               "the label. If each is a label a text can have, choose them as label columns "
-                               "(several labels per text).")
+                               "the label. If each is a label a text can have, choose several labels per text and "
+                               "tick them as yes/no columns (--label-columns on the command line).")
 
 
 def settle_labels(config, report):

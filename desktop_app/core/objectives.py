@@ -85,9 +85,14 @@ class MultiLabel(SingleLabel):
         return torch.tensor(values, dtype=torch.float32)
 
     def metrics(self, prediction) -> dict:
-        from .multilabel_metrics import multilabel_scores
+        """Scored as the finished model will be: each label's threshold tuned on these validation texts. At 0.5
+        an early model gives no label (micro-F1 0) or every label, and early stopping would end a run that is
+        learning; tuned, the number follows what the model can tell apart, and the kept epoch is the best."""
+        from .multilabel_metrics import multilabel_scores, tune_thresholds
 
-        s = multilabel_scores(np.asarray(prediction.label_ids) > 0.5, _logits(prediction) > 0)  # p >= 0.5
+        truth = np.asarray(prediction.label_ids) > 0.5
+        probs = 1 / (1 + np.exp(-np.asarray(_logits(prediction), dtype=np.float64)))
+        s = multilabel_scores(truth, probs >= np.asarray(tune_thresholds(probs, truth)))
         return {"accuracy": s["accuracy"], "macro_f1": s["macro_f1"], "micro_f1": s["micro_f1"]}
 
     def weighted_loss(self, targets: list):
@@ -123,3 +128,24 @@ def for_task(config, multi_label: bool, emit):
 
 def objective_for(examples, label_map: LabelMap) -> SingleLabel:
     return MultiLabel(label_map) if examples.multi_label else SingleLabel(label_map)
+
+
+def tuned_thresholds(classifier, validation) -> list[float]:
+    """Multi-label: each label's threshold chosen on the validation split to maximise its F1 (stored in the
+    manifest; `predict --threshold` overrides it)."""
+    from .multilabel_metrics import indicator, tune_thresholds
+
+    return tune_thresholds(classifier.predict_proba(validation.texts), indicator(validation.labels, classifier.labels))
+
+
+def gives_every_label(report) -> bool:
+    """Multi-label: each label given to 90% or more of the validation texts (a model that learnt nothing)."""
+    given = [c.support - e.missed + e.added for c, e in zip(report.per_class, report.label_errors)]
+    return bool(given) and all(g >= 0.9 * report.examples for g in given)
+
+
+def finished_line(report) -> str:
+    if report.multi_label:
+        return (f"Finished: validation micro-F1 {report.micro_f1:.3f}, macro-F1 {report.macro_f1:.3f}, "
+                f"every label right on {report.accuracy:.1%} of texts (thresholds tuned on this split).")
+    return f"Finished: validation accuracy {report.accuracy:.1%}, macro-F1 {report.macro_f1:.3f}."

@@ -23,7 +23,7 @@ from .errors import StudioError, TrainingError
 from .evaluation import EvalReport
 from .events import Cancelled, CancelToken, Finished, LogLine, Started, checkpoint
 from .labels import LabelMap
-from .objectives import for_task, objective_for
+from .objectives import finished_line, for_task, gives_every_label, objective_for, tuned_thresholds
 from .preparation import attach_lora, choose_max_length, ensure_min_steps, prepare_model, seed_everything
 
 log = logging.getLogger(__name__)
@@ -390,6 +390,9 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, objective, devic
                          per_device_batch=batch_size, effective_batch=effective,
                          examples_per_rank=served if here.distributed else [])
     emit(LogLine(finished_line(validation)))
+    if validation.multi_label and gives_every_label(validation):
+        emit(LogLine("The model gives nearly every label to nearly every text: it has not learnt to tell the labels "
+                     "apart. More examples per label, or more epochs, should help.", "warning"))
     if out_dir is not None:
         from .adapters import save_adapter
 
@@ -399,21 +402,6 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, objective, devic
             raise saving_failed(out_dir, exc) from exc
         emit(LogLine(f"Adapter saved to {result.adapter_dir}"))
     return result
-
-
-def tuned_thresholds(classifier, validation) -> list[float]:
-    """Multi-label: each label's threshold chosen on the validation split to maximise its F1 (stored in the
-    manifest; `predict --threshold` overrides it)."""
-    from .multilabel_metrics import indicator, tune_thresholds
-
-    return tune_thresholds(classifier.predict_proba(validation.texts), indicator(validation.labels, classifier.labels))
-
-
-def finished_line(report) -> str:
-    if report.multi_label:
-        return (f"Finished: validation micro-F1 {report.micro_f1:.3f}, macro-F1 {report.macro_f1:.3f}, "
-                f"every label right on {report.accuracy:.1%} of texts (thresholds tuned on this split).")
-    return f"Finished: validation accuracy {report.accuracy:.1%}, macro-F1 {report.macro_f1:.3f}."
 
 
 def _drop_mixed_precision_wrapper(model) -> None:

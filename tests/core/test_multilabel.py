@@ -200,6 +200,13 @@ def test_labels_that_differ_only_in_capitals_are_pointed_out(tmp_path):
     assert any("differ only in capitals" in w and "“Praise” / “praise”" in w for w in report.warnings)
 
 
+def test_a_separator_that_joins_nothing_is_pointed_out(tmp_path):
+    report, examples = inspect(_news(tmp_path, NEWS), labels=LabelSpec(True, "|"))
+    assert any("No cell of “topics” holds “|”" in w and "seem joined by “;”" in w for w in report.warnings)
+    report, _ = inspect(_news(tmp_path, NEWS), labels=LabelSpec(True, ";"))
+    assert not any("No cell" in w for w in report.warnings)
+
+
 def test_same_text_same_set_in_another_order_is_a_duplicate(tmp_path):
     path = _news(tmp_path, NEWS)
     path.write_text(path.read_text() + "\nchip stocks rally 2,tech;finance\nchip stocks rally 2,tech", encoding="utf-8")
@@ -264,6 +271,33 @@ def test_a_label_given_where_it_never_applies_counts_in_macro_f1():
     assert s["macro_f1"] == pytest.approx(0.5)  # as scikit-learn: label b, predicted twice, never true: F1 0
     empty = multilabel_scores(np.zeros((2, 2), dtype=bool), np.zeros((2, 2), dtype=bool))
     assert empty["macro_f1"] == 0.0 and empty["micro_f1"] == 1.0  # nothing to find, nothing given: all right
+
+
+def test_training_metrics_score_with_tuned_thresholds_so_an_early_model_is_not_zero():
+    """An early multi-label model's probabilities all sit below 0.5: at 0.5 it gives no label and scores 0,
+    and early stopping would end a run that is learning. Scored as the finished model is (thresholds tuned),
+    the ranking it has learnt counts."""
+    from types import SimpleNamespace
+
+    from desktop_app.core.labels import LabelMap
+    from desktop_app.core.objectives import MultiLabel
+
+    rng = np.random.default_rng(1)
+    truth = rng.random((200, 3)) < 0.3
+    logits = np.where(truth, -0.6, -1.5) + rng.normal(0, 0.1, (200, 3))  # below 0 (p < 0.5), but ranked right
+    metrics = MultiLabel(LabelMap(("a", "b", "c"))).metrics(SimpleNamespace(predictions=logits,
+                                                                            label_ids=truth.astype(float)))
+    assert multilabel_scores(truth, logits > 0)["micro_f1"] == 0.0 and metrics["micro_f1"] > 0.9
+
+
+def test_a_model_that_gives_every_label_to_every_text_is_recognised():
+    from desktop_app.core.objectives import gives_every_label
+
+    labels = ["a", "b"]
+    truth = indicator([("a",), ("b",), ("a", "b"), ()] * 5, labels)
+    assert gives_every_label(multilabel_report(["t"] * 20, truth, np.full((20, 2), 0.6), labels))
+    probs = np.where(truth, 0.9, 0.1)
+    assert not gives_every_label(multilabel_report(["t"] * 20, truth, probs, labels))
 
 
 def test_thresholds_are_tuned_per_label_to_the_best_f1_and_rare_labels_keep_one_half():

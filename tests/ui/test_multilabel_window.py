@@ -46,7 +46,7 @@ def test_the_dataset_step_shows_the_multi_label_reading_and_overrides_it(qtbot, 
     _load(qtbot, window, write_toy_multilabel_csv(tmp_path / "toy.csv", 150, separator="|", none_share=0.1))
     d, labels = window.dataset, window.dataset.labels
     assert "Multi-label: 3 labels joined by “|” in “labels”" in d.facts.text()
-    assert labels.combo.currentText() == "Several per text (auto-detected)"
+    assert labels.combo.currentText() == "Several labels (auto-detected)"
     assert labels.separator.currentText() == "auto (found “|”)" and labels.separator.isVisibleTo(d)
     assert labels.none.isVisibleTo(d) and not labels.columns.isVisibleTo(d)  # no yes/no columns in this file
     assert d.classes.title().startswith("Labels")
@@ -60,9 +60,9 @@ def test_the_dataset_step_shows_the_multi_label_reading_and_overrides_it(qtbot, 
     assert (config.multi_label, config.label_separator, config.none_of_these) == (True, "|", True)
     assert config.label_column == "labels" and config.label_columns == ()
 
-    labels.combo.activated.emit(0)  # "One per text": every combination becomes a class of its own
+    labels.combo.activated.emit(0)  # "One label": every combination becomes a class of its own
     _reread(qtbot, window, lambda: not window.data.report.multi_label)
-    assert labels.combo.currentText() == "One per text" and not labels.separator.isVisibleTo(d)
+    assert labels.combo.currentText() == "One label" and not labels.separator.isVisibleTo(d)
     assert "Multi-label" not in d.facts.text() and d.classes.title() == "Classes"
     assert any("several labels per text" in w for w in window.data.report.warnings)
     assert run_config(window).multi_label is False
@@ -71,7 +71,7 @@ def test_the_dataset_step_shows_the_multi_label_reading_and_overrides_it(qtbot, 
     labels.separator.setEditText("|")
     labels.separator.lineEdit().editingFinished.emit()
     _reread(qtbot, window, lambda: window.data.report.multi_label)
-    assert window.data.report.label_separator == "|" and labels.combo.currentText() == "Several per text"
+    assert window.data.report.label_separator == "|" and labels.combo.currentText() == "Several labels"
     assert run_config(window).label_separator == "|"
 
 
@@ -89,6 +89,12 @@ def test_yes_no_columns_are_preselected_and_can_be_chosen(qtbot, window, tmp_pat
     assert sorted(window.data.report.class_counts) == ["complaint", "praise"]
     config = run_config(window)
     assert config.label_columns == ("praise", "complaint") and config.label_column is None and config.multi_label
+
+    labels.combo.activated.emit(0)  # one label per text, then several again: the yes/no columns come back
+    _reread(qtbot, window, lambda: not window.data.report.multi_label)
+    labels.combo.activated.emit(1)
+    _reread(qtbot, window, lambda: window.data.report.label_columns == ["praise", "complaint"])
+    assert labels.checked() == ["praise", "complaint"] and window.data.report.label_separator is None
 
 
 def test_a_multi_label_run_shows_per_label_results_and_its_errors_filter_the_mistakes(qtbot, window, tiny_bert,
@@ -284,3 +290,13 @@ def test_a_new_table_shows_its_chosen_columns_first_whatever_the_last_one_moved(
     columns_first(view, ["x", "y", "z"], ["z"])
     header = view.horizontalHeader()
     assert [model.headerData(header.logicalIndex(v), Qt.Orientation.Horizontal) for v in range(3)] == ["z", "x", "y"]
+
+
+def test_a_zero_count_and_the_label_settings_read_in_words():
+    from desktop_app.ui.panels.history_panel import SETTING_NAMES
+    from desktop_app.ui.panels.label_results import filter_text
+
+    assert filter_text("debate", "missed", 0, 0) == "No validation text misses “debate”."
+    assert filter_text("plot", "added", 0, 0) == "No validation text was wrongly given “plot”."
+    assert {SETTING_NAMES[k] for k in ("multi_label", "label_separator", "label_columns", "none_of_these")} == {
+        "Labels per text", "Label separator", "Yes/no label columns", "No label means none of these"}

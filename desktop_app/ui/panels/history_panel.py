@@ -23,7 +23,9 @@ SETTING_NAMES = {"base_model": "Base model", "preset": "Preset", "lora.r": "LoRA
                  "early_stopping_patience": "Early stopping patience", "min_steps": "Minimum updates",
                  "validation_fraction": "Validation share", "test_fraction": "Test share", "seed": "Seed",
                  "device": "Device", "precision": "Number format", "frozen_cache_mb": "Frozen-layer cache (MB)",
-                 "text_column": "Text column", "label_column": "Label column", "allow_download": "Allow downloading"}
+                 "text_column": "Text column", "label_column": "Label column", "allow_download": "Allow downloading",
+                 "multi_label": "Labels per text", "label_separator": "Label separator",
+                 "label_columns": "Yes/no label columns", "none_of_these": "No label means none of these"}
 
 
 class _Item(QTableWidgetItem):

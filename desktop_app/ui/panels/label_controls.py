@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QStyle, QStyleO
 
 from ...core.multilabel import SEPARATORS, LabelSpec
 
-ONE, SEVERAL = "One per text", "Several per text"
+ONE, SEVERAL = "One label", "Several labels"  # per text (the row's name)
 AUTO = "auto"
 DETECTED = " (auto-detected)"
 
@@ -24,6 +24,8 @@ class LabelControls(QObject):
         self.columns_in_use = False     # the checked yes/no columns are the labels (not the label column)
         self.multi = False              # what the last report read
         self.unlabelled = False         # the last report found rows without labels
+        self.yes_no: list[str] = []     # the table's yes/no columns
+        self.last_columns: list[str] = []  # the yes/no columns last read as labels: back when "several" is chosen again
         self.combo = QComboBox()
         self.combo.addItems([ONE, SEVERAL])
         self.combo.setToolTip("One label per text (a class each), or several (each label learnt on its own). "
@@ -51,7 +53,7 @@ class LabelControls(QObject):
 
     def add_to(self, form: QFormLayout) -> None:
         self.form = form
-        form.addRow("Labels:", self.combo)
+        form.addRow("Per text:", self.combo)
         form.addRow("Separator:", self.separator)
         form.addRow(self.none)
         form.addRow("Yes/no columns:", self.columns)
@@ -60,7 +62,7 @@ class LabelControls(QObject):
     # -- fed by the dataset panel ------------------------------------------
     def reset(self) -> None:
         """A new file: back to reading the labels as its data shows."""
-        self.mode, self.columns_in_use = None, False
+        self.mode, self.columns_in_use, self.last_columns = None, False, []
         self._filling = True
         self.separator.setCurrentIndex(0)
         self.none.setChecked(False)
@@ -71,6 +73,9 @@ class LabelControls(QObject):
         try:
             self.multi = report.multi_label
             self.columns_in_use = bool(report.label_columns)
+            self.yes_no = list(yes_no)
+            if report.label_columns:
+                self.last_columns = list(report.label_columns)
             for i, text in enumerate((ONE, SEVERAL)):
                 self.combo.setItemText(i, text + (DETECTED if self.mode is None and i == int(self.multi) else ""))
             self.combo.setCurrentIndex(int(self.mode if self.mode is not None else self.multi))
@@ -115,6 +120,11 @@ class LabelControls(QObject):
         self.mode = index == 1
         if not self.mode:
             self.columns_in_use = False
+        elif self.last_columns and not self.columns_in_use:  # several again: the yes/no columns read before
+            self._filling = True
+            self.columns.set_columns(self.yes_no, self.last_columns)
+            self._filling = False
+            self.columns_in_use = True
         self._edited()
 
     def _column_checked(self, _item) -> None:

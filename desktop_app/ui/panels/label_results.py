@@ -50,6 +50,10 @@ def set_mode(panel, multi: bool) -> None:
     panel.mistakes_model.removeRows(0, panel.mistakes_model.rowCount())
     panel.mistakes_model.setColumnCount(len(headers))
     panel.mistakes_model.setHorizontalHeaderLabels(headers)
+    confidence = panel.mistakes_model.horizontalHeaderItem(len(headers) - 1)
+    if confidence is not None:  # what "confidence" means for a set of labels
+        confidence.setToolTip("How sure the model was of its surest wrong decision on this text (a label given, "
+                              "or left out)." if multi else "The probability the model gave its predicted class.")
     panel.results_grid.setColumnStretch(0, 3 if multi else 0)  # the wider per-label table gets the room
     panel.results_grid.setColumnStretch(1, 2 if multi else 0)
     panel.results_grid.setRowStretch(1, 1 if multi else 2)  # labels are often more than classes: more rows
@@ -115,6 +119,8 @@ def show(panel, result, report, note: str) -> None:
 
 def filter_text(label: str, kind: str, count: int | None, shown: int) -> str:
     n = shown if count is None else count
+    if n == 0:
+        return f"No validation text {'misses' if kind == 'missed' else 'was wrongly given'} “{label}”."
     texts = "text" if n == 1 else "texts"
     listed = f" (the {shown} most confident are listed)" if count is not None and shown < count else ""
     if kind == "missed":

@@ -43,8 +43,9 @@ class Explanations:
                 view.show_explanation(explanation)
         self._run(text, method, show, view, target)
 
-    def explain_text(self, text: str, title: str) -> None:
-        """A dialog with `text` explained (fast first; Explain carefully in it for integrated gradients)."""
+    def explain_text(self, text: str, title: str, target: str | None = None) -> None:
+        """A dialog with `text` explained (fast first; Explain carefully in it for integrated gradients).
+        `target`: the label to explain first (multi-label: a mistake's missed or wrongly added label)."""
         if self.window.classifier is None:
             QMessageBox.information(self.window, "Why this label?", "Load or train a model first: explanations "
                                     "come from the model in use in Predict.")
@@ -71,7 +72,7 @@ class Explanations:
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.dialog = dialog
         dialog.open()
-        self._run(text, "fast", view.show_explanation, view)
+        self._run(text, "fast", view.show_explanation, view, target)
 
     def _run(self, text: str, method: str, show, view: ExplanationView, target: str | None = None) -> None:
         """In the tasks runner; when it is busy, or the explanation fails, the view says so and stays usable."""
@@ -93,8 +94,12 @@ class Explanations:
             missed, added = table.index(index.row(), 3).data(), table.index(index.row(), 4).data()
             wrong = "; ".join(part for part in (missed and f"missed: {missed}", added and f"wrongly added: {added}")
                               if part)
+            from .panels.label_results import NAMES
+
+            names = (table.index(index.row(), 3).data(NAMES) or []) + (table.index(index.row(), 4).data(NAMES) or [])
+            first = names[0] if names else None  # the label the mistake is about: missed first, else wrongly added
             self.explain_text(text, f"Labelled “{true}” in the data, given “{predicted}” ({wrong}): the words the "
-                                    "model used, explained by the model in use in Predict.")
+                                    "model used, explained by the model in use in Predict.", first)
             return
         self.explain_text(text, f"Labelled “{true}” in the data, predicted “{predicted}”: the words the model "
                                 "used, explained by the model in use in Predict.")

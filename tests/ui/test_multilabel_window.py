@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel
 from tiny_models import TOPICS, toy_multilabel, write_toy_multilabel_csv
 
 from desktop_app.ui.flow import run_config
+from desktop_app.ui.panels.label_results import NAMES
 from desktop_app.ui.widgets.explanation_view import ExplanationView
 
 LABELS = sorted(TOPICS)  # complaint, praise, story: the model's label order
@@ -150,6 +151,8 @@ def test_a_multi_label_run_shows_per_label_results_and_its_errors_filter_the_mis
     assert "missed" in dialog.findChild(QLabel).text() or "wrongly added" in dialog.findChild(QLabel).text()
     view = dialog.findChild(ExplanationView)
     qtbot.waitUntil(lambda: view.explanation is not None and not window.tasks.busy, timeout=30000)
+    first = t.mistakes.model().index(0, 3).data(NAMES) + t.mistakes.model().index(0, 4).data(NAMES)
+    assert view.explanation.label == first[0]  # the label the mistake is about, missed first
     dialog.close()
 
 

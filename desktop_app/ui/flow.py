@@ -3,9 +3,35 @@ the Train step's Start button is disabled while the data has a blocking problem,
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLayout, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 PRIMARY = "QPushButton { font-weight: bold; padding: 6px 18px; }"
+
+
+class _ByMinimumSize(QWidget):
+    """The page inside its scroll area, sized to the view down to its minimum size, then scrolled. No layout on
+    purpose: with one, the scroll area would size the page by its word-wrapped labels' height-for-width, taller
+    than the page needs, and show a scroll bar even at the default window size."""
+
+    def __init__(self, panel: QWidget) -> None:
+        super().__init__()
+        self.panel = panel
+        panel.setParent(self)
+
+    def minimumSizeHint(self):  # noqa: N802 - Qt's names
+        return self.panel.minimumSizeHint()
+
+    def sizeHint(self):  # noqa: N802
+        return self.panel.sizeHint()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        self.panel.setGeometry(self.rect())
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:  # the page's minimum changed (more labels, a longer verdict)
+            self.updateGeometry()  # the scroll area resizes this (or shows a scroll bar) from the new minimum
+        return super().event(event)
 
 
 class StepPage(QWidget):
@@ -16,7 +42,13 @@ class StepPage(QWidget):
         self.panel = panel
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(panel, 1)
+        # a window smaller than the page (a laptop screen, many labels) scrolls it: never squeezes widgets
+        # over one another, and never grows taller than the screen
+        scroll = QScrollArea()
+        scroll.setWidget(_ByMinimumSize(panel))
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        layout.addWidget(scroll, 1)
         footer = QHBoxLayout()
         footer.setContentsMargins(9, 0, 9, 6)
         self.note = QLabel()

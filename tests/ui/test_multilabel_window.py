@@ -216,6 +216,25 @@ def test_predict_shows_the_label_set_with_probabilities_and_thresholds(qtbot, wi
     assert i.explanation.explanation.label == other
 
 
+def test_a_small_window_scrolls_the_page_instead_of_laying_widgets_over_each_other(qtbot, window, multi_adapter):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QScrollArea
+
+    window.load_adapter(str(multi_adapter))
+    qtbot.waitUntil(lambda: window.classifier is not None and not window.tasks.busy, timeout=30000)
+    window.steps.setCurrentRow(3)
+    i = window.inference
+    i.text.setPlainText("the film was great and the plot was dull")
+    qtbot.waitUntil(lambda: i.explanation.explanation is not None and not window.live.busy, timeout=30000)
+    scroll = window.step_pages[3].findChild(QScrollArea)
+    window.resize(1200, 780)
+    qtbot.waitUntil(lambda: not scroll.verticalScrollBar().isVisible())  # the default size: no scroll bar
+    window.resize(1000, 560)
+    qtbot.waitUntil(lambda: scroll.verticalScrollBar().isVisible())
+    bottom = i.bars_area.mapTo(i, QPoint(0, i.bars_area.height())).y()
+    assert bottom <= i.explanation.mapTo(i, QPoint(0, 0)).y()  # the bars end above the explanation
+
+
 def test_none_of_the_labels_is_said_in_words(qtbot):
     from desktop_app.core.inference import Prediction
     from desktop_app.ui.panels.inference_panel import InferencePanel

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QFrame, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit,
-                               QProgressBar, QPushButton, QScrollArea, QTableView, QVBoxLayout, QWidget)
+                               QProgressBar, QPushButton, QScrollArea, QSizePolicy, QTableView, QVBoxLayout,
+                               QWidget)
 
 from ...formatting import batch_summary_lines
 from ..models.frame_model import FrameModel, columns_first, fit_columns
@@ -50,6 +51,7 @@ class InferencePanel(QWidget):
         single_layout.addWidget(self.text, 3)
         result = QVBoxLayout()
         self.verdict = QLabel("–")
+        self.verdict.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # cut, never widens
         self.verdict.setStyleSheet("font-size: 18px; font-weight: 600;")
         self.bars = BarList(maximum=1.0)
         self.bars_area = bars = QScrollArea()  # many labels scroll here instead of running under the explanation
@@ -127,7 +129,9 @@ class InferencePanel(QWidget):
         if text and self.text.isEnabled():
             self.predict_requested.emit([text])
         elif not text:
+            self.full_verdict = None
             self.verdict.setText("–")
+            self.verdict.setToolTip("")
             self.bars.set_items([])
             self.bars_area.setMinimumHeight(self.bars.minimumHeight())
             self.explanation.clear()
@@ -153,7 +157,6 @@ class InferencePanel(QWidget):
                        f"{val.accuracy:.1%}")
         cuts = manifest.thresholds or [0.5] * len(manifest.labels)
         self.thresholds = dict(zip(manifest.labels, cuts)) if multi else None
-        self.verdict.setWordWrap(multi)  # a label set can be long
         self.bars.row = 20 if multi else 26  # labels are often many: tighter bars
         self.explanation.set_targets(list(manifest.labels) if multi else None)
         kinds = f"Labels: {escape(', '.join(manifest.labels))} (several per text)" if multi else \
@@ -173,14 +176,31 @@ class InferencePanel(QWidget):
         items = sorted(prediction.probabilities.items(), key=lambda kv: -kv[1])
         if prediction.labels is not None:  # several labels per text: each label on its own, with its threshold
             cuts = self.thresholds or {}
-            self.verdict.setText("  ·  ".join(prediction.labels) or "none of the labels")
+            self.full_verdict = "  ·  ".join(prediction.labels) or "none of the labels"
             self.bars.set_items([(name, p, f"{'✓ ' if name in prediction.labels else ''}{p:.0%} "
                                   f"(threshold {cuts.get(name, 0.5):.0%})") for name, p in items],
                                 highlight=prediction.labels, markers=cuts)
         else:
-            self.verdict.setText(f"{prediction.label}  ·  {prediction.confidence:.0%}")
+            self.full_verdict = f"{prediction.label}  ·  {prediction.confidence:.0%}"
             self.bars.set_items([(name, p, f"{p:.1%}") for name, p in items], highlight=prediction.label)
         self.bars_area.setMinimumHeight(min(self.bars.minimumHeight(), MAX_BARS_HEIGHT))  # beyond: it scrolls
+        self._fit_verdict()
+
+    def _fit_verdict(self) -> None:
+        """The verdict on one line, cut with "…" where a long label set does not fit (all of it in the tooltip).
+        Not word-wrapped: a wrapped label's height depends on its width, which the page's layout, sized by
+        minimums, ignores, and the bars would then run under the explanation on a small window."""
+        text = getattr(self, "full_verdict", None)
+        if text is None:
+            return
+        width = max(40, self.verdict.width())
+        shown = self.verdict.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, width)
+        self.verdict.setText(shown)
+        self.verdict.setToolTip(text if shown != text else "")
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._fit_verdict()
 
     def set_batch_file(self, name: str, columns: list[str], guess: str | None) -> None:
         self.batch_file.setText(name)

@@ -79,6 +79,11 @@ class ExplanationView(QWidget):
             self.target.setCurrentText(explanation.label)
         self.careful.setEnabled(explanation.method == "fast")
 
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt's name
+        """Sized by its minimum like its neighbours: its wrapped legend's height-for-width would make the page's
+        layout take height from the widgets above it, running the label bars under this view."""
+        return False
+
     def set_targets(self, labels: list[str] | None) -> None:
         """A multi-label model's labels, any of which can be explained; None hides the picker."""
         self.target.clear()

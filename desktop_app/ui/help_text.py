@@ -32,6 +32,14 @@ data.</li>
 <li><b>Confidence</b>: how sure the model is of a prediction (the probabilities of all labels add up to
 100%).</li>
 </ul>
+<h3>Several labels per text</h3>
+<p>A text can have several labels (a news story about sports <i>and</i> politics). LoRA Studio sees it when a
+label cell joins labels (“sports;politics”) or when the table has a yes/no column per label, and the Dataset
+step's <i>Per text</i> choice says so (change it if it guessed wrong). Each label then gets its own
+probability and a threshold, tuned on the held-out texts, above which it is given. <b>Micro-F1</b> scores
+every label decision together; <b>every label right</b> is the share of texts whose whole set is right;
+Results count, per label, the texts where it was <b>missed</b> or <b>wrongly added</b> — click a count to see
+those texts.</p>
 <h3>LoRA in two sentences</h3>
 <p>LoRA (low-rank adaptation) keeps the big pretrained model unchanged and trains a few small extra
 matrices beside some of its layers, plus a classifier on top. That is fast enough for an ordinary

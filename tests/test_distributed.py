@@ -125,6 +125,22 @@ def test_two_processes_train_one_adapter_like_one_process(tmp_path, tiny_bert):
         assert max(abs(p2[k] - p1[k]) for k in p1) < 0.25
 
 
+def test_two_processes_train_a_multi_label_adapter(tmp_path, tiny_bert):
+    """Label sets on rank 0 and rank 1: the split fingerprints agree (tuples of labels), the float targets and
+    binary cross-entropy run under DDP, early stopping's tuned micro-F1 is the same on both ranks, and rank 0
+    saves a multi-label adapter with its thresholds."""
+    from tiny_models import write_toy_multilabel_csv
+
+    data = write_toy_multilabel_csv(tmp_path / "m.csv", 160, none_share=0.1)
+    two = _lora_studio(tmp_path, "train", data, "--model", tiny_bert, *TRAIN, "--batch-size", 16, "--none-of-these",
+                       "--processes", 2, "--out", "two")
+    assert two.returncode == 0, two.stderr[-3000:]
+    manifest = json.loads((tmp_path / "two" / "manifest.json").read_text())
+    assert manifest["task"] == "multi_label" and len(manifest["thresholds"]) == 3
+    assert manifest["training"]["world_size"] == 2 and "[rank 1 of 2] trained" in two.stderr
+    assert all(h["micro_f1"] is not None for h in manifest["training"]["history"])
+
+
 def test_a_killed_rank_ends_the_job_with_a_clear_message_and_nothing_written(tmp_path, tiny_bert):
     """Rank 1 is killed (SIGKILL) at its third step: torchrun ends every rank, the job fails with the
     launcher's account, and no adapter, half adapter or temporary folder is left."""

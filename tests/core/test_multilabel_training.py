@@ -250,3 +250,19 @@ def test_a_base_model_that_names_its_own_problem_type_trains_either_kind(tmp_pat
     config_file.write_text(json.dumps({**json.loads(config_file.read_text()), "problem_type": "regression"}))
     multi = toy_multilabel(40)
     assert run_training(config, Dataset(multi, LabelMap.from_labels(multi.label_names()), None)).validation.multi_label
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_label_sets_train_in_either_number_format(tiny_bert, precision):
+    """bf16 autocast is forced (any x86 CPU runs it, only slower), whatever this CPU would choose: the float
+    targets meet bf16 logits in the loss (plain and weighted), and the reloadable model is fp32 again."""
+    from desktop_app.core.dataset import Dataset
+    from desktop_app.core.labels import LabelMap
+
+    ex = toy_multilabel(60, seed=8)
+    for weighting in (False, True):
+        config = TrainConfig(base_model=str(tiny_bert), epochs=1, batch_size=16, min_steps=0, precision=precision,
+                             class_weighting=weighting)
+        result = run_training(config, Dataset(ex, LabelMap.from_labels(ex.label_names()), None))
+        assert result.status == "completed" and result.validation.multi_label
+        assert result.device.endswith("(bf16)") == (precision == "bf16")

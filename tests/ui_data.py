@@ -12,3 +12,23 @@ def write_csv(path, n=120):
 def load(qtbot, window, path):
     window.open_dataset(str(path))
     qtbot.waitUntil(lambda: window.data is not None and not window.tasks.busy, timeout=30000)
+
+
+def use_model(window, folder, epochs: int, lr: float, batch: int) -> None:
+    """Configure the window to train `folder` (a tiny model) with these settings."""
+    window.configure.add_model("tiny", str(folder), select=True)
+    window.configure.epochs.setValue(epochs)
+    window.configure.lr.setValue(lr)
+    window.configure.batch.setValue(batch)
+
+
+def classify_file(qtbot, window, adapter, path, column: str) -> None:
+    """Load `adapter` for prediction and classify the file at `path` in the window, until the result is in."""
+    from desktop_app.core.data import read_table
+
+    window.load_adapter(str(adapter))
+    qtbot.waitUntil(lambda: window.classifier is not None and not window.tasks.busy, timeout=30000)
+    window.batch_table = read_table(path)
+    window.inference.set_batch_file(path.name, window.batch_table.columns, column)
+    window._run_batch(column)
+    qtbot.waitUntil(lambda: window.batch_result is not None and not window.batch.busy, timeout=30000)

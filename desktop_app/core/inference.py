@@ -240,7 +240,7 @@ class Classifier:
 
 
 def predict_frame(classifier: Classifier, frame, column: str, on_progress=None, cancel=None,
-                  chunk: int = 512, thresholds: Sequence[float] | None = None):
+                  chunk: int = 512):
     """The table plus predicted_label, confidence and prob_<label> columns (batch panel, predict_file);
     multi-label: predicted_labels (joined by ";", empty when none) and prob_<label> columns. Columns of those
     names already in the table (an earlier predictions file) are replaced, not repeated.
@@ -259,7 +259,7 @@ def predict_frame(classifier: Classifier, frame, column: str, on_progress=None, 
         if on_progress:
             on_progress(min(len(texts), start + chunk), len(texts))
     if getattr(classifier, "multi_label", False):
-        extra = {"predicted_labels": [classifier.label_set(row, thresholds).label for row in probs]}
+        extra = {"predicted_labels": [classifier.label_set(row).label for row in probs]}
     else:
         extra = {"predicted_label": [classifier.labels[int(i)] for i in probs.argmax(axis=1)] if len(texts) else [],
                  "confidence": probs.max(axis=1).astype(float).round(4) if len(texts) else []}

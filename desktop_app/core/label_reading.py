@@ -27,16 +27,7 @@ def label_reader(table, label_column: str | None, columns: list[str], spec: Labe
     """A function row -> its label (str), its labels (tuple, multi-label) or a Skip; sets report.task."""
     if columns:
         report.task = MULTI_LABEL
-        cells = [table.frame[c].tolist() for c in columns]
-
-        def from_columns(row: int):
-            values = [truth(col[row]) for col in cells]
-            blank = [col[row] is None or not str(col[row]).strip() for col in cells]
-            if any(v is None and not b for v, b in zip(values, blank)):
-                return Skip(NOT_YES_NO)
-            chosen = tuple(c for c, v in zip(columns, values) if v)  # a blank cell: not this label
-            return chosen if chosen or spec.none_of_these else Skip(NO_LABELS)
-        return from_columns
+        return yes_no_reader([table.frame[c].tolist() for c in columns], columns, spec.none_of_these)
 
     raw = ["" if v is None else str(v).strip() for v in table.frame[label_column].tolist()]
     if spec.multi_label is False:
@@ -58,6 +49,20 @@ def label_reader(table, label_column: str | None, columns: list[str], spec: Labe
         chosen = split_cell(raw[row], separator)
         return chosen if chosen or spec.none_of_these else Skip(NO_LABELS)
     return from_cell
+
+
+def yes_no_reader(cells: list[list], columns: list[str], none_of_these: bool) -> Callable[[int], object]:
+    """Row -> the labels whose 0/1 cell says yes (a blank cell: not this label), or a Skip: a cell that is not
+    yes/no, or no label at all unless that means “none of these”. The data report and a batch summary's
+    answer key (multilabel_metrics) read 0/1 columns with it."""
+    def read(row: int):
+        values = [truth(col[row]) for col in cells]
+        blank = [col[row] is None or col[row] != col[row] or not str(col[row]).strip() for col in cells]
+        if any(v is None and not b for v, b in zip(values, blank)):
+            return Skip(NOT_YES_NO)
+        chosen = tuple(c for c, v in zip(columns, values) if v)
+        return chosen if chosen or none_of_these else Skip(NO_LABELS)
+    return read
 
 
 def label_source(report) -> str:

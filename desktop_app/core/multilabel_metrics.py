@@ -124,7 +124,8 @@ def multilabel_batch_summary(frame, labels: Sequence[str], thresholds, text_colu
     not scored. The decisions are the frame's own predicted_labels (joined by ";"); the probabilities
     (prob_<label>) only order the mistakes."""
     from .evaluation import BatchSummary
-    from .multilabel import split_cell, truth
+    from .label_reading import Skip, yes_no_reader
+    from .multilabel import split_cell
 
     labels = list(labels)
     known = set(labels)
@@ -136,11 +137,9 @@ def multilabel_batch_summary(frame, labels: Sequence[str], thresholds, text_colu
     def counted(chosen):  # a row without labels: "none of these", or not scored
         return chosen if chosen or none_of_these else None
 
-    def from_flags(columns):  # one 0/1 column per label, as dataset.build_report reads them
-        rows = zip(*(frame[c].tolist() for c in columns))
-        values = [[truth(v) if text(v).strip() else False for v in row] for row in rows]
-        return [None if None in row else counted(tuple(str(c) for c, v in zip(columns, row) if v and str(c) in known))
-                for row in values]
+    def from_flags(columns):  # one 0/1 column per label, read as dataset.build_report reads them
+        read = yes_no_reader([frame[c].tolist() for c in columns], [str(c) for c in columns], none_of_these)
+        return [None if isinstance(chosen, Skip) else chosen for chosen in map(read, range(len(frame)))]
 
     def from_cells(column):
         cells = [text(v).strip() for v in frame[column].tolist()]
@@ -154,19 +153,18 @@ def multilabel_batch_summary(frame, labels: Sequence[str], thresholds, text_colu
     flags = [names[c] for c in label_columns if c in names]
     found = None
     if label_columns and len(flags) == len(label_columns):
-        found = ", ".join(map(str, flags)), from_flags(flags)
+        found = ", ".join(map(str, flags)), from_flags(flags), [str(c) for c in flags]
     if found is None or all(s is None for s in found[1]):  # no 0/1 columns, or none of their rows usable
         found = None
         added = {"predicted_labels", text_column} | {f"prob_{name}" for name in labels}
         for c in frame.columns:
             sets = None if c in added else from_cells(c)
             if sets is not None:
-                found = str(c), sets
+                found = str(c), sets, []
                 break
     if found is None:
         return summary
-    column, sets = found
-    summary.label_columns = list(map(str, flags)) if column == ", ".join(map(str, flags)) and flags else []
+    column, sets, summary.label_columns = found
     keep = [i for i, s in enumerate(sets) if s is not None]
     probs = np.column_stack([np.asarray(frame[f"prob_{name}"].tolist(), dtype=float) for name in labels])[keep]
     if "predicted_labels" in frame.columns and not any(";" in name for name in labels):

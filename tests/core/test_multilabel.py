@@ -232,7 +232,6 @@ def test_iterative_stratification_keeps_every_label_near_its_share_and_loses_no_
 
 def test_a_random_split_would_not_do_as_well():
     """The point of iterative stratification: a plain shuffled split misses rare labels' shares."""
-    rng = random.Random(0)
     sets = [("rare",) if i < 20 else ("common",) for i in range(1000)]
     worst = 0
     for seed in range(20):
@@ -241,7 +240,6 @@ def test_a_random_split_would_not_do_as_well():
         worst = max(worst, abs(sum(sets[i] == ("rare",) for i in ids[:150]) - 3))
     parts = iterative_split(sets, (0.85, 0.15), seed=0)
     assert sum(sets[i] == ("rare",) for i in parts[1]) == 3 and worst >= 2
-    del rng
 
 
 def test_the_split_of_multi_label_examples_is_stratified_and_keeps_them_multi_label():

@@ -144,8 +144,7 @@ def animals(tmp_path_factory):
     none of zebra (stripes), walrus (tusks), parrot (feathers), among filler words."""
     import random
 
-    from desktop_app.core.dataset import Dataset, stratified_split
-    from desktop_app.core.labels import LabelMap
+    from desktop_app.core.dataset import stratified_split
 
     filler = ("river table cloud pencil garden window silver morning paper lamp stone quiet blue green road "
               "music letter yellow chair bread").split()

@@ -72,17 +72,9 @@ def test_without_a_model_a_row_asks_for_one(qtbot, window, monkeypatch):
 
 
 def test_a_batch_row_opens_with_its_explanation(qtbot, window, trained_adapter, tmp_path):
-    from ui_data import write_csv
+    from ui_data import classify_file, write_csv
 
-    from desktop_app.core.data import read_table
-
-    window.load_adapter(str(trained_adapter.adapter_dir))
-    qtbot.waitUntil(lambda: window.classifier is not None and not window.tasks.busy, timeout=30000)
-    path = write_csv(tmp_path / "batch.csv", 6)
-    window.batch_table = read_table(path)
-    window.inference.set_batch_file("batch.csv", window.batch_table.columns, "review")
-    window._run_batch("review")
-    qtbot.waitUntil(lambda: window.batch_result is not None and not window.batch.busy, timeout=30000)
+    classify_file(qtbot, window, trained_adapter.adapter_dir, write_csv(tmp_path / "batch.csv", 6), "review")
     preview = window.inference.preview
     preview.doubleClicked.emit(preview.model().index(2, 0))
     view = window.explanations.dialog.findChild(ExplanationView)

@@ -10,6 +10,7 @@ from desktop_app.core import events as ev
 
 from ui_data import load as _load  # noqa: E402
 from ui_data import write_csv as _write_csv  # noqa: E402
+from ui_data import use_model  # noqa: E402
 
 
 def test_title_menus_and_status(window):
@@ -36,10 +37,7 @@ def test_full_workflow(qtbot, window, tiny_bert, tmp_path):
     assert window.dataset.model.rowCount() == 120
     assert str(data) in window.settings.recent_files()
 
-    window.configure.add_model("tiny", str(tiny_bert), select=True)
-    window.configure.epochs.setValue(40)
-    window.configure.lr.setValue(0.005)
-    window.configure.batch.setValue(4)
+    use_model(window, tiny_bert, epochs=40, lr=0.005, batch=4)
     events = []
     window.trainer.event.connect(events.append)
 

@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 from tiny_models import TOPICS, toy_multilabel, write_toy_multilabel_csv
+from ui_data import classify_file, use_model
 
 from desktop_app.ui.flow import run_config
 from desktop_app.ui.panels.label_results import NAMES
@@ -104,10 +105,7 @@ def test_a_multi_label_run_shows_per_label_results_and_its_errors_filter_the_mis
     from desktop_app.core.manifest import read_manifest
 
     _load(qtbot, window, write_toy_multilabel_csv(tmp_path / "toy.csv", 150, separator="|"))
-    window.configure.add_model("tiny", str(tiny_bert), select=True)
-    window.configure.epochs.setValue(2)
-    window.configure.lr.setValue(0.005)
-    window.configure.batch.setValue(16)
+    use_model(window, tiny_bert, epochs=2, lr=0.005, batch=16)
     events = []
     window.trainer.event.connect(events.append)
     window.training.start_button.click()
@@ -248,15 +246,7 @@ def test_none_of_the_labels_is_said_in_words(qtbot):
 
 
 def test_batch_predictions_show_label_sets_and_score_against_the_file(qtbot, window, multi_adapter, tmp_path):
-    from desktop_app.core.data import read_table
-
-    window.load_adapter(str(multi_adapter))
-    qtbot.waitUntil(lambda: window.classifier is not None and not window.tasks.busy, timeout=30000)
-    path = write_toy_multilabel_csv(tmp_path / "batch.csv", 40)
-    window.batch_table = read_table(path)
-    window.inference.set_batch_file("batch.csv", window.batch_table.columns, "text")
-    window._run_batch("text")
-    qtbot.waitUntil(lambda: window.batch_result is not None and not window.batch.busy, timeout=30000)
+    classify_file(qtbot, window, multi_adapter, write_toy_multilabel_csv(tmp_path / "batch.csv", 40), "text")
     i = window.inference
     sections = i.preview.horizontalHeader()
     header = [i.preview_model.headerData(sections.logicalIndex(v), Qt.Orientation.Horizontal)

@@ -51,6 +51,9 @@ class TrainConfig:
     label_columns: tuple[str, ...] = ()  # several 0/1 columns, one per label
     none_of_these: bool = False          # a row without labels means "none of these" (else it is skipped)
     allow_download: bool = False
+    small_data: str = "auto"             # k-fold estimate + training on every row (small_data.py): auto by size, on, off
+    folds: int = 5                       # the small-data path's cross-validation folds (fewer when a class is smaller)
+    pooling: str = "auto"                # text -> vector for the head: auto (mean for BERT bases), mean, cls (pooling.py)
 
     def validate(self) -> "TrainConfig":
         _check_types(asdict(self), TrainConfig)
@@ -97,6 +100,12 @@ class TrainConfig:
             problems.append("the precision must be auto, fp32, bf16 or fp16")
         if not 0 <= self.frozen_cache_mb <= 1_000_000:
             problems.append("the frozen-layer cache must be from 0 to 1000000 MB")
+        if self.small_data not in ("auto", "on", "off"):
+            problems.append("the small-data path must be auto, on or off")
+        if not 2 <= self.folds <= 10:
+            problems.append("cross-validation folds must be from 2 to 10")
+        if self.pooling not in ("auto", "mean", "cls"):
+            problems.append("the pooling must be auto, mean or cls")
         from .multilabel import LabelSpec
 
         problems += LabelSpec.from_config(self).problems()  # the one rule, shared with the data report
@@ -119,7 +128,7 @@ class TrainConfig:
         if isinstance(self.lora.targets, tuple):
             data["lora"]["targets"] = list(self.lora.targets)
         data["label_columns"] = list(self.label_columns)
-        for key, default in LABEL_DEFAULTS.items():  # one label per text: the file an older version reads too
+        for key, default in {**LABEL_DEFAULTS, **SMALL_DATA_DEFAULTS}.items():  # the file an older version reads too
             if data[key] == default:
                 del data[key]
         return {"config_version": CONFIG_VERSION, **data}
@@ -168,6 +177,7 @@ class TrainConfig:
 
 
 LABEL_DEFAULTS = {"multi_label": None, "label_separator": None, "label_columns": [], "none_of_these": False}
+SMALL_DATA_DEFAULTS = {"small_data": "auto", "folds": 5, "pooling": "auto"}
 MAX_SEED = 2**32 - 1  # numpy's limit; torch and random accept it too
 # What each setting may hold, checked before any range check (a settings file comes from anywhere).
 _TYPES = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,), "LoraSettings": (LoraSettings, dict)}

@@ -105,6 +105,7 @@ class Splits:
     validation: Examples
     test: Examples | None = None
     source: str = ""  # the training file's name
+    plan: object = None  # small_data.SmallDataPlan: small data has no validation split (every row trains)
 
 
 def _plural(n: int, word: str) -> str:
@@ -369,7 +370,19 @@ def prepare_training_data(examples: Examples, config, validation: Examples | str
     """
 
     if validation is None:
-        return stratified_split(examples, config.validation_fraction, config.test_fraction, config.seed)
+        from .small_data import plan_for
+
+        held, test = examples, None
+        if config.test_fraction:  # the test share is held out first, whichever path trains
+            split = stratified_split(examples, config.test_fraction, 0.0, config.seed)
+            held, test = split.train, split.validation
+            held.source = examples.source
+        plan = plan_for(held, config)
+        if plan.small:  # every row trains; k-fold cross-validation estimates the score (small_data.py)
+            return Splits(held, Examples([], [], multi_label=examples.multi_label), test, examples.source, plan)
+        splits = stratified_split(examples, config.validation_fraction, config.test_fraction, config.seed)
+        splits.plan = plan
+        return splits
     if not isinstance(validation, Examples):
         validation = load_for_config(validation, config).examples
     if validation.multi_label != examples.multi_label:

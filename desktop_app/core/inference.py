@@ -88,7 +88,12 @@ def _build_model(files, base_model: str | None):
         raise AdapterError(f"This adapter was trained on “{printable(wanted.name)}”, but the base model "
                            f"“{base.display_name}” has different weights.",
                            "Load it with the exact base model it was trained on.")
-    model = load_classifier(base, labels, multi_label=manifest.task == MULTI_LABEL)
+    from .pooling import MEAN, MEAN_POOLING_TYPES
+
+    if manifest.pooling == MEAN and base.model_type not in MEAN_POOLING_TYPES:
+        raise AdapterError(f"The adapter asks for mean pooling, which a “{printable(base.model_type)}” model "
+                           "cannot take here.", "The adapter is inconsistent; export it again.")
+    model = load_classifier(base, labels, multi_label=manifest.task == MULTI_LABEL, pooling=manifest.pooling)
     files.config.check_fits(model)
     tokenizer = load_tokenizer(base)
     limit = model_token_limit(model, tokenizer)

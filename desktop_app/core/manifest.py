@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import AdapterError
+from .score_estimate import ScoreEstimate
 from .sanitize import label_problem, printable
 from .validate import Fields
 
 FORMAT = "lora-studio-adapter"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the head may read mean-pooled vectors ("pooling"); such adapters are written as 2, others as 1
+POOLING_VERSION = 2
 MANIFEST = "manifest.json"
 WEIGHTS = "adapter_model.safetensors"
 PEFT_CONFIG = "adapter_config.json"
@@ -99,6 +101,8 @@ class Manifest:
     versions: dict = field(default_factory=dict)
     created: str = ""
     files: dict = field(default_factory=dict)
+    pooling: str = "cls"       # how a text becomes the head's vector (pooling.py); absent before version 2: cls
+    estimate: ScoreEstimate = field(default_factory=ScoreEstimate)  # how `validation` was measured
 
     # ------------------------------------------------------------ reading
     @classmethod
@@ -148,7 +152,14 @@ class Manifest:
         if not all(isinstance(k, str) and isinstance(v, str) and _SHA256.fullmatch(v) for k, v in files.items()):
             raise f.fail("files", "file names with their sha256")
         _same_task(task, data.get("config"), scores)
-        return cls(labels=labels, base_model=BaseModelRef.from_dict(data.get("base_model")),
+        pooling = f.text("pooling", 10, default="cls", choices=("cls", "mean"))
+        if pooling == "mean" and version < POOLING_VERSION:
+            raise f.fail("pooling", f"“cls” in a format {version} manifest")
+        estimate = ScoreEstimate.from_dict(data.get("estimate"))
+        if estimate.cross_validated and (scores["validation"] is None
+                                         or scores["validation"].examples != estimate.examples):
+            raise f.fail("estimate", "the cross-validation of the rows its pooled report counts")
+        return cls(pooling=pooling, estimate=estimate, labels=labels, base_model=BaseModelRef.from_dict(data.get("base_model")),
                    max_length=f.integer("max_length", 8, 8192), format_version=version,
                    task=task, thresholds=thresholds,
                    truncation=truncation, config=_config(f.mapping("config", optional=True)),
@@ -159,6 +170,8 @@ class Manifest:
         b = self.base_model
         return {
             "format": FORMAT, "format_version": self.format_version, "task": self.task,
+            **({"pooling": self.pooling} if self.pooling != "cls" else {}),
+            **({"estimate": self.estimate.to_dict()} if self.estimate.examples else {}),
             "labels": list(self.labels),
             **({"thresholds": list(self.thresholds)} if self.thresholds is not None else {}),
             "base_model": {"ref": b.ref, "kind": b.kind, "model_type": b.model_type, "name": b.name,
@@ -264,7 +277,11 @@ def manifest_for_training(base, result, weights_sha256: str, fingerprint: str, v
         return SplitScores(report.accuracy, report.macro_f1, report.examples, data)
 
     multi = getattr(result, "thresholds", None) is not None
+    pooling = getattr(result, "pooling", "cls")
     return Manifest(
+        format_version=POOLING_VERSION if pooling != "cls" else 1, pooling=pooling,
+        estimate=getattr(result, "estimate", None) or ScoreEstimate(examples=result.validation.examples
+                                                                     if result.validation else 0),
         labels=tuple(result.labels), max_length=result.max_length,
         task=MULTI_LABEL if multi else SINGLE_LABEL, thresholds=tuple(result.thresholds) if multi else None,
         base_model=BaseModelRef(base.ref, base.kind, base.model_type, base.display_name, fingerprint),

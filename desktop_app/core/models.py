@@ -254,8 +254,9 @@ def find_attention_projections(model) -> list[str]:
     return sorted(suffixes)
 
 
-def head_modules(model_type: str) -> list[str]:
-    return list(HEADS.get(model_type, ["classifier", "score"]))
+def head_modules(model_type: str, pooling: str = "cls") -> list[str]:
+    """Mean pooling has no weights: the pooler is then neither trained nor saved."""
+    return [m for m in HEADS.get(model_type, ["classifier", "score"]) if not (pooling == "mean" and m == "pooler")]
 
 
 def quiet_transformers() -> None:
@@ -286,9 +287,10 @@ _DROPOUT_KEYS = ("hidden_dropout_prob", "attention_probs_dropout_prob", "dropout
 
 
 def load_classifier(base: BaseModel, labels: tuple[str, ...], dropout: float | None = None,
-                    multi_label: bool = False):
+                    multi_label: bool = False, pooling: str = "cls"):
     """The base encoder with a fresh classification head for `labels` (weights: safetensors only).
     multi_label: one sigmoid per label, trained with binary cross-entropy (transformers' problem_type).
+    pooling: "cls" (the model's own pooler) or "mean" (pooling.py).
 
     dropout overrides the model's own dropout rates (0 for LoRA training on a CPU: the frozen base
     then runs ~1.4x faster, measured in docs/BENCHMARKS.md).
@@ -306,13 +308,16 @@ def load_classifier(base: BaseModel, labels: tuple[str, ...], dropout: float | N
             for key in _DROPOUT_KEYS:
                 if isinstance(getattr(config, key, None), float):
                     setattr(config, key, dropout)
-        return AutoModelForSequenceClassification.from_pretrained(
+        model = AutoModelForSequenceClassification.from_pretrained(
             str(base.path), config=config, use_safetensors=True, trust_remote_code=False, local_files_only=True)
     except Exception as exc:  # noqa: BLE001 - a config that does not match its weights, junk safetensors…
         raise ModelError(f"“{base.display_name}” could not be loaded as a text classifier: its files are damaged "
                          "or do not match each other.",
                          f"Choose an encoder model such as BERT or RoBERTa. ({brief(exc)})"
                          ) from exc
+    from .pooling import use_pooling
+
+    return use_pooling(model, pooling)
 
 
 def token_limit(max_positions, model_type, tokenizer_max) -> int:

@@ -144,7 +144,11 @@ def gives_every_label(report) -> bool:
     return bool(given) and all(g >= 0.9 * report.examples for g in given)
 
 
-def finished_line(report) -> str:
+def finished_line(report, estimate=None) -> str:
+    if estimate is not None and estimate.cross_validated:
+        metric = "micro-F1 " + estimate.plus_minus("micro_f1") if report.multi_label else \
+            "accuracy " + estimate.plus_minus("accuracy", percent=True)
+        return f"Finished: {metric}, macro-F1 {estimate.plus_minus('macro_f1')} ({estimate.phrase()})."
     if report.multi_label:
         return (f"Finished: validation micro-F1 {report.micro_f1:.3f}, macro-F1 {report.macro_f1:.3f}, "
                 f"every label right on {report.accuracy:.1%} of texts (thresholds tuned on this split).")

@@ -39,9 +39,19 @@ def prepare_model(config: TrainConfig, labels: tuple[str, ...], emit: Callable =
     checkpoint(cancel)
     tokenizer = load_tokenizer(base)
     seed_everything(config.seed)  # the new head and LoRA's A matrices are drawn now, before the Trainer seeds
-    model = load_classifier(base, labels, config.model_dropout, multi_label=bool(config.multi_label))
+    model = load_classifier(base, labels, config.model_dropout, multi_label=bool(config.multi_label),
+                            pooling=resolve_pooling(config, base.model_type))
     checkpoint(cancel)
     return PreparedModel(device, base, tokenizer, model, model_token_limit(model, tokenizer))
+
+
+def resolve_pooling(config: TrainConfig, model_type: str) -> str:
+    from .pooling import MEAN, MEAN_POOLING_TYPES, default_pooling
+
+    if config.pooling == MEAN and model_type not in MEAN_POOLING_TYPES:
+        raise TrainingError(f"Mean pooling is available for BERT-family models, not “{model_type}”.",
+                            "Choose the pooling “auto” or “cls” for this model.")
+    return default_pooling(model_type) if config.pooling == "auto" else config.pooling
 
 
 def choose_max_length(config: TrainConfig, token_counts: list[int], limit: int) -> int:
@@ -79,6 +89,7 @@ def attach_lora(config: TrainConfig, base, model):
     from peft import LoraConfig, TaskType, get_peft_model
 
     from .models import head_modules, lora_targets
+    from .pooling import pooling_of
 
     targets = list(config.lora.targets) if isinstance(config.lora.targets, tuple) \
         else lora_targets(base.model_type, config.lora.targets, model)
@@ -88,7 +99,7 @@ def attach_lora(config: TrainConfig, base, model):
         layers = list(range(n - max(1, math.ceil(n * config.lora.layer_share)), n))
     lora = LoraConfig(task_type=TaskType.SEQ_CLS, r=config.lora.r, lora_alpha=config.lora.alpha,
                       lora_dropout=config.lora.dropout, target_modules=targets, layers_to_transform=layers,
-                      modules_to_save=head_modules(base.model_type))
+                      modules_to_save=head_modules(base.model_type, pooling_of(model)))
     try:
         return get_peft_model(model, lora)
     except ValueError as exc:

@@ -17,7 +17,7 @@ from pathlib import Path
 from .atomic import temp_folder
 from .config import TrainConfig
 from .destinations import check_destination, exclusive, saving_failed
-from .dataset import Dataset, Splits, prepare_training_data
+from .dataset import Dataset, Splits, prepare_training_data, stratified_split
 from .label_reading import settle_labels
 from .errors import StudioError, TrainingError
 from .evaluation import EvalReport
@@ -25,37 +25,9 @@ from .events import Cancelled, CancelToken, Finished, LogLine, Started, checkpoi
 from .labels import LabelMap
 from .objectives import finished_line, for_task, gives_every_label, objective_for, tuned_thresholds
 from .preparation import attach_lora, choose_max_length, ensure_min_steps, prepare_model, seed_everything
+from .train_result import TrainResult
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class TrainResult:
-    status: str                          # "completed" | "stopped_early" | "stopped" (user, best kept) | "cancelled"
-    labels: tuple[str, ...] = ()
-    validation: EvalReport | None = None  # best checkpoint on the validation split
-    test: EvalReport | None = None
-    history: list[dict] = field(default_factory=list)
-    adapter_dir: Path | None = None
-    steps: int = 0
-    epochs: float = 0.0
-    train_seconds: float = 0.0
-    samples_per_s: float = 0.0
-    max_length: int = 0
-    batch_size: int = 0
-    device: str = ""
-    world_size: int = 1                    # processes (torchrun); the batch below is per process
-    per_device_batch: int = 0
-    effective_batch: int = 0               # per device × accumulation × processes: one optimiser update
-    examples_per_rank: list[int] = field(default_factory=list)  # examples each process trained on
-    thresholds: list[float] | None = None  # multi-label: each label's decision threshold, tuned on validation
-    kept_epoch: float | None = None        # the evaluated epoch whose weights were kept (the best)
-    stopped_at_epoch: float | None = None  # where the user stopped a "stopped" run
-    dataset: str = ""                      # the training file's name (run history)
-    train_examples: int = 0
-    config: TrainConfig | None = None
-    model: object = field(default=None, repr=False)    # the trained PeftModel, for in-process use
-    encoder: object = field(default=None, repr=False)  # its TextEncoder
 
 
 class _Examples:
@@ -120,7 +92,11 @@ def run_training(config: TrainConfig, data: Dataset | Splits, on_event: Callable
             result = _run(config, data, emit, cancel, destination, here, backend)
         except Cancelled:
             result = TrainResult("cancelled", config=config)
-            emit(LogLine("Training was stopped before any epoch was evaluated: there was no epoch to keep. "
+            small = getattr(getattr(data, "plan", None), "small", False)
+            emit(LogLine("Training was stopped. Nothing was saved: on small data the kept model trains on every "
+                         "example after the cross-validation, so there is no earlier epoch to keep." if small and
+                         cancel.keep_best else
+                         "Training was stopped before any epoch was evaluated: there was no epoch to keep. "
                          "Nothing was saved." if cancel.keep_best else "Training was stopped. Nothing was saved."))
     emit(Finished(result.status, result if result.status != "cancelled" else None))
     return result
@@ -174,9 +150,20 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
     objective = objective_for(splits.train, label_map)
     if objective.multi_label:
         config = for_task(replace(config, multi_label=True), True, emit)
-    if len(splits.validation) == 0:
+    small = splits.plan is not None and splits.plan.small
+    if small and here.distributed:  # several processes are for big data: the usual split, said in the log
+        emit(LogLine("Small data under torchrun: a validation split is held out instead of cross-validation."))
+        splits, small = replace(stratified_split(splits.train, config.validation_fraction, 0.0, config.seed),
+                                test=splits.test, source=splits.source), False
+    if not small and len(splits.validation) == 0:
         raise TrainingError("The validation split is empty.", "Add more examples per class.")
     prepared = prepare_model(config, label_map.names, emit, cancel, here.local_size)
+    if small:
+        from .small_data import run_small
+
+        result = run_small(config, splits, label_map, objective, prepared, emit, cancel)
+        _finish(result, emit, out_dir, prepared.base)
+        return result
     device, base, tokenizer, model, limit = (prepared.device, prepared.base, prepared.tokenizer, prepared.model,
                                              prepared.token_limit)
     if here.distributed:
@@ -229,12 +216,14 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
                 raise TrainingError("The device ran out of memory even with a batch of one example.",
                                     "Lower the maximum length, or train on the CPU.") from exc
             batch_size //= 2
+            from .pooling import pooling_of
+
             _free_device_memory()
             seed_everything(config.seed)
             emit(LogLine(f"Out of memory: retrying with batch size {batch_size} "
                          f"(gradient accumulation keeps the effective batch at {config.batch_size}).", "warning"))
             model = attach_lora(config, base, load_classifier(base, label_map.names, config.model_dropout,
-                                                              objective.multi_label))
+                                                              objective.multi_label, pooling_of(model)))
 
 
 def _choose_precision(config, device, model, encoder, train_ds, emit, cancel):
@@ -367,6 +356,8 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, objective, devic
     model.eval()
     from .evaluation import evaluate
     from .inference import Classifier
+    from .pooling import pooling_of
+    from .score_estimate import ScoreEstimate
 
     trained = Classifier(model, encoder, label_map.names, None)  # the same evaluation as `lora-studio evaluate`
     if objective.multi_label:
@@ -388,8 +379,16 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, objective, devic
                          stopped_at_epoch=stopped_at, dataset=splits.source, thresholds=trained.thresholds, train_examples=len(train_ds),
                          config=config, model=model, encoder=encoder, world_size=here.size,
                          per_device_batch=batch_size, effective_batch=effective,
-                         examples_per_rank=served if here.distributed else [])
-    emit(LogLine(finished_line(validation)))
+                         examples_per_rank=served if here.distributed else [], pooling=pooling_of(model),
+                         estimate=ScoreEstimate(examples=validation.examples))
+    _finish(result, emit, out_dir, base)
+    return result
+
+
+def _finish(result: TrainResult, emit, out_dir: Path | None, base) -> None:
+    """Say how the kept model scores, then save it (when asked) with the record of how that was measured."""
+    validation = result.validation
+    emit(LogLine(finished_line(validation, result.estimate)))
     if validation.multi_label and gives_every_label(validation):
         emit(LogLine("The model gives nearly every label to nearly every text: it has not learnt to tell the labels "
                      "apart. More examples per label, or more epochs, should help.", "warning"))
@@ -397,11 +396,10 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, objective, devic
         from .adapters import save_adapter
 
         try:
-            result.adapter_dir = save_adapter(out_dir, model, base, result)
+            result.adapter_dir = save_adapter(out_dir, result.model, base, result)
         except OSError as exc:
             raise saving_failed(out_dir, exc) from exc
         emit(LogLine(f"Adapter saved to {result.adapter_dir}"))
-    return result
 
 
 def _drop_mixed_precision_wrapper(model) -> None:

@@ -115,6 +115,14 @@ class CrossValidation:
     probabilities: np.ndarray       # rows × labels, out of fold: from the model that did not train on the row
     fold_scores: list[dict] = field(default_factory=list)  # per fold: examples, accuracy, macro_f1 (micro_f1)
     thresholds: list[float] | None = None  # label sets: tuned on the out-of-fold probabilities
+    report: object = None           # EvalReport pooled over every row's out-of-fold prediction
+
+    def estimate(self):
+        from .score_estimate import CROSS_VALIDATION, ScoreEstimate
+
+        metrics = ("micro_f1", "macro_f1", "accuracy") if self.thresholds is not None else ("accuracy", "macro_f1")
+        return ScoreEstimate(CROSS_VALIDATION, len(self.fold), self.folds, {m: self.spread(m)[0] for m in metrics},
+                             {m: self.spread(m)[1] for m in metrics})
 
     def spread(self, metric: str) -> tuple[float, float]:
         values = [s[metric] for s in self.fold_scores if s.get(metric) is not None]
@@ -196,79 +204,153 @@ def total_steps(plan: SmallDataPlan, fold: list[int]) -> int:
     return steps
 
 
+class _Session:
+    """One base model, tokenised once and read once by the frozen base, for every fit of a run."""
+
+    def __init__(self, config, examples, label_map, objective, prepared, cancel: CancelToken) -> None:
+        from .preparation import choose_max_length
+        from .probe import head_features
+        from .text import TextEncoder
+
+        self.config, self.examples, self.label_map, self.objective = config, examples, label_map, objective
+        self.prepared, self.cancel, self.multi = prepared, cancel, objective.multi_label
+        probe = TextEncoder(prepared.tokenizer, prepared.token_limit)
+        raw = probe.tokenize(examples.texts)
+        self.encoder = TextEncoder(prepared.tokenizer,
+                                   choose_max_length(config, probe.lengths(raw), prepared.token_limit))
+        self.ids, self.targets = self.encoder.finish(raw), objective.targets(examples)
+        self.target_array = np.asarray(self.targets)
+        prepared.model.to(prepared.device.kind)
+        checkpoint(cancel)
+        # the base is frozen and LoRA not attached yet: every fit's probe reads the same vectors, computed once
+        self.features = head_features(prepared.model, self.encoder, examples.texts, between=lambda: checkpoint(cancel))
+
+    def trained_on(self, rows: list[int], seed: int, progress: _Progress):
+        from .preparation import attach_lora, seed_everything
+        from .probe import fit_probe, set_head
+
+        model = copy.deepcopy(self.prepared.model)
+        set_head(model, *fit_probe(self.features[rows], self.target_array[rows], len(self.label_map), self.multi, seed))
+        seed_everything(seed)  # LoRA's A matrices are drawn now
+        model = attach_lora(self.config, self.prepared.base, model)
+        chosen = [self.targets[i] for i in rows]
+        fit(model, self.encoder, [self.ids[i] for i in rows], chosen, self.objective, self.config, progress,
+            self.cancel, seed, chosen if self.config.class_weighting else None)
+        return model
+
+    def cross_validate(self, rows: list[int], folds: int, progress: _Progress, emit: Callable) -> CrossValidation:
+        """Out-of-fold probabilities for `rows` (indices into the session's examples), fold scores, pooled report."""
+        from .dataset import Examples
+        from .inference import predict_probabilities
+
+        subset = Examples([self.examples.texts[i] for i in rows], [self.examples.labels[i] for i in rows],
+                          multi_label=self.multi)
+        fold = fold_of(subset, folds, self.config.seed)
+        out_of_fold = np.zeros((len(rows), len(self.label_map)), dtype=np.float32)
+        for k in range(folds):
+            held = [j for j in range(len(rows)) if fold[j] == k]
+            model = self.trained_on([rows[j] for j in range(len(rows)) if fold[j] != k], self.config.seed + k + 1,
+                                    progress)
+            out_of_fold[held] = predict_probabilities(model, self.encoder, [subset.texts[j] for j in held])
+            del model
+            emit(LogLine(f"Fold {k + 1} of {folds} done ({len(held)} examples held out)."))
+        cv = CrossValidation(folds, fold, out_of_fold)
+        cv.report = _pooled_report(cv, subset, self.target_array[rows], self.label_map, self.multi)
+        return cv
+
+
 def run_small(config, splits, label_map, objective, prepared, emit: Callable, cancel: CancelToken):
     """Cross-validate, then train the kept model on every row. Returns a TrainResult (not saved here)."""
     from dataclasses import replace
 
     from .evaluation import evaluate
     from .events import Started
-    from .inference import Classifier, predict_probabilities
+    from .inference import Classifier
     from .pooling import pooling_of
-    from .preparation import attach_lora, choose_max_length, seed_everything
-    from .probe import fit_probe, head_features, set_head
     from .score_estimate import CROSS_VALIDATION, ScoreEstimate
-    from .text import TextEncoder
     from .train_result import TrainResult
 
     plan, examples = splits.plan, splits.train
-    device, base, tokenizer, fresh = prepared.device, prepared.base, prepared.tokenizer, prepared.model
-    n, n_labels, multi = len(examples), len(label_map), objective.multi_label
-    probe = TextEncoder(tokenizer, prepared.token_limit)
-    raw = probe.tokenize(examples.texts)
-    max_length = choose_max_length(config, probe.lengths(raw), prepared.token_limit)
-    encoder = TextEncoder(tokenizer, max_length)
-    ids, targets = encoder.finish(raw), objective.targets(examples)
-    fresh.to(device.kind)
-    checkpoint(cancel)
-    # the base is frozen and LoRA not attached yet: every fold's probe reads the same vectors, computed once
-    features = head_features(fresh, encoder, examples.texts, between=lambda: checkpoint(cancel))
-    target_array = np.asarray(targets)
+    n, multi = len(examples), objective.multi_label
+    session = _Session(config, examples, label_map, objective, prepared, cancel)
     fold = fold_of(examples, plan.folds, config.seed)
     epochs = fit_settings(n)[0]
     emit(LogLine(f"Small data ({n} examples): {plan.folds}-fold cross-validation estimates the score, then the kept "
                  f"model trains on all {n}. Each fit: a head from a linear probe on the frozen model, then LoRA for "
                  f"{epochs} epochs at learning rate {SMALL_LEARNING_RATE:g}, batch {SMALL_BATCH} (fixed settings)."))
     progress = _Progress(emit, total_steps(plan, fold), SMALL_BATCH)
-    emit(Started(progress.total, float(epochs), n, 0, label_map.names, device.name, max_length, SMALL_BATCH, multi))
-
-    def trained_on(rows: list[int], seed: int):
-        model = copy.deepcopy(fresh)
-        set_head(model, *fit_probe(features[rows], target_array[rows], n_labels, multi, seed))
-        seed_everything(seed)  # LoRA's A matrices are drawn now
-        model = attach_lora(config, base, model)
-        fit(model, encoder, [ids[i] for i in rows], [targets[i] for i in rows], objective, config, progress, cancel,
-            seed, [targets[i] for i in rows] if config.class_weighting else None)
-        return model
-
-    out_of_fold = np.zeros((n, n_labels), dtype=np.float32)
-    for k in range(plan.folds):
-        held = [i for i in range(n) if fold[i] == k]
-        model = trained_on([i for i in range(n) if fold[i] != k], config.seed + k + 1)
-        out_of_fold[held] = predict_probabilities(model, encoder, [examples.texts[i] for i in held])
-        del model
-        emit(LogLine(f"Fold {k + 1} of {plan.folds} done ({len(held)} examples held out)."))
-    cv = CrossValidation(plan.folds, fold, out_of_fold)
-    pooled = _pooled_report(cv, examples, target_array, label_map, multi)
-    emit(LogLine(_estimate_line(cv, pooled, multi)))
-    final = trained_on(list(range(n)), config.seed)
-    final.eval()
-    trained = Classifier(final, encoder, label_map.names, None)
+    emit(Started(progress.total, float(epochs), n, 0, label_map.names, prepared.device.name,
+                 session.encoder.max_length, SMALL_BATCH, multi))
+    cv = session.cross_validate(list(range(n)), plan.folds, progress, emit)
+    emit(LogLine(_estimate_line(cv, cv.report, multi)))
+    final = session.trained_on(list(range(n)), config.seed, progress)
+    trained = Classifier(final, session.encoder, label_map.names, None)
     if multi:
         trained.multi_label, trained.thresholds = True, cv.thresholds
     test = evaluate(trained, splits.test) if splits.test else None
-    metrics = ("micro_f1", "macro_f1", "accuracy") if multi else ("accuracy", "macro_f1")
-    estimate = ScoreEstimate(CROSS_VALIDATION, n, plan.folds, {m: cv.spread(m)[0] for m in metrics},
-                             {m: cv.spread(m)[1] for m in metrics})
     seconds = time.monotonic() - progress.started
     ran = replace(config, epochs=float(epochs), learning_rate=SMALL_LEARNING_RATE, batch_size=SMALL_BATCH,
                   early_stopping_patience=0, min_steps=0)
     return TrainResult(
-        status="completed", labels=label_map.names, validation=pooled, test=test, history=[], steps=progress.step,
+        status="completed", labels=label_map.names, validation=cv.report, test=test, history=[], steps=progress.step,
         epochs=float(epochs), train_seconds=seconds, samples_per_s=progress.step * SMALL_BATCH / seconds if seconds else 0.0,
-        max_length=max_length, batch_size=SMALL_BATCH, device=device.name, dataset=splits.source,
-        thresholds=cv.thresholds, train_examples=n, config=ran, model=final, encoder=encoder,
-        per_device_batch=SMALL_BATCH, effective_batch=SMALL_BATCH, estimate=estimate, cross_validation=cv,
-        pooling=pooling_of(final))
+        max_length=session.encoder.max_length, batch_size=SMALL_BATCH, device=prepared.device.name,
+        dataset=splits.source, thresholds=cv.thresholds, train_examples=n, config=ran, model=final,
+        encoder=session.encoder, per_device_batch=SMALL_BATCH, effective_batch=SMALL_BATCH,
+        estimate=cv.estimate(), cross_validation=cv, pooling=pooling_of(final))
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    share: float   # of the rows
+    rows: int
+    mean: float    # the cross-validated headline metric (accuracy; micro-F1 for label sets)
+    spread: float
+
+
+LEARNING_SHARES = (0.25, 0.5, 0.75, 1.0)
+HELPS = 0.02  # a gain of two points from 75% to 100% of the rows: more rows would likely help
+
+
+def learning_curve(config, examples, emit: Callable | None = None, cancel: CancelToken | None = None,
+                   shares=LEARNING_SHARES) -> tuple[list[CurvePoint], str]:
+    """The cross-validated score on 25/50/75/100% of the rows (each share a stratified, seeded subset, the same
+    fixed settings as training) and a sentence: would more examples likely help? Costs folds × shares fits."""
+    from .labels import LabelMap
+    from .objectives import objective_for
+    from .preparation import prepare_model
+
+    emit = emit or (lambda event: None)
+    cancel = cancel or CancelToken()
+    label_map = LabelMap.from_labels(examples.label_names())
+    objective = objective_for(examples, label_map)
+    prepared = prepare_model(config, label_map.names, emit, cancel)
+    session = _Session(config, examples, label_map, objective, prepared, cancel)
+    order = fold_of(examples, 4, config.seed + 7)  # a stratified order: quarter q holds rows with order[i] == q
+    subsets = [[i for i in range(len(examples)) if order[i] < round(share * 4)] for share in shares]
+    plan = plan_for(examples, config)
+    steps = sum(total_steps(SmallDataPlan(True, len(rows), plan.classes, plan.folds, ""),
+                            [0] * len(rows)) - fit_settings(len(rows))[1] for rows in subsets)
+    progress = _Progress(emit, steps, SMALL_BATCH)
+    metric = "micro_f1" if objective.multi_label else "accuracy"
+    points = []
+    for share, rows in zip(shares, subsets):
+        cv = session.cross_validate(rows, plan.folds, progress, lambda event: None)
+        mean, spread = cv.spread(metric)
+        points.append(CurvePoint(share, len(rows), mean, spread))
+        emit(LogLine(f"{len(rows)} examples ({share:.0%}): {mean:.3f} ± {spread:.3f}."))
+    return points, curve_verdict(points)
+
+
+def curve_verdict(points: list[CurvePoint]) -> str:
+    if len(points) < 2:
+        return ""
+    gain = points[-1].mean - points[-2].mean
+    if gain >= HELPS:
+        return (f"More examples would likely help: the last {points[-1].rows - points[-2].rows} examples added "
+                f"{100 * gain:.1f} points.")
+    return (f"More examples would help little now: the last {points[-1].rows - points[-2].rows} examples changed the "
+            f"score by {100 * gain:+.1f} points. Check the labels, or label the texts the model finds hardest.")
 
 
 def _pooled_report(cv: CrossValidation, examples, targets: np.ndarray, label_map, multi: bool):

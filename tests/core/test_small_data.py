@@ -1,0 +1,256 @@
+"""The small-data path: chosen by the data, folds that never see their own rows, the kept model on every row,
+a head that starts as the linear probe, Stop that keeps nothing, and the record of how the score was measured."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import numpy as np
+import pytest
+
+from desktop_app.core import small_data
+from desktop_app.core.config import TrainConfig
+from desktop_app.core.dataset import Examples, prepare_training_data
+from desktop_app.core.events import CancelToken, LogLine, StepProgress
+from desktop_app.core.small_data import SMALL_PER_CLASS, SMALL_ROWS, fold_of, plan_for
+from tiny_models import toy_examples
+
+
+def _examples(rows: int, classes: int = 2) -> Examples:
+    names = [f"c{i}" for i in range(classes)]
+    return Examples([f"text {i}" for i in range(rows)], [names[i % classes] for i in range(rows)])
+
+
+# ------------------------------------------------------------------ which path
+@pytest.mark.parametrize("rows, classes, small", [
+    (SMALL_ROWS - 1, 2, True), (SMALL_ROWS, 2, False),             # rows in all
+    (SMALL_ROWS * 2, 40, True), (SMALL_ROWS * 2, 29, False),      # examples per class: 1200/40 = 30 < 40 ≤ 1200/29
+    (40, 5, True), (40_000, 5, False), (6_000, 200, False),       # never 5-fold on 5,000 rows or more
+])
+def test_the_path_is_chosen_by_rows_and_examples_per_class(rows, classes, small):
+    assert rows / classes < SMALL_PER_CLASS or rows >= SMALL_ROWS or small
+    plan = plan_for(_examples(rows, classes), TrainConfig())
+    assert plan.small is small
+    assert ("cross-validation" in plan.sentence) is small
+    assert plan.sentence.startswith(f"{rows:,} examples")
+
+
+def test_the_path_can_be_forced_either_way():
+    assert plan_for(_examples(40), TrainConfig(small_data="off")).small is False
+    assert plan_for(_examples(4_000), TrainConfig(small_data="on")).small is True
+
+
+def test_folds_are_fewer_when_a_class_is_smaller_than_k():
+    ex = Examples([f"t{i}" for i in range(23)], ["a"] * 20 + ["b"] * 3)
+    assert plan_for(ex, TrainConfig()).folds == 3
+    assert plan_for(_examples(40), TrainConfig(folds=4)).folds == 4
+    assert "4-fold" in plan_for(_examples(40), TrainConfig(folds=4)).sentence
+
+
+def test_small_data_has_no_validation_split_and_keeps_the_test_share():
+    ex = _examples(100)
+    splits = prepare_training_data(ex, TrainConfig(test_fraction=0.2))
+    assert splits.plan.small and len(splits.validation) == 0
+    assert len(splits.train) + len(splits.test) == 100 and len(splits.test) == 20
+    big = prepare_training_data(_examples(1000), TrainConfig())
+    assert not big.plan.small and len(big.validation) == 150
+
+
+def test_folds_are_stratified_and_cover_every_row():
+    ex = _examples(43, 3)
+    fold = fold_of(ex, 5, seed=1)
+    assert sorted(set(fold)) == [0, 1, 2, 3, 4]
+    for k in range(5):
+        labels = [ex.labels[i] for i in range(43) if fold[i] == k]
+        assert max(labels.count(c) for c in "c0 c1 c2".split()) - min(labels.count(c) for c in "c0 c1 c2".split()) <= 1
+    sizes = [fold.count(k) for k in range(5)]
+    assert max(sizes) - min(sizes) <= 1
+
+
+# ------------------------------------------------------------------ a real small run, recorded
+@pytest.fixture(scope="module")
+def recorded_run(tiny_bert, tmp_path_factory):
+    """A small run on the tiny model, with every fit's training rows and every prediction's rows recorded."""
+    from desktop_app.core import inference
+    from desktop_app.core.training import run_training
+
+    fits, predicted = [], []
+    real_fit, real_predict = small_data._Session.trained_on, inference.predict_probabilities
+
+    def spy_fit(session, rows, *args, **kwargs):
+        fits.append([session.examples.texts[i] for i in rows])
+        return real_fit(session, rows, *args, **kwargs)
+
+    def spy_predict(model, encoder, texts, *args, **kwargs):
+        predicted.append(list(texts))
+        return real_predict(model, encoder, texts, *args, **kwargs)
+
+    ex = toy_examples(40)
+    config = TrainConfig(base_model=str(tiny_bert))
+    splits = prepare_training_data(ex, config)
+    events = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(small_data._Session, "trained_on", spy_fit)
+        mp.setattr(inference, "predict_probabilities", spy_predict)
+        out = tmp_path_factory.mktemp("small") / "adapter"
+        result = run_training(config, splits, on_event=events.append, out_dir=out)
+    return ex, result, fits, predicted, events
+
+
+def test_no_fold_predicts_a_row_it_trained_on(recorded_run):
+    ex, result, fits, predicted, _ = recorded_run
+    folds = result.estimate.folds
+    assert folds == 5 and len(fits) == folds + 1 and len(predicted) >= folds
+    assert len(set(ex.texts)) == len(ex)
+    for trained, held in zip(fits[:folds], predicted[:folds]):
+        assert held and not set(held) & set(trained)
+        assert len(held) + len(trained) == len(ex)
+    every = [t for held in predicted[:folds] for t in held]
+    assert sorted(every) == sorted(ex.texts)  # each row predicted exactly once, out of fold
+
+
+def test_the_kept_model_trains_on_every_row(recorded_run):
+    ex, result, fits, _, _ = recorded_run
+    assert sorted(fits[-1]) == sorted(ex.texts)
+    assert result.train_examples == len(ex) == 40
+
+
+def test_the_estimate_is_out_of_fold_and_says_so(recorded_run):
+    ex, result, _, _, events = recorded_run
+    cv = result.cross_validation
+    assert cv.probabilities.shape == (40, 2) and np.allclose(cv.probabilities.sum(axis=1), 1, atol=1e-5)
+    y = np.array([result.labels.index(v) for v in ex.labels])
+    assert result.validation.examples == 40
+    assert result.validation.accuracy == pytest.approx(float((cv.probabilities.argmax(1) == y).mean()))
+    mean, spread = cv.spread("accuracy")
+    assert result.estimate.mean["accuracy"] == pytest.approx(mean)
+    assert result.estimate.spread["accuracy"] == pytest.approx(spread)
+    assert np.sum(result.validation.confusion) == 40
+    finished = [e.message for e in events if isinstance(e, LogLine) and e.message.startswith("Finished")]
+    assert finished and "5-fold cross-validation" in finished[0] and "±" in finished[0]
+    steps = [e for e in events if isinstance(e, StepProgress)]
+    assert steps[-1].step == steps[-1].total_steps == result.steps  # one progress bar over folds and final fit
+
+
+def test_the_manifest_records_the_estimate_and_the_pooling(recorded_run):
+    from desktop_app.core.inference import Classifier
+    from desktop_app.core.manifest import read_manifest
+
+    _, result, _, _, _ = recorded_run
+    manifest = read_manifest(result.adapter_dir)
+    assert manifest.estimate == result.estimate and manifest.estimate.cross_validated
+    assert manifest.pooling == "mean" and manifest.format_version == 2
+    assert manifest.validation.examples == 40
+    reloaded = Classifier.load(result.adapter_dir)
+    texts = ["the film was good and great", "the film was awful and dull number 3"]
+    assert np.allclose(reloaded.predict_proba(texts), Classifier.from_training(result).predict_proba(texts), atol=1e-5)
+
+
+# ------------------------------------------------------------------ the head starts as the probe
+def test_the_head_gives_the_probes_predictions_before_any_lora_step(tiny_bert):
+    from sklearn.linear_model import LogisticRegression
+
+    from desktop_app.core.inference import predict_probabilities
+    from desktop_app.core.models import load_classifier, load_tokenizer, resolve_base_model
+    from desktop_app.core.preparation import attach_lora
+    from desktop_app.core.probe import PROBE_C, fit_probe, head_features, set_head
+    from desktop_app.core.text import TextEncoder
+
+    ex = toy_examples(60, labels=("a", "b", "c"))
+    base = resolve_base_model(str(tiny_bert))
+    model = load_classifier(base, ("a", "b", "c"), 0.0, pooling="mean")
+    encoder = TextEncoder(load_tokenizer(base), 32)
+    y = np.array(["abc".index(v) for v in ex.labels])
+    features = head_features(model, encoder, ex.texts)
+    set_head(model, *fit_probe(features, y, 3))
+    z = (features - features.mean(0)) / np.where(features.std(0) < 1e-6, 1, features.std(0))
+    expected = LogisticRegression(C=PROBE_C, max_iter=2000).fit(z, y).predict_proba(z)
+    assert np.allclose(predict_probabilities(model, encoder, ex.texts), expected, atol=1e-4)
+    lora = attach_lora(TrainConfig(base_model=str(tiny_bert)), base, model)  # LoRA's B starts at zero
+    assert np.allclose(predict_probabilities(lora, encoder, ex.texts), expected, atol=1e-4)
+
+
+def test_a_two_class_probe_and_a_missing_class():
+    from desktop_app.core.probe import fit_probe
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(30, 5))
+    y = (x[:, 0] > 0).astype(int)
+    w, b = fit_probe(x, y, 3)  # class 2 never seen in these rows
+    logits = x @ w.T + b
+    assert (logits.argmax(1) == y).mean() > 0.9 and (logits.argmax(1) != 2).all()
+
+
+# ------------------------------------------------------------------ mean pooling
+def test_mean_pooling_ignores_padding_and_survives_a_copy(tiny_bert):
+    from desktop_app.core.inference import predict_probabilities
+    from desktop_app.core.models import load_classifier, load_tokenizer, resolve_base_model
+    from desktop_app.core.pooling import pooling_of
+    from desktop_app.core.text import TextEncoder
+
+    base = resolve_base_model(str(tiny_bert))
+    model = load_classifier(base, ("a", "b"), 0.0, pooling="mean").eval()
+    encoder = TextEncoder(load_tokenizer(base), 64)
+    short, long = "good film", "the film was very very boring and dull and terrible " * 3
+    alone = predict_probabilities(model, encoder, [short])
+    padded = predict_probabilities(model, encoder, [short, long], batch_size=2)[:1]
+    assert np.allclose(alone, padded, atol=1e-5)
+    twin = copy.deepcopy(model)
+    assert pooling_of(twin) == "mean"
+    assert np.allclose(predict_probabilities(twin, encoder, [short, long], batch_size=2)[:1], alone, atol=1e-5)
+    cls = load_classifier(base, ("a", "b"), 0.0, pooling="cls").eval()
+    assert pooling_of(cls) == "cls"
+
+
+# ------------------------------------------------------------------ Stop keeps nothing
+def test_stop_during_the_folds_keeps_nothing(tiny_bert, tmp_path):
+    from desktop_app.core.training import run_training
+
+    cancel = CancelToken()
+    seen = []
+
+    def on_event(event):
+        seen.append(event)
+        if isinstance(event, StepProgress) and event.step >= 3:
+            cancel.cancel(keep_best=True)
+
+    config = TrainConfig(base_model=str(tiny_bert))
+    out = tmp_path / "never"
+    result = run_training(config, prepare_training_data(toy_examples(40), config), on_event=on_event, cancel=cancel,
+                          out_dir=out)
+    assert result.status == "cancelled" and result.model is None
+    assert not out.exists()
+    assert any("Nothing was saved" in e.message for e in seen if isinstance(e, LogLine))
+    assert not any(isinstance(e, LogLine) and e.message.startswith("Fold 2") for e in seen)
+
+
+# ------------------------------------------------------------------ the record, hostile
+@pytest.mark.parametrize("bad", [
+    "x", [], {"version": True, "kind": "cross_validation"}, {"version": 99, "kind": "validation_split"},
+    {"version": 1, "kind": "guess"}, {"version": 1, "kind": "cross_validation", "examples": 40, "folds": 1,
+                                     "mean": {"accuracy": 0.5}, "spread": {"accuracy": 0.1}},
+    {"version": 1, "kind": "cross_validation", "examples": 40, "folds": 5, "mean": {"accuracy": 2}, "spread": {}},
+    {"version": 1, "kind": "cross_validation", "examples": 40, "folds": 5, "mean": {"loss": 0.1},
+     "spread": {"loss": 0.1}},
+    {"version": 1, "kind": "validation_split", "examples": -1},
+])
+def test_a_hostile_estimate_is_refused_in_a_sentence(bad):
+    from desktop_app.core.errors import AdapterError
+    from desktop_app.core.score_estimate import ScoreEstimate
+
+    with pytest.raises(AdapterError):
+        ScoreEstimate.from_dict(bad)
+
+
+def test_older_adapters_open_as_measured_on_a_validation_split(trained_adapter):
+    from desktop_app.core.errors import AdapterError
+    from desktop_app.core.manifest import MANIFEST, parse_manifest
+
+    raw = json.loads((trained_adapter.adapter_dir / MANIFEST).read_text())
+    raw.pop("estimate", None)
+    manifest = parse_manifest(json.dumps(raw).encode(), "old")
+    assert not manifest.estimate.cross_validated and manifest.pooling in ("cls", "mean")
+    raw.update(format_version=1, pooling="mean")  # mean pooling needs format 2: an old reader would read [CLS]
+    with pytest.raises(AdapterError):
+        parse_manifest(json.dumps(raw).encode(), "forged")

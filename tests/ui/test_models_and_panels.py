@@ -46,11 +46,17 @@ def test_config_panel_round_trip_and_presets(qtbot):
     qtbot.addWidget(panel)
     cfg = TrainConfig(preset="thorough", lora=LoraSettings(r=8, alpha=16, targets="attention", layer_share=0.75),
                       epochs=5, learning_rate=0.0003, batch_size=8, max_length=128, class_weighting=True,
-                      early_stopping_patience=3, seed=7)
+                      early_stopping_patience=3, seed=7, small_data="on", folds=7)
     panel.set_config(cfg)
     out = panel.config()
     assert out.lora == cfg.lora and out.epochs == 5 and out.learning_rate == 0.0003 and out.batch_size == 8
     assert out.max_length == 128 and out.class_weighting and out.early_stopping_patience == 3 and out.seed == 7
+    assert out.small_data == "on" and out.folds == 7
+    assert panel.small_data.currentText().startswith("On") and panel.folds.value() == 7
+    panel.small_data.setCurrentIndex(panel.small_data.findData("off"))
+    panel.folds.setValue(3)
+    assert panel.config().small_data == "off" and panel.config().folds == 3
+    assert not panel.folds.isEnabled()  # folds mean nothing on the usual path
     panel.apply_preset("quick")
     quick = panel.config()
     assert quick.preset == "quick" and quick.lora.targets == "attention" and quick.epochs == PRESETS["quick"].epochs
@@ -140,7 +146,8 @@ _configs = st.builds(
     validation_fraction=st.sampled_from([0.1, 0.15, 0.3]), test_fraction=st.sampled_from([0.0, 0.1]),
     seed=st.integers(0, 2**32 - 1), device=st.sampled_from(["auto", "cpu"]),
     precision=st.sampled_from(["auto", "fp32", "bf16", "fp16"]), frozen_cache_mb=st.integers(0, 1_000_000),
-    text_column=st.sampled_from([None, "review"]), label_column=st.sampled_from([None, "label"]))
+    text_column=st.sampled_from([None, "review"]), label_column=st.sampled_from([None, "label"]),
+    small_data=st.sampled_from(["auto", "on", "off"]), folds=st.integers(2, 10))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -194,3 +201,54 @@ def test_mistakes_filter_on_both_qt_api_branches(qtbot, monkeypatch, new_api):
     assert panel.mistakes_proxy.rowCount() == 2
     panel.filter_mistakes(None, None)
     assert panel.mistakes_proxy.rowCount() == 3
+
+
+def test_configure_fields_ignore_the_wheel_unless_focused(qtbot):
+    """Scrolling the page over Early stopping changed it silently; now the wheel scrolls the page instead."""
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_app.ui.panels.config_panel import ConfigPanel
+
+    panel = ConfigPanel()
+    qtbot.addWidget(panel)
+    panel.set_advanced(True)
+    panel.show()
+    qtbot.waitExposed(panel)
+
+    def wheel(widget) -> None:
+        centre = QPointF(widget.rect().center())
+        event = QWheelEvent(centre, QPointF(widget.mapToGlobal(centre.toPoint())), QPoint(0, 0), QPoint(0, 120),
+                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase,
+                            False)
+        QApplication.sendEvent(widget, event)
+
+    for widget in (panel.patience, panel.folds, panel.small_data, panel.rank, panel.epochs):
+        before = widget.value() if hasattr(widget, "value") else widget.currentIndex()
+        panel.seed.setFocus()  # focus elsewhere
+        wheel(widget)
+        after = widget.value() if hasattr(widget, "value") else widget.currentIndex()
+        assert after == before, widget
+    panel.patience.setFocus()
+    qtbot.waitUntil(panel.patience.hasFocus)
+    before = panel.patience.value()
+    wheel(panel.patience)
+    assert panel.patience.value() == before + 1  # focused: the wheel works as usual
+
+
+def test_configure_says_which_path_the_loaded_data_takes(qtbot):
+    from desktop_app.core.small_data import SmallDataPlan
+    from desktop_app.ui.panels.config_panel import ConfigPanel
+
+    panel = ConfigPanel()
+    qtbot.addWidget(panel)
+    assert "once a dataset is loaded" in panel.plan_note.text()
+    panel.set_train_size(34)
+    panel.set_plan(SmallDataPlan(True, 40, 2, 5, "40 examples: … by 5-fold cross-validation."))
+    assert panel.plan_note.text() == "40 examples: … by 5-fold cross-validation."
+    assert "6 models will train" in panel.epochs_note.text() and "fixed settings" in panel.epochs_note.text()
+    panel.set_plan(SmallDataPlan(False, 1000, 2, 0, "1,000 examples: … holds 15% out …"))
+    assert "holds 15% out" in panel.plan_note.text() and "will run" in panel.epochs_note.text()
+    panel.set_plan(None)
+    assert "once a dataset is loaded" in panel.plan_note.text()

@@ -23,5 +23,9 @@ TIPS = {
     "auto_length": "Cut texts at a length that covers 98% of your texts; longer texts are truncated.",
     "max_length": "The longest text, in tokens (word pieces), the model reads; the rest is cut off.",
     "patience": "Stop when the validation score has not improved this many times; the best epoch is kept.",
+    "small_data": "With few examples, holding some out to pick an epoch wastes them: LoRA Studio then trains on all of "
+                  "them and estimates the score by cross-validation. Automatic decides by the data's size.",
+    "folds": "Small-data path: the examples are cut into this many parts; each part is scored by a model trained on "
+             "the others. More folds: a steadier estimate, a longer run (fewer when a class has fewer examples).",
     "seed": "Starting point of the random numbers: the same seed and data give the same model.",
 }

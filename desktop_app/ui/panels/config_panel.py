@@ -6,15 +6,17 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGridLayout,
-                               QGroupBox, QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame,
+                               QGridLayout, QGroupBox, QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox,
+                               QVBoxLayout, QWidget)
 
+from . import config_small
 from .config_help import TIPS
 
 from ...core.config import PRESET_HELP, PRESETS, TrainConfig
 from ...core.models import EMBEDDED_ID
 from ..widgets.charts import Histogram
+from ..widgets.no_wheel import ignore_wheel_unless_focused
 
 LOCAL, HUB = "__local__", "__hub__"
 CUSTOM = "custom"  # LoRA targets named in a loaded configuration file
@@ -32,8 +34,12 @@ class ConfigPanel(QWidget):
         super().__init__(parent)
         self._loading = False
         self._train_size = 0
+        self._plan = None  # small_data.SmallDataPlan of the loaded data (set_plan), None before any
         self.inner = QWidget()
         column = QVBoxLayout(self.inner)
+        self.plan_note = QLabel(config_small.NO_DATA)  # which path the data takes, in one sentence
+        self.plan_note.setWordWrap(True)
+        column.addWidget(self.plan_note)
         basic = QGridLayout()
         self._pairs = [(basic, self._model_box(), self._device_box())]
         column.addLayout(basic)
@@ -46,7 +52,13 @@ class ConfigPanel(QWidget):
         self.advanced = QWidget()
         grid = QGridLayout(self.advanced)
         grid.setContentsMargins(0, 0, 0, 0)
-        self._pairs.append((grid, self._lora_box(), self._training_box()))
+        left = QWidget()  # LoRA above Small data: the Training details box beside them is the tall one
+        stack = QVBoxLayout(left)
+        stack.setContentsMargins(0, 0, 0, 0)
+        stack.addWidget(self._lora_box())
+        stack.addWidget(config_small.small_data_box(self))
+        stack.addStretch(1)
+        self._pairs.append((grid, left, self._training_box()))
         self._narrow: bool | None = None
         self._arrange(False)
         column.addWidget(self.advanced)
@@ -65,8 +77,10 @@ class ConfigPanel(QWidget):
         layout.addWidget(scroll, 1)
         for name, tip in TIPS.items():
             getattr(self, name).setToolTip(tip)
-        for combo in (self.model_combo, self.preset_combo, self.device_combo, self.targets):
+        for combo in (self.model_combo, self.preset_combo, self.device_combo, self.targets, self.small_data):
             combo.currentIndexChanged.connect(self._edited)
+        self.folds.valueChanged.connect(self._edited)
+        ignore_wheel_unless_focused(*self.inner.findChildren(QAbstractSpinBox), *self.inner.findChildren(QComboBox))
         for box in (self.class_weighting, self.auto_length, self.allow_download):
             box.toggled.connect(self._edited)
         self.hub_id.editingFinished.connect(self._edited)
@@ -236,9 +250,19 @@ class ConfigPanel(QWidget):
         self._train_size = n_train
         self._update_epochs_note()
 
+    def set_plan(self, plan, sentence: str | None = None) -> None:
+        """How the loaded data will be trained (small_data.SmallDataPlan, computed by the window), or None
+        without data; `sentence` replaces the plan's own (a validation file decides the path)."""
+        self._plan = plan
+        self.plan_note.setText(sentence or (plan.sentence if plan is not None else config_small.NO_DATA))
+        self._update_epochs_note()
+
     def _update_epochs_note(self, *_) -> None:
         from ...core.preparation import ensure_min_steps
 
+        if self._plan is not None and self._plan.small:
+            self.epochs_note.setText(config_small.epochs_note(self._plan))
+            return
         cfg = getattr(self, "_config_base", None)
         if cfg is None or not self._train_size:
             self.epochs_note.setText("The number of epochs that will run is shown once a dataset is loaded.")
@@ -392,6 +416,8 @@ class ConfigPanel(QWidget):
             self.device_combo.setCurrentIndex(max(0, index))
             self.precision.setCurrentIndex(max(0, self.precision.findData(config.precision)))
             self.frozen_cache.setValue(config.frozen_cache_mb)
+            self.small_data.setCurrentIndex(max(0, self.small_data.findData(config.small_data)))
+            self.folds.setValue(config.folds)
             self._config_base = config
             self._update_target_names()
             self._update_histogram()
@@ -428,5 +454,6 @@ class ConfigPanel(QWidget):
             max_length=None if self.auto_length.isChecked() else self.max_length.value(),
             class_weighting=self.class_weighting.isChecked(), early_stopping_patience=self.patience.value(),
             seed=seed, device=device, precision=self.precision.currentData(),
-            frozen_cache_mb=self.frozen_cache.value(),
+            frozen_cache_mb=self.frozen_cache.value(), small_data=self.small_data.currentData(),
+            folds=self.folds.value(),
             allow_download=self.allow_download.isChecked() and self.model_combo.currentData() == HUB)

@@ -155,3 +155,78 @@ def test_the_idle_line_does_not_say_ready_while_the_data_blocks_training(qtbot):
     panel.show_outcome("Stopped. Nothing was saved.")
     panel.set_idle_state("a problem")  # an outcome is not overwritten
     assert panel.state_label.text() == "Stopped. Nothing was saved."
+
+
+def _small_result():
+    """A small-data run's result: its validation report pooled over the folds, its estimate the folds' spread."""
+    from desktop_app.core.score_estimate import CROSS_VALIDATION, ScoreEstimate
+
+    estimate = ScoreEstimate(CROSS_VALIDATION, 40, 5, {"accuracy": 0.825, "macro_f1": 0.812},
+                             {"accuracy": 0.061, "macro_f1": 0.05})
+    result = _result(estimate=estimate)
+    result.validation.examples = 40
+    return result
+
+
+def test_a_small_run_headline_gives_the_cross_validated_score_with_its_spread(qtbot):
+    panel = _panel(qtbot)
+    panel.show_result(_small_result(), 1)
+    summary = panel.summary.text()
+    assert "Accuracy 82.5% ± 6.1" in summary and "macro-F1 0.812 ± 0.050" in summary
+    assert "estimated by 5-fold cross-validation on 40 examples" in summary
+    assert "90.0%" not in summary  # the pooled report's accuracy is not the headline
+    assert "± " in panel.state_label.text() and "cross-validated" in panel.state_label.text()
+    assert "folds" in panel.summary.toolTip() and "6 models" in panel.stats.text()
+    assert "fold model" in panel.mistakes_box.title()
+    assert not panel.curve_box.isHidden() and panel.curve_box.button.isVisibleTo(panel.curve_box)
+
+
+def test_a_usual_run_headline_says_what_it_was_measured_on_and_offers_no_curve(qtbot):
+    panel = _panel(qtbot)
+    panel.show_result(_small_result(), 1)
+    panel.show_result(_result(), 2)  # a usual run after a small one: nothing of the small one is left
+    summary = panel.summary.text()
+    assert "Accuracy 90.0%" in summary and "measured on 60 held-out validation examples" in summary
+    assert "±" not in summary and "cross-validation" not in summary and panel.summary.toolTip() == ""
+    assert panel.curve_box.isHidden()
+    assert panel.mistakes_box.title() == "Misclassified validation examples"
+
+
+def test_a_small_run_live_page_says_why_there_are_no_epoch_scores(qtbot):
+    from desktop_app.ui.panels.training_panel import NO_EPOCH_SCORES
+    from desktop_app.ui.widgets.charts import EMPTY
+
+    panel = _panel(qtbot)
+    panel.set_running(True)
+    panel.on_event(ev.LogLine("Small data (40 examples): 5-fold cross-validation estimates the score, then …"))
+    panel.on_event(ev.Started(600, 8, 40, 0, ("neg", "pos"), "CPU", 32, 16))
+    panel.on_event(ev.StepProgress(120, 600, 7.5, 0.4, 1e-4, 30.0, 120.0, 64.0))
+    assert panel.metric_chart.placeholder == NO_EPOCH_SCORES and not panel.metric_chart.series
+    assert panel.metric_chart.legend() == []  # no stale legend from an earlier run
+    assert panel.stats.text().startswith("Step 120/600 · Elapsed") and "Epoch" not in panel.stats.text()
+    assert panel.progress.maximum() == 600 and panel.progress.value() == 120  # every fold and the kept model
+    assert panel.state_label.text().startswith("Cross-validating on CPU: 40 examples")
+    assert "each fold, then the kept model" in panel.log.toPlainText()
+    panel.metric_chart.resize(300, 200)
+    panel.metric_chart.grab()  # the placeholder paints (wrapped) without error
+    assert not panel.keep_best_button.isEnabled()  # nothing evaluated: nothing to keep
+    panel.set_running(True)  # the next run starts clean
+    assert panel.metric_chart.placeholder == EMPTY and not panel.small_run
+
+
+def test_a_multi_label_small_run_headline_leads_with_micro_f1_and_its_spread(qtbot):
+    from desktop_app.core.evaluation import ClassMetrics, EvalReport
+    from desktop_app.core.score_estimate import CROSS_VALIDATION, ScoreEstimate
+
+    report = EvalReport(["a", "b"], 40, 0.5, 0.7, 0.7, [ClassMetrics("a", 0.7, 0.7, 0.7, 20),
+                                                       ClassMetrics("b", 0.7, 0.7, 0.7, 20)], [], [],
+                        task="multi_label", micro_f1=0.72, hamming_loss=0.2, thresholds=[0.5, 0.5], label_errors=[])
+    estimate = ScoreEstimate(CROSS_VALIDATION, 40, 4, {"micro_f1": 0.71, "macro_f1": 0.69, "accuracy": 0.5},
+                             {"micro_f1": 0.04, "macro_f1": 0.05, "accuracy": 0.1})
+    panel = _panel(qtbot)
+    panel.show_result(SimpleNamespace(status="completed", validation=report, steps=40, epochs=8.0, train_seconds=9.0,
+                                      samples_per_s=10.0, device="CPU", config=TrainConfig(), adapter_dir=None,
+                                      estimate=estimate), 1)
+    summary = panel.summary.text()
+    assert summary.startswith("<b>micro-F1 0.710 ± 0.040</b> · <b>macro-F1 0.690 ± 0.050</b> — estimated by 4-fold")
+    assert "optimistic" in panel.summary.toolTip() and not panel.curve_box.isHidden()

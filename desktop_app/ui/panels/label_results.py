@@ -21,6 +21,11 @@ TITLES = {False: ("Per class", "Confusion matrix (rows: true, columns: predicted
           True: ("Per label", "Errors per label (click a count to list those texts)",
                  "Validation texts with a label wrong")}
 MATRIX_TITLE, MISTAKES_TITLE = TITLES[False][1], TITLES[False][2]
+# a cross-validated run scores every example, each by the fold model that did not train on it
+CROSS_VALIDATED = {False: ("Per class (every example, pooled over the folds)", "Misclassified examples (each by a "
+                           "fold model that did not train on it)"),
+                   True: ("Per label (every text, pooled over the folds)", "Texts with a label wrong (each by a "
+                          "fold model that did not train on it)")}
 ALL_MISTAKES = ("All mistakes, most confident first.", "Every text with a label missed or wrongly added, most "
                 "confident first.")
 MISSED_COLUMN, ADDED_COLUMN = 3, 4
@@ -70,6 +75,13 @@ def set_mode(panel, multi: bool) -> None:
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
 
 
+def set_measured(panel, multi: bool, cross_validated: bool) -> None:
+    """Box titles that say what the tables were measured on: the validation split, or every example."""
+    per_class, mistakes = CROSS_VALIDATED[multi] if cross_validated else (TITLES[multi][0], TITLES[multi][2])
+    panel.per_class_box.setTitle(per_class)
+    panel.mistakes_box.setTitle(mistakes)
+
+
 def evaluated(panel, event) -> None:
     """An epoch of a multi-label run evaluated: micro-F1 (what early stopping follows) leads the chart."""
     chart = panel.metric_chart
@@ -83,15 +95,25 @@ def evaluated(panel, event) -> None:
                      f"every label right on {event.accuracy:.1%}" + ("  ★ best so far" if event.is_best else ""))
 
 
-def show(panel, result, report, note: str) -> None:
-    panel.state_label.setText(f"Done{note}: micro-F1 {report.micro_f1:.3f}, macro-F1 {report.macro_f1:.3f}.")
+def show(panel, result, report, note: str, estimate) -> None:
+    from .score_text import cross_validated_scores, cross_validated_tip
+
     hamming = f" · {report.hamming_loss:.1%} of label decisions wrong" if report.hamming_loss is not None else ""
-    panel.summary.setToolTip("The thresholds were tuned on these validation texts, so these scores are a little "
-                             "optimistic: hold out a test share (Dataset step) for an unbiased score.")
-    panel.summary.setText(
-        f"<b>micro-F1 {report.micro_f1:.3f}</b> · <b>macro-F1 {report.macro_f1:.3f}</b> · every label right on "
-        f"{report.accuracy:.1%} of {report.examples:,} validation texts{hamming} · {result.epochs:.1f} epochs in "
-        f"{clock(result.train_seconds)} ({result.samples_per_s:.0f} examples/s on {result.device})")
+    speed = f"{clock(result.train_seconds)} ({result.samples_per_s:.0f} examples/s on {result.device})"
+    if estimate.cross_validated:  # the folds' mean ± spread, as the estimate records it
+        panel.state_label.setText(f"Done{note}: {cross_validated_scores(estimate, True)} (cross-validated).")
+        panel.summary.setToolTip(cross_validated_tip(estimate) + " The thresholds were tuned on those "
+                                 "predictions, so the scores are a little optimistic.")
+        panel.summary.setText(
+            f"{cross_validated_scores(estimate, True, lambda s: f'<b>{s}</b>')} — {estimate.phrase()} · every label "
+            f"right on {report.accuracy:.1%} of them{hamming} · {estimate.folds + 1} models trained in {speed}")
+    else:
+        panel.state_label.setText(f"Done{note}: micro-F1 {report.micro_f1:.3f}, macro-F1 {report.macro_f1:.3f}.")
+        panel.summary.setToolTip("The thresholds were tuned on these validation texts, so these scores are a little "
+                                 "optimistic: hold out a test share (Dataset step) for an unbiased score.")
+        panel.summary.setText(
+            f"<b>micro-F1 {report.micro_f1:.3f}</b> · <b>macro-F1 {report.macro_f1:.3f}</b> — {estimate.phrase()} · "
+            f"every label right on {report.accuracy:.1%} of them{hamming} · {result.epochs:.1f} epochs in {speed}")
     errors = {e.label: e for e in report.label_errors}
     thresholds = report.thresholds or [0.5] * len(report.per_class)
     panel.per_class.setRowCount(len(report.per_class))

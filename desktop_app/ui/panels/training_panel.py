@@ -13,11 +13,14 @@ from ...formatting import clock
 from ..widgets.charts import LineChart
 from ..widgets.confusion import ConfusionMatrixView
 from ..widgets.label_errors import LabelErrorsView
-from . import label_results
+from . import label_results, score_text
+from .curve_box import CurveBox
 from .history_panel import HistoryPanel
 
 
 IDLE_STATS = "Step – · Epoch – · Elapsed – · Remaining –"
+NO_EPOCH_SCORES = ("Small data: no score per epoch. Cross-validation estimates it, and the Results tab shows it "
+                   "when the run ends.")
 READY = "Ready: press Start training."
 WAITING = "Ready when your data is."
 
@@ -31,6 +34,8 @@ class TrainingPanel(QWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
+        self.small_run = False     # the run shown cross-validates (small-data path): no per-epoch scores
+        self.shown_result = None   # the result on the Results tab; None once reset for another run or data
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<h2>3 · Train</h2>"))
         controls = QHBoxLayout()
@@ -96,7 +101,11 @@ class TrainingPanel(QWidget):
         grid = QGridLayout(page)
         self.summary = QLabel("Results appear here when a run finishes.")
         self.summary.setWordWrap(True)
-        grid.addWidget(self.summary, 0, 0, 1, 2)
+        self.curve_box = CurveBox()  # shown after a small-data run only
+        head = QVBoxLayout()
+        head.addWidget(self.summary)
+        head.addWidget(self.curve_box)
+        grid.addLayout(head, 0, 0, 1, 2)
         self.per_class_box = per_class_box = QGroupBox("Per class")
         box_layout = QVBoxLayout(per_class_box)
         self.per_class = QTableWidget(0, 5)
@@ -153,6 +162,8 @@ class TrainingPanel(QWidget):
         The main window calls it when another dataset is loaded; every start calls it too."""
         self.loss_chart.clear()
         self.metric_chart.clear()
+        self.small_run, self.shown_result = False, None
+        self.curve_box.clear()
         self.log.clear()
         self.progress.setMaximum(100)
         self.progress.setValue(0)
@@ -204,14 +215,26 @@ class TrainingPanel(QWidget):
             label_results.set_mode(self, event.multi_label)
             kinds = f"{len(event.labels)} labels (several per text)" if event.multi_label else \
                 f"{len(event.labels)} classes"
-            self.state_label.setText(f"Training on {event.device}: {event.train_examples:,} examples, "
-                                     f"{kinds}, max length {event.max_length}.")
-            self.append_log(f"Started: {event.total_steps} steps, {event.epochs:g} epochs, batch {event.batch_size}.")
+            self.small_run = event.validation_examples == 0  # only the small-data path holds nothing out
+            if self.small_run:
+                self.metric_chart.set_placeholder(NO_EPOCH_SCORES)
+                self.state_label.setText(f"Cross-validating on {event.device}: {event.train_examples:,} examples, "
+                                         f"{kinds}, max length {event.max_length}; then the kept model trains on "
+                                         "all of them.")
+                self.append_log(f"Started: {event.total_steps} steps in all (each fold, then the kept model), "
+                                f"batch {event.batch_size}.")
+            else:
+                self.state_label.setText(f"Training on {event.device}: {event.train_examples:,} examples, "
+                                         f"{kinds}, max length {event.max_length}.")
+                self.append_log(f"Started: {event.total_steps} steps, {event.epochs:g} epochs, "
+                                f"batch {event.batch_size}.")
         elif isinstance(event, ev.StepProgress):
             self.progress.setMaximum(event.total_steps)
             self.progress.setValue(event.step)
             speed = f" · {event.samples_per_s:.0f} examples/s" if event.samples_per_s else ""
-            self.stats.setText(f"Step {event.step}/{event.total_steps} · Epoch {event.epoch:.2f} · Elapsed "
+            # a small run's epoch restarts with each fold's model: the step over all of them says more
+            epoch = "" if self.small_run else f" · Epoch {event.epoch:.2f}"
+            self.stats.setText(f"Step {event.step}/{event.total_steps}{epoch} · Elapsed "
                                f"{clock(event.elapsed_s)} · Remaining {clock(event.eta_s)}{speed}")
             self.loss_chart.add_point("loss", event.step, event.loss)
         elif isinstance(event, ev.Evaluated) and event.micro_f1 is not None:
@@ -239,17 +262,26 @@ class TrainingPanel(QWidget):
         else:
             self.progress.setMaximum(max(1, result.steps))  # early stopping ends before the planned steps
         self.progress.setValue(result.steps)
-        self.stats.setText(f"{ended} · epoch {result.epochs:.2f} · "
-                           f"{clock(result.train_seconds)} in all · {result.samples_per_s:.0f} examples/s")
+        estimate = score_text.estimate_of(getattr(result, "estimate", None), report)
+        self.small_run = estimate.cross_validated
+        fits = f"{estimate.folds + 1} models" if self.small_run else f"epoch {result.epochs:.2f}"
+        self.stats.setText(f"{ended} · {fits} · {clock(result.train_seconds)} in all · "
+                           f"{result.samples_per_s:.0f} examples/s")
         note = " (stopped early; best epoch kept)" if result.status == "stopped_early" else ""
         if result.status == "stopped":
             note = (f" (stopped by you at epoch {result.stopped_at_epoch or 0:.2f}; best epoch "
                     f"{result.kept_epoch or 0:.2f} kept)")
         label_results.set_mode(self, report.multi_label)
+        label_results.set_measured(self, report.multi_label, self.small_run)
         if report.multi_label:
-            label_results.show(self, result, report, note)
+            label_results.show(self, result, report, note, estimate)
         else:
-            self._show_single(result, report, note)
+            self._show_single(result, report, note, estimate)
+        self.shown_result = result
+        if self.small_run:  # "Would more examples help?" makes sense for small data only
+            self.curve_box.offer()
+        else:
+            self.curve_box.clear()
         self.filter_mistakes(None, None)
         self.mistakes.sortByColumn(self.mistakes_model.columnCount() - 1, Qt.SortOrder.DescendingOrder)
         self.tabs.setCurrentIndex(1)
@@ -263,13 +295,20 @@ class TrainingPanel(QWidget):
             except (OSError, StudioError):
                 pass  # the run is shown above; the history lists saved runs only
 
-    def _show_single(self, result, report, note: str) -> None:
-        self.state_label.setText(f"Done{note}: accuracy {report.accuracy:.1%}, macro-F1 {report.macro_f1:.3f}.")
-        self.summary.setToolTip("")  # a multi-label run's note does not apply
-        self.summary.setText(
-            f"<b>Accuracy {report.accuracy:.1%}</b> · <b>macro-F1 {report.macro_f1:.3f}</b> · weighted-F1 "
-            f"{report.weighted_f1:.3f} on {report.examples:,} validation examples · {result.epochs:.1f} epochs in "
-            f"{clock(result.train_seconds)} ({result.samples_per_s:.0f} examples/s on {result.device})")
+    def _show_single(self, result, report, note: str, estimate) -> None:
+        speed = f"{clock(result.train_seconds)} ({result.samples_per_s:.0f} examples/s on {result.device})"
+        if estimate.cross_validated:  # the folds' mean ± spread, as the estimate records it
+            self.state_label.setText(f"Done{note}: {score_text.cross_validated_scores(estimate, False)} "
+                                     "(cross-validated).")
+            self.summary.setToolTip(score_text.cross_validated_tip(estimate))
+            self.summary.setText(f"{score_text.cross_validated_scores(estimate, False, _bold)} — "
+                                 f"{estimate.phrase()} · {estimate.folds + 1} models trained in {speed}")
+        else:
+            self.state_label.setText(f"Done{note}: accuracy {report.accuracy:.1%}, macro-F1 {report.macro_f1:.3f}.")
+            self.summary.setToolTip("")  # a multi-label run's note does not apply
+            self.summary.setText(
+                f"<b>Accuracy {report.accuracy:.1%}</b> · <b>macro-F1 {report.macro_f1:.3f}</b> · weighted-F1 "
+                f"{report.weighted_f1:.3f} — {estimate.phrase()} · {result.epochs:.1f} epochs in {speed}")
         self.per_class.setRowCount(len(report.per_class))
         for row, c in enumerate(report.per_class):
             for col, value in enumerate([c.label, f"{c.precision:.3f}", f"{c.recall:.3f}", f"{c.f1:.3f}", f"{c.support:,}"]):
@@ -299,7 +338,8 @@ class TrainingPanel(QWidget):
             self.matrix.clear_highlight()
             self.label_errors.clear_highlight()
             none = self.per_class.rowCount() and not self.mistakes_model.rowCount()
-            self.mistake_filter.setText("No mistakes: every validation example was labelled correctly." if none
+            every = "example" if self.small_run else "validation example"  # cross-validation scores every row
+            self.mistake_filter.setText(f"No mistakes: every {every} was labelled correctly." if none
                                         else label_results.ALL_MISTAKES[self.matrix_stack.currentIndex()])
             return
         count = self.matrix.count(true_label, predicted)
@@ -313,6 +353,10 @@ class TrainingPanel(QWidget):
             text = f"{count if count is not None else shown} {plural} labelled “{true_label}” predicted as " \
                    f"“{predicted}”{listed}."
         self.mistake_filter.setText(text)
+
+
+def _bold(text: str) -> str:
+    return f"<b>{text}</b>"
 
 
 HAS_FILTER_CHANGE = hasattr(QSortFilterProxyModel, "beginFilterChange")

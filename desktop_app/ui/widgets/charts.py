@@ -6,6 +6,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+EMPTY = "Drawn while training runs."
 PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777"]
 
 
@@ -17,6 +18,7 @@ class LineChart(QWidget):
         self.title, self.x_label, self.y_range = title, x_label, y_range
         self.series: dict[str, list[tuple[float, float]]] = {}
         self.kept_x: float | None = None  # the x whose values the legend shows (the kept epoch); None: the last
+        self.placeholder = EMPTY  # said while there is nothing to draw
         self.setMinimumSize(260, 180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
@@ -32,6 +34,12 @@ class LineChart(QWidget):
     def clear(self) -> None:
         self.series.clear()
         self.kept_x = None
+        self.placeholder = EMPTY
+        self.update()
+
+    def set_placeholder(self, text: str) -> None:
+        """What the empty chart says (a run that draws nothing here says why); clear() restores the default."""
+        self.placeholder = text
         self.update()
 
     def set_kept(self, x: float | None) -> None:
@@ -68,7 +76,8 @@ class LineChart(QWidget):
         points = [pt for s in self.series.values() for pt in s]
         if not points:
             p.setPen(QColor(text_color.red(), text_color.green(), text_color.blue(), 140))
-            p.drawText(plot, Qt.AlignmentFlag.AlignCenter, "Drawn while training runs.")
+            p.drawText(plot.adjusted(8, 0, -8, 0), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                       self.placeholder)
             return
         xs, ys = [x for x, _ in points], [y for _, y in points]
         x0, x1 = min(xs), max(xs)

@@ -48,6 +48,7 @@ class HistoryPanel(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.runs: list[RunInfo] = []
+        self.estimates: list = []  # each run's ScoreEstimate (how its scores were measured), or None
         self.in_use: str | None = None  # the folder of the model in Predict (the main window keeps it current)
         layout = QVBoxLayout(self)
         split = QSplitter(Qt.Orientation.Vertical)
@@ -95,9 +96,11 @@ class HistoryPanel(QWidget):
         self._selection_changed()
 
     # -- filling ------------------------------------------------------------
-    def add_run(self, run: RunInfo) -> None:
-        """A run's row; a multi-label run's micro-F1 is shown where accuracy is, the accuracy in its tooltip."""
+    def add_run(self, run: RunInfo, estimate=None) -> None:
+        """A run's row; a multi-label run's micro-F1 is shown where accuracy is, the accuracy in its tooltip.
+        A cross-validated run (its manifest's `estimate`) shows the folds' mean ± spread, as its results did."""
         self.runs.append(run)
+        self.estimates.append(estimate)
         micro_f1 = run.micro_f1
         self.table.setSortingEnabled(False)
         row = self.table.rowCount()
@@ -113,13 +116,15 @@ class HistoryPanel(QWidget):
             right = "–" if run.accuracy is None else f"{run.accuracy:.1%}"
             cells[5].setToolTip(f"Several labels per text: micro-F1 {micro_f1:.3f}; every label right on {right} "
                                 "of the validation texts.")
+        if estimate is not None and estimate.cross_validated:
+            _cross_validated_cells(cells, estimate, micro_f1 is not None)
         cells[0].setData(Qt.ItemDataRole.UserRole, len(self.runs) - 1)
         for col, item in enumerate(cells):
             self.table.setItem(row, col, item)
         self.table.setSortingEnabled(True)
 
     def add_manifest(self, name: str, manifest, folder: Path | None = None) -> None:
-        self.add_run(RunInfo.from_manifest(name, manifest, folder))
+        self.add_run(RunInfo.from_manifest(name, manifest, folder), getattr(manifest, "estimate", None))
 
     def rowCount(self) -> int:  # noqa: N802 - the table's API, kept for callers of the old history table
         return self.table.rowCount()
@@ -145,6 +150,7 @@ class HistoryPanel(QWidget):
             return
         a, b = sorted(chosen, key=lambda run: (run.date, run.name))  # the older run on the left
         metrics, settings = compare(a, b)
+        metrics = _measured_rows(metrics, self._estimate(a), self._estimate(b))
         settings = [(SETTING_NAMES.get(key, key.replace("_", " ").capitalize()), x, y) for key, x, y in settings]
         rows = [*metrics, ("Settings that differ", "", "")] + (settings or [("(none: same settings)", "", "")])
         self.compare_table.clearContents()
@@ -161,6 +167,9 @@ class HistoryPanel(QWidget):
         one = len(settings) == 1
         self.compare_note.setText(f"“{a.name}” and “{b.name}”: {len(settings)} setting{'' if one else 's'} "
                                   f"{'differs' if one else 'differ'}; differing values in bold.")
+
+    def _estimate(self, run: RunInfo):
+        return next((e for r, e in zip(self.runs, self.estimates) if r is run), None)
 
     def _open(self) -> None:
         chosen = self.selected()
@@ -194,3 +203,37 @@ class HistoryPanel(QWidget):
         self.compare_table.setHorizontalHeaderLabels(["", "", ""])
         self.compare_note.setText(COMPARE_HINT)
         self.deleted.emit(str(run.folder))
+
+
+def _cross_validated_cells(cells: list, estimate, multi: bool) -> None:
+    """The Accuracy (micro-F1) and Macro-F1 cells of a cross-validated run: mean ± spread, and how measured."""
+    first = ("micro_f1", "micro-F1 ", False) if multi else ("accuracy", "", True)
+    for col, (metric, prefix, percent) in ((5, first), (6, ("macro_f1", "", False))):
+        shown = estimate.plus_minus(metric, percent=percent)
+        if shown:
+            cells[col] = _Item(prefix + shown, (estimate.mean or {}).get(metric, 0))
+            cells[col].setToolTip(f"{prefix}{shown}, {estimate.phrase()} (mean ± spread over the folds).")
+
+
+# compare()'s metric rows (core/runs.py) whose values a cross-validated run shows as mean ± spread
+_ESTIMATED = {"Accuracy": ("accuracy", True), "Macro-F1": ("macro_f1", False), "Micro-F1": ("micro_f1", False)}
+
+
+def _measured_rows(metrics: list, a, b) -> list:
+    """compare()'s rows with a cross-validated run's scores as its results showed them, and a row saying how
+    each run was measured (older adapters: on a validation split)."""
+    if not any(e is not None and e.cross_validated for e in (a, b)):
+        return metrics
+    out = []
+    for name, x, y in metrics:
+        key = _ESTIMATED.get(name.split(" (")[0])
+        if key:
+            x, y = (e.plus_minus(key[0], percent=key[1]) or v if e is not None else v for e, v in ((a, x), (b, y)))
+        out.append((name, x, y))
+        if name == "Date":
+            out.append(("Scores measured", *(_phrase(e) for e in (a, b))))
+    return out
+
+
+def _phrase(estimate) -> str:
+    return estimate.phrase() if estimate is not None else "on a validation split"

@@ -149,12 +149,9 @@ class InferencePanel(QWidget):
         escaped, so a label such as <img src=…> stays text."""
         from html import escape
 
-        val = manifest.validation
+        from .score_text import manifest_scores
+
         multi = manifest.task == "multi_label"
-        metrics = f"accuracy {val.accuracy:.1%}, macro-F1 {val.macro_f1:.3f}" if val else "no metrics"
-        if val and multi and val.report.get("micro_f1") is not None:
-            metrics = (f"micro-F1 {val.report['micro_f1']:.3f}, macro-F1 {val.macro_f1:.3f}, every label right on "
-                       f"{val.accuracy:.1%}")
         cuts = manifest.thresholds or [0.5] * len(manifest.labels)
         self.thresholds = dict(zip(manifest.labels, cuts)) if multi else None
         self.bars.row = 20 if multi else 26  # labels are often many: tighter bars
@@ -163,7 +160,7 @@ class InferencePanel(QWidget):
             f"Classes: {escape(', '.join(manifest.labels))}"
         self.adapter_info.setText(
             f"<b>{escape(source)}</b><br>Base model: {escape(manifest.base_model.name)} · {kinds}"
-            f"<br>Validation: {metrics} · Created "
+            f"<br>{manifest_scores(manifest)} · Created "
             f"{escape(manifest.created[:16].replace('T', ' ') or '?')}{escape(trained_where(manifest.training))}")
         self.set_model_ready(True)
         self._emit_predict()

@@ -75,8 +75,10 @@ def columns_changed(window, *_columns) -> None:
 def data_changed(window) -> None:
     if not window.trainer.busy:  # the Train page describes the data now loaded, not an earlier run's
         window.training.reset()
+        window.curve.forget()  # nor a learning curve of the earlier data
     window._update_steps()
     window._update_train_size()
+    window._update_plan()
     window.estimate.request()
 
 

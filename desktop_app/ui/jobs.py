@@ -70,6 +70,17 @@ def train_job(config, examples, validation_path, out_dir):
     return job
 
 
+def learning_curve_job(config, examples):
+    """"Would more examples help?" for a small-data run: its rows as it trained on them (the test share held
+    out the same way), scored on 25/50/75/100% of them."""
+    def job(emit, cancel):
+        from ..core.dataset import prepare_training_data
+        from ..core.small_data import learning_curve
+
+        return learning_curve(config, prepare_training_data(examples, config).train, emit, cancel)
+    return job
+
+
 def estimate_job(config, texts):
     def job(emit, cancel):
         from ..core.estimate import estimate_epoch_seconds

@@ -9,7 +9,7 @@ from PySide6.QtCore import QTimer, Slot
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
                                QMessageBox, QStackedWidget, QWidget)
 
-from . import batch_actions, dataset_actions, exports, jobs
+from . import batch_actions, data_plan, dataset_actions, exports, jobs
 from .adapter_files import ask_adapter, is_adapter
 from .auto_estimate import AutoEstimate
 from .flow import StartGate, StepPage, data_problem, run_config
@@ -19,6 +19,7 @@ from .panels.inference_panel import InferencePanel
 from .panels.training_panel import TrainingPanel
 from .dialogs import ask_config_file, save_config_file
 from .explanations import Explanations
+from .learning_curve import LearningCurve
 from .live import LivePrediction
 from .menus import about_html, build_menus
 from .places import default_runs_dir
@@ -42,11 +43,13 @@ class MainWindow(QMainWindow):
         self.batch_result = None
         self.run_count = 0
         self.warmed_up = False  # heavy libraries imported and devices known
-        self.trainer, self.tasks, self.batch, self.live, self.warm, self.estimator = (Runner(self) for _ in range(6))
-        self.quiet = (self.live, self.warm, self.estimator)  # their failures are shown where they belong, no pop-up
+        self.trainer, self.tasks, self.batch, self.live, self.warm, self.estimator, self.curve_runner = (
+            Runner(self) for _ in range(7))
+        # their failures are shown where they belong, no pop-up
+        self.quiet = (self.live, self.warm, self.estimator, self.curve_runner)
         self.live_prediction = LivePrediction(self.live, self._run, lambda: [self.inference.text.toPlainText().strip()],
                                               lambda p, e: self.inference.show_prediction(p, e))
-        self.runners = (self.trainer, self.tasks, self.batch, self.live, self.warm, self.estimator)
+        self.runners = (self.trainer, self.tasks, self.batch, self.live, self.warm, self.estimator, self.curve_runner)
         self._handlers: dict[Runner, tuple] = {}
         for runner in self.runners:
             runner.finished.connect(self._job_finished)
@@ -55,6 +58,7 @@ class MainWindow(QMainWindow):
         self.batch.event.connect(self._batch_event)
         self.trainer.busy_changed.connect(self._update_status)
         self.tasks.busy_changed.connect(self._update_status)
+        self.curve_runner.busy_changed.connect(self._update_status)
         self.trainer.busy_changed.connect(self._training_busy)
 
         self.dataset, self.configure = DatasetPanel(), ConfigPanel()
@@ -69,6 +73,7 @@ class MainWindow(QMainWindow):
         self.step_pages[1].next_button.clicked.connect(lambda: self.start_training())  # configured: train
         self.start_gate = StartGate(self.training.start_button)
         self.estimate = AutoEstimate(self, self.estimator)
+        self.curve = LearningCurve(self, self.curve_runner)
         self.steps = QListWidget()
         self.steps.setFixedWidth(170)
         self.steps.setStyleSheet("QListWidget { font-size: 14px; } QListWidget::item { padding: 10px 6px; }")
@@ -111,6 +116,7 @@ class MainWindow(QMainWindow):
         c.browse_model_requested.connect(self._browse_model)
         c.estimate_requested.connect(self.estimate.start)
         c.changed.connect(self.estimate.request)
+        c.changed.connect(self._update_plan)
         t.start_requested.connect(self.start_training)
         t.stop_requested.connect(self.stop_training)
         t.stop_keep_best_requested.connect(lambda: self.stop_training(keep_best=True))
@@ -157,7 +163,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 8000)
 
     def _update_status(self, *_args) -> None:
-        busy = [r.name for r in (self.trainer, self.tasks, self.batch) if r.busy]
+        busy = [r.name for r in (self.trainer, self.tasks, self.batch, self.curve_runner) if r.busy]
         self.job_label.setText("Working: " + ", ".join(busy) if busy else "Ready")
 
     def _update_title(self) -> None:
@@ -186,6 +192,7 @@ class MainWindow(QMainWindow):
 
     def _split_changed(self) -> None:
         self._update_train_size()
+        self._update_plan()
         self.estimate.request()
 
     def _update_train_size(self) -> None:
@@ -193,6 +200,8 @@ class MainWindow(QMainWindow):
         n = len(self.data.examples.texts) if self.data is not None and self.data.report.ok else 0
         share = 1 - (0 if sel["validation_path"] else sel["validation_fraction"]) - sel["test_fraction"]
         self.configure.set_train_size(max(1, int(n * share)) if n else 0)
+
+    _update_plan = data_plan.update_plan
 
     # -- start-up ---------------------------------------------------------
     def _warm_up(self) -> None:
@@ -273,12 +282,14 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "LoRA Studio", str(exc))
             return
         self.estimate.cancel()
-        if self.estimator.busy:  # one model build at a time: start once the estimate's thread has ended
-            self.statusBar().showMessage("Stopping the time estimate, then training starts…", 3000)
+        self.curve.forget()  # a curve for the previous run would not be shown now
+        if self.estimator.busy or self.curve_runner.busy:  # one model build at a time: start once it has ended
+            self.statusBar().showMessage("Stopping the time estimate or learning curve, then training starts…", 3000)
             QTimer.singleShot(100, self.start_training)
             return
         self.settings.set_last_config(config)
         out_dir = self.runs_dir / time.strftime("run-%Y%m%d-%H%M%S")
+        examples = self.data.examples  # kept with the result: a learning curve uses what this run used
         self.training.set_running(True)
         self.steps.setCurrentRow(2)
 
@@ -291,6 +302,7 @@ class MainWindow(QMainWindow):
             self.result = result
             self.run_count += 1
             self.training.show_result(result, self.run_count)
+            self.curve.remember(result, config, examples)
             self.export_action.setEnabled(True)
             self._update_steps()
             QTimer.singleShot(0, lambda: self._use_trained(result))
@@ -299,7 +311,7 @@ class MainWindow(QMainWindow):
             self.training.set_running(False)
             self.training.show_outcome(f"Failed: {message}")
             self._update_steps()
-        job = jobs.train_job(config, self.data.examples, sel["validation_path"], out_dir)
+        job = jobs.train_job(config, examples, sel["validation_path"], out_dir)
         self._run(self.trainer, "training", job, done, failed)
         self._update_steps()
 

@@ -38,6 +38,7 @@ def test_full_workflow(qtbot, window, tiny_bert, tmp_path):
     assert str(data) in window.settings.recent_files()
 
     use_model(window, tiny_bert, epochs=40, lr=0.005, batch=4)
+    window.configure.small_data.setCurrentIndex(window.configure.small_data.findData("off"))  # epochs scored
     events = []
     window.trainer.event.connect(events.append)
 

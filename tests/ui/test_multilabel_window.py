@@ -28,7 +28,8 @@ def multi_adapter(tmp_path_factory, tiny_bert):
     folder = tmp_path_factory.mktemp("multi-window")
     data = load_dataset(write_toy_multilabel_csv(folder / "toy.csv", 150))
     config = TrainConfig(base_model=str(tiny_bert), epochs=3, learning_rate=5e-3, batch_size=16, min_steps=0,
-                         lora=LoraSettings(layer_share=1.0), early_stopping_patience=0)
+                         lora=LoraSettings(layer_share=1.0), early_stopping_patience=0,
+                         small_data="off")  # the usual path: a validation split, as these tests read it
     return run_training(config, data, out_dir=folder / "adapter").adapter_dir
 
 
@@ -106,6 +107,7 @@ def test_a_multi_label_run_shows_per_label_results_and_its_errors_filter_the_mis
 
     _load(qtbot, window, write_toy_multilabel_csv(tmp_path / "toy.csv", 150, separator="|"))
     use_model(window, tiny_bert, epochs=2, lr=0.005, batch=16)
+    window.configure.small_data.setCurrentIndex(window.configure.small_data.findData("off"))  # epochs scored
     events = []
     window.trainer.event.connect(events.append)
     window.training.start_button.click()
@@ -181,7 +183,7 @@ def test_after_a_multi_label_run_a_single_label_result_looks_as_before(qtbot, wi
     t.show_result(trained_adapter, 1)
     assert [t.per_class.horizontalHeaderItem(i).text() for i in range(5)] == label_results.SINGLE_PER_CLASS
     assert t.per_class.columnCount() == 5 and t.matrix_stack.currentWidget() is t.matrix
-    assert t.per_class_box.title() == "Per class" and t.matrix.rowCount() == 2
+    assert t.per_class_box.title().startswith("Per class") and t.matrix.rowCount() == 2
     assert t.mistakes_model.columnCount() == 4 and t.summary.text().startswith("<b>Accuracy")
 
 
@@ -275,7 +277,7 @@ def test_history_compares_a_multi_label_run_with_a_single_label_one(qtbot, multi
     panel.add_manifest("multi", multi, multi_adapter)
     panel.add_manifest("single", read_manifest(trained_adapter.adapter_dir), trained_adapter.adapter_dir)
     cells = {panel.item(r, 0).text(): panel.item(r, 5).text() for r in range(panel.rowCount())}
-    assert cells["multi"] == f"micro-F1 {multi.validation.report['micro_f1']:.3f}" and cells["single"].endswith("%")
+    assert cells["multi"] == f"micro-F1 {multi.validation.report['micro_f1']:.3f}" and "%" in cells["single"]
     panel.table.selectAll()
     panel.compare_selected()
     rows = {panel.compare_table.item(r, 0).text(): r for r in range(panel.compare_table.rowCount())}

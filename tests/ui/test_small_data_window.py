@@ -130,7 +130,7 @@ def test_the_learning_curve_uses_the_runs_data_and_settings_and_shows_its_verdic
     table = box.table.text()
     assert all(f"&nbsp;{n}&nbsp;" in table for n in (10, 20, 30, 40))
     assert "82.5% ± 5.0" in table and "60.0% ± 5.0" in table
-    assert box.button.isVisibleTo(box) and not box.progress.isVisibleTo(box)
+    assert not box.controls.isVisibleTo(box)  # the same data and settings would give the same curve
 
 
 def test_cancel_leaves_no_curve(qtbot, window, tmp_path, monkeypatch):
@@ -214,3 +214,25 @@ def test_a_cross_validated_adapter_says_so_in_predict_and_history(qtbot):
     assert cells["Macro-F1"] == ("0.812 ± 0.050", "0.790")
     assert cells["Scores measured"] == ("estimated by 5-fold cross-validation on 40 examples",
                                         "measured on 150 held-out validation examples")
+
+
+def test_a_real_small_run_in_the_window(qtbot, window, tiny_bert, tmp_path, monkeypatch):
+    """The core's small path end to end (a tiny model): no per-epoch scores, a cross-validated headline, the
+    curve offered, the kept model used in Predict with its estimate."""
+    from ui_data import use_model
+
+    _no_estimates(monkeypatch)
+    _load(qtbot, window, _write_csv(tmp_path / "small.csv", n=40))
+    use_model(window, tiny_bert, epochs=2, lr=0.005, batch=16)
+    events = []
+    window.trainer.event.connect(events.append)
+    window.start_training()
+    qtbot.waitUntil(lambda: window.result is not None and not window.trainer.busy, timeout=120000)
+    t = window.training
+    assert not any(isinstance(e, ev.Evaluated) for e in events) and window.result.estimate.cross_validated
+    assert "± " in t.summary.text() and "cross-validation on 40 examples" in t.summary.text()
+    assert "Fold 1 of" in t.log.toPlainText() and not t.curve_box.isHidden()
+    assert t.progress.value() == t.progress.maximum()
+    qtbot.waitUntil(lambda: window.classifier is not None and not window.tasks.busy, timeout=30000)
+    assert "cross-validation on 40 examples" in window.inference.adapter_info.text()
+    assert "± " in t.history.item(0, 5).text()

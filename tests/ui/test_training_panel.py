@@ -202,6 +202,7 @@ def test_a_small_run_live_page_says_why_there_are_no_epoch_scores(qtbot):
     panel.on_event(ev.Started(600, 8, 40, 0, ("neg", "pos"), "CPU", 32, 16))
     panel.on_event(ev.StepProgress(120, 600, 7.5, 0.4, 1e-4, 30.0, 120.0, 64.0))
     assert panel.metric_chart.placeholder == NO_EPOCH_SCORES and not panel.metric_chart.series
+    assert "each fold" in panel.loss_chart.title
     assert panel.metric_chart.legend() == []  # no stale legend from an earlier run
     assert panel.stats.text().startswith("Step 120/600 · Elapsed") and "Epoch" not in panel.stats.text()
     assert panel.progress.maximum() == 600 and panel.progress.value() == 120  # every fold and the kept model
@@ -211,7 +212,7 @@ def test_a_small_run_live_page_says_why_there_are_no_epoch_scores(qtbot):
     panel.metric_chart.grab()  # the placeholder paints (wrapped) without error
     assert not panel.keep_best_button.isEnabled()  # nothing evaluated: nothing to keep
     panel.set_running(True)  # the next run starts clean
-    assert panel.metric_chart.placeholder == EMPTY and not panel.small_run
+    assert panel.metric_chart.placeholder == EMPTY and not panel.small_run and panel.loss_chart.title == "Training loss"
 
 
 def test_a_multi_label_small_run_headline_leads_with_micro_f1_and_its_spread(qtbot):

@@ -19,6 +19,7 @@ from .history_panel import HistoryPanel
 
 
 IDLE_STATS = "Step – · Epoch – · Elapsed – · Remaining –"
+LOSS, SMALL_LOSS = "Training loss", "Training loss (each fold's model, then the kept one)"
 NO_EPOCH_SCORES = ("Small data: no score per epoch. Cross-validation estimates it, and the Results tab shows it "
                    "when the run ends.")
 READY = "Ready: press Start training."
@@ -83,7 +84,7 @@ class TrainingPanel(QWidget):
         page = QSplitter(Qt.Orientation.Vertical)
         charts = QWidget()
         row = QHBoxLayout(charts)
-        self.loss_chart = LineChart("Training loss", "step")
+        self.loss_chart = LineChart(LOSS, "step")
         self.metric_chart = LineChart("Validation", "epoch", y_range=(0.0, 1.0))
         row.addWidget(self.loss_chart)
         row.addWidget(self.metric_chart)
@@ -161,6 +162,7 @@ class TrainingPanel(QWidget):
         """A clean page: no charts, log, progress or results of an earlier run or dataset (the history stays).
         The main window calls it when another dataset is loaded; every start calls it too."""
         self.loss_chart.clear()
+        self.loss_chart.title = LOSS
         self.metric_chart.clear()
         self.small_run, self.shown_result = False, None
         self.curve_box.clear()
@@ -218,9 +220,9 @@ class TrainingPanel(QWidget):
             self.small_run = event.validation_examples == 0  # only the small-data path holds nothing out
             if self.small_run:
                 self.metric_chart.set_placeholder(NO_EPOCH_SCORES)
+                self.loss_chart.title = SMALL_LOSS  # the loss starts again with each model: say why it jumps
                 self.state_label.setText(f"Cross-validating on {event.device}: {event.train_examples:,} examples, "
-                                         f"{kinds}, max length {event.max_length}; then the kept model trains on "
-                                         "all of them.")
+                                         f"{kinds}, max length {event.max_length}.")
                 self.append_log(f"Started: {event.total_steps} steps in all (each fold, then the kept model), "
                                 f"batch {event.batch_size}.")
             else:

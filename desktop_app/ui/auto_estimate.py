@@ -2,7 +2,8 @@
 
 A change while an estimate runs cancels it (the core checks its cancel token between steps) and a new one
 starts once the old thread has ended; a result for settings that have changed since is never shown.
-Training has the processor to itself: no estimate starts while it runs, and Start cancels a running one.
+Training and the learning curve have the processor to themselves: no estimate starts while one runs (it would
+measure a shared processor), Start cancels a running one, and a deferred estimate starts when they end.
 """
 
 from __future__ import annotations
@@ -21,11 +22,14 @@ class AutoEstimate(QObject):
         self.window, self.runner = window, runner
         self.generation = 0
         self.pending = False
+        self.deferred = False  # asked for while training or the learning curve ran: measured when they end
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(delay_ms)
         self.timer.timeout.connect(self.start)
         runner.cancelled.connect(self._after)
+        for heavy in (window.trainer, window.curve_runner):
+            heavy.busy_changed.connect(self._heavy_changed)
 
     def _inputs(self):
         """(config, training texts) when an estimate makes sense now, else a sentence saying why not."""
@@ -54,8 +58,10 @@ class AutoEstimate(QObject):
 
     def start(self) -> None:
         self.timer.stop()
-        if self.window.trainer.busy:
-            self.window.configure.set_estimate("Time: estimated again when training ends.")
+        if self.window.trainer.busy or self.window.curve_runner.busy:
+            self.deferred = True
+            what = "training" if self.window.trainer.busy else "the learning curve"
+            self.window.configure.set_estimate(f"Time: estimated again when {what} ends.")
             return
         if self.runner.busy:  # an older estimate: stop it, then start from _after
             self.pending = True
@@ -71,6 +77,11 @@ class AutoEstimate(QObject):
         self.window._run(self.runner, "estimating", jobs.estimate_job(config, texts),
                          lambda est: self._done(generation, config, est),
                          lambda message, hint: self._failed(generation, message))
+
+    def _heavy_changed(self, busy: bool) -> None:
+        if not busy and self.deferred and not (self.window.trainer.busy or self.window.curve_runner.busy):
+            self.deferred = False
+            self.request()
 
     def cancel(self) -> None:
         """Training starts: the estimate must not compete with it."""

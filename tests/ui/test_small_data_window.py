@@ -174,6 +174,26 @@ def test_starting_another_run_drops_a_running_curve(qtbot, window, tmp_path, mon
     assert not box.isHidden() and box.button.isVisibleTo(box)  # the new small run offers its own curve
 
 
+def test_no_time_estimate_competes_with_the_curve_one_follows_it(qtbot, window, tmp_path, monkeypatch):
+    release = threading.Event()
+    _fake_curve(monkeypatch, release=release)
+    box = _small_run(qtbot, window, tmp_path, monkeypatch)
+    measured = []
+    monkeypatch.setattr(jobs, "estimate_job", lambda config, texts: lambda emit, cancel: measured.append(config) or {
+        "seconds_per_epoch": 1.0, "total_seconds": 3.0, "epochs": 3.0, "device": "CPU", "max_length": 64,
+        "precision": "fp32"})
+    window.estimate.timer.setInterval(10)
+    qtbot.waitUntil(lambda: not window.estimator.busy and not window.estimate.timer.isActive(), timeout=10000)
+    box.button.click()
+    qtbot.waitUntil(lambda: window.curve_runner.busy, timeout=10000)
+    window.configure.epochs.setValue(5)  # a setting changes while the curve runs
+    qtbot.waitUntil(lambda: "when the learning curve ends" in window.configure.estimate_label.text(), timeout=5000)
+    assert not measured
+    release.set()
+    qtbot.waitUntil(lambda: bool(measured) and not window.estimator.busy, timeout=10000)
+    assert measured[-1].epochs == 5 and "Time: about" in window.configure.estimate_label.text()
+
+
 def test_a_cross_validated_adapter_says_so_in_predict_and_history(qtbot):
     from desktop_app.core.runs import RunInfo
     from desktop_app.ui.panels.history_panel import HistoryPanel

@@ -37,8 +37,7 @@ class ConfigPanel(QWidget):
         self._plan = None  # small_data.SmallDataPlan of the loaded data (set_plan), None before any
         self.inner = QWidget()
         column = QVBoxLayout(self.inner)
-        self.plan_note = QLabel(config_small.NO_DATA)  # which path the data takes, in one sentence
-        self.plan_note.setWordWrap(True)
+        self.plan_note = QLabel(config_small.NO_DATA, wordWrap=True)  # which path the data takes, in a sentence
         column.addWidget(self.plan_note)
         basic = QGridLayout()
         self._pairs = [(basic, self._model_box(), self._device_box())]
@@ -52,13 +51,8 @@ class ConfigPanel(QWidget):
         self.advanced = QWidget()
         grid = QGridLayout(self.advanced)
         grid.setContentsMargins(0, 0, 0, 0)
-        left = QWidget()  # LoRA above Small data: the Training details box beside them is the tall one
-        stack = QVBoxLayout(left)
-        stack.setContentsMargins(0, 0, 0, 0)
-        stack.addWidget(self._lora_box())
-        stack.addWidget(config_small.small_data_box(self))
-        stack.addStretch(1)
-        self._pairs.append((grid, left, self._training_box()))
+        self._pairs.append((grid, config_small.under(self._lora_box(), config_small.small_data_box(self)),
+                            self._training_box()))
         self._narrow: bool | None = None
         self._arrange(False)
         column.addWidget(self.advanced)
@@ -144,13 +138,9 @@ class ConfigPanel(QWidget):
         for text, value in (("Automatic (measured on this computer)", "auto"), ("fp32 (exact)", "fp32"),
                             ("bf16 (faster on recent CPUs and GPUs)", "bf16"), ("fp16 (GPUs only)", "fp16")):
             self.precision.addItem(text, value)
-        self.precision.setToolTip("Number format for training. Automatic times a few steps in fp32 and bf16 "
-                                  "once on this computer and keeps the faster one.")
         form.addRow("Precision:", self.precision)
         self.frozen_cache = QSpinBox(minimum=0, maximum=1_000_000, singleStep=256, suffix=" MB")
-        self.frozen_cache.setSpecialValueText("off")
-        self.frozen_cache.setToolTip("Memory for keeping the frozen layers' outputs after the first epoch, so "
-                                     "later epochs skip those layers (CPU only). Above it, they are recomputed.")
+        self.frozen_cache.setSpecialValueText("off")  # tooltips of these two: config_help.TIPS
         form.addRow("Frozen-layer cache:", self.frozen_cache)
         self.precision.currentIndexChanged.connect(self._edited)
         self.frozen_cache.valueChanged.connect(self._edited)
@@ -251,8 +241,8 @@ class ConfigPanel(QWidget):
         self._update_epochs_note()
 
     def set_plan(self, plan, sentence: str | None = None) -> None:
-        """How the loaded data will be trained (small_data.SmallDataPlan, computed by the window), or None
-        without data; `sentence` replaces the plan's own (a validation file decides the path)."""
+        """The loaded data's small_data.SmallDataPlan (the window computes it), None without data; `sentence`
+        replaces the plan's own."""
         self._plan = plan
         self.plan_note.setText(sentence or (plan.sentence if plan is not None else config_small.NO_DATA))
         self._update_epochs_note()

@@ -4,7 +4,7 @@ config panel, kept here so config_panel.py stays small."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QSpinBox
+from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QSpinBox, QVBoxLayout, QWidget
 
 from ...core.small_data import MAX_FOLDS, MIN_FOLDS
 
@@ -25,6 +25,17 @@ def small_data_box(panel) -> QGroupBox:
     panel.small_data.currentIndexChanged.connect(lambda _i: panel.folds.setEnabled(
         panel.small_data.currentData() != "off"))  # folds mean nothing on the usual path
     return box
+
+
+def under(top: QWidget, bottom: QWidget) -> QWidget:
+    """Two boxes in one column (LoRA above Small data: the Training details box beside them is the tall one)."""
+    column = QWidget()
+    stack = QVBoxLayout(column)
+    stack.setContentsMargins(0, 0, 0, 0)
+    stack.addWidget(top)
+    stack.addWidget(bottom)
+    stack.addStretch(1)
+    return column
 
 
 def epochs_note(plan) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import __version__
 from .core.sanitize import printable
-from .cli_output import ProgressPrinter, predict_text, print_inspect, print_report
+from .cli_output import ProgressPrinter, estimate_line, predict_text, print_estimate, print_inspect, print_report
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -107,6 +107,12 @@ def _training_options(t: argparse.ArgumentParser) -> None:
     t.add_argument("--frozen-cache-mb", type=int, metavar="MB",
                    help="memory for the frozen layers' outputs, kept after epoch 1 (default 1024; 0: off)")
     t.add_argument("--seed", type=int)
+    t.add_argument("--small-data", choices=["auto", "on", "off"],
+                   help="auto (default): under 600 rows, or under 40 per class, train on every row and estimate the "
+                        "score by k-fold cross-validation; on/off force it")
+    t.add_argument("--folds", type=int, metavar="K", help="cross-validation folds on small data (2-10, default 5)")
+    t.add_argument("--pooling", choices=["auto", "mean", "cls"],
+                   help="the text's vector for the head: auto (default: mean for BERT-family models), mean or cls")
 
 
 def _label_options(t: argparse.ArgumentParser) -> None:
@@ -136,7 +142,8 @@ def train_config(args, base=None):
     return base.with_overrides(
         base_model=args.model, epochs=args.epochs, learning_rate=args.learning_rate, batch_size=args.batch_size,
         max_length=args.max_length, class_weighting=args.class_weighting, device=args.device, seed=args.seed,
-        precision=args.precision, frozen_cache_mb=args.frozen_cache_mb,
+        precision=args.precision, frozen_cache_mb=args.frozen_cache_mb, small_data=args.small_data,
+        folds=args.folds, pooling=args.pooling,
         text_column=args.text_column, label_column=args.label_column, lora_r=args.lora_r,
         multi_label=args.multi_label, label_separator=args.label_separator, none_of_these=args.none_of_these,
         label_columns=tuple(args.label_columns) if args.label_columns else None,
@@ -257,7 +264,13 @@ def cmd_train(args) -> int:
         print(f"[{here}] trained {result.steps} steps; examples per process: {shares}.", file=sys.stderr)
         if not here.main:
             return EXIT_OK  # rank 0 evaluates, saves and reports
-    print(f"\nValidation ({'stopped early, best epoch kept' if result.status == 'stopped_early' else 'best epoch'}):")
+    if result.estimate is not None and result.estimate.cross_validated:
+        print(f"\nEstimated by {result.estimate.folds}-fold cross-validation ({result.estimate.phrase()}); the kept "
+              f"model trained on all {result.train_examples:,} examples:")
+        print_estimate(result.estimate)
+        print("Pooled over every example's out-of-fold prediction:")
+    else:
+        print(f"\nValidation ({'stopped early, best epoch kept' if result.status == 'stopped_early' else 'best epoch'}):")
     print_report(result.validation)
     if result.validation.multi_label:
         print("  (the thresholds were tuned on this split, so its scores are optimistic: hold out a test share, "
@@ -367,7 +380,9 @@ def cmd_info(args) -> int:
     kind = "Labels:     " if manifest.task == "multi_label" else "Classes:    "
     print(kind + ", ".join(printable(x) for x in manifest.labels) + (" (several per text)" if manifest.thresholds else ""))
     print(f"Max length: {manifest.max_length} tokens (longer texts: start and end kept)")
-    if val:
+    if val and manifest.estimate.cross_validated:
+        print(f"Score:      {estimate_line(manifest.estimate)} ({manifest.estimate.phrase()})")
+    elif val:
         micro = val.report.get("micro_f1")
         print(f"Validation: micro-F1 {micro:.3f}, macro-F1 {val.macro_f1:.3f} on {val.examples:,} texts" if micro is not None
               else f"Validation: accuracy {val.accuracy:.1%}, macro-F1 {val.macro_f1:.3f} on {val.examples:,} examples")

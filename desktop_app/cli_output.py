@@ -23,9 +23,10 @@ class ProgressPrinter:
 
         if isinstance(event, ev.Started):
             kinds = "labels, several per text" if event.multi_label else "classes"
-            self._line(f"Training {event.train_examples:,} examples ({len(event.labels)} {kinds}), validating on "
-                       f"{event.validation_examples:,}; {event.total_steps} steps on {event.device}, "
-                       f"max length {event.max_length}.")
+            measured = f"validating on {event.validation_examples:,}" if event.validation_examples else \
+                "cross-validated, then every example trains the kept model"
+            self._line(f"Training {event.train_examples:,} examples ({len(event.labels)} {kinds}), {measured}; "
+                       f"{event.total_steps} steps on {event.device}, max length {event.max_length}.")
         elif isinstance(event, ev.StepProgress):
             pct = int(100 * event.step / max(1, event.total_steps))
             if not self.tty and pct // 10 == self.last_pct // 10 and event.step < event.total_steps:
@@ -73,6 +74,17 @@ def print_report(report, stream=None) -> None:
             errors = report.label_errors[i]
             line += f"  {report.thresholds[i]:9.2f}  {errors.missed:6,}  {errors.added:5,}"
         print(line, file=stream)
+
+
+def estimate_line(estimate) -> str:
+    """The cross-validated scores with their spread over the folds, headline metric first."""
+    parts = [f"micro-F1 {estimate.plus_minus('micro_f1')}"] if "micro_f1" in (estimate.mean or {}) else \
+        [f"accuracy {estimate.plus_minus('accuracy', percent=True)}"]
+    return ", ".join(parts + [f"macro-F1 {estimate.plus_minus('macro_f1')}"])
+
+
+def print_estimate(estimate, stream=None) -> None:
+    print(f"  {estimate_line(estimate)}  (mean ± spread over the folds)", file=stream or sys.stdout)
 
 
 def print_inspect(report) -> None:

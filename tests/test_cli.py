@@ -203,3 +203,26 @@ def test_predict_explains_a_text_as_json_and_a_file_with_top_words(tmp_path, cap
     assert len(rows) == 6 and all(set(r["top_words"].split("; ")) <= set(r["review"].split()) | {""} for r in rows)
     assert main(["predict", adapter, "--text", text, "--explain", "--int8"]) == 2
     assert "full-precision" in capsys.readouterr().err
+
+
+def test_small_data_is_cross_validated_and_says_so(tmp_path, capsys, tiny_bert):
+    data = _write_csv(tmp_path / "small.csv", n=40)
+    out = tmp_path / "small-adapter"
+    assert main(["train", str(data), "--model", str(tiny_bert), "--folds", "4", "--out", str(out)]) == 0
+    text = capsys.readouterr()
+    assert "Estimated by 4-fold cross-validation" in text.out and "±" in text.out
+    assert "cross-validated, then every example trains the kept model" in text.err
+    assert "Validation (best epoch)" not in text.out
+    assert main(["info", str(out)]) == 0
+    info = capsys.readouterr().out
+    assert "estimated by 4-fold cross-validation on 40 examples" in info and "±" in info
+    plain = tmp_path / "split-adapter"
+    assert main(["train", str(data), "--model", str(tiny_bert), "--small-data", "off", "--epochs", "1",
+                 "--out", str(plain)]) == 0
+    text = capsys.readouterr()
+    assert "Validation (best epoch)" in text.out and "cross-validation" not in text.out
+
+
+def test_small_data_flags_are_checked(capsys):
+    assert main(["train", "x.csv", "--folds", "1"]) == 2
+    assert "folds" in capsys.readouterr().err

@@ -13,8 +13,10 @@ import random
 from .config import TrainConfig
 
 
-def estimate_epoch_seconds(config: TrainConfig, texts: list[str], steps: int = 3, cancel=None) -> dict:
+def estimate_epoch_seconds(config: TrainConfig, texts: list[str], steps: int = 3, cancel=None,
+                           labels: list | None = None) -> dict:
     """Time LoRA training steps on batches drawn from the user's texts; extrapolate to one epoch.
+    With the labels, small data's total covers every cross-validation fold and the kept model (small_data.py).
     Raises events.Cancelled between steps once `cancel` is set (the window is closing)."""
     import torch
 
@@ -49,5 +51,26 @@ def estimate_epoch_seconds(config: TrainConfig, texts: list[str], steps: int = 3
     steps_per_epoch = math.ceil(len(texts) / config.batch_size)
     epoch = per_step * steps_per_epoch * 1.1  # ~10% for evaluation, the optimizer and bookkeeping
     epochs = ensure_min_steps(config, len(texts), lambda event: None).epochs  # small data trains longer
-    return {"seconds_per_epoch": epoch, "total_seconds": epoch * epochs, "epochs": epochs, "device": device.name,
-            "max_length": max_length, "precision": name}
+    out = {"seconds_per_epoch": epoch, "total_seconds": epoch * epochs, "epochs": epochs, "device": device.name,
+           "max_length": max_length, "precision": name, "fits": 1}
+    if labels is not None:
+        out.update(_small_data_total(config, texts, labels, per_step))
+    return out
+
+
+def _small_data_total(config: TrainConfig, texts: list[str], labels: list, per_step: float) -> dict:
+    """On the small-data path: every fold's fit and the kept model's, at the small path's batch (a step's time
+    grows with its batch), in fp32."""
+    from .dataset import Examples
+    from .small_data import SMALL_BATCH, fit_settings, plan_for
+
+    multi = bool(labels) and isinstance(labels[0], (tuple, list))
+    plan = plan_for(Examples(list(texts), list(labels), multi_label=multi), config)
+    if not plan.small:
+        return {}
+    rows = len(texts)
+    steps = fit_settings(rows)[1] + plan.folds * fit_settings(rows - rows // plan.folds)[1]
+    step = per_step * SMALL_BATCH / config.batch_size * 1.1
+    epochs, per_fit = fit_settings(rows)
+    return {"total_seconds": step * steps, "seconds_per_epoch": step * per_fit / max(1, epochs), "epochs": epochs,
+            "fits": plan.fits, "folds": plan.folds}

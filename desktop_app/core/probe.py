@@ -6,8 +6,8 @@ barely reach the encoder. Instead, the frozen base reads every training text onc
 on the vectors the head receives (its last linear layer's input), and its weights become the head's. Before any
 LoRA step the model then predicts exactly what the probe predicts (tested); fine-tuning starts from there.
 
-Features are standardised for the fit, and the scaling is folded into the weights, so the head reads the raw
-vectors. scikit-learn fits the regression (it is a dependency for the label review too).
+Features are scaled to unit mean length for the fit, and the scaling is folded into the weights, so the head
+reads the raw vectors. scikit-learn fits the regression (it is a dependency for the label review too).
 """
 
 from __future__ import annotations
@@ -68,9 +68,12 @@ def fit_probe(features: np.ndarray, targets: np.ndarray, n_labels: int, multi_la
     from sklearn.linear_model import LogisticRegression
 
     features = np.asarray(features, dtype=np.float64)
-    mean, scale = features.mean(axis=0), features.std(axis=0)
-    scale[scale < 1e-6] = 1.0
-    z = (features - mean) / scale
+    # one scale for every dimension: the vectors' mean length becomes 1, as for unit-normalised sentence
+    # embeddings. Standardising each dimension instead lets a few dozen rows blow up dimensions that barely vary:
+    # measured on the snippets at 8 per class, macro-F1 0.461 against 0.58 (docs/BENCHMARKS.md)
+    length = float(np.linalg.norm(features, axis=1).mean()) if len(features) else 1.0
+    mean, scale = np.zeros(features.shape[1]), np.full(features.shape[1], length if length > 1e-6 else 1.0)
+    z = features / scale
     weights, bias = np.zeros((n_labels, features.shape[1])), np.zeros(n_labels)
     if multi_label:
         truth = np.asarray(targets)

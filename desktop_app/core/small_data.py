@@ -16,7 +16,6 @@ cost more than the training.
 from __future__ import annotations
 
 import copy
-import math
 import random
 import statistics
 import time
@@ -25,7 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .events import CancelToken, LogLine, StepProgress, checkpoint
+from .events import CancelToken, LogLine, checkpoint
+from .small_fit import SMALL_BATCH, SMALL_LEARNING_RATE, FrozenLayers, Progress, fit, fit_settings
 
 # The threshold, documented in README and docs/BENCHMARKS.md: below SMALL_ROWS rows in all, or below
 # SMALL_PER_CLASS examples per class on average (up to MAX_SMALL_ROWS rows), the small-data path trains.
@@ -35,12 +35,6 @@ MAX_SMALL_ROWS = 5000
 DEFAULT_FOLDS = 5
 MIN_FOLDS, MAX_FOLDS = 2, 10
 
-# The fixed settings every fit of the small path uses, chosen on bench/bench_small_data.py (docs/BENCHMARKS.md).
-SMALL_EPOCHS = 8
-SMALL_LEARNING_RATE = 2e-4
-SMALL_BATCH = 16
-SMALL_MIN_STEPS = 40  # the fewest optimiser updates a fit gets (more epochs on the tiniest sets)
-MAX_SMALL_EPOCHS = 40
 
 
 @dataclass(frozen=True)
@@ -131,72 +125,6 @@ class CrossValidation:
         return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
 
-class _Progress:
-    """StepProgress over every fit of the run (folds and the kept model), throttled to ~10 a second."""
-
-    def __init__(self, emit: Callable, total: int, batch: int, interval: float = 0.1) -> None:
-        self.emit, self.total, self.batch, self.interval = emit, total, batch, interval
-        self.step, self.started, self.last = 0, time.monotonic(), float("-inf")
-        self.epoch, self.loss, self.lr = 0.0, None, None
-
-    def advance(self, epoch: float, loss: float, lr: float) -> None:
-        self.step += 1
-        self.epoch, self.loss, self.lr = epoch, loss, lr
-        now = time.monotonic()
-        if now - self.last >= self.interval or self.step >= self.total:
-            self.last = now
-            elapsed = now - self.started
-            rate = self.step / elapsed if elapsed > 0 else None
-            eta = (self.total - self.step) / rate if rate else None
-            self.emit(StepProgress(self.step, self.total, epoch, loss, lr, elapsed, eta,
-                                   rate * self.batch if rate else None))
-
-
-def fit_settings(rows: int) -> tuple[int, int]:
-    """(epochs, steps) of one fit on `rows` examples: SMALL_EPOCHS, more on the tiniest sets."""
-    per_epoch = max(1, math.ceil(rows / SMALL_BATCH))
-    epochs = min(MAX_SMALL_EPOCHS, max(SMALL_EPOCHS, math.ceil(SMALL_MIN_STEPS / per_epoch)))
-    return epochs, epochs * per_epoch
-
-
-def fit(model, encoder, ids: list[list[int]], targets: list, objective, config, progress: _Progress,
-        cancel: CancelToken | None, seed: int, class_weights_from: list | None = None) -> None:
-    """Train the model's trainable weights (LoRA and head) on the examples: AdamW, linear decay after a warm-up,
-    a fixed number of epochs, no evaluation. Raises Cancelled within one step of Stop."""
-    import torch
-    from transformers import get_linear_schedule_with_warmup
-
-    epochs, steps = fit_settings(len(ids))
-    device = next(model.parameters()).device
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=SMALL_LEARNING_RATE, weight_decay=config.weight_decay)
-    schedule = get_linear_schedule_with_warmup(optimizer, int(config.warmup * steps), steps)
-    loss_func = objective.weighted_loss(class_weights_from) if class_weights_from is not None else None
-    rng = random.Random(seed)
-    model.train()
-    done = 0
-    for epoch in range(epochs):
-        order = list(range(len(ids)))
-        rng.shuffle(order)
-        for start in range(0, len(order), SMALL_BATCH):
-            checkpoint(cancel)
-            chunk = order[start:start + SMALL_BATCH]
-            batch = {k: v.to(device) for k, v in encoder.collate([ids[i] for i in chunk]).items()}
-            labels = objective.label_tensor([targets[i] for i in chunk]).to(device)
-            if loss_func is None:
-                loss = model(**batch, labels=labels).loss
-            else:
-                loss = loss_func(model(**batch), labels)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            optimizer.zero_grad(set_to_none=True)
-            done += 1
-            progress.advance(epoch + (start + len(chunk)) / len(order), float(loss.detach()),
-                             schedule.get_last_lr()[0])
-    model.eval()
-
-
 def total_steps(plan: SmallDataPlan, fold: list[int]) -> int:
     steps = fit_settings(plan.rows)[1]
     for k in range(plan.folds):
@@ -204,7 +132,7 @@ def total_steps(plan: SmallDataPlan, fold: list[int]) -> int:
     return steps
 
 
-class _Session:
+class Session:
     """One base model, tokenised once and read once by the frozen base, for every fit of a run."""
 
     def __init__(self, config, examples, label_map, objective, prepared, cancel: CancelToken) -> None:
@@ -224,8 +152,9 @@ class _Session:
         checkpoint(cancel)
         # the base is frozen and LoRA not attached yet: every fit's probe reads the same vectors, computed once
         self.features = head_features(prepared.model, self.encoder, examples.texts, between=lambda: checkpoint(cancel))
+        self.frozen = FrozenLayers(self, cancel)
 
-    def trained_on(self, rows: list[int], seed: int, progress: _Progress):
+    def trained_on(self, rows: list[int], seed: int, progress: Progress):
         from .preparation import attach_lora, seed_everything
         from .probe import fit_probe, set_head
 
@@ -234,11 +163,13 @@ class _Session:
         seed_everything(seed)  # LoRA's A matrices are drawn now
         model = attach_lora(self.config, self.prepared.base, model)
         chosen = [self.targets[i] for i in rows]
-        fit(model, self.encoder, [self.ids[i] for i in rows], chosen, self.objective, self.config, progress,
-            self.cancel, seed, chosen if self.config.class_weighting else None)
+        with self.frozen.replaying(model):
+            fit(model, self.encoder, [self.ids[i] for i in rows], chosen, self.objective, self.config, progress,
+                self.cancel, seed, chosen if self.config.class_weighting else None,
+                index=rows if self.frozen.frozen else None)
         return model
 
-    def cross_validate(self, rows: list[int], folds: int, progress: _Progress, emit: Callable) -> CrossValidation:
+    def cross_validate(self, rows: list[int], folds: int, progress: Progress, emit: Callable) -> CrossValidation:
         """Out-of-fold probabilities for `rows` (indices into the session's examples), fold scores, pooled report."""
         from .dataset import Examples
         from .inference import predict_probabilities
@@ -267,18 +198,17 @@ def run_small(config, splits, label_map, objective, prepared, emit: Callable, ca
     from .events import Started
     from .inference import Classifier
     from .pooling import pooling_of
-    from .score_estimate import CROSS_VALIDATION, ScoreEstimate
     from .train_result import TrainResult
 
     plan, examples = splits.plan, splits.train
     n, multi = len(examples), objective.multi_label
-    session = _Session(config, examples, label_map, objective, prepared, cancel)
+    session = Session(config, examples, label_map, objective, prepared, cancel)
     fold = fold_of(examples, plan.folds, config.seed)
     epochs = fit_settings(n)[0]
     emit(LogLine(f"Small data ({n} examples): {plan.folds}-fold cross-validation estimates the score, then the kept "
                  f"model trains on all {n}. Each fit: a head from a linear probe on the frozen model, then LoRA for "
                  f"{epochs} epochs at learning rate {SMALL_LEARNING_RATE:g}, batch {SMALL_BATCH} (fixed settings)."))
-    progress = _Progress(emit, total_steps(plan, fold), SMALL_BATCH)
+    progress = Progress(emit, total_steps(plan, fold), SMALL_BATCH)
     emit(Started(progress.total, float(epochs), n, 0, label_map.names, prepared.device.name,
                  session.encoder.max_length, SMALL_BATCH, multi))
     cv = session.cross_validate(list(range(n)), plan.folds, progress, emit)
@@ -298,59 +228,6 @@ def run_small(config, splits, label_map, objective, prepared, emit: Callable, ca
         dataset=splits.source, thresholds=cv.thresholds, train_examples=n, config=ran, model=final,
         encoder=session.encoder, per_device_batch=SMALL_BATCH, effective_batch=SMALL_BATCH,
         estimate=cv.estimate(), cross_validation=cv, pooling=pooling_of(final))
-
-
-@dataclass(frozen=True)
-class CurvePoint:
-    share: float   # of the rows
-    rows: int
-    mean: float    # the cross-validated headline metric (accuracy; micro-F1 for label sets)
-    spread: float
-
-
-LEARNING_SHARES = (0.25, 0.5, 0.75, 1.0)
-HELPS = 0.02  # a gain of two points from 75% to 100% of the rows: more rows would likely help
-
-
-def learning_curve(config, examples, emit: Callable | None = None, cancel: CancelToken | None = None,
-                   shares=LEARNING_SHARES) -> tuple[list[CurvePoint], str]:
-    """The cross-validated score on 25/50/75/100% of the rows (each share a stratified, seeded subset, the same
-    fixed settings as training) and a sentence: would more examples likely help? Costs folds × shares fits."""
-    from .labels import LabelMap
-    from .objectives import objective_for
-    from .preparation import prepare_model
-
-    emit = emit or (lambda event: None)
-    cancel = cancel or CancelToken()
-    label_map = LabelMap.from_labels(examples.label_names())
-    objective = objective_for(examples, label_map)
-    prepared = prepare_model(config, label_map.names, emit, cancel)
-    session = _Session(config, examples, label_map, objective, prepared, cancel)
-    order = fold_of(examples, 4, config.seed + 7)  # a stratified order: quarter q holds rows with order[i] == q
-    subsets = [[i for i in range(len(examples)) if order[i] < round(share * 4)] for share in shares]
-    plan = plan_for(examples, config)
-    steps = sum(total_steps(SmallDataPlan(True, len(rows), plan.classes, plan.folds, ""),
-                            [0] * len(rows)) - fit_settings(len(rows))[1] for rows in subsets)
-    progress = _Progress(emit, steps, SMALL_BATCH)
-    metric = "micro_f1" if objective.multi_label else "accuracy"
-    points = []
-    for share, rows in zip(shares, subsets):
-        cv = session.cross_validate(rows, plan.folds, progress, lambda event: None)
-        mean, spread = cv.spread(metric)
-        points.append(CurvePoint(share, len(rows), mean, spread))
-        emit(LogLine(f"{len(rows)} examples ({share:.0%}): {mean:.3f} ± {spread:.3f}."))
-    return points, curve_verdict(points)
-
-
-def curve_verdict(points: list[CurvePoint]) -> str:
-    if len(points) < 2:
-        return ""
-    gain = points[-1].mean - points[-2].mean
-    if gain >= HELPS:
-        return (f"More examples would likely help: the last {points[-1].rows - points[-2].rows} examples added "
-                f"{100 * gain:.1f} points.")
-    return (f"More examples would help little now: the last {points[-1].rows - points[-2].rows} examples changed the "
-            f"score by {100 * gain:+.1f} points. Check the labels, or label the texts the model finds hardest.")
 
 
 def _pooled_report(cv: CrossValidation, examples, targets: np.ndarray, label_map, multi: bool):

@@ -11,7 +11,7 @@ import math
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from .atomic import temp_folder
@@ -20,7 +20,6 @@ from .destinations import check_destination, exclusive, saving_failed
 from .dataset import Dataset, Splits, prepare_training_data, stratified_split
 from .label_reading import settle_labels
 from .errors import StudioError, TrainingError
-from .evaluation import EvalReport
 from .events import Cancelled, CancelToken, Finished, LogLine, Started, checkpoint
 from .labels import LabelMap
 from .objectives import finished_line, for_task, gives_every_label, objective_for, tuned_thresholds

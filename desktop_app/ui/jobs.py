@@ -75,7 +75,7 @@ def learning_curve_job(config, examples):
     out the same way), scored on 25/50/75/100% of them."""
     def job(emit, cancel):
         from ..core.dataset import prepare_training_data
-        from ..core.small_data import learning_curve
+        from ..core.learning_curve import learning_curve
 
         return learning_curve(config, prepare_training_data(examples, config).train, emit, cancel)
     return job

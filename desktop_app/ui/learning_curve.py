@@ -1,4 +1,4 @@
-""""Would more examples help?": core/small_data.learning_curve for the data and settings a small-data run
+""""Would more examples help?": core/learning_curve.learning_curve for the data and settings a small-data run
 used, run by its own Runner (the one bridge; heavy like training, so it must not hold up loading or exporting
 in the tasks runner), with progress and Cancel on the Train results.
 

@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from desktop_app.core import small_data
+from desktop_app.core import small_data, small_fit
 from desktop_app.core.config import TrainConfig
 from desktop_app.core.dataset import Examples, prepare_training_data
 from desktop_app.core.events import CancelToken, LogLine, StepProgress
@@ -76,7 +76,7 @@ def recorded_run(tiny_bert, tmp_path_factory):
     from desktop_app.core.training import run_training
 
     fits, predicted = [], []
-    real_fit, real_predict = small_data._Session.trained_on, inference.predict_probabilities
+    real_fit, real_predict = small_data.Session.trained_on, inference.predict_probabilities
 
     def spy_fit(session, rows, *args, **kwargs):
         fits.append([session.examples.texts[i] for i in rows])
@@ -91,7 +91,7 @@ def recorded_run(tiny_bert, tmp_path_factory):
     splits = prepare_training_data(ex, config)
     events = []
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(small_data._Session, "trained_on", spy_fit)
+        mp.setattr(small_data.Session, "trained_on", spy_fit)
         mp.setattr(inference, "predict_probabilities", spy_predict)
         out = tmp_path_factory.mktemp("small") / "adapter"
         result = run_training(config, splits, on_event=events.append, out_dir=out)
@@ -164,7 +164,7 @@ def test_the_head_gives_the_probes_predictions_before_any_lora_step(tiny_bert):
     y = np.array(["abc".index(v) for v in ex.labels])
     features = head_features(model, encoder, ex.texts)
     set_head(model, *fit_probe(features, y, 3))
-    z = (features - features.mean(0)) / np.where(features.std(0) < 1e-6, 1, features.std(0))
+    z = features / np.linalg.norm(features, axis=1).mean()
     expected = LogisticRegression(C=PROBE_C, max_iter=2000).fit(z, y).predict_proba(z)
     assert np.allclose(predict_probabilities(model, encoder, ex.texts), expected, atol=1e-4)
     lora = attach_lora(TrainConfig(base_model=str(tiny_bert)), base, model)  # LoRA's B starts at zero
@@ -254,3 +254,18 @@ def test_older_adapters_open_as_measured_on_a_validation_split(trained_adapter):
     raw.update(format_version=1, pooling="mean")  # mean pooling needs format 2: an old reader would read [CLS]
     with pytest.raises(AdapterError):
         parse_manifest(json.dumps(raw).encode(), "forged")
+
+
+def test_the_time_estimate_counts_every_fold(tiny_bert):
+    from desktop_app.core.estimate import estimate_epoch_seconds
+
+    ex = toy_examples(40)
+    config = TrainConfig(base_model=str(tiny_bert))
+    small = estimate_epoch_seconds(config, ex.texts, labels=ex.labels)
+    plain = estimate_epoch_seconds(config, ex.texts)
+    assert small["fits"] == 6 and small["folds"] == 5 and plain["fits"] == 1
+    steps = small_fit.fit_settings(40)[1] + 5 * small_fit.fit_settings(32)[1]
+    per_step = small["total_seconds"] / steps
+    assert small["seconds_per_epoch"] == pytest.approx(per_step * small_fit.fit_settings(40)[1] / small["epochs"])
+    big = toy_examples(700)
+    assert estimate_epoch_seconds(config, big.texts, labels=big.labels)["fits"] == 1

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from desktop_app.core import events as ev
 from desktop_app.core.evaluation import ClassMetrics, EvalReport
 from desktop_app.core.score_estimate import CROSS_VALIDATION, ScoreEstimate
-from desktop_app.core.small_data import CurvePoint
+from desktop_app.core.learning_curve import CurvePoint
 from desktop_app.ui import jobs
 
 from ui_data import load as _load  # noqa: E402
@@ -50,7 +50,7 @@ def _fake_small_training(monkeypatch, gate=None):
 
 
 def _fake_curve(monkeypatch, wait_for_cancel=False, release=None):
-    """small_data.learning_curve replaced: records what it was given, reports progress, answers at once (or
+    """learning_curve.learning_curve replaced: records what it was given, reports progress, answers at once (or
     waits for Cancel, or for `release` while ignoring Cancel)."""
     calls = []
 
@@ -64,7 +64,7 @@ def _fake_curve(monkeypatch, wait_for_cancel=False, release=None):
             release.wait(10)
         points = [CurvePoint(s, int(40 * s), m, 0.05) for s, m in ((0.25, 0.6), (0.5, 0.7), (0.75, 0.75), (1.0, 0.825))]
         return points, VERDICT
-    monkeypatch.setattr("desktop_app.core.small_data.learning_curve", learning_curve)
+    monkeypatch.setattr("desktop_app.core.learning_curve.learning_curve", learning_curve)
     return calls
 
 

@@ -135,3 +135,20 @@ def write_toy_multilabel_csv(path, n: int = 150, separator: str = ";", none_shar
             w.writerow(["text", "labels"])
             w.writerows([t, separator.join(s)] for t, s in zip(ex.texts, ex.labels))
     return path
+
+
+def plain_peft_model(adapter_dir, problem_type: str | None = None):
+    """The adapter loaded with plain peft + transformers by the README's own code block (the one under "Plain
+    `peft` loads the folder too"), so the documented snippet is what the tests run."""
+    import re
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"Plain `peft` loads the folder too:\n\n```python\n(.*?)```", readme, re.S).group(1)
+    manifest = json.loads((Path(adapter_dir) / "manifest.json").read_text(encoding="utf-8"))
+    code = block.replace('"my-adapter/manifest.json"', repr(str(Path(adapter_dir) / "manifest.json")))
+    code = code.replace('"my-adapter"', repr(str(adapter_dir))).replace("BASE_FOLDER", repr(manifest["base_model"]["ref"]))
+    if problem_type:
+        code = code.replace("num_labels=len(labels))", f"num_labels=len(labels), problem_type={problem_type!r})", 1)
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)  # noqa: S102 - our own README, in a test
+    return scope["model"].eval()

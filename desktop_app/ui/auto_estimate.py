@@ -41,8 +41,12 @@ class AutoEstimate(QObject):
             return f"Time: {problem}"
         sel = w.dataset.selection()
         share = 1 - sel["validation_fraction"] - sel["test_fraction"]
-        texts = w.data.examples.texts
-        return w.configure.config(), texts[: max(1, int(len(texts) * share))]
+        examples = w.data.examples
+        if not sel["validation_path"]:  # small data trains every fold and a kept model on every row
+            share = 1 - sel["test_fraction"]
+            n = max(1, int(len(examples) * share))
+            return w.configure.config(), examples.texts[:n], examples.labels[:n]
+        return w.configure.config(), examples.texts[: max(1, int(len(examples) * share))], None
 
     def request(self) -> None:
         """Data or settings changed: forget what is shown and measure again shortly."""
@@ -71,10 +75,10 @@ class AutoEstimate(QObject):
         if isinstance(inputs, str):
             self.window.configure.set_estimate(inputs)
             return
-        config, texts = inputs
+        config, texts, labels = inputs
         generation = self.generation
         self.window.configure.set_estimate("Time: measuring a few training steps…")
-        self.window._run(self.runner, "estimating", jobs.estimate_job(config, texts),
+        self.window._run(self.runner, "estimating", jobs.estimate_job(config, texts, labels),
                          lambda est: self._done(generation, config, est),
                          lambda message, hint: self._failed(generation, message))
 
@@ -108,6 +112,9 @@ class AutoEstimate(QObject):
 
 def describe(config, est: dict) -> str:
     per_epoch, total = in_words(est["seconds_per_epoch"]), in_words(est["total_seconds"])
+    if est.get("fits", 1) > 1:  # the small-data path: every fold's model and the kept one
+        return (f"Time: about <b>{total}</b> in all on {est['device']}: {est['fits']} models of {est['epochs']:g} "
+                f"epochs ({est['folds']} for the cross-validation, then the kept one).")
     up_to = "up to " if est["epochs"] > config.epochs else ""
     return (f"Time: about <b>{per_epoch}</b> per epoch, <b>{total}</b> in all for {up_to}{est['epochs']:g} epochs "
             f"on {est['device']}.")

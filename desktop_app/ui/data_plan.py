@@ -1,4 +1,4 @@
-"""Which path the loaded data will take (core/small_data.plan_for), for the Configure page's sentence.
+"""Which path the loaded data will take (core/small_data.plan_for_run), for the Configure page's sentence.
 
 Computed on the GUI thread whenever the data, the split or a setting changes: it counts labels. A method of
 the main window, kept here; it takes the window first.
@@ -10,22 +10,10 @@ from dataclasses import replace
 
 
 def run_plan(examples, config, validation_file: bool = False):
-    """The SmallDataPlan a run would follow: as dataset.prepare_training_data decides it (the test share held
-    out first, then plan_for), and never the small path beside a validation file."""
-    from ..core.dataset import stratified_split
-    from ..core.small_data import MAX_SMALL_ROWS, SmallDataPlan, plan_for
+    """The SmallDataPlan a run would follow (core/small_data.plan_for_run decides it as training does)."""
+    from ..core.small_data import plan_for_run
 
-    held = examples
-    # the split costs ~0.3 s on 100,000 rows; when the rows left cannot take the small path by size, only the
-    # count in the sentence would change, so the split is made only when it can change the path
-    if config.test_fraction and (config.small_data == "on"
-                                 or len(examples) * (1 - config.test_fraction) < MAX_SMALL_ROWS):
-        held = stratified_split(examples, config.test_fraction, 0.0, config.seed).train
-    plan = plan_for(held, config)
-    if validation_file:
-        return SmallDataPlan(False, plan.rows, plan.classes, 0, f"{plan.rows:,} examples: LoRA Studio measures "
-                             "each epoch on your validation file and keeps the best one.")
-    return plan
+    return plan_for_run(examples, config, validation_file)
 
 
 def update_plan(window) -> None:

@@ -81,11 +81,11 @@ def learning_curve_job(config, examples):
     return job
 
 
-def estimate_job(config, texts):
+def estimate_job(config, texts, labels=None):
     def job(emit, cancel):
         from ..core.estimate import estimate_epoch_seconds
 
-        return estimate_epoch_seconds(config, texts, cancel=cancel)
+        return estimate_epoch_seconds(config, texts, cancel=cancel, labels=labels)
     return job
 
 

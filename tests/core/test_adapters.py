@@ -46,12 +46,10 @@ def test_package_contents(trained_adapter):
 
 def test_plain_peft_can_load_the_folder(any_adapter):
     import torch
-    from peft import PeftModel
-    from transformers import AutoModelForSequenceClassification
 
-    manifest = json.loads((any_adapter.adapter_dir / "manifest.json").read_text())
-    base = AutoModelForSequenceClassification.from_pretrained(manifest["base_model"]["ref"], num_labels=2)
-    model = PeftModel.from_pretrained(base, str(any_adapter.adapter_dir)).eval()
+    from tiny_models import plain_peft_model
+
+    model = plain_peft_model(any_adapter.adapter_dir)
     batch = any_adapter.encoder.collate(any_adapter.encoder.encode(TEXTS[:3]))
     with torch.inference_mode():
         probs = torch.softmax(model(**batch).logits, -1).numpy()

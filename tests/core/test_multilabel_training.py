@@ -67,14 +67,11 @@ def test_the_reloaded_adapter_predicts_label_sets_as_the_trained_model_did(multi
 
 def test_plain_peft_loads_the_multi_label_folder(multi_run):
     import torch
-    from peft import PeftModel
-    from transformers import AutoModelForSequenceClassification
+
+    from tiny_models import plain_peft_model
 
     result, _ = multi_run
-    manifest = json.loads((result.adapter_dir / "manifest.json").read_text())
-    base = AutoModelForSequenceClassification.from_pretrained(
-        manifest["base_model"]["ref"], num_labels=len(manifest["labels"]), problem_type="multi_label_classification")
-    model = PeftModel.from_pretrained(base, str(result.adapter_dir)).eval()
+    model = plain_peft_model(result.adapter_dir, "multi_label_classification")
     texts = toy_multilabel(3, seed=2).texts
     with torch.inference_mode():
         probs = torch.sigmoid(model(**result.encoder.collate(result.encoder.encode(texts))).logits).numpy()

@@ -18,7 +18,7 @@ def _fake_estimates(monkeypatch, seconds=0.0):
     """estimate_job replaced by one that records its config, waits `seconds` (checking cancel) and answers."""
     started, cancelled = [], []
 
-    def estimate_job(config, texts):
+    def estimate_job(config, texts, labels=None):
         def job(emit, cancel):
             from desktop_app.core.events import checkpoint
 

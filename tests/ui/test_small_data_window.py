@@ -18,7 +18,7 @@ VERDICT = "More examples would likely help: the last 10 examples added 7.5 point
 
 
 def _no_estimates(monkeypatch):
-    def estimate_job(config, texts):
+    def estimate_job(config, texts, labels=None):
         return lambda emit, cancel: {"seconds_per_epoch": 1.0, "total_seconds": 3.0, "epochs": 3.0, "device": "CPU",
                                      "max_length": 64, "precision": "fp32"}
     monkeypatch.setattr(jobs, "estimate_job", estimate_job)
@@ -179,7 +179,7 @@ def test_no_time_estimate_competes_with_the_curve_one_follows_it(qtbot, window, 
     _fake_curve(monkeypatch, release=release)
     box = _small_run(qtbot, window, tmp_path, monkeypatch)
     measured = []
-    monkeypatch.setattr(jobs, "estimate_job", lambda config, texts: lambda emit, cancel: measured.append(config) or {
+    monkeypatch.setattr(jobs, "estimate_job", lambda config, texts, labels=None: lambda emit, cancel: measured.append(config) or {
         "seconds_per_epoch": 1.0, "total_seconds": 3.0, "epochs": 3.0, "device": "CPU", "max_length": 64,
         "precision": "fp32"})
     window.estimate.timer.setInterval(10)

@@ -112,7 +112,7 @@ def _training_options(t: argparse.ArgumentParser) -> None:
                         "score by k-fold cross-validation; on/off force it")
     t.add_argument("--folds", type=int, metavar="K", help="cross-validation folds on small data (2-10, default 5)")
     t.add_argument("--pooling", choices=["auto", "mean", "cls"],
-                   help="the text's vector for the head: auto (default: mean for BERT-family models), mean or cls")
+                   help="the text's vector for the head: auto (default: mean on small data for BERT-family models), mean or cls")
 
 
 def _label_options(t: argparse.ArgumentParser) -> None:

@@ -47,10 +47,13 @@ def _train_toy_adapter(tmp_path_factory, tiny_bert, bf16: bool):
     out = tmp_path_factory.mktemp("adapters") / "toy-adapter"
     # Both precision branches run on every machine: bf16 autocast works on any x86 CPU, only slower
     # where the CPU lacks AVX512-BF16/AMX. The branch is chosen, not measured on this machine.
+    # fp32: the small-data path (120 rows: cross-validated, mean-pooled head); bf16: the usual path, which honours
+    # the number format (small data always trains in fp32), so both kinds of adapter are reloaded by the tests
     config = TrainConfig(base_model=str(tiny_bert), epochs=2, learning_rate=5e-3, batch_size=16, min_steps=0,
-                         precision="bf16" if bf16 else "fp32")
+                         precision="bf16" if bf16 else "fp32", small_data="off" if bf16 else "auto")
     result = run_training(config, Dataset(ex, LabelMap.from_labels(ex.labels), None), out_dir=out)
     assert result.device.endswith("(bf16)") == bf16
+    assert (result.pooling, result.estimate.cross_validated) == (("cls", False) if bf16 else ("mean", True))
     return result
 
 

@@ -17,7 +17,7 @@ from desktop_app.core.distributed import World, world
 from desktop_app.core.errors import TrainingError
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
-TRAIN = ["--epochs", "10", "--lr", "0.01", "--seed", "3"]
+TRAIN = ["--small-data", "off", "--epochs", "10", "--lr", "0.01", "--seed", "3"]
 PROBES = ["the film was great and wonderful", "the film was awful and boring", "really great number 7",
           "boring and awful number 8", "wonderful really really", "awful awful"]
 

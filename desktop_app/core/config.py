@@ -53,7 +53,7 @@ class TrainConfig:
     allow_download: bool = False
     small_data: str = "auto"             # k-fold estimate + training on every row (small_data.py): auto by size, on, off
     folds: int = 5                       # the small-data path's cross-validation folds (fewer when a class is smaller)
-    pooling: str = "auto"                # text -> vector for the head: auto (mean for BERT bases), mean, cls (pooling.py)
+    pooling: str = "auto"                # text -> vector for the head: auto (mean on small data for BERT bases), mean, cls
 
     def validate(self) -> "TrainConfig":
         _check_types(asdict(self), TrainConfig)

@@ -34,7 +34,7 @@ def learning_curve(config, examples, emit: Callable | None = None, cancel: Cance
     cancel = cancel or CancelToken()
     label_map = LabelMap.from_labels(examples.label_names())
     objective = objective_for(examples, label_map)
-    prepared = prepare_model(config, label_map.names, emit, cancel)
+    prepared = prepare_model(config, label_map.names, emit, cancel, small=True)
     session = Session(config, examples, label_map, objective, prepared, cancel)
     order = fold_of(examples, 4, config.seed + 7)  # a stratified order: quarter q holds rows with order[i] == q
     subsets = [[i for i in range(len(examples)) if order[i] < round(share * 4)] for share in shares]

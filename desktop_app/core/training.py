@@ -156,10 +156,16 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
                                 test=splits.test, source=splits.source), False
     if not small and len(splits.validation) == 0:
         raise TrainingError("The validation split is empty.", "Add more examples per class.")
-    prepared = prepare_model(config, label_map.names, emit, cancel, here.local_size)
+    prepared = prepare_model(config, label_map.names, emit, cancel, here.local_size, small=small)
     if small:
         from .small_data import run_small
 
+        if out_dir is not None:  # the adapter's size is known once LoRA is attached: check the disk, before training
+            import copy
+
+            sized = attach_lora(config, prepared.base, copy.deepcopy(prepared.model))
+            check_destination(out_dir, "adapter", need_bytes=_adapter_bytes(sized))
+            del sized
         result = run_small(config, splits, label_map, objective, prepared, emit, cancel)
         _finish(result, emit, out_dir, prepared.base)
         return result

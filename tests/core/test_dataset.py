@@ -109,7 +109,7 @@ def test_prepare_training_data_is_the_one_seeded_split():
     from desktop_app.core.dataset import prepare_training_data
 
     ex = Examples([f"text {i}" for i in range(200)], ["a" if i % 3 else "b" for i in range(200)])
-    config = TrainConfig(validation_fraction=0.2, test_fraction=0.1, seed=5)
+    config = TrainConfig(small_data="off", validation_fraction=0.2, test_fraction=0.1, seed=5)
     one, again = prepare_training_data(ex, config), prepare_training_data(ex, config)
     assert one.validation.texts == again.validation.texts and len(one.test) > 0
     other = prepare_training_data(ex, replace(config, seed=6))

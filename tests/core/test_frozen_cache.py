@@ -12,7 +12,7 @@ from desktop_app.core.config import LoraSettings, TrainConfig
 def _lora_model(tiny_bert, **lora):
     from desktop_app.core.preparation import attach_lora, prepare_model
 
-    config = TrainConfig(base_model=str(tiny_bert), lora=LoraSettings(**lora))
+    config = TrainConfig(small_data="off", base_model=str(tiny_bert), lora=LoraSettings(**lora))
     prepared = prepare_model(config, ("negative", "positive"))
     return attach_lora(config, prepared.base, prepared.model), prepared
 
@@ -46,7 +46,7 @@ def test_plan_says_when_and_why_it_is_off(tiny_bert):
 def test_dropout_in_the_frozen_layers_turns_it_off(tiny_bert):
     from desktop_app.core.preparation import attach_lora, prepare_model
 
-    config = TrainConfig(base_model=str(tiny_bert), model_dropout=0.1)
+    config = TrainConfig(small_data="off", base_model=str(tiny_bert), model_dropout=0.1)
     prepared = prepare_model(config, ("a", "b"))
     model = attach_lora(config, prepared.base, prepared.model)
     assert "dropout" in frozen_cache.plan(model, [10], 3, 1024).reason
@@ -147,7 +147,7 @@ def test_training_with_the_cache_learns_what_training_without_it_learns(tiny_ber
     outcomes = {}
     for budget in (1024, 0):
         seen = []
-        config = TrainConfig(base_model=str(tiny_bert), epochs=3, learning_rate=5e-3, batch_size=16, min_steps=0,
+        config = TrainConfig(small_data="off", base_model=str(tiny_bert), epochs=3, learning_rate=5e-3, batch_size=16, min_steps=0,
                              frozen_cache_mb=budget, precision=precision_name, device="cpu")
         result = run_training(config, Dataset(toy, LabelMap.from_labels(toy.labels), None),
                               on_event=lambda e: seen.append(getattr(e, "message", "")))

@@ -22,7 +22,7 @@ def multi_run(tmp_path_factory, tiny_bert):
     folder = tmp_path_factory.mktemp("multi")
     data = load_dataset(write_toy_multilabel_csv(folder / "toy.csv", 150, separator="|"))
     seen = []
-    config = TrainConfig(base_model=str(tiny_bert), epochs=3, learning_rate=5e-3, batch_size=16, min_steps=0,
+    config = TrainConfig(small_data="off", base_model=str(tiny_bert), epochs=3, learning_rate=5e-3, batch_size=16, min_steps=0,
                          lora=LoraSettings(layer_share=1.0), early_stopping_patience=0)
     result = run_training(config, data, seen.append, out_dir=folder / "adapter")
     return result, seen
@@ -129,7 +129,7 @@ def test_a_run_with_weighted_positives_trains(tiny_bert):
     from desktop_app.core.labels import LabelMap
 
     ex = toy_multilabel(60, seed=3)
-    config = TrainConfig(base_model=str(tiny_bert), epochs=1, batch_size=16, min_steps=0, class_weighting=True)
+    config = TrainConfig(small_data="off", base_model=str(tiny_bert), epochs=1, batch_size=16, min_steps=0, class_weighting=True)
     result = run_training(config, Dataset(ex, LabelMap.from_labels(ex.label_names()), None))
     assert result.status == "completed" and result.validation.multi_label
 
@@ -156,7 +156,7 @@ def animals(tmp_path_factory):
         texts.append(" ".join(words))
         sets.append(tuple(sorted(animal[a] for a in chosen)))
     ex = Examples(texts, sets, multi_label=True)
-    config = TrainConfig(epochs=5, min_steps=0, precision="fp32", early_stopping_patience=0, none_of_these=True,
+    config = TrainConfig(small_data="off", epochs=5, min_steps=0, precision="fp32", early_stopping_patience=0, none_of_these=True,
                          validation_fraction=0.2, test_fraction=0.2)
     splits = stratified_split(ex, 0.2, 0.2, seed=0)
     folder = tmp_path_factory.mktemp("animals")
@@ -241,7 +241,7 @@ def test_a_base_model_that_names_its_own_problem_type_trains_either_kind(tmp_pat
     config_file.write_text(json.dumps({**json.loads(config_file.read_text()),
                                        "problem_type": "multi_label_classification"}))
     single = toy_examples(40)
-    config = TrainConfig(base_model=str(base), epochs=1, batch_size=16, min_steps=0)
+    config = TrainConfig(small_data="off", base_model=str(base), epochs=1, batch_size=16, min_steps=0)
     assert run_training(config, Dataset(single, LabelMap.from_labels(single.labels), None)).status == "completed"
     config_file.write_text(json.dumps({**json.loads(config_file.read_text()), "problem_type": "regression"}))
     multi = toy_multilabel(40)
@@ -257,7 +257,7 @@ def test_label_sets_train_in_either_number_format(tiny_bert, precision):
 
     ex = toy_multilabel(60, seed=8)
     for weighting in (False, True):
-        config = TrainConfig(base_model=str(tiny_bert), epochs=1, batch_size=16, min_steps=0, precision=precision,
+        config = TrainConfig(small_data="off", base_model=str(tiny_bert), epochs=1, batch_size=16, min_steps=0, precision=precision,
                              class_weighting=weighting)
         result = run_training(config, Dataset(ex, LabelMap.from_labels(ex.label_names()), None))
         assert result.status == "completed" and result.validation.multi_label

@@ -108,7 +108,7 @@ def _tiny_lora(tiny_bert):
     from desktop_app.core.config import TrainConfig
     from desktop_app.core.preparation import attach_lora, prepare_model
 
-    config = TrainConfig(base_model=str(tiny_bert))
+    config = TrainConfig(small_data="off", base_model=str(tiny_bert))
     prepared = prepare_model(config, ("a", "b"))
     return attach_lora(config, prepared.base, prepared.model), prepared
 
@@ -149,7 +149,7 @@ def test_training_in_bf16_uses_eager_attention_and_gives_it_back(tiny_bert, toy)
     from desktop_app.core.training import run_training
 
     seen = []
-    config = TrainConfig(base_model=str(tiny_bert), epochs=1, batch_size=16, min_steps=0, precision="bf16",
+    config = TrainConfig(small_data="off", base_model=str(tiny_bert), epochs=1, batch_size=16, min_steps=0, precision="bf16",
                          device="cpu")
     result = run_training(config, Dataset(toy, LabelMap.from_labels(toy.labels), None),
                           on_event=lambda e: seen.append(getattr(e, "message", "")))
@@ -166,7 +166,7 @@ def test_auto_training_records_the_measured_choice(tiny_bert, toy, monkeypatch):
 
     monkeypatch.setattr(precision, "measure_steps", lambda *a, **k: {"fp32": 0.5, "bf16": 0.1})
     seen = []
-    config = TrainConfig(base_model=str(tiny_bert), epochs=1, batch_size=16, min_steps=0, device="cpu")
+    config = TrainConfig(small_data="off", base_model=str(tiny_bert), epochs=1, batch_size=16, min_steps=0, device="cpu")
     result = run_training(config, Dataset(toy, LabelMap.from_labels(toy.labels), None),
                           on_event=lambda e: seen.append(getattr(e, "message", "")))
     assert result.device.endswith("(bf16)")
@@ -190,7 +190,7 @@ def test_the_estimate_and_training_share_one_measurement(tiny_bert, toy, monkeyp
 
     monkeypatch.setattr(precision, "measure_steps", fake)
     three = toy_examples(labels=("neg", "mid", "pos"))
-    config = TrainConfig(base_model=str(tiny_bert), epochs=1, batch_size=16, min_steps=0, device="cpu")
+    config = TrainConfig(small_data="off", base_model=str(tiny_bert), epochs=1, batch_size=16, min_steps=0, device="cpu")
     assert estimate_epoch_seconds(config, three.texts)["precision"] == "bf16"
     seen = []
     from desktop_app.core.training import run_training

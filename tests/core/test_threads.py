@@ -296,7 +296,7 @@ def test_the_tuner_runs_inside_a_real_trainer(tiny_bert, toy, tmp_path, monkeypa
     before = torch.get_num_threads()
     seen = []
     try:
-        run_training(TrainConfig(base_model=str(tiny_bert), epochs=1, batch_size=16, min_steps=0),
+        run_training(TrainConfig(small_data="off", base_model=str(tiny_bert), epochs=1, batch_size=16, min_steps=0),
                      Dataset(toy, LabelMap.from_labels(toy.labels), None), seen.append, out_dir=tmp_path / "ad")
         assert torch.get_num_threads() == 1
     finally:

@@ -20,7 +20,7 @@ def _dataset(examples):
 
 
 def _cfg(base, **kw):
-    return TrainConfig(base_model=str(base), **{"epochs": 2, "learning_rate": 5e-3, "batch_size": 16, "min_steps": 0,
+    return TrainConfig(small_data="off", base_model=str(base), **{"epochs": 2, "learning_rate": 5e-3, "batch_size": 16, "min_steps": 0,
                                                 **kw})
 
 
@@ -196,7 +196,7 @@ def test_small_datasets_get_enough_updates(tiny_bert, toy):
 def test_estimate_times_real_steps(tiny_bert, toy):
     from desktop_app.core.estimate import estimate_epoch_seconds
 
-    config = TrainConfig(base_model=str(tiny_bert), batch_size=16, epochs=2, min_steps=70, device="cpu")
+    config = TrainConfig(small_data="off", base_model=str(tiny_bert), batch_size=16, epochs=2, min_steps=70, device="cpu")
     est = estimate_epoch_seconds(config, toy.texts)
     assert 0 < est["seconds_per_epoch"] < 60
     assert est["epochs"] == 9  # 120 texts / 16 = 8 steps per epoch; 70 steps need 9 epochs

@@ -169,12 +169,20 @@ def main() -> None:
     ap.add_argument("--setfit-seeds", default="0")
     ap.add_argument("--set", action="append", default=[], help="override a small_data constant, e.g. SMALL_EPOCHS=12")
     ap.add_argument("--json", help="write every measurement here")
+    ap.add_argument("--chart", help="draw macro-F1 against k per set and arm into this PNG (from --from-json too)")
+    ap.add_argument("--from-json", help="no runs: print the table (and --chart) of an earlier --json")
     args = ap.parse_args()
-    from desktop_app.core import small_data
+    if args.from_json:
+        rows = json.loads(Path(args.from_json).read_text())["rows"]
+        summary(rows)
+        if args.chart:
+            chart(rows, args.chart)
+        return
+    from desktop_app.core import small_fit
 
     for item in args.set:
         name, value = item.split("=", 1)
-        setattr(small_data, name, json.loads(value))
+        setattr(small_fit, name, json.loads(value))
     ks = [int(k) for k in args.k.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
     arms = args.arms.split(",")
@@ -199,6 +207,33 @@ def main() -> None:
         Path(args.json).write_text(json.dumps({"rows": rows, "overrides": args.set}, indent=1))
     print()
     summary(rows)
+    if args.chart:
+        chart(rows, args.chart)
+
+
+def chart(rows: list[dict], path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    frame = pd.DataFrame(rows)
+    sets = list(dict.fromkeys(frame["set"]))
+    fig, axes = plt.subplots(1, len(sets), figsize=(5.2 * len(sets), 3.8), squeeze=False)
+    for ax, set_name in zip(axes[0], sets):
+        part = frame[frame["set"] == set_name]
+        for arm in dict.fromkeys(part.arm):
+            means = part[part.arm == arm].groupby("k").macro_f1.agg(["mean", "std"]).reset_index()
+            ax.errorbar(means.k, means["mean"], yerr=means["std"].fillna(0), marker="o", capsize=3, label=NAMES[arm])
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(sorted(part.k.unique()), [str(k) for k in sorted(part.k.unique())])
+        ax.set_xlabel("labelled examples per class (k)")
+        ax.set_ylabel("macro-F1 on the test set")
+        ax.set_title(set_name)
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
 
 
 def summary(rows: list[dict]) -> None:

@@ -218,6 +218,33 @@ class SelfTest:
         sets = [p.labels for p in reloaded.predict(SAMPLE_TEXTS)]
         return f"{len(reloaded.labels)} labels, validation micro-F1 {result.validation.micro_f1:.2f}; {sets}"
 
+    def small_data(self) -> str:
+        """The path a few dozen examples take: cross-validation folds, a head from a linear probe (scikit-learn),
+        mean pooling, the kept model trained on every row, saved with its estimate, reloaded to the same numbers."""
+        import numpy as np
+
+        from .core.config import preset
+        from .core.dataset import Examples, load_dataset, prepare_training_data
+        from .core.inference import Classifier, predict_probabilities
+        from .core.training import run_training
+        from .paths import sample_dataset
+
+        examples = load_dataset(sample_dataset()).examples
+        rows = {}
+        for text, label in zip(examples.texts, examples.labels):  # 8 per class
+            rows.setdefault(label, [])
+            if len(rows[label]) < 8:
+                rows[label].append(text)
+        few = Examples([t for ts in rows.values() for t in ts], [k for k, ts in rows.items() for _ in ts])
+        config = preset("balanced").with_overrides(folds=2, max_length=64, device="cpu")
+        result = run_training(config, prepare_training_data(few, config), out_dir=self.work / "small-adapter")
+        reloaded = Classifier.load(result.adapter_dir)
+        gap = float(np.abs(predict_probabilities(result.model, result.encoder, SAMPLE_TEXTS)
+                           - reloaded.predict_proba(SAMPLE_TEXTS)).max())
+        if not reloaded.manifest.estimate.cross_validated or reloaded.manifest.pooling != "mean" or gap > 1e-4:
+            raise AssertionError(f"the small-data adapter did not reload as saved (largest gap {gap:.2e})")
+        return f"{len(few)} examples, {result.estimate.phrase()}: accuracy {result.estimate.plus_minus('accuracy', True)}"
+
     def export_reload(self) -> str:
         import numpy as np
 
@@ -379,6 +406,7 @@ def run_self_test(report: Path | None = None, out=None, screenshot: Path | None 
         test.step("int8 prediction", test.int8, needs=("export + reload",))
         test.step("explanation", test.explanation, needs=("export + reload",))
         test.step("multi-label", test.multi_label, needs=("bundled files", "built-in model"))
+        test.step("small data", test.small_data, needs=("bundled files", "built-in model"))
         test.step("main window", test.window, needs=("export + reload",))
         test.step("self-contained", test.self_contained)
         test.step("offline", lambda: test.offline(guard))

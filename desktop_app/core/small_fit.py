@@ -120,9 +120,7 @@ class FrozenLayers:
             if cache.usable:  # what a replay needs besides the values: their dtype and the layers' output form
                 self.store, self.frozen, self.form = cache.store, plan.frozen, (cache._dtype, cache._out_format)
         finally:
-            store = self.store
-            cache.detach()  # empties the cache's own reference, not ours
-            self.store = store
+            cache.detach()  # drops the cache's reference to the store; ours stays
 
     def replaying(self, model):
         from contextlib import contextmanager

@@ -13,7 +13,7 @@ from desktop_app.core import small_data, small_fit
 from desktop_app.core.config import TrainConfig
 from desktop_app.core.dataset import Examples, prepare_training_data
 from desktop_app.core.events import CancelToken, LogLine, StepProgress
-from desktop_app.core.small_data import SMALL_PER_CLASS, SMALL_ROWS, fold_of, plan_for
+from desktop_app.core.small_data import SMALL_ROWS, fold_of, plan_for
 from tiny_models import toy_examples
 
 
@@ -29,7 +29,6 @@ def _examples(rows: int, classes: int = 2) -> Examples:
     (40, 5, True), (40_000, 5, False), (6_000, 200, False),       # never 5-fold on 5,000 rows or more
 ])
 def test_the_path_is_chosen_by_rows_and_examples_per_class(rows, classes, small):
-    assert rows / classes < SMALL_PER_CLASS or rows >= SMALL_ROWS or small
     plan = plan_for(_examples(rows, classes), TrainConfig())
     assert plan.small is small
     assert ("cross-validation" in plan.sentence) is small

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from .errors import DataError
+from .sanitize import printable
 
 HEAD_BYTES = 65536  # what a streamed file's encoding and delimiter are sniffed from
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
@@ -39,6 +40,9 @@ class LineDecoder:
     encoding: str  # the file's main encoding, as reported
     legacy: str  # what a line that is not UTF-8 is read as
     odd_lines: list[int] = field(default_factory=list)  # 1-based numbers of lines not in `encoding`
+    candidates: list[str] = field(default_factory=list)  # when `legacy` is a weak guess: the others that fit
+    sample: bytes = b""  # the first line that is not UTF-8, to show how each candidate reads it
+    chosen: bool = False  # the user named the encoding: a line it cannot read is an error, not a guess
 
     @property
     def whole(self) -> bool:  # in UTF-16/32 a line end is not the byte \n: decode the stream whole
@@ -47,6 +51,19 @@ class LineDecoder:
     @property
     def _utf8(self) -> bool:
         return self.encoding.startswith("utf-8")
+
+    @classmethod
+    def named(cls, encoding: str) -> "LineDecoder":
+        """The decoder for an encoding the user chose. Lines that are valid UTF-8 stay UTF-8 (a file appended
+        to by two programs) and are named in a note; every other line must be valid in `encoding`."""
+        try:
+            name = codecs.lookup(encoding).name
+        except LookupError:
+            raise DataError(f"“{encoding}” is not an encoding LoRA Studio knows.",
+                            "Try utf-8, cp1252, shift_jis, cp949, gb18030, big5 or cp1251.") from None
+        if name in ("utf-16", "utf-32"):  # no byte order given: the byte-order mark, else little-endian
+            name += "-le"
+        return cls(name, name, chosen=True)
 
     @classmethod
     def sniff(cls, raw: bytes) -> "LineDecoder":
@@ -70,8 +87,9 @@ class LineDecoder:
             return cls("utf-8", "cp1252")
         except UnicodeDecodeError:
             pass
-        utf8_lines, legacy_lines, sample = 0, 0, bytearray()
+        utf8_lines, legacy_lines, sample, offset = 0, 0, bytearray(), 0
         for line in io.BytesIO(raw):
+            offset += len(line)
             if line.isascii():
                 continue  # says nothing about the encoding
             try:
@@ -79,20 +97,33 @@ class LineDecoder:
                 utf8_lines += 1
             except UnicodeDecodeError:
                 legacy_lines += 1
-                if len(sample) < HEAD_BYTES:
+                # the guess is made from the lines a stream sees (its first HEAD_BYTES), so that a file read
+                # whole and streamed is read alike; lines further on only when those have none
+                if offset <= HEAD_BYTES or not sample:
                     sample += line
-        legacy = _guess_legacy(bytes(sample))
-        return cls("utf-8" if utf8_lines >= legacy_lines else legacy, legacy)  # the majority names the file
+        legacy, others = _guess_legacy(bytes(sample))
+        first = sample.split(b"\n", 1)[0]
+        return cls("utf-8" if utf8_lines >= legacy_lines else legacy, legacy,  # the majority names the file
+                   candidates=others, sample=first)
 
     def lines(self, raw_lines: Iterable[bytes]) -> Iterator[str]:
         for number, line in enumerate(raw_lines, 1):
             try:
                 text, utf8 = line.decode("utf-8"), True
             except UnicodeDecodeError:
-                text, utf8 = line.decode(self.legacy, errors="replace"), False
+                text, utf8 = self._legacy(line, number), False
             if utf8 != self._utf8 and not line.isascii():
                 self.odd_lines.append(number)
             yield text.removeprefix("\ufeff") if number == 1 else text  # a UTF-8 byte-order mark
+
+    def _legacy(self, line: bytes, number: int) -> str:
+        if not self.chosen:
+            return line.decode(self.legacy, errors="replace")
+        try:
+            return line.decode(self.legacy)
+        except UnicodeDecodeError:
+            raise DataError(f"Line {number:,} is neither UTF-8 nor {self.legacy} text: it was not written in "
+                            f"{self.legacy}.", "Choose another encoding, or let LoRA Studio guess it.") from None
 
     def decode(self, raw: bytes) -> str:
         if self.whole:
@@ -105,6 +136,23 @@ class LineDecoder:
         return "".join(self.lines(io.BytesIO(raw)))
 
     def notes(self) -> list[str]:
+        return self._guess_note() + self._odd_lines_note()
+
+    def _guess_note(self) -> list[str]:
+        """A weak guess is said, with how the first line not in UTF-8 reads in each encoding that fits it,
+        so that the user can see which one is right and choose it."""
+        if not self.candidates or not self.sample:
+            return []
+        def reads(name: str) -> str:
+            return f"“{printable(self.sample.decode(name, errors='replace').strip()[:40])}”"
+        what = "This file's encoding" if self.encoding == self.legacy else "The encoding of its lines that are not UTF-8"
+        others = ", ".join(f"in {name} it reads {reads(name)}" for name in self.candidates)
+        return [f"{what} is a guess: it was read as {self.legacy}, where its first line with non-English letters "
+                f"reads {reads(self.legacy)}; {others}. "
+                "If the text looks wrong, choose the encoding that reads right (Encoding on the Dataset page, "
+                "--encoding on the command line)."]
+
+    def _odd_lines_note(self) -> list[str]:
         n = len(self.odd_lines)
         if not n:
             return []
@@ -115,19 +163,51 @@ class LineDecoder:
         return [f"{lines} {shown} of this {self.encoding} file {were} UTF-8 and {were} read as UTF-8; check {them}."]
 
 
-def _guess_legacy(sample: bytes) -> str:
-    """The legacy encoding of non-UTF-8 lines (cp1251, Shift-JIS, GB18030…); cp1252 for Western text."""
+WEAK_GUESS = 0.15  # encodings whose "chaos" (charset-normalizer's mess score, 0-1) is this close to the best fit
+# East Asian legacy encodings each have a core: the characters of the national standard (two bytes each) that
+# ordinary text is written in. A wrong reading gives rare extension characters (Shift-JIS read as cp949) or
+# half-width katakana (Korean read as cp932): the share of core characters tells the right reading.
+_CORE = {"cp932": "euc_jp", "shift_jis": "euc_jp", "euc_jp": "euc_jp", "cp949": "euc_kr", "euc_kr": "euc_kr",
+         "gb18030": "gb2312", "gbk": "gb2312", "gb2312": "gb2312", "big5": "big5", "big5hkscs": "big5",
+         "cp950": "big5"}
+
+
+def _guess_legacy(sample: bytes) -> tuple[str, list[str]]:
+    """The legacy encoding of non-UTF-8 lines (cp1251, Shift-JIS, GB18030…), cp1252 for Western text; and
+    the other encodings that read the sample about as well (the guess is weak when there are any)."""
     from charset_normalizer import from_bytes
 
     # charset-normalizer needs more text than a few appended lines give it: on short Western samples it
     # answers cp1250, cp1257, cp1258, even Shift-JIS or UTF-16. So Western-looking text is settled first.
     try:
         if _looks_western(sample.decode("cp1252")):
-            return "cp1252"
+            return "cp1252", []
     except UnicodeDecodeError:
         pass
-    best = from_bytes(sample).best()
-    return best.encoding if best is not None else "cp1252"
+    # lines were split at the byte \n, which UTF-16/32 text does not end with: those are never candidates
+    matches = [m for m in from_bytes(sample) if not m.encoding.startswith(("utf_16", "utf_32"))]
+    if not matches:
+        return "cp1252", []
+    least = min(m.chaos for m in matches)
+    close = [(m.encoding, _core_share(sample, m.encoding)) for m in matches if m.chaos <= least + WEAK_GUESS]
+    close.sort(key=lambda c: -c[1])  # stable: charset-normalizer's order among equals
+    best, top = close[0]
+    return best, [name for name, share in close[1:] if share >= top - 0.2][:3]
+
+
+def _core_share(sample: bytes, encoding: str) -> float:
+    """The share of the sample's non-ASCII letters that are core characters in `encoding` (0.5: no opinion)."""
+    core = _CORE.get(encoding)
+    letters = [c for c in sample.decode(encoding, errors="replace") if not c.isascii() and c.isalpha()]
+    if core is None or not letters:
+        return 0.5
+
+    def in_core(ch: str) -> bool:
+        try:
+            return len(ch.encode(core)) == 2 and not "\uff61" <= ch <= "\uff9f"
+        except UnicodeEncodeError:
+            return False
+    return sum(map(in_core, letters)) / len(letters)
 
 
 _WORD = re.compile(r"[^\W\d_]+")

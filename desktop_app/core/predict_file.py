@@ -10,6 +10,7 @@ user's data or an adapter's label names can run as a formula when the CSV is ope
 from __future__ import annotations
 
 import csv
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -191,14 +192,24 @@ def check_destination(dest: str | Path, source: str | Path | None = None) -> Pat
 def write_csv(frames: Iterable, stream: TextIO, on_progress: Callable[[int], None] | None = None,
               cell: Callable = spreadsheet_safe) -> int:
     """Write DataFrames as one CSV (the header from the first); every cell through `cell`. Returns the rows."""
-    writer = csv.writer(stream, lineterminator="\n")
+    plain = csv.writer(stream, lineterminator="\n")
+    # csv quotes a cell holding \n (its line end) but not one holding a lone \r or another line break,
+    # and spreadsheets start a new row there: the text after it would be a cell of its own, a formula
+    # unescaped. A row with such a cell is written with every text quoted, which keeps the break inside.
+    quoted = csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+
+    def write(row: list) -> None:
+        breaks = any(isinstance(v, str) and _LINE_BREAK.search(v) for v in row)
+        (quoted if breaks else plain).writerow(row)
+
     rows = 0
     for i, frame in enumerate(frames):
         if i == 0:
-            writer.writerow([cell(str(c)) for c in frame.columns])
+            write([cell(str(c)) for c in frame.columns])
         # .tolist() gives Python scalars: csv would write a numpy float as "np.float64(0.5)"
         columns = [frame.iloc[:, j].tolist() for j in range(frame.shape[1])]
-        writer.writerows([cell(v) for v in row] for row in zip(*columns))
+        for row in zip(*columns):
+            write([cell(v) for v in row])
         rows += len(frame)
         if on_progress:
             on_progress(rows)
@@ -218,6 +229,10 @@ def _predicted(classifier, source, text_column, chunk_rows, cancel, notes: list[
                             "Name the text column.")
         if column not in table.columns:
             raise DataError(f"There is no text column “{column}”.", f"The columns are: {', '.join(table.columns)}.")
+# every line break str.splitlines knows, but \n (csv quotes that one itself)
+_LINE_BREAK = re.compile("[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
         frame = predict_frame(classifier, table.frame, column, cancel=cancel)
         if frame is None:  # cancelled
             return

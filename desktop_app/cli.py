@@ -28,6 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--job", metavar="FOLDER", help="run a job folder made by 'job export' or Train elsewhere…")
     t.add_argument("--validation", metavar="DATA", help="a separate validation file (else a stratified split)")
     _training_options(t)
+    _encoding_option(t)
     t.add_argument("--processes", type=int, metavar="N",
                    help="start N training processes on this machine (PyTorch DDP through torchrun's launcher)")
     t.add_argument("--out", default="lora-adapter", help="output folder for the adapter (default: lora-adapter)")
@@ -38,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     je.add_argument("data", help="the labelled file to train on")
     je.add_argument("--validation", metavar="DATA", help="a separate validation file")
     _training_options(je)
+    _encoding_option(je)
     je.add_argument("--out", required=True, metavar="FOLDER", help="a new folder, or an earlier job to replace")
 
     e = sub.add_parser("evaluate", help="measure an adapter on a labelled file")
@@ -45,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("data")
     e.add_argument("--text-column")
     e.add_argument("--label-column", help="default: read the labels as the model's training file was read")
+    _encoding_option(e)
     e.add_argument("--json", action="store_true")
 
     pr = sub.add_parser("predict", help="classify a text or every row of a file")
@@ -52,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("data", nargs="?")
     pr.add_argument("--text", help="a single text to classify")
     pr.add_argument("--text-column")
+    _encoding_option(pr)
     pr.add_argument("--out", help="predictions CSV (default: print to the terminal)")
     pr.add_argument("--int8", action="store_true",
                     help="quantise for the CPU: ~2x faster, probabilities differ slightly (docs/BENCHMARKS.md)")
@@ -74,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--text-column")
     i.add_argument("--label-column")
     _label_options(i)
+    _encoding_option(i)
     i.add_argument("--json", action="store_true")
 
     f = sub.add_parser("info", help="show an adapter's manifest")
@@ -113,6 +118,12 @@ def _training_options(t: argparse.ArgumentParser) -> None:
     t.add_argument("--folds", type=int, metavar="K", help="cross-validation folds on small data (2-10, default 5)")
     t.add_argument("--pooling", choices=["auto", "mean", "cls"],
                    help="the text's vector for the head: auto (default: mean on small data for BERT-family models), mean or cls")
+
+
+def _encoding_option(t: argparse.ArgumentParser) -> None:
+    t.add_argument("--encoding", metavar="NAME",
+                   help="the text file's encoding, such as shift_jis, cp949, gb18030, cp1252 (default: guessed; "
+                        "a weak guess is said, with the encodings that could be right)")
 
 
 def _label_options(t: argparse.ArgumentParser) -> None:
@@ -198,8 +209,8 @@ def cmd_inspect(args) -> int:
 
     defaults = TrainConfig()
     counter, limit = token_counting(defaults.base_model)
-    report, _ = inspect(args.data, args.text_column, args.label_column,
-                        token_limit=min(defaults.max_length_cap, limit), count_tokens=counter, labels=label_spec(args))
+    report, _ = inspect(args.data, args.text_column, args.label_column, token_limit=min(defaults.max_length_cap, limit),
+                        count_tokens=counter, labels=label_spec(args), encoding=args.encoding)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -232,12 +243,13 @@ def cmd_train(args) -> int:
             raise DataError("No data file given.", "Name a file to train on, or use --sample for the bundled reviews.")
         data_path = sample_dataset() if args.sample and not args.data else Path(args.data)
         validation, config = args.validation, train_config(args)
-    dataset = load_for_config(data_path, config)
+    encoding = None if args.job else args.encoding  # a job's copy of the data is UTF-8
+    dataset = load_for_config(data_path, config, encoding)
     for warning in dataset.report.warnings:
         print(f"warning: {printable(warning)}", file=sys.stderr)
     config = settle_labels(config.with_overrides(text_column=dataset.report.text_column,
                                                  label_column=dataset.report.label_column), dataset.report)
-    data = prepare_training_data(dataset.examples, config, validation)
+    data = prepare_training_data(dataset.examples, config, validation, encoding)
     if args.job:
         data.source = job.dataset  # the run history names the user's file, not the job's data.csv
 
@@ -296,7 +308,8 @@ def cmd_evaluate(args) -> int:
 
     clf = Classifier.load(args.adapter)
     spec = spec_for_model(clf.manifest, args.label_column)
-    report = evaluate(clf, load_dataset(args.data, args.text_column, args.label_column, labels=spec).examples)
+    examples = load_dataset(args.data, args.text_column, args.label_column, labels=spec, encoding=args.encoding).examples
+    report = evaluate(clf, examples)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
@@ -328,13 +341,14 @@ def cmd_predict(args) -> int:
     if args.text is not None:
         return predict_text(clf, args.text, method if args.explain else None, args.json)
     if args.out:  # streamed into a temporary sibling, renamed over --out only when complete
-        written = predict_file(clf, args.data, args.out, args.text_column, explain=method if args.explain else None)
+        written = predict_file(clf, args.data, args.out, args.text_column, explain=method if args.explain else None,
+                               encoding=args.encoding)
     else:  # streamed as predicted; on a terminal, escape sequences in cells are shown, never run
         def cell(value):
             value = spreadsheet_safe(value)
             return printable(value) if isinstance(value, str) and sys.stdout.isatty() else value
 
-        written = predict_to(sys.stdout, clf, args.data, args.text_column, cell=cell,
+        written = predict_to(sys.stdout, clf, args.data, args.text_column, cell=cell, encoding=args.encoding,
                              explain=method if args.explain else None)
     for note in written.notes:
         print(f"warning: {printable(note)}", file=sys.stderr)

@@ -20,7 +20,7 @@ def job_export(args) -> int:
     from .cli import train_config
     from .core.job import export_job, next_steps
 
-    job = export_job(args.data, train_config(args), args.out, args.validation)
+    job = export_job(args.data, train_config(args), args.out, args.validation, args.encoding)
     print(next_steps(job, packaged=getattr(sys, "frozen", False)))
     return EXIT_OK
 

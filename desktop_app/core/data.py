@@ -73,7 +73,7 @@ def read_table(path: str | Path, encoding: str | None = None) -> Table:
             if rows > MAX_ROWS:
                 raise _too_big(path, f"has more than {MAX_ROWS:,} rows")
             if size > MAX_TABLE_BYTES:
-                raise _too_big(path, f"holds more than {MAX_TABLE_BYTES // 1024**2} MB of text")
+                raise _too_big(path, f"holds more than {_mb(MAX_TABLE_BYTES)} of text")
             frames.append(last.frame)
     if last is None:
         raise _no_rows(path)
@@ -115,11 +115,15 @@ def _chunks(path: Path, chunk_rows: int, encoding: str | None, whole: bool) -> I
                         candidates=table.candidates) for i in range(0, max(len(table.frame), 1), chunk_rows))
     else:
         if whole and path.stat().st_size > MAX_READ_BYTES:
-            raise _too_big(path, f"is larger than {MAX_READ_BYTES // 1024**2} MB")
+            raise _too_big(path, f"is larger than {_mb(MAX_READ_BYTES)}")
         chunks = _text_chunks(path, chunk_rows, encoding, whole)
     for table in chunks:
         table.frame.columns = _unique_names(table.frame.columns)
         yield table
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1024**2:,.3g} MB"
 
 
 def _too_big(path: Path, what: str) -> DataError:
@@ -279,7 +283,7 @@ def _checked_lines(path: Path, lines: Iterator[str]) -> Iterator[str]:
     for number, line in enumerate(lines, 1):
         if len(line) > MAX_LINE_BYTES:
             raise DataError(f"Line {number:,} of “{printable(path.name)}” is longer than "
-                            f"{MAX_LINE_BYTES // 1024**2} MB: this does not look like a table of texts.",
+                            f"{_mb(MAX_LINE_BYTES)}: this does not look like a table of texts.",
                             "Check that it is the right file, with one example per line.")
         if "\x00" in line:
             raise DataError(f"“{printable(path.name)}” looks like a binary file, not a text table: line {number:,} "
@@ -341,8 +345,8 @@ def _json_array(path: Path) -> bool:
 
 def _read_json(path: Path, encoding: str | None = None) -> Table:
     if path.stat().st_size > MAX_JSON_BYTES:  # parsed whole, several times its size in memory
-        raise _too_big(path, f"is a JSON array larger than {MAX_JSON_BYTES // 1024**2} MB (JSON Lines are "
-                             f"read up to {MAX_READ_BYTES // 1024**2} MB)")
+        raise _too_big(path, f"is a JSON array larger than {_mb(MAX_JSON_BYTES)} (JSON Lines are "
+                             f"read up to {_mb(MAX_READ_BYTES)})")
     raw = path.read_bytes()
     decoder = LineDecoder.named(encoding) if encoding else LineDecoder.sniff(raw)
     text = decoder.decode(raw)
@@ -368,7 +372,7 @@ def _parquet_chunks(path: Path, chunk_rows: int, whole: bool) -> Iterator[Table]
     if whole and meta.num_rows > MAX_ROWS:
         raise _too_big(path, f"has {meta.num_rows:,} rows, more than {MAX_ROWS:,}")
     if whole and unpacked > MAX_READ_BYTES:
-        raise _too_big(path, f"unpacks to more than {MAX_READ_BYTES // 1024**2} MB")
+        raise _too_big(path, f"unpacks to more than {_mb(MAX_READ_BYTES)}")
     texts = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
     with pq.ParquetFile(path, read_dictionary=texts) as parquet:
         for batch in parquet.iter_batches(batch_size=chunk_rows):
@@ -385,7 +389,7 @@ def _excel_chunks(path: Path, chunk_rows: int, whole: bool) -> Iterator[Table]:
     with zipfile.ZipFile(path) as packed:  # zipfile never unpacks more than an entry declares
         unpacked = sum(info.file_size for info in packed.infolist())
     if unpacked > 2 * MAX_READ_BYTES:
-        raise _too_big(path, f"unpacks to more than {2 * MAX_READ_BYTES // 1024**2} MB")
+        raise _too_big(path, f"unpacks to more than {_mb(2 * MAX_READ_BYTES)}")
     book = load_workbook(path, read_only=True, data_only=True, keep_links=False)
     try:
         sheet = book.worksheets[0]

@@ -303,22 +303,25 @@ def text_column_kind(texts: list[str], share: float = 0.9) -> str | None:
 
 def inspect(path: str | Path, text_column: str | None = None, label_column: str | None = None,
             token_limit: int | None = None, count_tokens=None,
-            labels: LabelSpec | None = None) -> tuple[DataReport, Examples]:
-    return build_report(read_table(path), text_column, label_column, token_limit, count_tokens, labels)
+            labels: LabelSpec | None = None, encoding: str | None = None) -> tuple[DataReport, Examples]:
+    """`encoding`: the user's choice for a text file (data.read_table), else sniffed."""
+    return build_report(read_table(path, encoding), text_column, label_column, token_limit, count_tokens, labels)
 
 
 def load_dataset(path: str | Path, text_column: str | None = None, label_column: str | None = None,
-                 label_map: LabelMap | None = None, labels: LabelSpec | None = None) -> Dataset:
+                 label_map: LabelMap | None = None, labels: LabelSpec | None = None,
+                 encoding: str | None = None) -> Dataset:
     """Read and validate a file; raise DataError with the report's first blocking problem."""
-    report, examples = inspect(path, text_column, label_column, labels=labels)
+    report, examples = inspect(path, text_column, label_column, labels=labels, encoding=encoding)
     if not report.ok:
         raise DataError(report.errors[0], "Run “lora-studio inspect” on the file to see the full report.")
     return Dataset(examples, label_map or LabelMap.from_labels(examples.label_names()), report)
 
 
-def load_for_config(path: str | Path, config) -> Dataset:
+def load_for_config(path: str | Path, config, encoding: str | None = None) -> Dataset:
     """A file read with a TrainConfig's columns and label settings (training, job export, validation files)."""
-    return load_dataset(path, config.text_column, config.label_column, labels=LabelSpec.from_config(config))
+    return load_dataset(path, config.text_column, config.label_column, labels=LabelSpec.from_config(config),
+                        encoding=encoding)
 
 
 def stratified_split(examples: Examples, validation: float = 0.15, test: float = 0.0,
@@ -361,7 +364,8 @@ def _assemble(examples: Examples, parts: dict[str, list[int]], rng: random.Rando
                   examples.source)
 
 
-def prepare_training_data(examples: Examples, config, validation: Examples | str | Path | None = None) -> Splits:
+def prepare_training_data(examples: Examples, config, validation: Examples | str | Path | None = None,
+                          encoding: str | None = None) -> Splits:
     """The one place training data is split, for the window, the CLI and the API alike.
 
     Without a validation file: a stratified split seeded by config.seed (validation and test shares from
@@ -384,7 +388,7 @@ def prepare_training_data(examples: Examples, config, validation: Examples | str
         splits.plan = plan
         return splits
     if not isinstance(validation, Examples):
-        validation = load_for_config(validation, config).examples
+        validation = load_for_config(validation, config, encoding).examples
     if validation.multi_label != examples.multi_label:
         raise DataError("The validation file's labels were read " + ("as several per text" if validation.multi_label
                         else "as one per text") + ", unlike the training file's.",

@@ -122,8 +122,8 @@ class LineDecoder:
         try:
             return line.decode(self.legacy)
         except UnicodeDecodeError:
-            raise DataError(f"Line {number:,} is neither UTF-8 nor {self.legacy} text: it was not written in "
-                            f"{self.legacy}.", "Choose another encoding, or let LoRA Studio guess it.") from None
+            raise DataError(f"Line {number:,} cannot be read as {self.legacy}: the file was not written in it.",
+                            "Choose another encoding, or let LoRA Studio guess it.") from None
 
     def decode(self, raw: bytes) -> str:
         if self.whole:

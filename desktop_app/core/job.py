@@ -37,8 +37,9 @@ class Job:
 
 
 def export_job(data_path: str | Path, config: TrainConfig, out_dir: str | Path,
-               validation_path: str | Path | None = None) -> Job:
-    """Write the job folder for training `data_path` with `config` elsewhere. Replaces only an earlier job."""
+               validation_path: str | Path | None = None, encoding: str | None = None) -> Job:
+    """Write the job folder for training `data_path` with `config` elsewhere. Replaces only an earlier job.
+    `encoding`: the user's choice for the text files (the job's copy is UTF-8)."""
     from .atomic import atomic_directory, remove_unfinished
     from .dataset import load_for_config
     from .label_reading import settle_labels
@@ -46,12 +47,12 @@ def export_job(data_path: str | Path, config: TrainConfig, out_dir: str | Path,
 
     out = check_destination(out_dir, "job")
     remove_unfinished(out, JOB_FILES)  # a killed export's half folder holds a copy of the user's data
-    dataset = load_for_config(data_path, config)
+    dataset = load_for_config(data_path, config, encoding)
     examples = dataset.examples
     config = settle_labels(config, dataset.report)
     validation = None
     if validation_path is not None:
-        validation = load_for_config(validation_path, config).examples
+        validation = load_for_config(validation_path, config, encoding).examples
     model = Path(config.base_model).expanduser()
     if config.base_model != "embedded" and model.is_dir():  # a local folder: the README names where it was
         config = config.with_overrides(base_model=str(model.resolve()))

@@ -36,7 +36,7 @@ class Written:
 
 def predict_file(classifier, source: str | Path, dest: str | Path, text_column: str | None = None,
                  chunk_rows: int = 2048, on_progress: Callable[[int], None] | None = None,
-                 cancel=None, explain: str | None = None) -> Written | None:
+                 cancel=None, explain: str | None = None, encoding: str | None = None) -> Written | None:
     """Write `source` plus predicted_label, confidence and prob_<label> columns to the CSV file `dest`.
 
     on_progress gets the number of rows written so far. Returns None if `cancel` is set (dest untouched).
@@ -45,7 +45,7 @@ def predict_file(classifier, source: str | Path, dest: str | Path, text_column: 
     try:
         with _replacing(dest) as fh:
             written = predict_to(fh, classifier, source, text_column, chunk_rows, on_progress, cancel,
-                                 explain=explain)
+                                 explain=explain, encoding=encoding)
             if cancel is not None and cancel.cancelled:
                 raise _Cancelled
     except _Cancelled:
@@ -55,13 +55,13 @@ def predict_file(classifier, source: str | Path, dest: str | Path, text_column: 
 
 def predict_to(stream: TextIO, classifier, source: str | Path, text_column: str | None = None,
                chunk_rows: int = 2048, on_progress: Callable[[int], None] | None = None, cancel=None,
-               cell: Callable = spreadsheet_safe, explain: str | None = None) -> Written:
+               cell: Callable = spreadsheet_safe, explain: str | None = None, encoding: str | None = None) -> Written:
     """predict_file's CSV written to an open text stream (the terminal), chunk by chunk. With `explain`
     ("fast" or "careful", explain.py), a top_words column: the words that supported each row's label most."""
     written = Written(0)
     keys = _AnswerKey(classifier)
     started = time.monotonic()
-    frames = _predicted(classifier, source, text_column, chunk_rows, cancel, written.notes)
+    frames = _predicted(classifier, source, text_column, chunk_rows, cancel, written.notes, encoding)
     if explain:
         frames = _with_top_words(frames, classifier, explain, cancel)
     written.rows = write_csv((keys.add(frame) for frame in frames), stream, on_progress, cell)
@@ -220,9 +220,9 @@ class _Cancelled(Exception):
     pass
 
 
-def _predicted(classifier, source, text_column, chunk_rows, cancel, notes: list[str]) -> Iterator:
+def _predicted(classifier, source, text_column, chunk_rows, cancel, notes: list[str], encoding=None) -> Iterator:
     column = text_column
-    for table in iter_table(source, chunk_rows):
+    for table in iter_table(source, chunk_rows, encoding):
         column = column or guess_columns(table.frame)[0]
         if column is None:
             raise DataError(f"No text column could be found among: {', '.join(table.columns)}.",

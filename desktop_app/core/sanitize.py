@@ -31,7 +31,7 @@ def spreadsheet_safe(value):
         return value
     shown = value[next((i for i, ch in enumerate(value) if not _shows_nothing(ch)), len(value)):]
     if value.startswith(_FORMULA_START) or shown.startswith(_FORMULA_START):
-        if _PLAIN_NUMBER.fullmatch(value.strip()):
+        if _PLAIN_NUMBER.fullmatch(shown.strip()):
             return value
         return "'" + value
     return value

@@ -33,8 +33,9 @@ def fill_recent(window) -> None:
         window.recent_menu.addAction("(none yet)").setEnabled(False)
 
 
-def open_dataset(window, path: str) -> None:
-    """A new file: its labels read as its data shows (the label settings start from auto again)."""
+def open_dataset(window, path: str, encoding: str | None = None) -> None:
+    """A new file: its labels read as its data shows (the label settings start from auto again); a text
+    file in `encoding`, else in the encoding guessed."""
     window.dataset.set_busy(True)
     cfg = window.configure.config()
 
@@ -43,14 +44,19 @@ def open_dataset(window, path: str) -> None:
         window.data, window.data_path = loaded, path
         window.settings.add_recent_file(path)
         window.settings.set_last_folder("data", str(Path(path).parent))
-        window.dataset.set_table(loaded.table, loaded.report, loaded.yes_no_columns)
+        window.dataset.set_table(loaded.table, loaded.report, loaded.yes_no_columns, encoding)
         window.configure.set_token_lengths(loaded.token_lengths, loaded.model_limit)
         window._update_title()
         window._data_changed()
 
-    if not window._run(window.tasks, "reading data", jobs.load_data_job(path, None, None, cfg), done,
-                       lambda *_: window.dataset.set_busy(False)):
+    def failed(*_):
         window.dataset.set_busy(False)
+        if window.data is not None:  # the file read before stays, and the Encoding list says how it was read
+            window.dataset.set_encoding(window.data.table, window.data.encoding)
+
+    if not window._run(window.tasks, "reading data", jobs.load_data_job(path, None, None, cfg, encoding=encoding), done,
+                       failed):
+        failed()
 
 
 def columns_changed(window, *_columns) -> None:
@@ -69,7 +75,13 @@ def columns_changed(window, *_columns) -> None:
         window._data_changed()
     window._run(window.tasks, "checking columns", jobs.load_data_job(
         window.data_path, sel["text_column"], sel["label_column"], window.configure.config(), window.data.table,
-        window.dataset.label_spec()), done)
+        window.dataset.label_spec(), window.data.encoding), done)
+
+
+def encoding_chosen(window, encoding: str) -> None:
+    """The file again, in the encoding chosen on the Dataset page ("": let LoRA Studio guess)."""
+    if window.data_path is not None:
+        window.open_dataset(window.data_path, encoding or None)
 
 
 def data_changed(window) -> None:

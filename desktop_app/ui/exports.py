@@ -80,4 +80,4 @@ def train_elsewhere(window, path: str, config) -> bool:
         QMessageBox.information(window, "Train elsewhere", next_steps(job, getattr(sys, "frozen", False)))
     validation = window.dataset.selection()["validation_path"]
     return window._run(window.tasks, "writing the job", jobs.job_folder_job(window.data_path, config, path,
-                                                                             validation), done)
+                                                                             validation, window.data.encoding), done)

@@ -14,6 +14,7 @@ class LoadedData:
     token_lengths: list
     model_limit: int = 512  # the base model's longest input, in tokens
     yes_no_columns: list = field(default_factory=list)  # 0/1 columns that could be labels (multi-label)
+    encoding: str | None = None  # the text file's encoding as the user chose it (None: guessed)
 
 
 @dataclass
@@ -40,22 +41,23 @@ def warm_up_job():
 
 
 def load_data_job(path: str, text_column: str | None, label_column: str | None, config, table=None,
-                  labels=None):
+                  labels=None, encoding: str | None = None):
     """Read and check a table, counting tokens with the chosen base model's tokenizer and limit; `labels`
-    (multilabel.LabelSpec) says how to read the labels, by default as the data shows."""
+    (multilabel.LabelSpec) says how to read the labels, by default as the data shows; `encoding`, the
+    text file's encoding (None: guessed)."""
     def job(emit, cancel):
         from ..core.data import read_table
         from ..core.dataset import build_report
         from ..core.multilabel import binary_columns
         from ..core.text import token_counting
 
-        loaded = table if table is not None else read_table(path)
+        loaded = table if table is not None else read_table(path, encoding)
         counter, model_limit = token_counting(config.base_model)
         limit = min(config.max_length or config.max_length_cap, model_limit)
         report, examples = build_report(loaded, text_column, label_column, limit, counter, labels=labels)
         lengths = counter(examples.texts[:20000]) if counter and examples.texts else []
         yes_no = binary_columns(loaded.frame, (report.text_column,))
-        return LoadedData(loaded, report, examples, lengths, model_limit, yes_no)
+        return LoadedData(loaded, report, examples, lengths, model_limit, yes_no, encoding)
     return job
 
 
@@ -178,12 +180,12 @@ def export_adapter_job(adapter_dir, destination: str):
     return job
 
 
-def job_folder_job(data_path, config, destination: str, validation_path):
+def job_folder_job(data_path, config, destination: str, validation_path, encoding: str | None = None):
     """Train elsewhere: the job folder (core/job.py) for the data and settings of the window."""
     def job(emit, cancel):
         from ..core.job import export_job
 
-        return export_job(data_path, config, destination, validation_path)
+        return export_job(data_path, config, destination, validation_path, encoding)
     return job
 
 

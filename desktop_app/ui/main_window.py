@@ -110,6 +110,7 @@ class MainWindow(QMainWindow):
         d.open_requested.connect(self.open_dataset_dialog)
         d.file_chosen.connect(self.open_dataset)
         d.columns_changed.connect(self._columns_changed)
+        d.encoding_chosen.connect(self._encoding_chosen)
         d.validation_file_requested.connect(self._choose_validation_file)
         d.sample_requested.connect(self.open_sample)
         d.split_changed.connect(self._split_changed)
@@ -230,7 +231,7 @@ class MainWindow(QMainWindow):
     open_dataset_dialog, open_sample = dataset_actions.open_dataset_dialog, dataset_actions.open_sample
     _fill_recent, open_dataset = dataset_actions.fill_recent, dataset_actions.open_dataset
     _columns_changed, _data_changed = dataset_actions.columns_changed, dataset_actions.data_changed
-    _choose_validation_file = dataset_actions.choose_validation_file
+    _choose_validation_file, _encoding_chosen = dataset_actions.choose_validation_file, dataset_actions.encoding_chosen
 
     def dragEnterEvent(self, event) -> None:
         if first_local_file(event.mimeData()):

@@ -16,10 +16,16 @@ from ..widgets.drop_zone import DropZone
 from .label_controls import LabelControls
 
 
+# what the Encoding list offers besides the guess and its rivals: the encodings users' files come in most
+COMMON_ENCODINGS = ("utf-8", "cp1252", "latin-1", "utf-16", "shift_jis", "euc_jp", "cp949", "gb18030", "big5",
+                    "cp1251", "koi8_r", "cp1250", "cp1253", "cp1254", "cp1255", "cp1256", "cp874", "cp1258")
+
+
 class DatasetPanel(QWidget):
     open_requested = Signal()
     file_chosen = Signal(str)
     columns_changed = Signal(str, str)        # text column, label column (or how labels are read: label_spec())
+    encoding_chosen = Signal(str)             # the text file's encoding ("": guessed)
     validation_file_requested = Signal()
     sample_requested = Signal()
     split_changed = Signal()                  # the validation or test share, or the validation file
@@ -95,6 +101,11 @@ class DatasetPanel(QWidget):
         self.text_combo, self.label_combo = QComboBox(), QComboBox()
         form.addRow("Text:", self.text_combo)
         form.addRow("Label:", self.label_combo)
+        self.encoding_combo = QComboBox()
+        self.encoding_combo.setToolTip("How the file's bytes become letters. If the texts or labels look garbled, "
+                                       "choose the encoding that reads right (the checks below name the likely ones).")
+        self.encoding_combo.activated.connect(lambda i: self.encoding_chosen.emit(self.encoding_combo.itemData(i)))
+        form.addRow("Encoding:", self.encoding_combo)
         self.label_combo.setPlaceholderText("(the yes/no columns below)")
         self.text_combo.activated.connect(self._columns_edited)
         self.label_combo.activated.connect(self._label_column_chosen)
@@ -153,8 +164,10 @@ class DatasetPanel(QWidget):
     def set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
 
-    def set_table(self, table, report, yes_no: list[str] = ()) -> None:
+    def set_table(self, table, report, yes_no: list[str] = (), encoding: str | None = None) -> None:
+        """`encoding`: the one the user chose for this file (None: the guess, table.encoding)."""
         self.model.set_frame(table.frame)
+        self.set_encoding(table, encoding)
         for combo in (self.text_combo, self.label_combo):
             combo.clear()
             combo.addItems(table.columns)
@@ -191,6 +204,21 @@ class DatasetPanel(QWidget):
         if report.ok and not report.warnings:
             QListWidgetItem(style.standardIcon(QStyle.StandardPixmap.SP_DialogApplyButton),
                             "No problems found. Ready to train.", self.messages)
+
+    def set_encoding(self, table, chosen: str | None) -> None:
+        """Automatic (naming the guess), the encodings that could be right, then the common ones; only a text
+        file has an encoding (Parquet and Excel store letters, not bytes)."""
+        combo = self.encoding_combo
+        combo.clear()
+        guessed = f"Automatic ({table.encoding})" if table.encoding and not chosen else "Automatic"
+        combo.addItem(guessed, "")
+        names = [*table.candidates, *COMMON_ENCODINGS]
+        if chosen:
+            names.insert(0, chosen)
+        for name in dict.fromkeys(names):
+            combo.addItem(name + ("  (could be right)" if name in table.candidates else ""), name)
+        combo.setCurrentIndex(combo.findData(chosen) if chosen else 0)
+        combo.setEnabled(table.encoding is not None)
 
     def _chosen_columns_first(self, columns: list[str], chosen: list[str | None]) -> None:
         columns_first(self.table, columns, chosen)

@@ -126,7 +126,7 @@ def auto_binary_columns(frame, text_column: str | None, label_column: str | None
     found = binary_columns(frame, (text_column,))
     if len(found) < AUTO_COLUMNS:
         return []
-    from .data import LABEL_NAME_HINTS, _norm
+    from .columns import LABEL_NAME_HINTS, _norm
 
     named = [c for c in frame.columns if c != text_column and _norm(str(c)) in LABEL_NAME_HINTS]
     if named or (label_column is not None and label_column not in found):

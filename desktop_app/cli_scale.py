@@ -8,8 +8,11 @@ same way: each is this program again, with the same arguments less --processes.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
+from .core.atomic import temp_folder
+from .core.distributed import world
 from .core.errors import TrainingError
 
 EXIT_OK, EXIT_CANCELLED = 0, 130
@@ -42,7 +45,7 @@ def launch(processes: int, argv: list[str]) -> int:
     """Run this same command in `processes` processes on this machine (standalone rendezvous)."""
     if not 1 <= processes <= 1024:
         raise TrainingError("--processes should be a number from 1 to 1024.")
-    if os.environ.get("WORLD_SIZE"):
+    if world().distributed:  # a stale WORLD_SIZE=1 is a world of one, not a distributed run
         raise TrainingError("--processes was given inside a distributed run.", "Leave it out under torchrun.")
     command = _without_processes(argv)
     if processes == 1:
@@ -56,19 +59,33 @@ def launch(processes: int, argv: list[str]) -> int:
     if WINDOWS:  # PyTorch's Windows builds lack libuv, which the rendezvous store uses by default
         os.environ.setdefault("USE_LIBUV", "0")
     program = ["--no-python", sys.executable] if getattr(sys, "frozen", False) else ["-m", "desktop_app"]
-    launcher = get_args_parser().parse_args(["--standalone", f"--nproc-per-node={processes}", *program, *command])
-    try:
-        run(launcher)
-    except SignalException as exc:  # Ctrl+C (or a kill) reached the launcher: it has ended the processes
-        print(f"lora-studio: stopped by signal {exc.sigval.name}; the training processes were ended and "
-              "nothing was saved.", file=sys.stderr)
-        return EXIT_CANCELLED
-    except ChildFailedError as exc:
-        failed = sorted(exc.failures)
-        raise TrainingError(f"Training process{'es' if len(failed) > 1 else ''} {', '.join(map(str, failed))} of "
-                            f"{processes} failed, so the run stopped.",
-                            "Each process's own message is above.") from None
+    # the launcher's own folder (its error files), removed at the end: left to itself it leaves a torchelastic_*
+    # folder in the temp folder on every run
+    with temp_folder("launcher") as logs:
+        launcher = get_args_parser().parse_args(["--standalone", f"--nproc-per-node={processes}", f"--log-dir={logs}",
+                                                 *program, *command])
+        try:
+            run(launcher)
+        except SignalException as exc:  # Ctrl+C (or a kill) reached the launcher: it has ended the processes
+            return _stopped(f"by signal {exc.sigval.name}")
+        except ChildFailedError as exc:
+            failed = sorted(exc.failures)
+            if all(exc.failures[rank].exitcode in _STOPPED for rank in failed):  # each stopped as asked
+                return _stopped("")
+            raise TrainingError(f"Training process{'es' if len(failed) > 1 else ''} {', '.join(map(str, failed))} "
+                                f"of {processes} failed, so the run stopped.",
+                                "Each process's own message is above.") from None
     return EXIT_OK
+
+
+# How a training process ends when it is stopped: it stops cleanly (130), or a signal ends it before it could.
+_STOPPED = (EXIT_CANCELLED, -signal.SIGINT, -signal.SIGTERM)
+
+
+def _stopped(how: str) -> int:
+    print(f"lora-studio: stopped{' ' + how if how else ''}; the training processes were ended and nothing was "
+          "saved.", file=sys.stderr)
+    return EXIT_CANCELLED
 
 
 def _without_processes(argv: list[str]) -> list[str]:

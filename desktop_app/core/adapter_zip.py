@@ -7,6 +7,7 @@ bad deflate data, truncated, encrypted, unknown compression) becomes one sentenc
 
 from __future__ import annotations
 
+import errno
 import zipfile
 import zlib
 from pathlib import Path
@@ -58,11 +59,15 @@ def _checked_entries(zf: zipfile.ZipFile, zip_path: Path) -> list[zipfile.ZipInf
 
 def _copy_bounded(zf: zipfile.ZipFile, info: zipfile.ZipInfo, out, limit: int, zip_path: Path) -> None:
     """Decompress one entry, refusing more bytes than it declared (a lying header) or than `limit`."""
+    if info.file_size > limit:  # declared honestly, but too large for what the file is
+        raise AdapterError(f"“{printable(zip_path.name)}” holds a {info.filename} of {info.file_size / 1024**2:.1f} MB, "
+                           f"more than the {limit / 1024**2:.0f} MB such a file may have; it was not opened.",
+                           "Only adapters exported by LoRA Studio can be opened.")
     written = 0
     with zf.open(info) as src:
         while block := src.read(_CHUNK):
             written += len(block)
-            if written > min(limit, info.file_size):
+            if written > info.file_size:
                 raise AdapterError(f"“{printable(zip_path.name)}” holds an entry larger than it declares; "
                                    "it was not opened.", "Copy or export the adapter again.")
             out.write(block)
@@ -100,6 +105,11 @@ def extract_adapter_zip(zip_path: str | Path, dest: str | Path, replace: bool = 
                         _copy_bounded(zf, info, out, MAX_ZIP_BYTES, zip_path)
         except (AdapterError, FileExistsError):
             raise
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # the unpacking side is full, not the zip damaged
+                raise AdapterError(f"The disk is full: there is no room left to unpack “{printable(zip_path.name)}”.",
+                                   f"Free some space on the disk that holds “{printable(dest.parent)}”.") from exc
+            raise _damaged(zip_path, exc) from exc
         except _DAMAGE as exc:
             raise _damaged(zip_path, exc) from exc
     return dest

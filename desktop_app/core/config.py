@@ -171,7 +171,7 @@ class TrainConfig:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"The configuration file “{path}” does not exist.") from None
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:  # RecursionError: JSON nested thousands deep
             raise ConfigError(f"“{Path(path).name}” is not a valid configuration file (JSON).") from exc
         return cls.from_dict(data)
 

@@ -12,7 +12,8 @@ same step on every rank, or DDP would wait forever for the rank that left.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .errors import StudioError, TrainingError
@@ -43,7 +44,7 @@ def world(env: Mapping[str, str] | None = None) -> World:
     """This process's place in a torchrun job (a single process when torchrun did not start it).
     The variables come from outside: checked by type and range before anything relies on them."""
     env = os.environ if env is None else env
-    if "WORLD_SIZE" not in env:
+    if env.get("WORLD_SIZE", "").strip() in ("", "1"):  # absent, or a world of one left over in the shell: one process
         return World()
     values = {}
     for name in _VARIABLES:
@@ -61,6 +62,26 @@ def world(env: Mapping[str, str] | None = None) -> World:
     return World(rank, size, local_rank, local_size)
 
 
+# What accelerate and transformers read to decide that a process is one of several (torchrun's names, MPI's)
+_LAUNCHER_VARIABLES = (*_VARIABLES, "PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK",
+                       "OMPI_COMM_WORLD_LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_SIZE", "MV2_COMM_WORLD_SIZE",
+                       "MV2_COMM_WORLD_RANK", "MV2_COMM_WORLD_LOCAL_RANK", "MV2_COMM_WORLD_LOCAL_SIZE",
+                       "MPI_LOCALRANKID", "MPI_LOCALNRANKS")
+
+
+@contextmanager
+def alone(here: World) -> Iterator[None]:
+    """A run of one process hides launcher variables left in the shell (a stale WORLD_SIZE=1 with its LOCAL_RANK)
+    from accelerate and transformers, which would start a process group for them and fail for want of
+    MASTER_ADDR; they are put back when the run ends. Nothing changes when there are none, or under torchrun."""
+    saved = {} if here.distributed else {name: os.environ.pop(name) for name in _LAUNCHER_VARIABLES
+                                         if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
 def bind_gpu(here: World, preference: str) -> None:
     """Under torchrun, before anything inspects a GPU: make this rank's own GPU the current one, so that the
     device check (capability, bf16 support, memory) looks at GPU `local_rank` and no rank opens a context on
@@ -71,14 +92,77 @@ def bind_gpu(here: World, preference: str) -> None:
         torch.cuda.set_device(here.local_rank)
 
 
+ENV_RENDEZVOUS_TIMEOUT = "LORA_STUDIO_RENDEZVOUS_TIMEOUT"
+RENDEZVOUS_SECONDS = 60
+
+
+def rendezvous_seconds(env: Mapping[str, str] | None = None) -> float:
+    """How long a process waits for the others to join: 60 s, or LORA_STUDIO_RENDEZVOUS_TIMEOUT seconds.
+    Only the meeting is bounded so: training's own collectives keep the backend's long timeout (rank 0
+    evaluates and saves while the others wait)."""
+    text = (os.environ if env is None else env).get(ENV_RENDEZVOUS_TIMEOUT, "")
+    try:
+        seconds = float(text) if text else RENDEZVOUS_SECONDS
+    except ValueError:
+        seconds = -1
+    if not 0 < seconds <= 86400:
+        raise TrainingError(f"{ENV_RENDEZVOUS_TIMEOUT}={text!r} should be a number of seconds from 1 to 86400.")
+    return seconds
+
+
+def _meeting_point(here: World) -> tuple[str, int]:
+    """MASTER_ADDR and MASTER_PORT, which torchrun sets: without them the processes cannot find each other."""
+    missing = [name for name in ("MASTER_ADDR", "MASTER_PORT") if not os.environ.get(name)]
+    if missing:
+        raise TrainingError(f"WORLD_SIZE={here.size} asks for {here.size} training processes, but "
+                            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set, so they cannot "
+                            "find each other.", "Start them with lora-studio train --processes N, or with torchrun "
+                            "(see docs/SCALING.md); for one process, unset WORLD_SIZE.")
+    port = os.environ["MASTER_PORT"]
+    if not (port.isdigit() and 0 < int(port) < 65536):
+        raise TrainingError(f"MASTER_PORT={port!r} is not a port number (1 to 65535).",
+                            "Start distributed training with torchrun (see docs/SCALING.md).")
+    return os.environ["MASTER_ADDR"], int(port)
+
+
+def _meet(here: World, backend: str) -> None:
+    """Join the process group through torch's env:// rendezvous (what init_process_group does), with a bounded
+    wait: a WORLD_SIZE whose other processes never come, or a second process 0, ends in a sentence."""
+    from datetime import timedelta
+
+    import torch.distributed as dist
+    from torch.distributed.constants import default_pg_timeout
+
+    addr, port = _meeting_point(here)
+    seconds = rendezvous_seconds()
+    try:
+        store, rank, size = next(dist.rendezvous("env://", here.rank, here.size, timeout=timedelta(seconds=seconds)))
+    except (RuntimeError, ValueError) as exc:  # DistStoreError / DistNetworkError: a timeout or a taken port
+        text = str(exc)
+        if "EADDRINUSE" in text or "address already in use" in text.lower():
+            raise TrainingError(f"Process {here.rank} could not open the meeting point {addr}:{port}: the port is "
+                                "taken (another run, or another process that was also given RANK=0).",
+                                "Give each run its own MASTER_PORT, and each process its own RANK.") from None
+        others = f"other {here.size - 1} processes" if here.size > 2 else "other process"
+        raise TrainingError(f"Process {here.rank} waited {seconds:g} s at {addr}:{port} for the {others} of the run "
+                            f"(WORLD_SIZE={here.size}), and not all came.",
+                            f"Start every process (RANK 0 to {here.size - 1}) with the same MASTER_ADDR and "
+                            f"MASTER_PORT, or use lora-studio train --processes N; {ENV_RENDEZVOUS_TIMEOUT} sets "
+                            "the wait.") from None
+    store.set_timeout(default_pg_timeout)  # the meeting is over: collectives get the backend's usual timeout
+    dist.init_process_group(backend, store=dist.PrefixStore("default_pg", store), rank=rank, world_size=size)
+
+
 def start(here: World, device_kind: str) -> str:
-    """Join the job's process group the way the Trainer would (accelerate's PartialState), now, so that the
-    decisions taken before training can be shared. Returns the backend: gloo (CPU) or nccl (CUDA)."""
+    """Join the job's process group (bounded wait, see _meet), then let accelerate's PartialState, as the
+    Trainer would, take it as it is, so that the decisions taken before training can be shared.
+    Returns the backend: gloo (CPU) or nccl (CUDA)."""
     import torch
     from accelerate import PartialState
 
     if device_kind == "cuda":
         torch.cuda.set_device(here.local_rank)  # one GPU per process: rank 1 must not share GPU 0
+    _meet(here, "nccl" if device_kind == "cuda" else "gloo")
     state = PartialState(cpu=device_kind == "cpu")
     return str(state.backend)
 

@@ -105,7 +105,9 @@ def _build_model(files, base_model: str | None):
     except (RuntimeError, ValueError, KeyError) as exc:
         raise AdapterError("The adapter does not fit its base model (layer names or sizes differ).",
                            f"It was probably made for another model. ({brief(exc, 160)})") from exc
-    expected = {k: tuple(v.shape) for k, v in get_peft_model_state_dict(model).items()}
+    # save_embedding_layers=False: "auto" looks the adapter's base_model_name_or_path up on the hub (a shared
+    # adapter names any repo there); we compare layer shapes, which the embeddings are never part of
+    expected = {k: tuple(v.shape) for k, v in get_peft_model_state_dict(model, save_embedding_layers=False).items()}
     if expected != shapes:
         missing = sorted(set(expected) - set(shapes))[:3]
         raise AdapterError("The adapter does not fit its base model: "

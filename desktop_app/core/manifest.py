@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -237,11 +238,26 @@ def parse_manifest(raw: bytes, where: str) -> Manifest:
     return Manifest.from_dict(data)
 
 
+def _plain_files(folder: Path) -> None:
+    """An adapter's files are plain files, never links (a zip refuses them too): a link to /proc/self/pagemap
+    would be hashed for ever, a pipe would block the first read. Every way in reads the manifest first."""
+    for name in sorted(ALLOWED_FILES):
+        try:
+            mode = (folder / name).lstat().st_mode
+        except FileNotFoundError:
+            continue
+        if not stat.S_ISREG(mode):
+            kind = "a link" if stat.S_ISLNK(mode) else "not a regular file"
+            raise AdapterError(f"In the adapter “{printable(folder.name)}”, {name} is {kind}; it was not opened.",
+                               "Copy the adapter's files themselves, or export it again.")
+
+
 def read_manifest(source: str | Path) -> Manifest:
     """The manifest of an adapter folder or exported .zip, validated (the zip is not extracted)."""
     source = Path(source)
     name = printable(source.name)
     if source.is_dir():
+        _plain_files(source)
         path = source / MANIFEST
         if not path.is_file():
             raise AdapterError(f"“{name}” has no manifest.json, so it is not a LoRA Studio adapter.",

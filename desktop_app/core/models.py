@@ -10,6 +10,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import stat
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -59,12 +60,21 @@ class BaseModel:
 
 def _read_config(folder: Path) -> dict:
     try:
+        _regular(folder / "config.json", folder)
         return json.loads((folder / "config.json").read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ModelError(f"“{folder}” is not a model folder: it has no config.json.",
                          "Choose a folder saved in Hugging Face format.") from None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: JSON nested thousands deep
         raise ModelError(f"The model's config.json in “{folder}” is damaged.", str(exc)[:120]) from exc
+
+
+def _regular(path: Path, folder: Path) -> None:
+    """A model's files must be regular files (symlinks followed: the Hugging Face cache is made of them): a pipe
+    or a device where a file should be would block the first read for ever."""
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise ModelError(f"“{path.name}” in the model folder “{folder.name}” is not a regular file (a pipe, socket or "
+                         "device), so it was not read.", "Choose a folder of plain model files.")
 
 
 def weight_files(folder: Path) -> list[Path]:
@@ -72,6 +82,9 @@ def weight_files(folder: Path) -> list[Path]:
 
 
 def _check_folder(folder: Path) -> dict:
+    for entry in folder.iterdir():  # every file the tokenizer and the loaders may open, not only the weights
+        if not entry.is_dir() and entry.exists():  # a dangling link is reported where it is read
+            _regular(entry, folder)
     config = _read_config(folder)
     if not weight_files(folder):
         pickles = [p.name for p in folder.glob("*.bin")] + [p.name for p in folder.glob("*.pt")]
@@ -100,18 +113,22 @@ def embedded_model_dir() -> Path:
 @lru_cache(maxsize=32)
 def _fingerprint_cached(files: tuple[tuple[str, int, int], ...]) -> str:
     digest = hashlib.sha256()
-    for name, _size, _mtime in files:
+    for name, size, _mtime in files:
         if len(files) > 1:
             digest.update(Path(name).name.encode())
-        with open(name, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
+        with open(name, "rb") as fh:  # the size stat gave, no more: a /proc file says 0 and never ends
+            while size > 0 and (block := fh.read(min(size, 1 << 20))):
                 digest.update(block)
+                size -= len(block)
     return digest.hexdigest()
 
 
 def fingerprint(folder: Path) -> str:
     """sha256 of the weights (for one file, exactly `sha256sum model.safetensors`)."""
-    files = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in weight_files(folder))
+    paths = weight_files(folder)
+    for path in paths:
+        _regular(path, folder)
+    files = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in paths)
     if not files:
         raise ModelError(f"“{folder}” contains no model weights (*.safetensors).")
     return _fingerprint_cached(files)
@@ -223,7 +240,7 @@ def peek_token_limit(ref: str | None, default: int = 512) -> int:
         config = _read_config(folder)
         tok = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8")) \
             if (folder / "tokenizer_config.json").is_file() else {}
-    except (ModelError, OSError, ValueError):
+    except (ModelError, OSError, ValueError, RecursionError):
         return default
     if not isinstance(config, dict) or not isinstance(tok, dict):
         return default

@@ -69,8 +69,8 @@ def resolve(setting: str, device, measure: Callable[[], dict[str, float]], key: 
             else Precision("fp16", "fp16 (this GPU has no bf16)")
     if device.kind != "cpu":  # Apple MPS: autocast support varies by release; fp32 is exact and safe
         return Precision("fp32", "fp32")
-    if setting == "fp16":
-        setting = "fp32"  # fp16 on a CPU is slow everywhere and needs loss scaling; never chosen there
+    if setting == "fp16":  # slow on every CPU and it needs loss scaling: never used there, and the log says so
+        return Precision("fp32", "fp32 (fp16 is not available on a CPU, so fp32 runs instead)")
     forced = os.environ.get(ENV_FORCE, "")
     if setting == "auto" and forced in ("fp32", "bf16"):
         return Precision(forced, f"{forced} (set by {ENV_FORCE})", "eager" if forced == "bf16" else None)
@@ -204,7 +204,7 @@ def _read() -> dict:
     """The remembered timings; anything malformed (a hand-edited or damaged file) is ignored."""
     try:
         data = json.loads((cache_folder() / CACHE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
     if not isinstance(data, dict):
         return {}

@@ -72,7 +72,7 @@ def _splits(config: TrainConfig, data: Dataset | Splits) -> Splits:
 def run_training(config: TrainConfig, data: Dataset | Splits, on_event: Callable | None = None,
                  cancel: CancelToken | None = None, out_dir: str | Path | None = None) -> TrainResult:
     """Train, evaluate, and (if out_dir) save the adapter package. Raises StudioError on user problems."""
-    from .distributed import from_rank0, world
+    from .distributed import alone, from_rank0, world
 
     here = world()
     if not here.main:  # under torchrun: rank 0 reports and saves, the other ranks only log
@@ -86,7 +86,7 @@ def run_training(config: TrainConfig, data: Dataset | Splits, on_event: Callable
     # rank 0's check, its outcome on every rank (distributed.from_rank0): no rank waits for one that failed
     checked = from_rank0(lambda: _prepare_destination(out_dir, emit) if out_dir is not None else None, here)
     destination = checked if here.main else None  # rank 0 alone writes (and locks) the adapter
-    with exclusive(destination) if destination else nullcontext():
+    with alone(here), exclusive(destination) if destination else nullcontext():
         try:
             result = _run(config, data, emit, cancel, destination, here, backend)
         except Cancelled:

@@ -90,7 +90,7 @@ def read_job(folder: str | Path) -> Job:
     except FileNotFoundError:
         raise DataError(f"“{printable(folder)}” is not a LoRA Studio job folder (it has no {JOB_FILE}).",
                         "Make one with “lora-studio job export” or Train elsewhere… in the window.") from None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: JSON nested thousands deep
         raise DataError(f"The job file in “{printable(folder)}” is damaged.", "Export the job again.") from exc
     if not isinstance(meta, dict):
         raise DataError(f"The job file in “{printable(folder)}” is damaged.", "Export the job again.")

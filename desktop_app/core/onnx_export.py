@@ -87,6 +87,11 @@ def export_bytes(model, encoder) -> bytes:
 # ---------------------------------------------------------------- running
 def open_session(model: bytes | Path, threads: int | None = None):
     """An ONNX Runtime CPU session: all graph optimisations, one intra-op thread per physical core."""
+    import os
+
+    # ONNX Runtime's telemetry writes a session file (.ses) into the temp folder as the library loads, and only
+    # this variable, read then, stops it; it concerns that library alone (and we send nothing anywhere)
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     import onnxruntime as ort
 
     from .devices import physical_cores

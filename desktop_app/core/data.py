@@ -329,7 +329,16 @@ def _cell_text(v) -> str | None:
 
 
 def _as_strings(frame: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({c: [_cell_text(v) for v in frame[c].tolist()] for c in frame.columns}, dtype=object)
+    return pd.DataFrame({c: _cells(frame[c]) for c in frame.columns}, dtype=object)
+
+
+def _cells(column: pd.Series) -> list:
+    """A column's cells as _cell_text makes them. A categorical column (a Parquet dictionary) is converted a
+    category at a time, its rows sharing each string: a long value repeated on every row is held once."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return [_cell_text(v) for v in column.tolist()]
+    names = [_cell_text(v) for v in column.cat.categories.tolist()]
+    return [names[code] if code >= 0 else None for code in column.cat.codes.tolist()]
 
 
 def _json_array(path: Path) -> bool:

@@ -82,11 +82,8 @@ class LineDecoder:
         if b"\x00" in head:
             raise DataError("This looks like a binary file, not a text table.",
                             "Export it as CSV, or as JSON Lines, Parquet or Excel.")
-        try:
-            raw.decode("utf-8")
+        if _is_utf8(raw):
             return cls("utf-8", "cp1252")
-        except UnicodeDecodeError:
-            pass
         utf8_lines, legacy_lines, sample, offset = 0, 0, bytearray(), 0
         for line in io.BytesIO(raw):
             offset += len(line)
@@ -161,6 +158,19 @@ class LineDecoder:
         if self._utf8:
             return [f"{lines} {shown} {were} not UTF-8 and {were} read as {self.legacy}; check {them}."]
         return [f"{lines} {shown} of this {self.encoding} file {were} UTF-8 and {were} read as UTF-8; check {them}."]
+
+
+def _is_utf8(raw: bytes) -> bool:
+    """Whether `raw` is valid UTF-8, checked a megabyte at a time: decoding a whole file at once would hold
+    it a second time, as text of up to four bytes a letter."""
+    decoder, view, step = codecs.getincrementaldecoder("utf-8")(), memoryview(raw), 1024**2
+    try:
+        for start in range(0, len(raw), step):
+            decoder.decode(view[start:start + step])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 WEAK_GUESS = 0.15  # encodings whose "chaos" (charset-normalizer's mess score, 0-1) is this close to the best fit

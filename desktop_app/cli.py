@@ -308,8 +308,8 @@ def cmd_evaluate(args) -> int:
 
     clf = Classifier.load(args.adapter)
     spec = spec_for_model(clf.manifest, args.label_column)
-    examples = load_dataset(args.data, args.text_column, args.label_column, labels=spec, encoding=args.encoding).examples
-    report = evaluate(clf, examples)
+    dataset = load_dataset(args.data, args.text_column, args.label_column, labels=spec, encoding=args.encoding)
+    report = evaluate(clf, dataset.examples)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:

@@ -142,7 +142,8 @@ class LineDecoder:
             return []
         def reads(name: str) -> str:
             return f"“{printable(self.sample.decode(name, errors='replace').strip()[:40])}”"
-        what = "This file's encoding" if self.encoding == self.legacy else "The encoding of its lines that are not UTF-8"
+        what = ("This file's encoding" if self.encoding == self.legacy
+                else "The encoding of its lines that are not UTF-8")
         others = ", ".join(f"in {name} it reads {reads(name)}" for name in self.candidates)
         return [f"{what} is a guess: it was read as {self.legacy}, where its first line with non-English letters "
                 f"reads {reads(self.legacy)}; {others}. "

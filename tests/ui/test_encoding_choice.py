@@ -8,7 +8,7 @@ import os
 
 from PySide6.QtWidgets import QMessageBox
 
-GB_TEXT = "text,label\n这部电影非常好看,好\n剧情很无聊,差\n"  # too short for a sure guess: cp949 or gb18030
+GB_TEXT = "text,label\n这部电影非常好看,好\n剧情很无聊,差\n"  # too short to be sure: cp949 or gb18030
 
 
 def _load(qtbot, window, path, until):

@@ -56,7 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--text", help="a single text to classify")
     pr.add_argument("--text-column")
     _encoding_option(pr)
-    pr.add_argument("--out", help="predictions CSV (default: print to the terminal)")
+    pr.add_argument("--out", help="predictions CSV (default: print to the terminal); a new file unless --overwrite")
+    pr.add_argument("--overwrite", action="store_true",
+                    help="let --out replace an existing CSV file (never a file of another kind)")
     pr.add_argument("--int8", action="store_true",
                     help="quantise for the CPU: ~2x faster, probabilities differ slightly (docs/BENCHMARKS.md)")
     pr.add_argument("--explain", action="store_true",
@@ -326,7 +328,7 @@ def cmd_predict(args) -> int:
     if (args.text is None) == (args.data is None):
         raise DataError("Give either --text or a data file to predict.")
     if args.out:
-        check_destination(args.out, args.data)  # before the model loads: a bad --out fails at once
+        check_destination(args.out, args.data, args.overwrite)  # before the model loads: a bad --out fails at once
     args.explain = args.explain or args.careful  # --careful says how to explain: it asks for explanations
     if args.explain and args.int8:  # said before the model loads: int8 layers have no gradients
         raise DataError("--explain needs the full-precision model.", "Leave out --int8 to explain.")
@@ -342,7 +344,7 @@ def cmd_predict(args) -> int:
         return predict_text(clf, args.text, method if args.explain else None, args.json)
     if args.out:  # streamed into a temporary sibling, renamed over --out only when complete
         written = predict_file(clf, args.data, args.out, args.text_column, explain=method if args.explain else None,
-                               encoding=args.encoding)
+                               overwrite=args.overwrite, encoding=args.encoding)
     else:  # streamed as predicted; on a terminal, escape sequences in cells are shown, never run
         def cell(value):
             value = spreadsheet_safe(value)

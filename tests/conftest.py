@@ -10,6 +10,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("LORA_STUDIO_LOG_DIR", tempfile.mkdtemp(prefix="lora-studio-test-logs-"))
 os.environ.setdefault("LORA_STUDIO_CACHE_DIR", tempfile.mkdtemp(prefix="lora-studio-test-cache-"))
+os.environ.setdefault("LORA_STUDIO_DATA_DIR", tempfile.mkdtemp(prefix="lora-studio-test-data-"))  # ownership key
 # "auto" precision is measured, and on tiny models the winner is a coin toss: tests that do not choose
 # a precision get fp32; tests of the choice clear this and inject timings (tests/core/test_precision.py).
 os.environ.setdefault("LORA_STUDIO_PRECISION", "fp32")

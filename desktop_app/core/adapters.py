@@ -70,6 +70,27 @@ def save_adapter(out_dir: str | Path, model, base, result) -> Path:
     return out_dir
 
 
+# ---------------------------------------------------------------- ownership (ownership.KINDS asks these)
+def holds_our_adapter(folder: Path) -> bool:
+    """A folder LoRA Studio may replace or delete as its adapter: a valid manifest of ours and nothing but
+    adapter files (a user's file put inside makes it theirs too)."""
+    from .manifest import is_adapter_folder
+
+    return folder.is_dir() and is_adapter_folder(folder) and all(
+        e.name in ALLOWED_FILES and e.is_file() and not e.is_symlink() for e in folder.iterdir())
+
+
+def is_our_adapter_zip(path: Path) -> bool:
+    """A file that is an adapter zip of ours (its manifest reads), which an export may replace."""
+    if not path.is_file():
+        return False
+    try:
+        read_manifest(path)
+    except Exception:  # noqa: BLE001 - anything that is not our zip is not ours to replace
+        return False
+    return True
+
+
 # ---------------------------------------------------------------- opening and checking
 @dataclass(frozen=True)
 class AdapterFiles:

@@ -14,19 +14,20 @@ import ctypes
 import ctypes.util
 import errno
 import os
-import re
 import shutil
 import signal
 import sys
 import tempfile
 import threading
+import weakref
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-PART_SUFFIX = ".part"
-OLD_SUFFIX = ".old"
-TEMP_PREFIX = "lora-studio-"  # our folders in the system temp; the owner's PID follows the prefix
+from . import ownership
+from .ownership import OLD_SUFFIX, PART_SUFFIX, owned, signed_sibling
+
+TEMP_PREFIX = "lora-studio-"  # our folders in the system temp; a signed marker inside proves each one ours
 WINDOWS = os.name == "nt"  # module constants, so tests force each branch without touching os itself
 PROC_STATUS = "/proc/self/status"
 
@@ -76,7 +77,9 @@ def atomic_file(path: Path, mode: str = "wb", **open_kwargs):
     """Yield a file object on a temporary sibling; on success it replaces `path`, on failure it vanishes."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=PART_SUFFIX, dir=path.parent)
+    # a signed name: a killed run's `.part` is then provably ours to remove (ownership.py), nobody else's
+    tmp = signed_sibling(path, "part", PART_SUFFIX)
+    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
     try:
         os.chmod(tmp, _mode_for(path, 0o666))
         with os.fdopen(fd, mode, **open_kwargs) as fh:
@@ -148,10 +151,6 @@ def _fsync_tree(folder: Path) -> None:
     fsync_dir(folder)
 
 
-def _old_sibling(target: Path) -> Path:
-    return target.with_name(f".{target.name}{OLD_SUFFIX}")
-
-
 def replace_folder(new: Path, target: Path) -> None:
     """Put the folder `new` at `target`. If `target` exists it is replaced; at no moment is there no
     folder at `target` unless the process is killed between two renames (then recover_leftovers
@@ -162,9 +161,7 @@ def replace_folder(new: Path, target: Path) -> None:
     if exchange(new, target):  # `new` now holds the old folder
         shutil.rmtree(new, ignore_errors=True)
         return
-    old = _old_sibling(target)
-    if old.exists():
-        shutil.rmtree(old)
+    old = signed_sibling(target, "old", OLD_SUFFIX)
     os.replace(target, old)
     try:
         os.replace(new, target)
@@ -184,7 +181,8 @@ def atomic_directory(target: Path, replace: bool = False):
     if not replace and (target.exists() or target.is_symlink()):
         raise FileExistsError(errno.EEXIST, "already exists", str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=PART_SUFFIX, dir=target.parent))
+    tmp = signed_sibling(target, "part", PART_SUFFIX)
+    os.mkdir(tmp, 0o700)
     try:
         os.chmod(tmp, 0o777 & ~current_umask())
         yield tmp
@@ -201,86 +199,78 @@ def atomic_directory(target: Path, replace: bool = False):
 
 
 # ---------------------------------------------------------------- leftovers of a crash
-_PART_NAME = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.part")  # what mkdtemp/mkstemp above create
-
-
-def holds_only_adapter_files(folder: Path, allowed=None) -> bool:
-    """A leftover folder is ours only if it holds nothing but adapter files (or the `allowed` names: a job
-    folder's), so a user's folder that happens to be called `.name.old` or `.name.x.part` is never touched."""
-    from .manifest import ALLOWED_FILES
-
-    allowed = ALLOWED_FILES if allowed is None else allowed
-    return folder.is_dir() and not folder.is_symlink() and all(
-        entry.name in allowed and entry.is_file() and not entry.is_symlink() for entry in folder.iterdir())
-
-
 def recover_leftovers(target: Path) -> list[str]:
-    """Repair what a killed run left beside `target`: put back `.target.old` (an adapter of ours) if
-    `target` is gone, delete our stale `.old` and `.part` siblings. Returns what was done, in plain words."""
+    """Repair what a killed run left beside `target`: put back our `.old` folder (an adapter moved aside by a
+    swap) if `target` is gone, delete our stale `.old` and `.part` siblings. Only what proves it is ours
+    (ownership.py: a signed name) is touched. Returns what was done, in plain words."""
+    from .destinations import written_elsewhere
     from .manifest import is_adapter_folder
 
     target = Path(target)
+    if written_elsewhere(target):  # another run is saving here: what lies beside it is alive
+        return []
     done = []
-    old = _old_sibling(target)
-    if holds_only_adapter_files(old):
-        if not target.exists() and not target.is_symlink():
-            if is_adapter_folder(old):
-                os.replace(old, target)
-                done.append(f"restored the previous “{target.name}” that an interrupted save had moved aside")
+    for old in ownership.leftovers(target, "old"):
+        if not target.exists() and not target.is_symlink() and is_adapter_folder(old):
+            os.replace(old, target)
+            done.append(f"restored the previous “{target.name}” that an interrupted save had moved aside")
         else:  # the new adapter is in place; this is the old one, maybe half deleted by a kill
             shutil.rmtree(old, ignore_errors=True)
             done.append(f"removed “{old.name}”, the previous adapter an interrupted save left beside it")
     return done + remove_unfinished(target)
 
 
-def remove_unfinished(target: Path, allowed=None) -> list[str]:
-    """Delete our unfinished `.target.*.part` siblings (what atomic_directory builds) that a killed run left:
-    only those holding nothing but adapter files, or the `allowed` names."""
+def remove_unfinished(target: Path) -> list[str]:
+    """Delete the unfinished `.part` siblings of `target` (files or folders) that a killed run of ours left;
+    none while another process holds the destination's lock (destinations.exclusive): they may be its save."""
+    from .destinations import written_elsewhere
+
+    if written_elsewhere(target):
+        return []
     done = []
-    parent = Path(target).parent
-    if parent.is_dir():
-        for part in parent.glob(f".{glob_escape(target.name)}.*{PART_SUFFIX}"):
-            match = _PART_NAME.fullmatch(part.name)
-            if match and match["name"] == target.name and holds_only_adapter_files(part, allowed):
-                shutil.rmtree(part, ignore_errors=True)
-                done.append(f"removed the unfinished “{part.name}”")
+    for part in ownership.leftovers(target, "part"):
+        if part.is_dir():
+            shutil.rmtree(part, ignore_errors=True)
+        else:
+            part.unlink(missing_ok=True)
+        done.append(f"removed the unfinished “{part.name}”")
     return done
 
 
-def glob_escape(name: str) -> str:
-    return "".join(f"[{c}]" if c in "*?[]" else c for c in name)
+class TempFolder:
+    """A folder in the system temp, signed as ours and locked while this process lives, so a later run
+    removes it only once it is orphaned (a PID says neither: it may be reused, or from another namespace)."""
+
+    def __init__(self, purpose: str) -> None:
+        self.name = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{purpose}-")
+        fd = ownership.mark_temp_folder(Path(self.name))
+        self._finalizer = weakref.finalize(self, _remove_temp, self.name, fd)
+
+    def __enter__(self) -> str:
+        return self.name
+
+    def __exit__(self, *exc) -> None:
+        self.cleanup()
+
+    def cleanup(self) -> None:
+        self._finalizer()
 
 
-def temp_folder(purpose: str) -> tempfile.TemporaryDirectory:
-    """A system-temp folder named with our PID, so a later run can tell which ones are orphaned."""
-    return tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-{purpose}-")
+def _remove_temp(name: str, fd: int) -> None:
+    os.close(fd)  # first: Windows deletes no open file
+    shutil.rmtree(name, ignore_errors=True)
 
 
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    if WINDOWS:
-        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
-        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
-        if handle:
-            kernel32.CloseHandle(handle)
-        return bool(handle)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists, owned by someone else
-    return True
+def temp_folder(purpose: str) -> TempFolder:
+    return TempFolder(purpose)
 
 
 def clean_orphaned_temp_folders(root: Path | None = None) -> int:
-    """Delete `lora-studio-<pid>-…` folders in the system temp whose process is gone."""
+    """Delete our temp folders (a signed marker inside) whose process is gone (nobody holds the marker's lock)."""
     root = Path(root or tempfile.gettempdir())
     removed = 0
     for folder in root.glob(f"{TEMP_PREFIX}*"):
-        pid_text = folder.name[len(TEMP_PREFIX):].split("-", 1)[0]
-        if folder.is_dir() and pid_text.isdigit() and not _alive(int(pid_text)):
+        if owned(folder, "temp") and not ownership.in_use(folder):
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
     return removed

@@ -40,13 +40,19 @@ def export_job(data_path: str | Path, config: TrainConfig, out_dir: str | Path,
                validation_path: str | Path | None = None, encoding: str | None = None) -> Job:
     """Write the job folder for training `data_path` with `config` elsewhere. Replaces only an earlier job.
     `encoding`: the user's choice for the text files (the job's copy is UTF-8)."""
+    from .destinations import check_destination, exclusive
+
+    out = check_destination(out_dir, "job")
+    with exclusive(out):  # one export at a time here, so every `.part` beside it is a killed export's
+        return _export_job(data_path, config, out, validation_path, encoding)
+
+
+def _export_job(data_path, config: TrainConfig, out: Path, validation_path, encoding) -> Job:
     from .atomic import atomic_directory, remove_unfinished
     from .dataset import load_for_config
     from .label_reading import settle_labels
-    from .destinations import check_destination
 
-    out = check_destination(out_dir, "job")
-    remove_unfinished(out, JOB_FILES)  # a killed export's half folder holds a copy of the user's data
+    remove_unfinished(out)  # a killed export's half folder holds a copy of the user's data
     dataset = load_for_config(data_path, config, encoding)
     examples = dataset.examples
     config = settle_labels(config, dataset.report)
@@ -134,6 +140,13 @@ def next_steps(job: Job, packaged: bool = False) -> str:
             f"and the commands ({README_FILE}). Copy the folder to the other machine and run, inside it:\n"
             f"    {one}\nor, with N GPUs:\n    {many}\n"
             f"{README_FILE} has the commands for several machines. The adapter opens in the Predict step.")
+
+
+def holds_our_job(folder: Path) -> bool:
+    """A job folder LoRA Studio may replace: a valid job.json of ours and nothing but job files (never the
+    adapter trained inside it). ownership.KINDS asks this."""
+    return folder.is_dir() and is_job_folder(folder) and all(
+        e.name in JOB_FILES and e.is_file() and not e.is_symlink() for e in folder.iterdir())
 
 
 def is_job_folder(folder: Path) -> bool:

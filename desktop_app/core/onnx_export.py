@@ -174,11 +174,12 @@ class OnnxExport:
 def export_onnx(classifier, dest: str | Path) -> OnnxExport:
     """Write model.onnx, the tokenizer's files, the info JSON and a README to `dest`, after the parity
     check. `dest` may be new, an empty folder or an earlier ONNX export of ours."""
-    from .atomic import atomic_directory
+    from .atomic import atomic_directory, remove_unfinished
     from .destinations import check_destination, exclusive
 
     dest = check_destination(dest, "onnx", need_bytes=2 * _parameter_bytes(classifier.model))
     with exclusive(dest):
+        remove_unfinished(dest)  # a killed export's half folder (ours by its signed name)
         checked = checked_model(classifier)
         with atomic_directory(dest, replace=True) as tmp:
             (tmp / ONNX_FILE).write_bytes(checked.data)

@@ -36,12 +36,14 @@ class Written:
 
 def predict_file(classifier, source: str | Path, dest: str | Path, text_column: str | None = None,
                  chunk_rows: int = 2048, on_progress: Callable[[int], None] | None = None,
-                 cancel=None, explain: str | None = None, encoding: str | None = None) -> Written | None:
-    """Write `source` plus predicted_label, confidence and prob_<label> columns to the CSV file `dest`.
+                 cancel=None, explain: str | None = None, overwrite: bool = False,
+                 encoding: str | None = None) -> Written | None:
+    """Write `source` plus predicted_label, confidence and prob_<label> columns to the CSV file `dest`
+    (an existing CSV file only with `overwrite`: see check_destination).
 
     on_progress gets the number of rows written so far. Returns None if `cancel` is set (dest untouched).
     """
-    dest = check_destination(dest, source)
+    dest = check_destination(dest, source, overwrite)
     try:
         with _replacing(dest) as fh:
             written = predict_to(fh, classifier, source, text_column, chunk_rows, on_progress, cancel,
@@ -167,17 +169,21 @@ def _only_labels(cells, labels, separator: str | None = None) -> bool:
     return all(c is None or c != c or str(c).strip() in labels or not str(c).strip() for c in cells)
 
 
-def write_frame_csv(frame, dest: str | Path) -> None:
+def write_frame_csv(frame, dest: str | Path, overwrite: bool = False) -> None:
     """Save a table (the batch panel's predictions) as CSV: atomically, neutralised, with the usual permissions."""
-    dest = check_destination(dest)
+    dest = check_destination(dest, overwrite=overwrite)
     with _replacing(dest) as fh:
         write_csv([frame], fh)
 
 
-def check_destination(dest: str | Path, source: str | Path | None = None) -> Path:
-    """A predictions file may replace an earlier file, never a folder nor the input it is computed from;
-    the rest (protected folders, writability, free space) as for every output (destinations.py)."""
+def check_destination(dest: str | Path, source: str | Path | None = None, overwrite: bool = False) -> Path:
+    """A predictions file replaces an existing file only when the caller says so (`overwrite`: the CLI's
+    --overwrite, the window's question), and then only a CSV (ownership.py), never a workbook or a document;
+    never a folder nor the input it is computed from; the rest (protected folders, writability, free space)
+    as for every output (destinations.py)."""
     from .destinations import check_destination as check_output
+    from .errors import OutputError
+    from .ownership import owned
 
     dest = Path(dest)
     if dest.is_dir():
@@ -186,7 +192,15 @@ def check_destination(dest: str | Path, source: str | Path | None = None) -> Pat
     if source is not None and dest.exists() and dest.samefile(source):
         raise DataError(f"“{printable(dest.name)}” is the file being classified; it was left untouched.",
                         "Name another file for the predictions.")
-    return check_output(dest, "file")
+    if dest.exists() or dest.is_symlink():
+        if not owned(dest, "predictions"):
+            raise OutputError(f"“{printable(dest)}” already exists and is not a CSV file, so LoRA Studio will not "
+                              "write predictions over it; it was left untouched.",
+                              "Name a new .csv file for the predictions.")
+        if not overwrite:
+            raise OutputError(f"“{printable(dest)}” already exists, so it was left untouched.",
+                              "Say that it may be replaced (--overwrite), or name a new file.")
+    return check_output(dest, "predictions")
 
 
 def write_csv(frames: Iterable, stream: TextIO, on_progress: Callable[[int], None] | None = None,
@@ -216,6 +230,10 @@ def write_csv(frames: Iterable, stream: TextIO, on_progress: Callable[[int], Non
     return rows
 
 
+# every line break str.splitlines knows, but \n (csv quotes that one itself)
+_LINE_BREAK = re.compile("[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
 class _Cancelled(Exception):
     pass
 
@@ -229,10 +247,6 @@ def _predicted(classifier, source, text_column, chunk_rows, cancel, notes: list[
                             "Name the text column.")
         if column not in table.columns:
             raise DataError(f"There is no text column “{column}”.", f"The columns are: {', '.join(table.columns)}.")
-# every line break str.splitlines knows, but \n (csv quotes that one itself)
-_LINE_BREAK = re.compile("[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
-
-
         frame = predict_frame(classifier, table.frame, column, cancel=cancel)
         if frame is None:  # cancelled
             return
@@ -244,10 +258,17 @@ _LINE_BREAK = re.compile("[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 @contextmanager
 def _replacing(dest: Path) -> Iterator[TextIO]:
     """A temporary sibling of `dest` that replaces it once complete (keeping its permissions, else the
-    umask's); on any failure it vanishes and dest is untouched. OSError becomes one plain sentence."""
+    umask's); on any failure it vanishes and dest is untouched. OSError becomes one plain sentence.
+    Under the destination's lock, the `.part` files a killed run left beside it (ours by their signed
+    name, ownership.py) are removed first."""
+    from .atomic import remove_unfinished
+    from .destinations import exclusive
+
     try:
-        with atomic_file(dest, "w", encoding="utf-8", newline="") as fh:
-            yield fh
+        with exclusive(dest):
+            remove_unfinished(dest)
+            with atomic_file(dest, "w", encoding="utf-8", newline="") as fh:
+                yield fh
     except OSError as exc:
         raise saving_failed(dest, exc) from exc
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .atomic import holds_only_adapter_files
 from .errors import AdapterError
 from .manifest import ALLOWED_FILES, Manifest, is_adapter_folder
+from .ownership import DELETING_SUFFIX, owned, signed_sibling
 
 
 OUTCOMES = {"completed": "finished", "stopped_early": "stopped early (no longer improving)",
@@ -104,38 +104,28 @@ def duration(seconds: float | None) -> str:
     return clock(None if seconds is None else round(seconds))
 
 
-DELETING_SUFFIX = ".deleting"
-
-
 def delete_run(folder: str | Path) -> None:
     """Delete a run's adapter folder, only if it is a LoRA Studio adapter holding nothing but adapter files.
 
-    The folder is first renamed to a hidden name of ours in one step, then emptied: a kill half-way leaves
-    no half adapter in the history, and `saved_runs` finishes the deletion on the next start."""
+    The folder is first renamed to a hidden name only we can make (ownership.py: signed) in one step, then
+    emptied: a kill half-way leaves no half adapter in the history, and `saved_runs` finishes the deletion on
+    the next start, recognising the folder by that signature, never by its look."""
     folder = Path(folder)
-    if folder.is_symlink() or not is_adapter_folder(folder):
+    if not owned(folder, "run"):
+        others = [] if folder.is_symlink() or not is_adapter_folder(folder) else sorted(
+            p.name for p in folder.iterdir() if p.name not in ALLOWED_FILES or not p.is_file() or p.is_symlink())
+        if others:
+            raise AdapterError(f"“{folder.name}” also holds other files ({', '.join(others[:5])}), so it was not "
+                               "deleted.", "Move those files elsewhere, then delete the run again.")
         raise AdapterError(f"“{folder.name}” is not a LoRA Studio run, so it was not deleted.")
-    others = sorted(p.name for p in folder.iterdir() if p.name not in ALLOWED_FILES or not p.is_file()
-                    or p.is_symlink())
-    if others:
-        raise AdapterError(f"“{folder.name}” also holds other files ({', '.join(others[:5])}), so it was not "
-                           "deleted.", "Move those files elsewhere, then delete the run again.")
-    doomed = _deleting(folder)
-    if doomed.exists() or doomed.is_symlink():
-        if not holds_only_adapter_files(doomed):
-            raise AdapterError(f"“{doomed.name}” is in the way, so “{folder.name}” was not deleted.")
-        shutil.rmtree(doomed)
+    doomed = signed_sibling(folder, "deleting", DELETING_SUFFIX)
     os.replace(folder, doomed)
     shutil.rmtree(doomed)
 
 
-def _deleting(folder: Path) -> Path:
-    return folder.with_name(f".{folder.name}{DELETING_SUFFIX}")
-
-
 def saved_runs(runs_dir: str | Path) -> list[tuple[str, Manifest, Path]]:
     """The runs in `runs_dir` as (name, manifest, folder), oldest name first; damaged ones are skipped.
-    Deletions that a kill interrupted (our hidden `.name.deleting` folders) are finished first."""
+    Deletions that a kill interrupted (our signed `.name.*.deleting` folders) are finished first."""
     from .errors import StudioError
     from .manifest import read_manifest
 
@@ -143,7 +133,7 @@ def saved_runs(runs_dir: str | Path) -> list[tuple[str, Manifest, Path]]:
     if not runs_dir.is_dir():
         return []
     for doomed in runs_dir.glob(f".*{DELETING_SUFFIX}"):
-        if holds_only_adapter_files(doomed):
+        if owned(doomed, "deleting"):
             shutil.rmtree(doomed, ignore_errors=True)
     found = []
     for folder in sorted(p.parent for p in runs_dir.glob("*/manifest.json")):

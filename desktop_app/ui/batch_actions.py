@@ -49,7 +49,12 @@ def batch_event(window, event) -> None:
 def save_batch(window) -> None:
     if window.batch_result is None:
         return
-    path, _ = QFileDialog.getSaveFileName(window, "Save predictions", "predictions.csv", "CSV (*.csv)")
+    from .dialogs import predictions_destination
+
+    # we ask before replacing (below), once: the dialog's own question would come first and say less
+    path, _ = QFileDialog.getSaveFileName(window, "Save predictions", "predictions.csv", "CSV (*.csv)",
+                                          options=QFileDialog.Option.DontConfirmOverwrite)
+    path = predictions_destination(window, path) if path else None
     if path:
         window._run(window.tasks, "saving predictions", jobs.save_csv_job(window.batch_result, path),
                     lambda p: window.statusBar().showMessage(f"Saved {p}", 5000))

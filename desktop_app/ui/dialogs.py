@@ -30,6 +30,34 @@ def free_destination(parent: QWidget, title: str, path: str, kind: str) -> str |
     return path
 
 
+def predictions_destination(parent: QWidget, path: str) -> str | None:
+    """Where to save predictions: `path` if new, or a CSV file the user agreed to replace; over any other file
+    (a workbook, a document) never, a free .csv name is offered instead. None if the user declined."""
+    from ..core.ownership import owned
+
+    target = Path(path)
+    if not (target.exists() or target.is_symlink()):
+        return path
+    if owned(target, "predictions"):
+        answer = QMessageBox.question(parent, "Save predictions", f"“{target.name}” already exists. Replace it?",
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
+        return path if answer == QMessageBox.StandardButton.Yes else None
+    other = _free_csv_name(target)
+    if not offer_other_name(parent, "Save predictions", f"“{target.name}” is not a CSV file, so LoRA Studio will "
+                            "not write predictions over it; it was left untouched.", other.name):
+        return None
+    return str(other)
+
+
+def _free_csv_name(path: Path) -> Path:
+    """“budget.csv”, else “budget-2.csv”, “budget-3.csv”…, beside `path`."""
+    candidate, i = path.with_suffix(".csv"), 2
+    while candidate.exists() or candidate.is_symlink():
+        candidate, i = path.with_name(f"{path.stem}-{i}.csv"), i + 1
+    return candidate
+
+
 def ask_config_file(parent: QWidget):
     """A TrainConfig from a JSON file the user picks, or None (cancelled, or refused with a sentence)."""
     from ..core.config import TrainConfig

@@ -201,6 +201,7 @@ def save_csv_job(frame, destination: str):
     def job(emit, cancel):
         from ..core.predict_file import write_frame_csv
 
-        write_frame_csv(frame, destination)  # atomic, spreadsheet-safe cells, the umask's permissions
+        # atomic, spreadsheet-safe cells, the umask's permissions; replaces only a CSV the user agreed to replace
+        write_frame_csv(frame, destination, overwrite=True)
         return destination
     return job

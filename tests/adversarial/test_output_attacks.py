@@ -13,8 +13,9 @@ from desktop_app.cli import main
 from desktop_app.core import atomic, destinations
 from desktop_app.core.adapters import export_adapter
 from desktop_app.core.atomic import (atomic_directory, atomic_write_text, clean_orphaned_temp_folders, exchange,
-                                     recover_leftovers)
+                                     recover_leftovers, temp_folder)
 from desktop_app.core.destinations import check_destination, exclusive
+from desktop_app.core.ownership import OLD_SUFFIX, PART_SUFFIX, signed_sibling
 from desktop_app.core.errors import OutputError
 
 
@@ -221,8 +222,10 @@ def test_ctrl_c_during_the_swap_is_held_until_the_new_adapter_is_in_place(tmp_pa
 def test_a_run_killed_between_the_two_renames_is_repaired_next_time(tmp_path, trained_adapter):
     import shutil
 
-    shutil.copytree(trained_adapter.adapter_dir, tmp_path / ".ad.old")  # a kill -9 after "target -> .old"
-    shutil.copytree(trained_adapter.adapter_dir, tmp_path / ".ad.x1y2z3w4.part")  # and a half-built new one
+    target = tmp_path / "ad"  # the hidden names replace_folder and atomic_directory give (ownership.py: signed)
+    old, part = signed_sibling(target, "old", OLD_SUFFIX), signed_sibling(target, "part", PART_SUFFIX)
+    shutil.copytree(trained_adapter.adapter_dir, old)  # a kill -9 after "target -> .old"
+    shutil.copytree(trained_adapter.adapter_dir, part)  # and a half-built new one
     notes = recover_leftovers(tmp_path / "ad")
     assert (tmp_path / "ad" / "manifest.json").read_bytes() == (trained_adapter.adapter_dir / "manifest.json").read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ad"] and len(notes) == 2
@@ -258,14 +261,24 @@ def test_root_and_blank_names_are_refused_in_a_sentence(tiny_bert, toy_csv, tmp_
     assert sorted(p.name for p in tmp_path.iterdir()) == ["reviews.csv"]
 
 
-def test_orphaned_temp_folders_of_dead_runs_are_cleaned(tmp_path):
-    dead = tmp_path / "lora-studio-999999999-trainer-abc"
-    mine = tmp_path / f"lora-studio-{os.getpid()}-trainer-def"
+def test_orphaned_temp_folders_of_dead_runs_are_cleaned(tmp_path, monkeypatch):
+    """A temp folder of ours whose process was killed (SIGKILL: no cleanup ran) is removed; one whose process
+    lives (this one) and a stranger's are not."""
+    import subprocess
+    import sys
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    code = ("import os, signal, tempfile\nfrom desktop_app.core.atomic import temp_folder\n"
+            f"tempfile.tempdir = {str(tmp_path)!r}\nt = temp_folder('trainer')\nos.kill(os.getpid(), signal.SIGKILL)\n")
+    assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == -9
+    [dead] = tmp_path.glob("lora-studio-trainer-*")
+    mine = temp_folder("trainer")
     stranger = tmp_path / "lora-studio-notes"
-    for folder in (dead, mine, stranger):
-        folder.mkdir()
+    stranger.mkdir()
     assert clean_orphaned_temp_folders(tmp_path) == 1
-    assert not dead.exists() and mine.exists() and stranger.exists()
+    assert not dead.exists() and Path(mine.name).is_dir() and stranger.exists()
+    mine.cleanup()
 
 
 # ---------------------------------------------------------------- 3. permissions follow the umask

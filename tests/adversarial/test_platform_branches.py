@@ -8,7 +8,7 @@ import types
 
 import pytest
 
-from desktop_app.core import atomic, destinations
+from desktop_app.core import atomic, ownership
 
 
 def test_without_renameat2_the_swap_falls_back_to_two_renames(tmp_path, monkeypatch):
@@ -58,7 +58,7 @@ def test_umask_without_proc(monkeypatch, tmp_path):
         os.umask(old)
 
 
-def test_windows_folder_fsync_and_lock_and_process_check(tmp_path, monkeypatch):
+def test_windows_folder_fsync_and_lock(tmp_path, monkeypatch):
     monkeypatch.setattr(atomic, "WINDOWS", True)
     monkeypatch.setattr(atomic.os, "open", lambda *a, **k: pytest.fail("Windows cannot open a folder"))
     atomic.fsync_dir(tmp_path)  # returns without touching the folder
@@ -67,22 +67,19 @@ def test_windows_folder_fsync_and_lock_and_process_check(tmp_path, monkeypatch):
 
     held = set()
 
-    def locking(fd, mode, nbytes):  # msvcrt.locking: a second non-blocking lock on a locked file fails
-        key = os.fstat(fd).st_ino
+    def locking(fd, mode, nbytes):  # msvcrt.locking: a second non-blocking lock on a locked byte fails
+        key = (os.fstat(fd).st_ino, os.lseek(fd, 0, os.SEEK_CUR))  # it locks from the current position
         if key in held:
             raise OSError(errno.EACCES, "locked")
         held.add(key)
     monkeypatch.setitem(sys.modules, "msvcrt", types.SimpleNamespace(locking=locking, LK_NBLCK=2))
-    monkeypatch.setattr(destinations, "WINDOWS", True)
+    monkeypatch.setattr(ownership, "WINDOWS", True)
     lock = tmp_path / "lock"
     fd1, fd2 = os.open(lock, os.O_RDWR | os.O_CREAT), os.open(lock, os.O_RDWR)
+    os.write(fd1, b"signature")  # the owner wrote its signature first: its position is past byte 0
     try:
-        assert destinations._try_lock(fd1) and not destinations._try_lock(fd2)
+        assert ownership.try_lock(fd1) and not ownership.try_lock(fd2)
     finally:
         os.close(fd1)
         os.close(fd2)
 
-    kernel32 = types.SimpleNamespace(OpenProcess=lambda access, inherit, pid: 7 if pid == 1234 else 0,
-                                     CloseHandle=lambda handle: None)
-    monkeypatch.setattr(ctypes, "windll", types.SimpleNamespace(kernel32=kernel32), raising=False)
-    assert atomic._alive(1234) and not atomic._alive(4321)

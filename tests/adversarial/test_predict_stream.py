@@ -113,7 +113,7 @@ def test_a_failure_mid_way_leaves_the_destination_untouched(tmp_path):
     source, dest = _precious(tmp_path)
     clf = FakeClassifier(fail_on_call=2)
     with pytest.raises(RuntimeError):
-        predict_file(clf, source, dest, chunk_rows=5)
+        predict_file(clf, source, dest, chunk_rows=5, overwrite=True)
     assert clf.calls == 2  # the first chunk was predicted (and written) before the failure
     assert dest.read_text(encoding="utf-8") == "precious,work\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]  # no .part left
@@ -132,7 +132,8 @@ def test_cancel_leaves_the_destination_untouched(tmp_path):
         done.append(rows)
         token.cancelled = True
 
-    assert predict_file(FakeClassifier(), source, dest, chunk_rows=5, on_progress=progress, cancel=token) is None
+    assert predict_file(FakeClassifier(), source, dest, chunk_rows=5, on_progress=progress, cancel=token,
+                        overwrite=True) is None
     assert done == [5]
     assert dest.read_text(encoding="utf-8") == "precious,work\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]
@@ -156,7 +157,7 @@ def test_a_full_disk_or_a_read_only_folder_is_one_sentence(tmp_path, monkeypatch
 
     monkeypatch.setattr(atomic.os if where == "fsync" else atomic.tempfile, where, fail)
     with pytest.raises(StudioError) as info:
-        predict_file(FakeClassifier(), source, dest)
+        predict_file(FakeClassifier(), source, dest, overwrite=True)
     # a read-only folder is refused before any row is predicted (destinations.py), a full disk on the way
     assert words in str(info.value) and (where == "mkstemp" or info.value.message == f"“{dest}” could not be saved: "
                                          f"{words}. Nothing was left half-written.")
@@ -188,7 +189,7 @@ def test_new_files_follow_the_umask_and_existing_files_keep_their_mode(tmp_path,
     predict_file(FakeClassifier(), source, new)
     assert new.stat().st_mode & 0o777 == 0o644
     os.chmod(dest, 0o640)
-    predict_file(FakeClassifier(), source, dest)
+    predict_file(FakeClassifier(), source, dest, overwrite=True)
     assert dest.stat().st_mode & 0o777 == 0o640
     saved = tmp_path / "saved.csv"
     write_frame_csv(pd.DataFrame({"text": ["@SUM(1)"], "n": [-1.5]}), saved)

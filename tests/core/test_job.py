@@ -7,6 +7,7 @@ import pytest
 from desktop_app.core.config import TrainConfig
 from desktop_app.core.errors import DataError, OutputError
 from desktop_app.core.job import DATA_FILE, JOB_FILE, export_job, read_job
+from desktop_app.core.ownership import PART_SUFFIX, signed_sibling
 
 
 def _source(tmp_path):
@@ -104,7 +105,7 @@ def test_a_killed_export_leaves_no_copy_of_the_data_behind(tmp_path):
     """A half-written job folder (what atomic_directory builds, killed mid-way) holds the user's data: the
     next export removes it. A user's folder with a look-alike name is left alone."""
     source = _source(tmp_path)
-    half = tmp_path / ".job.abcd1234.part"
+    half = signed_sibling(tmp_path / "job", "part", PART_SUFFIX)  # what atomic_directory names its folder
     half.mkdir()
     (half / DATA_FILE).write_text("text,label\nsecret,pos\n")
     theirs = tmp_path / ".job.efgh5678.part"

@@ -39,7 +39,6 @@ PARQUET_SUFFIXES = {".parquet", ".pq"}
 SUPPORTED = sorted(TEXT_SUFFIXES | JSON_SUFFIXES | EXCEL_SUFFIXES | PARQUET_SUFFIXES)
 
 
-
 @dataclass
 class Table:
     """A table read from disk, every cell a string (missing cells are None)."""
@@ -89,7 +88,6 @@ def iter_table(path: str | Path, chunk_rows: int = 2048, encoding: str | None = 
     rows = 0
     with _read_errors(path):
         for table in _chunks(path, chunk_rows, encoding, whole=False):
-            table.frame.columns = _unique_names(table.frame.columns)
             if table.frame.shape[1]:
                 rows += len(table.frame)
             yield table
@@ -122,10 +120,9 @@ def _mb(size: int) -> str:
     return f"{size / 1024**2:,.3g} MB"
 
 
-def _too_big(path: Path, what: str) -> DataError:
-    return DataError(f"“{printable(path.name)}” {what}: more than LoRA Studio reads at once to check, train or "
-                     "evaluate.", "Keep a part of it in a smaller file (predicting reads a file of any length up "
-                     "to 2 GB, a part at a time).")
+def _too_big(path: Path, what: str, hint: str = "Keep a part of it in a smaller file (predicting reads a file "
+                                                 "of any length up to 2 GB, a part at a time).") -> DataError:
+    return DataError(f"“{printable(path.name)}” {what}: more than LoRA Studio reads at once.", hint)
 
 
 def _checked(path: str | Path) -> Path:
@@ -350,8 +347,8 @@ def _json_array(path: Path) -> bool:
 
 def _read_json(path: Path, encoding: str | None = None) -> Table:
     if path.stat().st_size > MAX_JSON_BYTES:  # parsed whole, several times its size in memory
-        raise _too_big(path, f"is a JSON array larger than {_mb(MAX_JSON_BYTES)} (JSON Lines are "
-                             f"read up to {_mb(MAX_READ_BYTES)})")
+        raise _too_big(path, f"is a JSON array larger than {_mb(MAX_JSON_BYTES)}",
+                       "Save it as JSON Lines (one object per line), which is read a part at a time.")
     raw = path.read_bytes()
     decoder = LineDecoder.named(encoding) if encoding else LineDecoder.sniff(raw)
     text = decoder.decode(raw)

@@ -203,6 +203,18 @@ def test_a_text_file_beyond_the_caps_is_refused_in_a_sentence_but_still_streams(
         read_table(path)
 
 
+def test_a_json_array_is_capped_lower_and_json_lines_are_not(tmp_path, monkeypatch):
+    rows = [{"text": f"review number {i}", "label": "ab"[i % 2]} for i in range(2000)]
+    array, lines = tmp_path / "array.json", tmp_path / "lines.json"
+    array.write_text(json.dumps(rows))
+    lines.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    monkeypatch.setattr(data, "MAX_JSON_BYTES", 50_000, raising=False)
+    for read in (read_table, lambda p: list(iter_table(p))):  # an array is parsed whole, even to predict
+        with pytest.raises(DataError, match="is a JSON array larger than .* Save it as JSON Lines"):
+            read(array)
+    assert len(read_table(lines).frame) == 2000
+
+
 def test_a_line_longer_than_the_cap_is_refused_while_streaming(tmp_path, monkeypatch):
     path = tmp_path / "d.csv"
     path.write_bytes(b"text,label\n" + b"x" * 300_000 + b",pos\n")

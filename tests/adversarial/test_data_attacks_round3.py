@@ -288,6 +288,15 @@ def test_shift_jis_labels_read_as_written(tmp_path, capsys):
     assert set(json.loads(capsys.readouterr().out)["class_counts"]) == {"良い", "悪い"}
 
 
+def test_shift_jis_lines_appended_to_a_utf8_file_read_as_written(tmp_path):
+    path = tmp_path / "mixed.csv"
+    utf8 = "".join(f"an English review {i},good\n" for i in range(20)) + "".join(f"déjà vu {i},good\n" for i in range(3))
+    path.write_bytes(("text,label\n" + utf8).encode() + "この映画は良い,良い\nつまらない話,悪い\n".encode("shift_jis"))
+    table = read_table(path)
+    assert table.frame["label"].tolist()[-2:] == ["良い", "悪い"] and table.encoding == "utf-8"
+    assert table.notes == ["Lines 25, 26 were not UTF-8 and were read as cp932; check them."]
+
+
 def test_a_weak_guess_is_said_with_the_candidates_and_the_encoding_can_be_chosen(tmp_path, capsys):
     path = tmp_path / "zh.csv"
     path.write_bytes("text,label\n这部电影非常好看,好\n剧情很无聊,差\n".encode("gb18030"))

@@ -250,13 +250,14 @@ class Owned:
     def proves(self, path: Path) -> bool:
         if path.is_symlink():  # a link's target is someone else's, whatever it holds
             return False
-        if self.empty_folder and path.is_dir() and not any(path.iterdir()):
-            return True
         check = self.recognise
         if isinstance(check, str):
             module, _, function = check.partition(":")
             check = getattr(importlib.import_module(f"{__package__}.{module}"), function)
-        return bool(check(path))
+        try:
+            return (self.empty_folder and path.is_dir() and not any(path.iterdir())) or bool(check(path))
+        except OSError:  # a folder we may not read cannot prove anything
+            return False
 
 
 def _signed(kind: str, suffix: str) -> Callable[[Path], bool]:

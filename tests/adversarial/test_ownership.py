@@ -391,3 +391,21 @@ def test_a_real_mount_point_is_refused_before_training(tiny_bert, toy_csv, tmp_p
 def test_a_failed_save_advises_what_fits_the_cause(code, advice):
     hint = saving_failed(Path("ad"), OSError(code, os.strerror(code))).hint
     assert hint.startswith(advice) and (code == errno.ENOSPC or "space" not in hint)
+
+
+def test_a_folder_we_may_not_read_is_refused_in_a_sentence(tmp_path, monkeypatch):
+    """It cannot prove it is ours: refused like any other folder, never a PermissionError traceback."""
+    from desktop_app.core.destinations import check_destination
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_iterdir = Path.iterdir
+
+    def unreadable(self):
+        if self == locked:
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real_iterdir(self)
+    monkeypatch.setattr(Path, "iterdir", unreadable)  # as chmod 000 would, also for root
+    for kind in ("adapter", "job", "onnx"):
+        with pytest.raises(OutputError, match="not a LoRA Studio"):
+            check_destination(locked, kind)

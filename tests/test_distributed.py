@@ -305,9 +305,9 @@ def test_joining_binds_each_rank_to_its_own_gpu_only_on_cuda(monkeypatch, kind):
     import accelerate
     import torch
 
-    from desktop_app.core.distributed import start
+    from desktop_app.core import distributed
 
-    bound, made = [], []
+    bound, made, met = [], [], []
 
     class FakeState:
         def __init__(self, cpu):
@@ -316,8 +316,10 @@ def test_joining_binds_each_rank_to_its_own_gpu_only_on_cuda(monkeypatch, kind):
 
     monkeypatch.setattr(torch.cuda, "set_device", bound.append)
     monkeypatch.setattr(accelerate, "PartialState", FakeState)
-    backend = start(World(rank=3, size=4, local_rank=1, local_size=2), kind)
+    monkeypatch.setattr(distributed, "_meet", lambda here, backend: met.append(backend))  # the process group
+    backend = distributed.start(World(rank=3, size=4, local_rank=1, local_size=2), kind)
     assert bound == ([1] if kind == "cuda" else []) and made == [kind == "cpu"]
+    assert met == [backend]
     assert backend == ("nccl" if kind == "cuda" else "gloo")
 
 

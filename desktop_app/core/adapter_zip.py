@@ -60,8 +60,9 @@ def _checked_entries(zf: zipfile.ZipFile, zip_path: Path) -> list[zipfile.ZipInf
 def _copy_bounded(zf: zipfile.ZipFile, info: zipfile.ZipInfo, out, limit: int, zip_path: Path) -> None:
     """Decompress one entry, refusing more bytes than it declared (a lying header) or than `limit`."""
     if info.file_size > limit:  # declared honestly, but too large for what the file is
-        raise AdapterError(f"“{printable(zip_path.name)}” holds a {info.filename} of {info.file_size / 1024**2:.1f} MB, "
-                           f"more than the {limit / 1024**2:.0f} MB such a file may have; it was not opened.",
+        raise AdapterError(f"“{printable(zip_path.name)}” holds a {info.filename} of "
+                           f"{info.file_size / 1024**2:.1f} MB, more than the {limit / 1024**2:.0f} MB such a file may "
+                           "have; it was not opened.",
                            "Only adapters exported by LoRA Studio can be opened.")
     written = 0
     with zf.open(info) as src:

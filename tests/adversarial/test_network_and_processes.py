@@ -210,6 +210,27 @@ def test_a_missing_process_or_a_second_rank_0_ends_in_a_sentence(tmp_path, tiny_
     assert "the port is taken" in errors or errors.count("waited 8 s") == 2  # the second may also just wait
 
 
+def test_a_second_rank_0_finds_the_port_taken_at_once(monkeypatch):
+    """Process 0 hosts the meeting point; a second process told RANK=0 cannot, and says why at once."""
+    from datetime import timedelta
+
+    import torch.distributed as dist
+
+    from desktop_app.core.distributed import World, start
+    from desktop_app.core.errors import TrainingError
+
+    port = _free_port()
+    first = dist.TCPStore("127.0.0.1", port, 2, True, timedelta(seconds=30), wait_for_workers=False)
+    for name, value in {"WORLD_SIZE": "2", "RANK": "0", "LOCAL_RANK": "0", "LOCAL_WORLD_SIZE": "2",
+                        "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}.items():
+        monkeypatch.setenv(name, value)
+    begun = time.monotonic()
+    with pytest.raises(TrainingError, match="the port is taken"):
+        start(World(0, 2, 0, 2), "cpu")
+    assert time.monotonic() - begun < 30 and not dist.is_initialized()
+    del first
+
+
 def test_world_size_without_master_addr_is_a_sentence(monkeypatch, tiny_bert, toy_csv, tmp_path, capsys):
     monkeypatch.setenv("WORLD_SIZE", "2")
     monkeypatch.setenv("RANK", "0")

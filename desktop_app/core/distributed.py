@@ -1,7 +1,8 @@
 """The same training on several processes, launched by torchrun: PyTorch DDP, set up by the Trainer.
 
 torchrun gives each process RANK, WORLD_SIZE, LOCAL_RANK and LOCAL_WORLD_SIZE. Only then is a process group
-started (by accelerate, as the Trainer does: gloo on a CPU, NCCL on CUDA); a plain process never sets a
+started (gloo on a CPU, NCCL on CUDA, after a bounded wait for the others; accelerate and the Trainer then take
+it as it is); a plain process never sets a
 backend (with transformers 5.24 / accelerate 1.15, `ddp_backend` in a single process raises "Default process
 group has not been initialized"). Every rank reads and tokenises the data itself and splits it with the same
 seed, so the splits are identical; rank 0 decides what must be decided once (the precision), prints the

@@ -157,15 +157,27 @@ def export_adapter(source: str | Path, dest: str | Path) -> Path:
 
     source, dest = Path(source), Path(dest)
     verify_folder(source)
-    if dest.suffix.lower() == ZIP_SUFFIX:
-        check_destination(dest, kind="zip")
-        return write_adapter_zip(source, dest)
-    check_destination(dest, kind="adapter")
-    with atomic_directory(dest, replace=True) as tmp:
-        for name in sorted(ALLOWED_FILES):
-            if (source / name).is_file():
-                shutil.copyfile(source / name, tmp / name)
+    zipped = dest.suffix.lower() == ZIP_SUFFIX
+    check_destination(dest, kind="zip" if zipped else "adapter")
+    with _writing(dest):
+        if zipped:
+            return write_adapter_zip(source, dest)
+        with atomic_directory(dest, replace=True) as tmp:
+            for name in sorted(ALLOWED_FILES):
+                if (source / name).is_file():
+                    shutil.copyfile(source / name, tmp / name)
     return dest
+
+
+@contextmanager
+def _writing(dest: Path) -> Iterator[None]:
+    """One writer at a time at `dest`; what a killed export left beside it (ours by its signed name) goes first."""
+    from .atomic import remove_unfinished
+    from .destinations import exclusive
+
+    with exclusive(dest):
+        remove_unfinished(dest)
+        yield
 
 
 def export_adapter_zip(folder: str | Path, zip_path: str | Path) -> Path:
@@ -179,6 +191,7 @@ def import_adapter_zip(zip_path: str | Path, dest: str | Path) -> Path:
     from .destinations import check_destination
 
     check_destination(dest, kind="adapter")
-    folder = extract_adapter_zip(zip_path, dest, replace=True)
+    with _writing(Path(dest)):
+        folder = extract_adapter_zip(zip_path, dest, replace=True)
     verify_folder(folder, shown_as=Path(zip_path).name)
     return folder

@@ -409,3 +409,23 @@ def test_a_folder_we_may_not_read_is_refused_in_a_sentence(tmp_path, monkeypatch
     for kind in ("adapter", "job", "onnx"):
         with pytest.raises(OutputError, match="not a LoRA Studio"):
             check_destination(locked, kind)
+
+
+@pytest.mark.parametrize("name", ["shared.zip", "copy", "imported"])
+def test_an_adapter_export_or_import_removes_what_a_killed_one_left(trained_adapter, tmp_path, name):
+    """The zip (atomic_file), the folder copy and the zip import (atomic_directory) leave signed `.part`
+    siblings when killed; the next one to the same place removes them, never a user's look-alike."""
+    from desktop_app.core.adapters import export_adapter, import_adapter_zip
+
+    dest = tmp_path / name
+    killed = signed_sibling(dest, "part", PART_SUFFIX)
+    killed.write_bytes(b"half a zip") if name.endswith(".zip") else shutil.copytree(trained_adapter.adapter_dir, killed)
+    theirs = tmp_path / f".{name}.{FORGED}{PART_SUFFIX}"
+    theirs.write_text("mine")
+    if name == "imported":
+        import_adapter_zip(export_adapter(trained_adapter.adapter_dir, tmp_path / "source.zip"), dest)
+    else:
+        export_adapter(trained_adapter.adapter_dir, dest)
+    assert not killed.exists() and theirs.read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted({name, theirs.name} | (
+        {"source.zip"} if name == "imported" else set()))

@@ -222,8 +222,8 @@ def _text_chunks(path: Path, chunk_rows: int, encoding: str | None = None, whole
         if not preview.strip():
             raise DataError(f"The file “{path.name}” is empty.", "Choose a file that contains your examples.")
         # Windows line ends (\r\n) become \n, and a stray \r inside a field stays text, as only \n ends a
-        # row; but in a file whose lines end in a lone \r (old Macs, some exports) that is the line end.
-        newline = "\r" if preview.count("\r") - preview.count("\r\n") > preview.count("\n") else "\n"
+        # row; but in a file with no \n at all, lines end in a lone \r (old Macs, some exports).
+        newline = "\r" if "\r" in preview and "\n" not in preview else "\n"
         preview = preview.replace("\r\n", "\n").replace(newline, "\n")
         fh.seek(0)
         lines = _checked_lines(path, _text_lines(fh, decoder, newline))

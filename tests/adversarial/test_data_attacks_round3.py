@@ -334,6 +334,9 @@ def test_lone_cr_line_ends_are_line_ends(tmp_path):
     path.write_bytes(("text,label\r" + "".join(f"{t},{lab}\r" for t, lab in rows)).encode())
     for frame in (read_table(path).frame, pd.concat(t.frame for t in iter_table(path, 500))):
         assert list(zip(frame["text"], frame["label"])) == rows
+    stray = tmp_path / "stray.csv"  # a file with \n line ends keeps each lone \r inside its field, however many
+    stray.write_bytes(b"text,label\none\rtwo\rthree\rfour,a\nfive\r\r\r,b\n")
+    assert read_table(stray).frame.values.tolist() == [["one\rtwo\rthree\rfour", "a"], ["five\r\r\r", "b"]]
 
 
 def test_a_pipe_is_named_as_a_pipe_not_an_empty_file(tmp_path, capsys):

@@ -113,8 +113,9 @@ def _signed_name(path: Path, kind: str, suffix: str) -> bool:
         return False
     base, _, token = name[1:len(name) - len(suffix)].rpartition(".")
     rand, mac = token[:_RANDOM_CHARS], token[_RANDOM_CHARS:]
-    return bool(base) and len(mac) == _MAC_CHARS and hmac.compare_digest(
-        mac, _mac(kind, base + "." + rand)[:_MAC_CHARS])
+    expected = _mac(kind, base + "." + rand)[:_MAC_CHARS]
+    # compared as bytes: compare_digest refuses str with characters beyond ASCII, which any name may hold
+    return bool(base) and hmac.compare_digest(mac.encode("utf-8", "surrogateescape"), expected.encode("ascii"))
 
 
 def leftovers(target: Path, kind: str) -> list[Path]:

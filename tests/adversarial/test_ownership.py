@@ -429,3 +429,11 @@ def test_an_adapter_export_or_import_removes_what_a_killed_one_left(trained_adap
     assert not killed.exists() and theirs.read_text() == "mine"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted({name, theirs.name} | (
         {"source.zip"} if name == "imported" else set()))
+
+
+@pytest.mark.parametrize("token", ["abcdefgh0123456789abcdé", "é" * 24, "abcdefgh", "", "abcdefgh0123456789abcdef0"])
+def test_any_name_with_our_pattern_is_judged_without_an_error(tmp_path, token):
+    """Cleanup reads names a user chose: any character or length in the token is simply not ours."""
+    folder = tmp_path / f".ad.{token}{PART_SUFFIX}"
+    folder.mkdir()
+    assert not owned(folder, "part") and remove_unfinished(tmp_path / "ad") == [] and folder.is_dir()

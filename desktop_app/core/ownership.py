@@ -127,7 +127,14 @@ def leftovers(target: Path, kind: str) -> list[Path]:
     pattern = f".{_glob_escape(target.name)}.*{KINDS[kind].suffix}"
     found = [p for p in parent.glob(pattern) if p.name[1:].rpartition(".")[0].rpartition(".")[0] == target.name
              and owned(p, kind)]
-    return sorted(found, key=lambda p: p.lstat().st_mtime)
+    return sorted(found, key=_age)
+
+
+def _age(path: Path) -> float:
+    try:
+        return path.lstat().st_mtime
+    except OSError:  # removed meanwhile (another run's cleanup): its place in the order does not matter
+        return 0.0
 
 
 def _glob_escape(name: str) -> str:

@@ -107,7 +107,7 @@ def rendezvous_seconds(env: Mapping[str, str] | None = None) -> float:
     except ValueError:
         seconds = -1
     if not 0 < seconds <= 86400:
-        raise TrainingError(f"{ENV_RENDEZVOUS_TIMEOUT}={text!r} should be a number of seconds from 1 to 86400.")
+        raise TrainingError(f"{ENV_RENDEZVOUS_TIMEOUT}={text!r} should be a number of seconds above 0, at most 86400 (a day).")
     return seconds
 
 

@@ -73,7 +73,8 @@ def check_destination(path: str | Path, kind: str = "adapter", need_bytes: int =
         if _mount_point(path):  # the final rename would fail with “device or resource busy”, after all the work
             raise OutputError(f"“{_shown(path)}” is a mount point (another disk or share is attached there), so "
                               f"LoRA Studio cannot put its {what} in its place.",
-                              f"Name a new {what} inside it, such as “{_shown(path / free_name(path).name)}”.")
+                              f"Save inside it instead, such as “{_shown(path / f'my-{kind}')}”." if path.is_dir()
+                              else "Choose another name.")
     anchor = _existing_ancestor(path.parent)
     if not anchor.is_dir():
         raise OutputError(f"“{_shown(anchor)}” is a file, so “{_shown(path.name)}” cannot be created inside it.",

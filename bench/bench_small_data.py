@@ -12,7 +12,7 @@ each is scored by macro-F1 on the whole test set. Times are training times on th
 
     python bench/bench_small_data.py                       # every set, k = 4..64, 3 seeds, no SetFit
     python bench/bench_small_data.py --setfit              # and SetFit at k = 8 and 32 on the snippets, seed 0
-    python bench/bench_small_data.py --sets snippets --k 8,32 --seeds 0 --arms ours --set SMALL_EPOCHS=12
+    python bench/bench_small_data.py --sets snippets --k 8,32 --seeds 0 --arms ours --set PAIR_STEPS=20
 """
 
 from __future__ import annotations
@@ -171,7 +171,7 @@ def main() -> None:
     ap.add_argument("--setfit", action="store_true", help="also SetFit at --setfit-k on the snippets")
     ap.add_argument("--setfit-k", default="8,32")
     ap.add_argument("--setfit-seeds", default="0")
-    ap.add_argument("--set", action="append", default=[], help="override a small_data constant, e.g. SMALL_EPOCHS=12")
+    ap.add_argument("--set", action="append", default=[], help="override a pair_tuning constant, e.g. PAIR_STEPS=20")
     ap.add_argument("--json", help="write every measurement here")
     ap.add_argument("--chart", help="draw macro-F1 against k per set and arm into this PNG (from --from-json too)")
     ap.add_argument("--from-json", help="no runs: print the table (and --chart) of an earlier --json")
@@ -185,11 +185,11 @@ def main() -> None:
         if args.chart:
             chart(rows, args.chart)
         return
-    from desktop_app.core import small_fit
+    from desktop_app.core import pair_tuning
 
     for item in args.set:
         name, value = item.split("=", 1)
-        setattr(small_fit, name, json.loads(value))
+        setattr(pair_tuning, name, json.loads(value))
     ks = [int(k) for k in args.k.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
     arms = args.arms.split(",")

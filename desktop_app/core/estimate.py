@@ -59,18 +59,19 @@ def estimate_epoch_seconds(config: TrainConfig, texts: list[str], steps: int = 3
 
 
 def _small_data_total(config: TrainConfig, texts: list[str], labels: list, per_step: float) -> dict:
-    """On the small-data path: every fold's fit and the kept model's, at the small path's batch (a step's time
-    grows with its batch), in fp32."""
+    """On the small-data path: every fold's fit and the kept model's, each its steps of pair tuning, in fp32."""
     from .dataset import Examples
-    from .small_data import SMALL_BATCH, fit_settings, plan_for
+    from . import pair_tuning
+    from .small_data import fit_steps, passes, plan_for
 
     multi = bool(labels) and isinstance(labels[0], (tuple, list))
     plan = plan_for(Examples(list(texts), list(labels), multi_label=multi), config)
     if not plan.small:
         return {}
     rows = len(texts)
-    steps = fit_settings(rows)[1] + plan.folds * fit_settings(rows - rows // plan.folds)[1]
-    step = per_step * SMALL_BATCH / config.batch_size * 1.1
-    epochs, per_fit = fit_settings(rows)
-    return {"total_seconds": step * steps, "seconds_per_epoch": step * per_fit / max(1, epochs), "epochs": epochs,
-            "fits": plan.fits, "folds": plan.folds}
+    # a pair step encodes up to PAIR_BATCH texts through every layer (the measured step's backward stops half-way)
+    step = per_step * min(rows, pair_tuning.PAIR_BATCH) / config.batch_size * 1.5
+    total = step * (fit_steps(rows) + plan.folds * fit_steps(rows - rows // plan.folds))
+    epochs = passes(rows)
+    return {"total_seconds": total, "seconds_per_epoch": step * fit_steps(rows) / max(epochs, 1e-9),
+            "epochs": epochs, "fits": plan.fits, "folds": plan.folds}

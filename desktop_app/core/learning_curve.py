@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .events import CancelToken, LogLine
-from .small_data import Session, SmallDataPlan, fold_of, plan_for, total_steps
-from .small_fit import SMALL_BATCH, Progress, fit_settings
+from .pair_tuning import PAIR_BATCH
+from .small_data import Progress, Session, SmallDataPlan, fit_steps, fold_of, plan_for, total_steps
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,8 @@ def learning_curve(config, examples, emit: Callable | None = None, cancel: Cance
     subsets = [[i for i in range(len(examples)) if order[i] < round(share * 4)] for share in shares]
     plan = plan_for(examples, config)
     steps = sum(total_steps(SmallDataPlan(True, len(rows), plan.classes, plan.folds, ""),
-                            [0] * len(rows)) - fit_settings(len(rows))[1] for rows in subsets)
-    progress = Progress(emit, steps, SMALL_BATCH)
+                            [0] * len(rows)) - fit_steps(len(rows)) for rows in subsets)
+    progress = Progress(emit, steps, PAIR_BATCH)
     metric = "micro_f1" if objective.multi_label else "accuracy"
     points = []
     for share, rows in zip(shares, subsets):

@@ -27,6 +27,9 @@ def head_layer(model):
         module = model
         for part in name.split("."):
             module = getattr(module, part, None)
+            saved = getattr(module, "modules_to_save", None)  # under peft: the trained copy, not the original
+            if saved is not None and getattr(module, "active_adapter", None) in saved:
+                module = saved[module.active_adapter]
         if isinstance(module, torch.nn.Linear):
             return module
     raise ValueError("this model has no linear classification head")

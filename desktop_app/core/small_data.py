@@ -8,8 +8,8 @@ Here instead (chosen by the data, `plan_for`):
    and confusion matrix are pooled over the folds, and the folds' spread says how sure the estimate is.
 2. The kept model trains on every row with those settings. It has no held-out score of its own: the number
    shown for it is the cross-validated estimate, and says so (score_estimate.py).
-Each model's head starts from a linear probe on the frozen base (probe.py). Training is a plain loop, not the
-Trainer: nothing is evaluated or saved between epochs, and at a few steps per fit the Trainer's set-up would
+Each fit tunes the sentence vectors on pairs of its examples with LoRA (pair_tuning.py), then its head is a
+linear probe on the tuned vectors (probe.py). Training is a plain loop, not the Trainer: nothing is evaluated or saved between epochs, and at a few steps per fit the Trainer's set-up would
 cost more than the training.
 """
 
@@ -20,12 +20,12 @@ import random
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .events import CancelToken, LogLine, checkpoint
-from .small_fit import SMALL_BATCH, SMALL_LEARNING_RATE, FrozenLayers, Progress, fit, fit_settings
+from .events import CancelToken, LogLine, StepProgress, checkpoint
+from . import pair_tuning
 
 # The threshold, documented in README and docs/BENCHMARKS.md: below SMALL_ROWS rows in all, or below
 # SMALL_PER_CLASS examples per class on average (up to MAX_SMALL_ROWS rows), the small-data path trains.
@@ -34,6 +34,7 @@ SMALL_PER_CLASS = 40
 MAX_SMALL_ROWS = 5000
 DEFAULT_FOLDS = 5
 MIN_FOLDS, MAX_FOLDS = 2, 10
+SMALL_LAYER_SHARE = 1.0  # LoRA on every layer: pair tuning moves the vectors all of them make
 
 
 
@@ -141,10 +142,39 @@ class CrossValidation:
         return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
 
+class Progress:
+    """StepProgress over every fit of the run (folds and the kept model), throttled to ~10 a second."""
+
+    def __init__(self, emit: Callable, total: int, batch: int, interval: float = 0.1) -> None:
+        self.emit, self.total, self.batch, self.interval = emit, total, batch, interval
+        self.step, self.started, self.last = 0, time.monotonic(), float("-inf")
+
+    def advance(self, epoch: float, loss: float, lr: float) -> None:
+        self.step += 1
+        now = time.monotonic()
+        if now - self.last >= self.interval or self.step >= self.total:
+            self.last = now
+            elapsed = now - self.started
+            rate = self.step / elapsed if elapsed > 0 else None
+            eta = (self.total - self.step) / rate if rate else None
+            self.emit(StepProgress(self.step, self.total, epoch, loss, lr, elapsed, eta,
+                                   rate * self.batch if rate else None))
+
+
+def fit_steps(rows: int) -> int:
+    """Optimiser updates of one fit on `rows` examples."""
+    return pair_tuning.pair_steps(rows)
+
+
+def passes(rows: int) -> float:
+    """How many times one fit reads each of its rows: its epochs."""
+    return round(fit_steps(rows) * min(rows, pair_tuning.PAIR_BATCH) / max(1, rows), 2)
+
+
 def total_steps(plan: SmallDataPlan, fold: list[int]) -> int:
-    steps = fit_settings(plan.rows)[1]
+    steps = fit_steps(plan.rows)
     for k in range(plan.folds):
-        steps += fit_settings(sum(1 for f in fold if f != k))[1]
+        steps += fit_steps(sum(1 for f in fold if f != k))
     return steps
 
 
@@ -153,9 +183,10 @@ class Session:
 
     def __init__(self, config, examples, label_map, objective, prepared, cancel: CancelToken) -> None:
         from .preparation import choose_max_length
-        from .probe import head_features
         from .text import TextEncoder
 
+        # pair tuning moves the vectors every layer makes: LoRA on all of them (the usual path adapts the top half)
+        config = replace(config, lora=replace(config.lora, layer_share=SMALL_LAYER_SHARE))
         self.config, self.examples, self.label_map, self.objective = config, examples, label_map, objective
         self.prepared, self.cancel, self.multi = prepared, cancel, objective.multi_label
         probe = TextEncoder(prepared.tokenizer, prepared.token_limit)
@@ -166,23 +197,21 @@ class Session:
         self.target_array = np.asarray(self.targets)
         prepared.model.to(prepared.device.kind)
         checkpoint(cancel)
-        # the base is frozen and LoRA not attached yet: every fit's probe reads the same vectors, computed once
-        self.features = head_features(prepared.model, self.encoder, examples.texts, between=lambda: checkpoint(cancel))
-        self.frozen = FrozenLayers(self, cancel)
 
     def trained_on(self, rows: list[int], seed: int, progress: Progress):
+        """One fit on `rows`: LoRA attached, pair tuning, then a head from the probe on the tuned vectors.
+        No cross-entropy fine-tune follows: on the snippets it cost 0.033 macro-F1 at 8 per class and added 0.006
+        at 32 (docs/BENCHMARKS.md), for twice the time."""
         from .preparation import attach_lora, seed_everything
-        from .probe import fit_probe, set_head
+        from .probe import fit_probe, head_features, set_head
 
-        model = copy.deepcopy(self.prepared.model)
-        set_head(model, *fit_probe(self.features[rows], self.target_array[rows], len(self.label_map), self.multi, seed))
         seed_everything(seed)  # LoRA's A matrices are drawn now
-        model = attach_lora(self.config, self.prepared.base, model)
-        chosen = [self.targets[i] for i in rows]
-        with self.frozen.replaying(model):
-            fit(model, self.encoder, [self.ids[i] for i in rows], chosen, self.objective, self.config, progress,
-                self.cancel, seed, chosen if self.config.class_weighting else None,
-                index=rows if self.frozen.frozen else None)
+        model = attach_lora(self.config, self.prepared.base, copy.deepcopy(self.prepared.model))
+        pair_tuning.tune_pairs(model, self.encoder, [self.ids[i] for i in rows], self.target_array[rows], self.multi, progress,
+                   self.cancel, seed)
+        features = head_features(model, self.encoder, [self.examples.texts[i] for i in rows],
+                                 between=lambda: checkpoint(self.cancel))
+        set_head(model, *fit_probe(features, self.target_array[rows], len(self.label_map), self.multi, seed))
         return model
 
     def cross_validate(self, rows: list[int], folds: int, progress: Progress, emit: Callable) -> CrossValidation:
@@ -208,8 +237,6 @@ class Session:
 
 def run_small(config, splits, label_map, objective, prepared, emit: Callable, cancel: CancelToken):
     """Cross-validate, then train the kept model on every row. Returns a TrainResult (not saved here)."""
-    from dataclasses import replace
-
     from .evaluation import evaluate
     from .events import Started
     from .inference import Classifier
@@ -220,13 +247,14 @@ def run_small(config, splits, label_map, objective, prepared, emit: Callable, ca
     n, multi = len(examples), objective.multi_label
     session = Session(config, examples, label_map, objective, prepared, cancel)
     fold = fold_of(examples, plan.folds, config.seed)
-    epochs = fit_settings(n)[0]
+    epochs, batch = passes(n), min(n, pair_tuning.PAIR_BATCH)
     emit(LogLine(f"Small data ({n} examples): {plan.folds}-fold cross-validation estimates the score, then the kept "
-                 f"model trains on all {n}. Each fit: a head from a linear probe on the frozen model, then LoRA for "
-                 f"{epochs} epochs at learning rate {SMALL_LEARNING_RATE:g}, batch {SMALL_BATCH} (fixed settings)."))
-    progress = Progress(emit, total_steps(plan, fold), SMALL_BATCH)
-    emit(Started(progress.total, float(epochs), n, 0, label_map.names, prepared.device.name,
-                 session.encoder.max_length, SMALL_BATCH, multi))
+                 f"model trains on all {n}. Each fit (fixed settings): LoRA pair tuning, {fit_steps(n)} steps of "
+                 f"{batch} texts at learning rate {pair_tuning.PAIR_LEARNING_RATE:g}, then a head from a linear probe on the "
+                 f"tuned vectors."))
+    progress = Progress(emit, total_steps(plan, fold), batch)
+    emit(Started(progress.total, epochs, n, 0, label_map.names, prepared.device.name,
+                 session.encoder.max_length, batch, multi))
     cv = session.cross_validate(list(range(n)), plan.folds, progress, emit)
     emit(LogLine(_estimate_line(cv, cv.report, multi)))
     final = session.trained_on(list(range(n)), config.seed, progress)
@@ -235,14 +263,14 @@ def run_small(config, splits, label_map, objective, prepared, emit: Callable, ca
         trained.multi_label, trained.thresholds = True, cv.thresholds
     test = evaluate(trained, splits.test) if splits.test else None
     seconds = time.monotonic() - progress.started
-    ran = replace(config, epochs=float(epochs), learning_rate=SMALL_LEARNING_RATE, batch_size=SMALL_BATCH,
+    ran = replace(session.config, epochs=epochs, learning_rate=pair_tuning.PAIR_LEARNING_RATE, batch_size=batch,
                   early_stopping_patience=0, min_steps=0)
     return TrainResult(
         status="completed", labels=label_map.names, validation=cv.report, test=test, history=[], steps=progress.step,
-        epochs=float(epochs), train_seconds=seconds, samples_per_s=progress.step * SMALL_BATCH / seconds if seconds else 0.0,
-        max_length=session.encoder.max_length, batch_size=SMALL_BATCH, device=prepared.device.name,
+        epochs=epochs, train_seconds=seconds, samples_per_s=progress.step * batch / seconds if seconds else 0.0,
+        max_length=session.encoder.max_length, batch_size=batch, device=prepared.device.name,
         dataset=splits.source, thresholds=cv.thresholds, train_examples=n, config=ran, model=final,
-        encoder=session.encoder, per_device_batch=SMALL_BATCH, effective_batch=SMALL_BATCH,
+        encoder=session.encoder, per_device_batch=batch, effective_batch=batch,
         estimate=cv.estimate(), cross_validation=cv, pooling=pooling_of(final))
 
 

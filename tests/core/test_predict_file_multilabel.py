@@ -120,10 +120,10 @@ def test_0_1_columns_a_blank_is_no_and_another_value_leaves_the_row_unscored():
 
 
 def test_a_predictions_file_fed_back_in_gets_its_prediction_columns_once(joined, trained_adapter, tmp_path):
-    for adapter, source, extra in ((joined[0], joined[1], []),
+    for n, (adapter, source, extra) in enumerate(((joined[0], joined[1], []),
                                    (str(trained_adapter.adapter_dir), write_toy_csv(tmp_path / "s.csv", 20), []),
-                                   (str(trained_adapter.adapter_dir), tmp_path / "s.csv", ["--explain"])):
-        first, again = tmp_path / "first.csv", tmp_path / "again.csv"
+                                   (str(trained_adapter.adapter_dir), tmp_path / "s.csv", ["--explain"]))):
+        first, again = tmp_path / f"first-{n}.csv", tmp_path / f"again-{n}.csv"  # --out never replaces unasked
         assert main(["predict", adapter, str(source), "--out", str(first), *extra]) == 0
         before = first.read_bytes()
         assert main(["predict", adapter, str(first), "--out", str(again), *extra]) == 0

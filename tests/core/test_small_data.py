@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from desktop_app.core import small_data, small_fit
+from desktop_app.core import small_data
 from desktop_app.core.config import TrainConfig
 from desktop_app.core.dataset import Examples, prepare_training_data
 from desktop_app.core.events import CancelToken, LogLine, StepProgress
@@ -170,6 +170,88 @@ def test_the_head_gives_the_probes_predictions_before_any_lora_step(tiny_bert):
     assert np.allclose(predict_probabilities(lora, encoder, ex.texts), expected, atol=1e-4)
 
 
+def test_each_fit_tunes_pairs_then_its_head_is_the_probe_on_the_tuned_vectors(tiny_bert, monkeypatch):
+    """One fit: pair tuning moves the vectors, the probe is fitted on the *tuned* vectors, and the kept model
+    predicts exactly what that probe predicts."""
+    from sklearn.linear_model import LogisticRegression
+
+    from desktop_app.core import pair_tuning
+    from desktop_app.core.inference import predict_probabilities
+    from desktop_app.core.probe import PROBE_C, head_features
+
+    config = TrainConfig(base_model=str(tiny_bert))
+    session, rows = _session(tiny_bert, config, toy_examples(30, labels=("a", "b", "c")))
+    order, real_tune = [], pair_tuning.tune_pairs
+    monkeypatch.setattr(pair_tuning, "tune_pairs", lambda *a, **k: (order.append("pairs"), real_tune(*a, **k)))
+    model = session.trained_on(rows, 0, small_data.Progress(lambda e: None, 1000, 16))
+    assert order == ["pairs"]
+    texts = [session.examples.texts[i] for i in rows]
+    features = head_features(model, session.encoder, texts)
+    frozen = head_features(session.prepared.model, session.encoder, texts)
+    assert not np.allclose(features, frozen, atol=1e-4)  # pair tuning moved the vectors
+    z = features / np.linalg.norm(features, axis=1).mean()
+    expected = LogisticRegression(C=PROBE_C, max_iter=2000).fit(z, session.target_array[rows]).predict_proba(z)
+    assert np.allclose(predict_probabilities(model, session.encoder, texts), expected, atol=1e-4)
+
+
+def _session(tiny_bert, config, ex):
+    from desktop_app.core.labels import LabelMap
+    from desktop_app.core.objectives import objective_for
+    from desktop_app.core.preparation import prepare_model
+
+    label_map = LabelMap.from_labels(ex.label_names())
+    objective = objective_for(ex, label_map)
+    prepared = prepare_model(config, label_map.names, lambda e: None, CancelToken(), small=True)
+    return small_data.Session(config, ex, label_map, objective, prepared, CancelToken()), list(range(len(ex)))
+
+
+def test_pair_tuning_pulls_a_class_together_and_changes_only_lora(tiny_bert, monkeypatch):
+    from desktop_app.core import pair_tuning
+    from desktop_app.core.pair_tuning import pair_loss, target_similarity, tune_pairs
+    from desktop_app.core.preparation import attach_lora
+    from desktop_app.core.probe import head_features
+
+    import torch
+
+    config = TrainConfig(base_model=str(tiny_bert))
+    session, rows = _session(tiny_bert, config, toy_examples(32))
+    model = attach_lora(session.config, session.prepared.base, copy.deepcopy(session.prepared.model))
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    target = torch.as_tensor(target_similarity(session.target_array, False))
+
+    def loss():
+        return float(pair_loss(torch.as_tensor(head_features(model, session.encoder, session.examples.texts)), target))
+
+    start = loss()
+    monkeypatch.setattr(pair_tuning, "PAIR_LEARNING_RATE", 1e-2)  # a random tiny model moves slowly at the default rate
+    tune_pairs(model, session.encoder, session.ids, session.target_array, False,
+               small_data.Progress(lambda e: None, 1000, 16), None, 0)
+    assert loss() < start * 0.7
+    changed = {n for n, p in model.named_parameters() if not torch.equal(p, before[n])}
+    assert changed and all("lora_" in n for n in changed)
+
+
+def test_pair_targets_are_one_class_or_the_overlap_of_label_sets():
+    from desktop_app.core.pair_tuning import pair_loss, target_similarity
+
+    import torch
+
+    from desktop_app.core.pair_tuning import pair_steps
+
+    assert [pair_steps(n) for n in (1, 2, 24, 96, 192)] == [0, 10, 10, 21, 42]  # 7 passes once past the fewest
+    assert target_similarity(np.array([0, 1, 0]), False).tolist() == [[1, 0, 1], [0, 1, 0], [1, 0, 1]]
+    sets = np.array([[1, 1, 0], [1, 0, 0], [0, 0, 1], [0, 0, 0], [0, 0, 0]])
+    t = target_similarity(sets, True)
+    assert t[0, 1] == pytest.approx(0.5) and t[0, 2] == 0 and t[3, 4] == 1 and t[0, 3] == 0
+    # the pulled-together and the pushed-apart pairs weigh half each, however many there are of each
+    vectors = torch.tensor([[1.0, 0.0], [2.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 3.0]])  # lengths do not count
+    target = torch.as_tensor(target_similarity(np.array([0, 0, 0, 1, 1]), False))
+    assert float(pair_loss(vectors, target)) == pytest.approx(0.0)
+    assert float(pair_loss(vectors, 1 - target)) == pytest.approx(1.0)
+    # every pair at similarity 1: the 4 pairs of one class are right, the 6 of two classes wrong: 0.5, not 0.6
+    assert float(pair_loss(torch.ones(5, 2), target)) == pytest.approx(0.5)
+
+
 def test_a_two_class_probe_and_a_missing_class():
     from desktop_app.core.probe import fit_probe
 
@@ -255,17 +337,24 @@ def test_older_adapters_open_as_measured_on_a_validation_split(trained_adapter):
         parse_manifest(json.dumps(raw).encode(), "forged")
 
 
-def test_the_time_estimate_counts_every_fold(tiny_bert):
+def test_the_time_estimate_counts_every_fold_and_its_pair_tuning(tiny_bert, monkeypatch):
+    from desktop_app.core import pair_tuning, precision
     from desktop_app.core.estimate import estimate_epoch_seconds
 
+    # a fixed step time: the comparisons below are about what is counted, not about this machine's speed
+    monkeypatch.setattr(precision, "measure_steps", lambda model, batches, names=("fp32", "bf16"), **k:
+                        {name: 0.25 for name in names})
     ex = toy_examples(40)
     config = TrainConfig(base_model=str(tiny_bert))
-    small = estimate_epoch_seconds(config, ex.texts, labels=ex.labels)
     plain = estimate_epoch_seconds(config, ex.texts)
+    small = estimate_epoch_seconds(config, ex.texts, labels=ex.labels)
     assert small["fits"] == 6 and small["folds"] == 5 and plain["fits"] == 1
-    steps = small_fit.fit_settings(40)[1] + 5 * small_fit.fit_settings(32)[1]
-    per_step = small["total_seconds"] / steps
-    assert small["seconds_per_epoch"] == pytest.approx(per_step * small_fit.fit_settings(40)[1] / small["epochs"])
+    assert small["epochs"] == small_data.passes(40) == pytest.approx(pair_tuning.PAIR_STEPS * 32 / 40)
+    # six fits of the same number of steps: the kept model's epochs take a sixth of the total
+    assert small["seconds_per_epoch"] * small["epochs"] == pytest.approx(small["total_seconds"] / 6)
+    monkeypatch.setattr(pair_tuning, "PAIR_STEPS", 2 * pair_tuning.PAIR_STEPS)
+    assert estimate_epoch_seconds(config, ex.texts, labels=ex.labels)["total_seconds"] == pytest.approx(
+        2 * small["total_seconds"])
     big = toy_examples(700)
     assert estimate_epoch_seconds(config, big.texts, labels=big.labels)["fits"] == 1
 

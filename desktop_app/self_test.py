@@ -219,7 +219,7 @@ class SelfTest:
         return f"{len(reloaded.labels)} labels, validation micro-F1 {result.validation.micro_f1:.2f}; {sets}"
 
     def small_data(self) -> str:
-        """The path a few dozen examples take: cross-validation folds, a head from a linear probe (scikit-learn),
+        """The path a few dozen examples take: cross-validation folds, pair tuning, a head from a linear probe (sklearn),
         mean pooling, the kept model trained on every row, saved with its estimate, reloaded to the same numbers."""
         import numpy as np
 

@@ -9,12 +9,12 @@ CLI and the process-wide exception hooks all report here.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import threading
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
+from .app_folders import app_folder
 from .errors import StudioError
 
 LOGGER = "desktop_app"
@@ -25,15 +25,7 @@ _lock = threading.Lock()
 
 def log_folder() -> Path:
     """Where logs go: LORA_STUDIO_LOG_DIR if set, else the platform's place for an app's logs."""
-    override = os.environ.get("LORA_STUDIO_LOG_DIR")
-    if override:
-        return Path(override)
-    home = Path.home()
-    if sys.platform == "win32":
-        return Path(os.environ.get("LOCALAPPDATA", home / "AppData" / "Local")) / "LoRA Studio" / "logs"
-    if sys.platform == "darwin":
-        return home / "Library" / "Logs" / "LoRA Studio"
-    return Path(os.environ.get("XDG_STATE_HOME", home / ".local" / "state")) / "lora-studio" / "logs"
+    return app_folder("logs")
 
 
 def log_path() -> Path:

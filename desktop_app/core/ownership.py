@@ -26,11 +26,12 @@ import importlib
 import os
 import secrets
 import string
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
+
+from .app_folders import app_folder
 
 KEY_FILE = "ownership.key"
 TEMP_MARKER = ".lora-studio-owner"  # inside our temp folders: the signature, and the lock held while alive
@@ -45,15 +46,7 @@ WINDOWS = os.name == "nt"
 # ---------------------------------------------------------------- the key and signatures
 def data_folder() -> Path:
     """The app's data folder (LORA_STUDIO_DATA_DIR if set): where the ownership key lives."""
-    override = os.environ.get("LORA_STUDIO_DATA_DIR")
-    if override:
-        return Path(override)
-    home = Path.home()
-    if sys.platform == "win32":
-        return Path(os.environ.get("APPDATA", home / "AppData" / "Roaming")) / "LoRA Studio"
-    if sys.platform == "darwin":
-        return home / "Library" / "Application Support" / "LoRA Studio"
-    return Path(os.environ.get("XDG_DATA_HOME", home / ".local" / "share")) / "lora-studio"
+    return app_folder("data")
 
 
 def _key() -> bytes:

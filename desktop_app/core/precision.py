@@ -15,12 +15,13 @@ import json
 import logging
 import os
 import platform
-import sys
 import time
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from .app_folders import app_folder
 
 log = logging.getLogger(__name__)
 
@@ -162,15 +163,7 @@ def attention(model, implementation: str | None):
 # -- the per-machine memory ----------------------------------------------------------------------
 
 def cache_folder() -> Path:
-    override = os.environ.get("LORA_STUDIO_CACHE_DIR")
-    if override:
-        return Path(override)
-    home = Path.home()
-    if sys.platform == "win32":
-        return Path(os.environ.get("LOCALAPPDATA", home / "AppData" / "Local")) / "LoRA Studio" / "cache"
-    if sys.platform == "darwin":
-        return home / "Library" / "Caches" / "LoRA Studio"
-    return Path(os.environ.get("XDG_CACHE_HOME", home / ".cache")) / "lora-studio"
+    return app_folder("cache")
 
 
 def machine_key(model, batch_size: int, max_length: int, threads: int) -> str:

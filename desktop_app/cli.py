@@ -263,12 +263,14 @@ def cmd_train(args) -> int:
     # torchrun ends the other ranks with SIGTERM when one fails: stop as cleanly as on Ctrl+C; a second
     # SIGTERM gets the previous handler back, so it ends the process at once (as a second Ctrl+C does)
     terminate = signal.signal(signal.SIGTERM, lambda *_: (cancel.cancel(), signal.signal(signal.SIGTERM, terminate)))
+    ended = False  # alike on every rank: trained, or stopped on the same step (SyncedCancel)
     try:
         result = run_training(config, data, on_event=ProgressPrinter(), cancel=cancel, out_dir=args.out)
+        ended = True
     finally:
         signal.signal(signal.SIGINT, previous)
         signal.signal(signal.SIGTERM, terminate)
-        finish()  # leave torchrun's process group, if there is one
+        finish(together=ended)  # leave torchrun's process group, if there is one
     if result.status == "cancelled":
         print("Training stopped; nothing was saved.", file=sys.stderr)
         return EXIT_CANCELLED

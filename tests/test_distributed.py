@@ -290,6 +290,28 @@ def test_a_destination_refused_on_rank_0_stops_every_rank_with_the_same_sentence
     assert "lora-studio [rank 1]: " in done.stderr and (mine / "notes.txt").read_text() == "keep"
 
 
+@pytest.mark.parametrize("together", [True, False])
+def test_ranks_leave_the_group_together_only_after_a_run_that_ended_alike(monkeypatch, together):
+    """After a run that ended on every rank, each waits at a barrier before leaving the group (a rank that left
+    while rank 0 was saving was aborted at exit by gloo now and then); after a failure nobody waits for ranks
+    that may be gone, and a barrier broken by a rank that left is no error."""
+    import torch.distributed as dist
+
+    from desktop_app.core.distributed import finish
+
+    calls = []
+
+    def barrier():
+        calls.append("barrier")
+        raise RuntimeError("Connection closed by peer")  # rank 0 failed while saving and left
+
+    monkeypatch.setattr(dist, "is_initialized", lambda: True)
+    monkeypatch.setattr(dist, "barrier", barrier)
+    monkeypatch.setattr(dist, "destroy_process_group", lambda: calls.append("destroy"))
+    finish(together=together)
+    assert calls == (["barrier", "destroy"] if together else ["destroy"])
+
+
 def test_from_rank0_in_one_process_is_a_plain_call():
     from desktop_app.core.distributed import from_rank0
     from desktop_app.core.errors import OutputError

@@ -223,13 +223,24 @@ def check_same_data(splits, here: World) -> None:
                             "(lora-studio job export) checks its files.")
 
 
-def finish() -> None:
-    """Leave the process group at the end of a run (torch warns at exit otherwise)."""
+def finish(together: bool = False) -> None:
+    """Leave the process group at the end of a run (torch warns at exit otherwise).
+
+    together: the run ended alike on every rank (trained, or stopped on the same step), so every rank is here:
+    they meet at a barrier and leave the group at the same time, as torch's documentation asks. Without it a rank
+    tore its connections down while rank 0 was still saving, and gloo aborted it at exit now and then (CI:
+    "terminate called without an active exception", exit -6, after a run that had saved its adapter). After a
+    failure on one rank there is no barrier: the others may never come, and torchrun ends them."""
     try:
         import torch.distributed as dist
     except ImportError:
         return
     if dist.is_available() and dist.is_initialized():
+        if together:
+            try:
+                dist.barrier()
+            except RuntimeError:  # a rank failed after training (rank 0 while saving) and has left: go too
+                pass
         dist.destroy_process_group()
 
 

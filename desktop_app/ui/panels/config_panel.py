@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame,
                                QGridLayout, QGroupBox, QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox,
                                QVBoxLayout, QWidget)
 
@@ -16,7 +16,7 @@ from .config_help import TIPS
 from ...core.config import PRESET_HELP, PRESETS, TrainConfig
 from ...core.models import EMBEDDED_ID
 from ..widgets.charts import Histogram
-from ..widgets.no_wheel import ignore_wheel_unless_focused
+from ..widgets.no_wheel import guard_fields
 
 LOCAL, HUB = "__local__", "__hub__"
 CUSTOM = "custom"  # LoRA targets named in a loaded configuration file
@@ -74,7 +74,7 @@ class ConfigPanel(QWidget):
         for combo in (self.model_combo, self.preset_combo, self.device_combo, self.targets, self.small_data):
             combo.currentIndexChanged.connect(self._edited)
         self.folds.valueChanged.connect(self._edited)
-        ignore_wheel_unless_focused(*self.inner.findChildren(QAbstractSpinBox), *self.inner.findChildren(QComboBox))
+        guard_fields(self)  # the wheel scrolls the page; it changes a field only once that has focus
         for box in (self.class_weighting, self.auto_length, self.allow_download):
             box.toggled.connect(self._edited)
         self.hub_id.editingFinished.connect(self._edited)

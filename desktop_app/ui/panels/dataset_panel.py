@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QFrame, Q
 from ..models.frame_model import FrameModel, columns_first, fit_columns
 from ..widgets.charts import BarList
 from ..widgets.drop_zone import DropZone
+from ..widgets.no_wheel import guard_fields
 from .label_controls import LabelControls
 
 
@@ -53,6 +54,7 @@ class DatasetPanel(QWidget):
         layout.addWidget(title)
         layout.addWidget(self.busy)
         layout.addWidget(self.stack, 1)
+        guard_fields(self)  # the wheel scrolls the side column; it changes a field only once that has focus
 
     def _build_empty(self) -> QWidget:
         """The first page a new user sees: drop or open a file, or try the bundled sample (under Open…)."""

@@ -192,7 +192,8 @@ class TrainingPanel(QWidget):
         self.keep_best_button.setEnabled(False)  # enabled once an epoch has been evaluated
         if running:
             self.reset("Preparing… (loading the model and your texts)")
-        else:
+        else:  # nothing is kept until a result says so: a plain Stop or a failure keeps no epoch
+            self.metric_chart.set_kept(None)
             self._drop_remaining()
 
     def set_stopping(self) -> None:
@@ -264,6 +265,7 @@ class TrainingPanel(QWidget):
         else:
             self.progress.setMaximum(max(1, result.steps))  # early stopping ends before the planned steps
         self.progress.setValue(result.steps)
+        self.metric_chart.set_kept(getattr(result, "kept_epoch", None))  # the epoch whose weights were saved
         estimate = score_text.estimate_of(getattr(result, "estimate", None), report)
         self.small_run = estimate.cross_validated
         fits = f"{estimate.folds + 1} models" if self.small_run else f"epoch {result.epochs:.2f}"

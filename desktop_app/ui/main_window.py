@@ -13,6 +13,8 @@ from . import batch_actions, data_plan, dataset_actions, exports, jobs
 from .adapter_files import ask_adapter, is_adapter
 from .auto_estimate import AutoEstimate
 from .flow import StartGate, StepPage, data_problem, run_config
+from .geometry import fit_to_screen
+from .shortcuts import install_for_steps as install_shortcuts
 from .panels.config_panel import ConfigPanel
 from .panels.dataset_panel import DatasetPanel
 from .panels.inference_panel import InferencePanel
@@ -98,6 +100,9 @@ class MainWindow(QMainWindow):
         geometry = self.settings.geometry()
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1200, 780)
+        fit_to_screen(self)  # a size remembered on a larger screen, or at another scale factor, fits this one
+        install_shortcuts(self, self.pages, [p.next_button for p in self.step_pages], self.training.start_button,
+                          self.inference.run_batch, self.training.stop_button)
         self.steps.setCurrentRow(0)
         self._update_title()
         self._update_steps()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QHeaderView,
                                QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QScrollArea, QSplitter,
                                QStackedWidget, QStyle, QTableView, QVBoxLayout, QWidget)
@@ -149,7 +149,10 @@ class DatasetPanel(QWidget):
         val_row.addWidget(clear)
         split_form.addRow(val_row)
         side_layout.addWidget(splits)
-        scroll = QScrollArea()  # the label settings add rows: they scroll instead of making the window taller
+        for combo in side.findChildren(QComboBox):  # a long column name or encoding does not widen the column
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(10)
+        scroll = _SideScroll()  # the label settings add rows: they scroll instead of making the window taller
         scroll.setWidget(side)
         scroll.setWidgetResizable(True)
         scroll.viewport().setAutoFillBackground(False)
@@ -251,3 +254,13 @@ class DatasetPanel(QWidget):
     def label_spec(self):
         """How the labels are to be read (core/multilabel.LabelSpec), as the user set it here."""
         return self.labels.spec()
+
+
+class _SideScroll(QScrollArea):
+    """Scrolls up and down only, so it is never narrower than what it holds: the splitter narrows the table
+    instead (which scrolls sideways itself) and the Validation buttons stay in view on a narrow window."""
+
+    def minimumSizeHint(self):  # noqa: N802 - Qt's name
+        hint = super().minimumSizeHint()
+        inner = self.widget().minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width()
+        return QSize(max(hint.width(), inner), hint.height())

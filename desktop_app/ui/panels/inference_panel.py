@@ -12,6 +12,8 @@ from ..models.frame_model import FrameModel, columns_first, fit_columns
 from ..widgets.charts import BarList
 from ..widgets.confusion import ConfusionMatrixView
 from ..widgets.explanation_view import ExplanationView
+from ..widgets.flow_layout import FlowLayout
+from ..widgets.no_wheel import guard_fields
 
 
 MAX_BARS_HEIGHT = 170  # px: the probability bars of 8 labels at most; more scroll
@@ -74,7 +76,7 @@ class InferencePanel(QWidget):
 
         batch = QGroupBox("Classify a whole file")
         batch_layout = QVBoxLayout(batch)
-        row = QHBoxLayout()
+        row = FlowLayout()  # a narrow window wraps the buttons onto a second row instead of cutting them
         self.open_batch = QPushButton("Open file…")
         self.open_batch.clicked.connect(self.batch_file_requested)
         self.batch_file = QLabel("No file chosen.")
@@ -86,28 +88,34 @@ class InferencePanel(QWidget):
         self.cancel_batch.clicked.connect(self.batch_cancel_requested)
         self.save_batch = QPushButton("Save predictions…")
         self.save_batch.clicked.connect(self.batch_save_requested)
-        for w in (self.open_batch, self.batch_file):
-            row.addWidget(w)
-        row.addWidget(QLabel("Text column:"))
-        row.addWidget(self.column)
-        row.addStretch(1)
-        for w in (self.run_batch, self.cancel_batch, self.save_batch):
+        column = QWidget()  # the label and its list stay together when the row wraps
+        column_row = QHBoxLayout(column)
+        column_row.setContentsMargins(0, 0, 0, 0)
+        column_row.addWidget(QLabel("Text column:"))
+        column_row.addWidget(self.column)
+        for w in (self.open_batch, self.batch_file, column, self.run_batch, self.cancel_batch, self.save_batch):
             row.addWidget(w)
         batch_layout.addLayout(row)
         self.batch_progress = QProgressBar()
         batch_layout.addWidget(self.batch_progress)
-        summary_row = QHBoxLayout()
+        # its room is kept while it is empty: the buttons above never move when a summary comes or goes (a click
+        # on Cancel landed where Cancel had been a moment before)
+        self.summary_area = QWidget()
+        summary_row = QHBoxLayout(self.summary_area)
+        summary_row.setContentsMargins(0, 0, 0, 0)
         self.batch_summary = QLabel("")
         self.batch_summary.setWordWrap(True)
         self.batch_summary.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.batch_matrix = ConfusionMatrixView()
         self.batch_matrix.setToolTip("Rows: the file's label. Columns: the model's prediction.")
-        self.batch_matrix.setMinimumSize(260, 124)
-        self.batch_matrix.setMaximumHeight(150)
+        height = max(124, 6 * self.batch_summary.fontMetrics().lineSpacing())  # the matrix, or 6 lines of text
+        self.batch_matrix.setMinimumSize(260, height)
+        self.batch_matrix.setMaximumHeight(height)
         self.batch_matrix.hide()
         summary_row.addWidget(self.batch_summary, 1)
         summary_row.addWidget(self.batch_matrix, 1)
-        batch_layout.addLayout(summary_row)
+        self.summary_area.setFixedHeight(height)
+        batch_layout.addWidget(self.summary_area)
         self.preview_model = FrameModel()
         self.preview = QTableView()
         self.preview.setModel(self.preview_model)
@@ -118,6 +126,7 @@ class InferencePanel(QWidget):
         self.preview.setMinimumHeight(96)  # a few rows even at the default window size
         batch_layout.addWidget(self.preview, 1)
         layout.addWidget(batch, 1)
+        guard_fields(self)  # the wheel scrolls the page; it changes the column only once that has focus
         self.set_model_ready(False)
 
     # -- behaviour --------------------------------------------------------

@@ -12,6 +12,7 @@ from ...core import events as ev
 from ...formatting import clock
 from ..widgets.charts import LineChart
 from ..widgets.confusion import ConfusionMatrixView
+from ..widgets.flow_layout import FlowLayout
 from ..widgets.label_errors import LabelErrorsView
 from . import label_results, score_text
 from .curve_box import CurveBox
@@ -39,7 +40,7 @@ class TrainingPanel(QWidget):
         self.shown_result = None   # the result on the Results tab; None once reset for another run or data
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<h2>3 · Train</h2>"))
-        controls = QHBoxLayout()
+        controls = FlowLayout()  # a narrow window wraps the buttons onto a second row instead of cutting them
         self.start_button = QPushButton("Start training")
         self.start_button.setDefault(True)
         self.stop_button = QPushButton("Stop")
@@ -61,13 +62,11 @@ class TrainingPanel(QWidget):
         self.export_button.clicked.connect(self.export_requested)
         self.state_label = QLabel(WAITING)
         self.state_label.setWordWrap(True)  # a long outcome wraps instead of widening the window
-        controls.addWidget(self.start_button)
-        controls.addWidget(self.stop_button)
-        controls.addWidget(self.keep_best_button)
-        controls.addWidget(self.state_label, 1)
-        controls.addWidget(self.elsewhere_button)
-        controls.addWidget(self.export_button)
+        for button in (self.start_button, self.stop_button, self.keep_best_button, self.elsewhere_button,
+                       self.export_button):
+            controls.addWidget(button)
         layout.addLayout(controls)
+        layout.addWidget(self.state_label)
         self.progress = QProgressBar()
         self.progress.setFormat("%p%")
         layout.addWidget(self.progress)

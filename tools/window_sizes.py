@@ -73,7 +73,8 @@ def _child(scale: float, settings_path: str, out: Path | None) -> list[str]:
             window.resize(*size)
         _settle(app)
         problems += _off_screen(window)
-        name = f"{window.width()}x{window.height()}" + (f"-at{scale:g}" if scale != 1 else "")
+        # scaled: named by the screen (the window's own size is what fit_to_screen left of the remembered one)
+        name = f"{window.width()}x{window.height()}" if size else f"{SCREEN[0]}x{SCREEN[1]}-at{scale:g}"
         for index, page in enumerate(PAGES):
             window.steps.setCurrentRow(index)
             _settle(app)

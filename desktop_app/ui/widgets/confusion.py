@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
@@ -25,6 +25,7 @@ class ConfusionMatrixView(QTableWidget):
         self.labels, self.counts = list(labels), [list(row) for row in matrix]
         self.clear()
         self.setRowCount(len(labels))
+        self.updateGeometry()  # its minimum height follows the rows
         self.setColumnCount(len(labels))
         self.setHorizontalHeaderLabels([f"→ {x}" for x in labels])
         self.setVerticalHeaderLabels(labels)
@@ -41,6 +42,14 @@ class ConfusionMatrixView(QTableWidget):
                     item.setForeground(QColor("white"))
                 item.setToolTip(f"{count} examples labelled “{labels[r]}” were predicted “{labels[c]}”")
                 self.setItem(r, c, item)
+
+    def minimumSizeHint(self):  # noqa: N802 - Qt's name
+        """Tall enough for both lines of up to 5 rows ("18…" said nothing on a short window); more rows scroll."""
+        hint = super().minimumSizeHint()
+        rows = min(5, self.rowCount())
+        cell = 2 * self.fontMetrics().lineSpacing() + 6
+        height = self.horizontalHeader().sizeHint().height() + rows * cell + 2 * self.frameWidth()
+        return hint.expandedTo(QSize(hint.width(), height))
 
     def count(self, true_label: str, predicted: str) -> int | None:
         """The number in the cell (None for labels the matrix lacks)."""

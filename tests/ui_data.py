@@ -28,7 +28,7 @@ def classify_file(qtbot, window, adapter, path, column: str) -> None:
 
     window.load_adapter(str(adapter))
     qtbot.waitUntil(lambda: window.classifier is not None and not window.tasks.busy, timeout=30000)
-    window.batch_table = read_table(path)
-    window.inference.set_batch_file(path.name, window.batch_table.columns, column)
-    window._run_batch(column)
+    window.batches.open_file(str(path))  # as Open file… does after its dialog
+    qtbot.waitUntil(lambda: window.workspace.batch_input is not None and not window.tasks.busy, timeout=30000)
+    window.batches.classify(column)
     qtbot.waitUntil(lambda: window.batch_result is not None and not window.batch.busy, timeout=30000)

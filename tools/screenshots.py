@@ -29,7 +29,6 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication
 
     from desktop_app.core.config import preset
-    from desktop_app.core.data import read_table
     from desktop_app.paths import sample_dataset
     from desktop_app.ui.main_window import MainWindow
     from desktop_app.ui.settings import Settings
@@ -116,10 +115,11 @@ def main() -> None:
     wait(lambda: best.name in window.inference.adapter_info.text() and not window.tasks.busy)
     window.inference.text.setPlainText("A clever, warm film that never talks down to its audience.")
     wait(lambda: window.inference.verdict.text() != "–" and window.inference.explanation.explanation is not None)
-    window.batch_table = read_table(data)
     guess = window.data.report.text_column
-    window.inference.set_batch_file(Path(data).name, window.batch_table.columns, guess)
-    window._run_batch(guess)
+    window.batches.open_file(str(data))  # as Predict › Open file… does after its dialog
+    wait(lambda: window.workspace.batch_input is not None and not window.tasks.busy)
+    window.inference.column.setCurrentText(guess)
+    window.batches.classify(guess)
     wait(lambda: window.batch_result is not None and not window.batch.busy)
     shot(3, "4-predict.png")  # the typed text's verdict and why, the batch table and its summary against the labels
     _multilabel(window, tmp, wait, shot, out)
@@ -130,7 +130,6 @@ def _multilabel(window, tmp: Path, wait, shot, out: Path) -> None:
     """Several labels per text: the Dataset step reading joined labels (and yes/no columns), a real run's
     per-label results with one label's misses listed, and Predict giving a label set."""
     from desktop_app.core.config import preset
-    from desktop_app.core.data import read_table
 
     rows = _topics(tmp)
     if rows is None:
@@ -155,9 +154,11 @@ def _multilabel(window, tmp: Path, wait, shot, out: Path) -> None:
     shot(2, "7-multilabel-results.png")
     window.training.tabs.setCurrentIndex(0)
     shot(2, "7-multilabel-live.png")
-    window.batch_table = read_table(test)
-    window.inference.set_batch_file(test.name, window.batch_table.columns, "text")
-    window._run_batch("text")
+    window.batches.open_file(str(test))
+    wait(lambda: window.workspace.batch_input is not None and window.workspace.batch_input.made.data.name == test.name
+         and not window.tasks.busy)
+    window.inference.column.setCurrentText("text")
+    window.batches.classify("text")
     wait(lambda: window.batch_result is not None and "predicted_labels" in window.batch_result.columns
          and not window.batch.busy)
     # typed: the shortest held-out text of two passages whose two labels the model got right

@@ -78,7 +78,7 @@ class AutoEstimate(QObject):
         config, texts, labels = inputs
         generation = self.generation
         self.window.configure.set_estimate("Time: measuring a few training steps…")
-        self.window._run(self.runner, "estimating", jobs.estimate_job(config, texts, labels),
+        self.window.launcher.run(self.runner, "estimating", jobs.estimate_job(config, texts, labels),
                          lambda est: self._done(generation, config, est),
                          lambda message, hint: self._failed(generation, message))
 

@@ -1,7 +1,6 @@
 """Which path the loaded data will take (core/small_data.plan_for_run), for the Configure page's sentence.
 
-Computed on the GUI thread whenever the data, the split or a setting changes: it counts labels. A method of
-the main window, kept here; it takes the window first.
+Computed on the GUI thread whenever the data, the split or a setting changes: it counts labels.
 """
 
 from __future__ import annotations
@@ -16,19 +15,18 @@ def run_plan(examples, config, validation_file: bool = False):
     return plan_for_run(examples, config, validation_file)
 
 
-def update_plan(window) -> None:
+def update_plan(configure, selection: dict, data) -> None:
+    """The Configure page's sentence for `data` (jobs.LoadedData or None) with the Dataset page's `selection`."""
     from ..core.errors import StudioError
 
-    data = window.data
     if data is None or not data.report.ok:
-        window.configure.set_plan(None, None if data is None else "How LoRA Studio trains and measures your model "
-                                  "is decided once the data has no blocking problem (step 1).")
+        configure.set_plan(None, None if data is None else "How LoRA Studio trains and measures your model "
+                           "is decided once the data has no blocking problem (step 1).")
         return
-    sel = window.dataset.selection()
-    config = replace(window.configure.config(), validation_fraction=sel["validation_fraction"],
-                     test_fraction=sel["test_fraction"])
+    config = replace(configure.config(), validation_fraction=selection["validation_fraction"],
+                     test_fraction=selection["test_fraction"])
     try:
-        plan = run_plan(data.examples, config, bool(sel["validation_path"]))
+        plan = run_plan(data.examples, config, bool(selection["validation_path"]))
     except StudioError:  # shares out of range: the Dataset step says so, and Start refuses them
         plan = None
-    window.configure.set_plan(plan)
+    configure.set_plan(plan)

@@ -36,10 +36,10 @@ class Explanations:
         view, box = self.window.inference.explanation, self.window.inference.text
         if self.window.classifier is None:
             return
-        text = view.explanation.text
+        text, model = view.explanation.text, self.window.classifier
 
-        def show(explanation) -> None:  # only while the box still holds that text: a late result is dropped
-            if box.toPlainText().strip() == explanation.text:
+        def show(explanation) -> None:  # only while the box holds that text and that model is in use: else dropped
+            if box.toPlainText().strip() == explanation.text and self.window.classifier is model:
                 view.show_explanation(explanation)
         self._run(text, method, show, view, target)
 
@@ -82,7 +82,7 @@ class Explanations:
             view.careful.setEnabled(view.explanation is not None and view.explanation.method == "fast")
 
         view.careful.setEnabled(False)
-        if not self.window._run(self.window.tasks, "explaining",
+        if not self.window.launcher.run(self.window.tasks, "explaining",
                                 jobs.explain_job(self.window.classifier, text, method, target), show, failed):
             failed(f"LoRA Studio is busy ({self.window.tasks.name}); try again in a moment.")
 
@@ -99,17 +99,25 @@ class Explanations:
             names = (table.index(index.row(), 3).data(NAMES) or []) + (table.index(index.row(), 4).data(NAMES) or [])
             first = names[0] if names else None  # the label the mistake is about: missed first, else wrongly added
             self.explain_text(text, f"Labelled “{true}” in the data, given “{predicted}” ({wrong}): the words the "
-                                    "model used, explained by the model in use in Predict.", first)
+                                    f"model used, explained by {self._explainer()}.", first)
             return
         self.explain_text(text, f"Labelled “{true}” in the data, predicted “{predicted}”: the words the model "
-                                "used, explained by the model in use in Predict.")
+                                f"used, explained by {self._explainer()}.")
+
+    def _explainer(self) -> str:
+        """Which model explains a mistake: the run's own, or, said plainly, another one loaded in Predict since."""
+        ws = self.window.workspace
+        run = getattr(ws.run.value, "adapter_dir", None) if ws.run is not None else None
+        if ws.model is None or run is None or ws.model.source == str(run):
+            return "the model in use in Predict"
+        return f"the model in use in Predict ({ws.model_label}), not the run these mistakes come from"
 
     def _batch_row_chosen(self, index) -> None:
         window = self.window
-        frame = window.batch_result
-        column = window.inference.column.currentText()
-        if frame is None or column not in frame.columns:
+        batch = window.workspace.batch_to_save()  # the predictions shown: of the file and model selected now
+        if batch is None or batch.detail not in batch.value.columns:
             return
+        frame, column = batch.value, batch.detail  # the column they were made from, whatever the list says now
         row = index.row()  # the preview shows the result's rows in order (its first 5,000)
         if getattr(window.classifier, "multi_label", False):  # several labels per text
             labels = str(frame["predicted_labels"].iloc[row])

@@ -38,7 +38,7 @@ class LearningCurve(QObject):
         if self.source is None or self.window.trainer.busy:
             return
         result, config, examples = self.source
-        if self.window._run(self.runner, "learning curve", jobs.learning_curve_job(config, examples),
+        if self.window.launcher.run(self.runner, "learning curve", jobs.learning_curve_job(config, examples),
                             lambda out: self._done(result, out), lambda message, _hint: self._failed(result, message)):
             self.box.set_running()
 

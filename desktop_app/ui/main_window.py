@@ -1,4 +1,6 @@
-"""The main window: four steps in a sidebar, menus, status bar; wires panel intents to runner jobs."""
+"""The main window: four steps in a sidebar, menus, status bar. It wires panels to controllers (dataset,
+batch, exports) that start jobs through one Launcher, and derives every enabled/disabled rule from one
+Workspace (ui/state.py), which knows what each result was made from."""
 
 from __future__ import annotations
 
@@ -9,9 +11,13 @@ from PySide6.QtCore import QTimer, Slot
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
                                QMessageBox, QStackedWidget, QWidget)
 
-from . import batch_actions, data_plan, dataset_actions, exports, jobs
+from . import data_plan, jobs
 from .adapter_files import ask_adapter, is_adapter
 from .auto_estimate import AutoEstimate
+from .batch_controller import BatchController
+from .dataset_controller import DatasetController
+from .export_controller import ExportController
+from .launcher import Launcher
 from .flow import StartGate, StepPage, data_problem, run_config
 from .geometry import fit_to_screen
 from .shortcuts import install_for_steps as install_shortcuts
@@ -27,6 +33,7 @@ from .menus import about_html, build_menus
 from .places import default_runs_dir
 from .runner import Runner
 from .settings import Settings
+from .state import Workspace
 from .widgets.drop_zone import first_local_file
 
 STEPS = ["Dataset", "Configure", "Train", "Predict"]
@@ -37,27 +44,22 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings or Settings()
         self.runs_dir = runs_dir or default_runs_dir()
-        self.data: jobs.LoadedData | None = None
-        self.data_path: str | None = None
-        self.result = None
-        self.classifier = None
-        self.batch_table = None
-        self.batch_result = None
+        self.workspace = Workspace()  # what is open, and what each result was made from: the one owner
         self.run_count = 0
+        self.start_waiting = False  # Start was pressed while the time estimate or learning curve stops
         self.warmed_up = False  # heavy libraries imported and devices known
         self.trainer, self.tasks, self.batch, self.live, self.warm, self.estimator, self.curve_runner = (
             Runner(self) for _ in range(7))
-        # their failures are shown where they belong, no pop-up
-        self.quiet = (self.live, self.warm, self.estimator, self.curve_runner)
-        self.live_prediction = LivePrediction(self.live, self._run, lambda: [self.inference.text.toPlainText().strip()],
-                                              lambda p, e: self.inference.show_prediction(p, e))
+        self.launcher = Launcher(self, self.statusBar().showMessage)
         self.runners = (self.trainer, self.tasks, self.batch, self.live, self.warm, self.estimator, self.curve_runner)
-        self._handlers: dict[Runner, tuple] = {}
-        for runner in self.runners:
-            runner.finished.connect(self._job_finished)
-            runner.failed.connect(self._job_failed)
+        for runner in self.runners:  # the quiet ones' failures are shown where they belong, no pop-up
+            self.launcher.watch(runner, quiet=runner in (self.live, self.warm, self.estimator, self.curve_runner))
+        self.launcher.busy_changed.connect(self._update_status)
+        self.live_prediction = LivePrediction(self.live, lambda *job: self.launcher.run(*job),
+                                              lambda: [self.inference.text.toPlainText().strip()],
+                                              lambda p, e: self.inference.show_prediction(p, e),
+                                              lambda: self.workspace.classifier)
         self.trainer.event.connect(self._training_event)
-        self.batch.event.connect(self._batch_event)
         self.trainer.busy_changed.connect(self._update_status)
         self.tasks.busy_changed.connect(self._update_status)
         self.curve_runner.busy_changed.connect(self._update_status)
@@ -74,6 +76,14 @@ class MainWindow(QMainWindow):
             page.next_button.clicked.connect(lambda _=False, n=i + 1: self.steps.setCurrentRow(n))
         self.step_pages[1].next_button.clicked.connect(lambda: self.start_training())  # configured: train
         self.start_gate = StartGate(self.training.start_button)
+        self.datasets = DatasetController(self, self.launcher, self.tasks, self.workspace, self.dataset,
+                                          self.configure, self.settings)
+        self.datasets.opened.connect(self._dataset_opened)
+        self.datasets.changed.connect(self._data_changed)
+        self.batches = BatchController(self, self.launcher, self.tasks, self.batch, self.workspace, self.inference,
+                                       self.settings)
+        self.exports = ExportController(self, self.launcher, self.tasks, self.workspace, lambda: run_config(self),
+                                        lambda: self.dataset.selection()["validation_path"])
         self.estimate = AutoEstimate(self, self.estimator)
         self.curve = LearningCurve(self, self.curve_runner)
         self.steps = QListWidget()
@@ -94,6 +104,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.device_label)
         self._connect_panels()
         self.explanations = Explanations(self)  # why a label: typed text, mistakes, batch rows
+        self.workspace.subscribe(self._apply_state)
         last = self.settings.last_config()
         if last is not None:
             self.configure.set_config(last)
@@ -105,19 +116,13 @@ class MainWindow(QMainWindow):
                           self.inference.run_batch, self.training.stop_button)
         self.steps.setCurrentRow(0)
         self._update_title()
-        self._update_steps()
+        self._apply_state()
         self._load_run_history()
         QTimer.singleShot(0, self._warm_up)  # heavy imports after the first paint
 
     # -- construction -----------------------------------------------------
     def _connect_panels(self) -> None:
         d, c, t, i = self.dataset, self.configure, self.training, self.inference
-        d.open_requested.connect(self.open_dataset_dialog)
-        d.file_chosen.connect(self.open_dataset)
-        d.columns_changed.connect(self._columns_changed)
-        d.encoding_chosen.connect(self._encoding_chosen)
-        d.validation_file_requested.connect(self._choose_validation_file)
-        d.sample_requested.connect(self.open_sample)
         d.split_changed.connect(self._split_changed)
         c.browse_model_requested.connect(self._browse_model)
         c.estimate_requested.connect(self.estimate.start)
@@ -128,45 +133,18 @@ class MainWindow(QMainWindow):
         t.stop_keep_best_requested.connect(lambda: self.stop_training(keep_best=True))
         t.history.open_requested.connect(self.load_adapter)
         t.history.deleted.connect(self._run_deleted)
-        t.export_requested.connect(self.export_dialog)
-        t.elsewhere_requested.connect(self.train_elsewhere_dialog)
+        t.export_requested.connect(lambda: self.exports.export_dialog("run"))
+        t.elsewhere_requested.connect(self.exports.train_elsewhere_dialog)
         i.load_adapter_requested.connect(self.load_adapter_dialog)
-        i.predict_requested.connect(self._predict)
-        i.batch_file_requested.connect(self._choose_batch_file)
-        i.batch_run_requested.connect(self._run_batch)
-        i.batch_cancel_requested.connect(self.batch.cancel)
-        i.batch_save_requested.connect(self._save_batch)
+        i.predict_requested.connect(self.predict_text)
 
-    # -- job plumbing -----------------------------------------------------
-    def _run(self, runner: Runner, name: str, job, on_done, on_failed=None) -> bool:
-        if runner.busy:
-            self.statusBar().showMessage(f"Please wait: {runner.name} is still running.", 4000)
-            return False
-        if not runner.start(job, name):  # shut down: the window is closing
-            return False
-        self._handlers[runner] = (on_done, on_failed)
-        self._update_status()
-        return True
-
-    @Slot(object)
-    def _job_finished(self, result) -> None:
-        on_done, _ = self._handlers.pop(self.sender(), (None, None))
-        self._update_status()
-        if on_done:
-            on_done(result)
-
-    @Slot(str, str)
-    def _job_failed(self, message: str, hint: str) -> None:
-        runner = self.sender()
-        _, on_failed = self._handlers.pop(runner, (None, None))
-        self._update_status()
-        if on_failed:
-            on_failed(message, hint)
-        if runner not in self.quiet:
-            box = QMessageBox(QMessageBox.Icon.Warning, "LoRA Studio", message, QMessageBox.StandardButton.Ok, self)
-            box.setInformativeText(hint)
-            box.open()  # non-blocking: tests and users are never stuck behind a modal loop
-        self.statusBar().showMessage(message, 8000)
+    # -- what the window shows, from the workspace --------------------------
+    # read-only views of the Workspace (tests and the helpers read them); it alone is written
+    data = property(lambda self: self.workspace.data)
+    data_path = property(lambda self: self.workspace.dataset.path if self.workspace.dataset else None)
+    classifier = property(lambda self: self.workspace.classifier)
+    result = property(lambda self: self.workspace.run.value if self.workspace.run else None)
+    batch_result = property(lambda self: (lambda b: b.value if b else None)(self.workspace.batch_to_save()))
 
     def _update_status(self, *_args) -> None:
         busy = [r.name for r in (self.trainer, self.tasks, self.batch, self.curve_runner) if r.busy]
@@ -176,25 +154,34 @@ class MainWindow(QMainWindow):
         name = Path(self.data_path).name if self.data_path else None
         self.setWindowTitle(f"LoRA Studio — {name}" if name else "LoRA Studio")
 
-    def _update_steps(self) -> None:
-        done = [self.data is not None and self.data.report.ok, self.result is not None or self.trainer.busy,
-                self.result is not None, self.classifier is not None]
+    def _apply_state(self) -> None:
+        """Every enabled/disabled rule, from the Workspace's Rules: nothing else sets them."""
+        ws, rules = self.workspace, self.workspace.rules()
+        done = [rules.data_ok, ws.run is not None or ws.training, ws.run is not None, ws.classifier is not None]
         for i, name in enumerate(STEPS):
             self.steps.item(i).setText(f"{'✓' if done[i] else i + 1}  {name}")
-        problem = data_problem(self.data)
-        first_error = next(iter(self.data.report.errors), "") if self.data is not None else ""
+        problem = data_problem(ws.data)
+        first_error = next(iter(ws.data.report.errors), "") if ws.data is not None else ""
         self.step_pages[0].set_ready(problem is None, f"Fix this before training: {first_error}" if first_error else "")
-        self.step_pages[1].set_ready(problem is None and not self.trainer.busy, "Training is running."
-                                     if self.trainer.busy else problem or "")
+        self.step_pages[1].set_ready(rules.can_start, "Training is running." if ws.training else problem or "")
         self.training.set_idle_state(problem)
-        self.step_pages[2].set_ready(self.classifier is not None, "" if self.classifier is not None or
-                                     self.trainer.busy else "Predict opens once a model is trained or loaded.")
-        self.start_gate.update(problem, self.trainer.busy)
+        self.step_pages[2].set_ready(rules.predict_ready, "Training is running: Predict opens with the new model "
+                                     "when it ends." if ws.training else "Preparing the new model for Predict…"
+                                     if ws.model_pending else "" if rules.predict_ready else
+                                     "Predict opens once a model is trained or loaded.")
+        self.start_gate.update(problem, ws.training)
+        self.training.export_button.setEnabled(rules.can_export)
+        self.export_action.setEnabled(rules.can_export_model)
+        self.onnx_action.setEnabled(rules.can_export_onnx)
+        self.inference.set_batch_actions(rules.can_open_batch, rules.can_classify, rules.can_save_batch)
+        if ws.batch is None and not ws.batch_running:
+            self.inference.clear_batch_result()
+
 
     @Slot(bool)
     def _training_busy(self, busy: bool) -> None:
         self.configure.set_locked(busy)
-        self._update_steps()
+        self.workspace.set_training(busy)
 
     def _split_changed(self) -> None:
         self._update_train_size()
@@ -207,7 +194,8 @@ class MainWindow(QMainWindow):
         share = 1 - (0 if sel["validation_path"] else sel["validation_fraction"]) - sel["test_fraction"]
         self.configure.set_train_size(max(1, int(n * share)) if n else 0)
 
-    _update_plan = data_plan.update_plan
+    def _update_plan(self) -> None:
+        data_plan.update_plan(self.configure, self.dataset.selection(), self.workspace.data)
 
     # -- start-up ---------------------------------------------------------
     def _warm_up(self) -> None:
@@ -222,7 +210,7 @@ class MainWindow(QMainWindow):
         def failed(message, hint):
             self.device_label.setText("Device: unknown")
             self.warmed_up = True
-        self._run(self.warm, "start-up", jobs.warm_up_job(), done, failed)
+        self.launcher.run(self.warm, "start-up", jobs.warm_up_job(), done, failed)
 
     def _load_run_history(self) -> None:
         """Earlier runs of this workspace (their manifests) fill the history table."""
@@ -233,10 +221,22 @@ class MainWindow(QMainWindow):
             self.training.add_history_row(name, manifest, folder)
 
     # -- dataset ----------------------------------------------------------
-    open_dataset_dialog, open_sample = dataset_actions.open_dataset_dialog, dataset_actions.open_sample
-    _fill_recent, open_dataset = dataset_actions.fill_recent, dataset_actions.open_dataset
-    _columns_changed, _data_changed = dataset_actions.columns_changed, dataset_actions.data_changed
-    _choose_validation_file, _encoding_chosen = dataset_actions.choose_validation_file, dataset_actions.encoding_chosen
+    def open_dataset(self, path: str, encoding: str | None = None) -> bool:
+        return self.datasets.open(path, encoding)
+
+    def _dataset_opened(self, _path: str) -> None:
+        """A new file is in use: the window says which, and shows the Dataset step wherever it was opened from."""
+        self._update_title()
+        self.steps.setCurrentRow(0)
+
+    def _data_changed(self) -> None:
+        if not self.trainer.busy:  # the Train page describes the data now loaded, not an earlier run's
+            self.training.reset()
+            self.curve.forget()  # nor a learning curve of the earlier data
+        self._apply_state()
+        self._update_train_size()
+        self._update_plan()
+        self.estimate.request()
 
     def dragEnterEvent(self, event) -> None:
         if first_local_file(event.mimeData()):
@@ -250,7 +250,7 @@ class MainWindow(QMainWindow):
                 self.load_adapter(str(Path(path).parent) if Path(path).name.lower() == "manifest.json" else path)
             else:
                 self.steps.setCurrentRow(0)
-                self.open_dataset(path)
+                self.datasets.open(path)
 
     # -- configuration ----------------------------------------------------
     def _browse_model(self) -> None:
@@ -272,6 +272,8 @@ class MainWindow(QMainWindow):
     def start_training(self) -> None:
         from ..core.errors import StudioError
 
+        if self.trainer.busy:  # a second Start (or Ctrl+Enter) while the first waits or runs
+            return
         problem = data_problem(self.data)
         if problem:  # Start is disabled then, with the problem beside it; this guards other callers
             self.statusBar().showMessage(problem, 8000)
@@ -290,12 +292,17 @@ class MainWindow(QMainWindow):
         self.estimate.cancel()
         self.curve.forget()  # a curve for the previous run would not be shown now
         if self.estimator.busy or self.curve_runner.busy:  # one model build at a time: start once it has ended
-            self.statusBar().showMessage("Stopping the time estimate or learning curve, then training starts…", 3000)
-            QTimer.singleShot(100, self.start_training)
+            if not self.start_waiting:  # one wait, however often Start is pressed meanwhile
+                self.start_waiting = True
+                self.statusBar().showMessage("Stopping the time estimate or learning curve, then training starts…",
+                                             3000)
+                self.training.reset("Starting once the time estimate or learning curve has stopped…")  # not 100%
+                QTimer.singleShot(100, self, self._start_after_wait)
             return
         self.settings.set_last_config(config)
         out_dir = self.runs_dir / time.strftime("run-%Y%m%d-%H%M%S")
         examples = self.data.examples  # kept with the result: a learning curve uses what this run used
+        trained_on = self.workspace.dataset
         self.training.set_running(True)
         self.steps.setCurrentRow(2)
 
@@ -303,23 +310,28 @@ class MainWindow(QMainWindow):
             self.training.set_running(False)
             if result.status == "cancelled":
                 self.training.show_outcome("Stopped. Nothing was saved; the previous model (if any) is unchanged.")
-                self._update_steps()
+                self._apply_state()
                 return
-            self.result = result
             self.run_count += 1
             self.training.show_result(result, self.run_count)
             self.curve.remember(result, config, examples)
-            self.export_action.setEnabled(True)
-            self._update_steps()
+            self.workspace.finish_run(result, trained_on)
+            now = self.workspace.dataset
+            if trained_on is not None and now is not None and now != trained_on:  # opened during the run
+                self.training.show_outcome(f"These results are of {trained_on.name}, which this run trained on; "
+                                           f"{now.name} was opened since.")
             QTimer.singleShot(0, lambda: self._use_trained(result))
 
         def failed(message, hint):
             self.training.set_running(False)
             self.training.show_outcome(f"Failed: {message}")
-            self._update_steps()
+            self._apply_state()
         job = jobs.train_job(config, examples, sel["validation_path"], out_dir)
-        self._run(self.trainer, "training", job, done, failed)
-        self._update_steps()
+        self.launcher.run(self.trainer, "training", job, done, failed)
+
+    def _start_after_wait(self) -> None:
+        self.start_waiting = False
+        self.start_training()
 
     def stop_training(self, keep_best: bool = False) -> None:
         self.trainer.cancel(keep_best)
@@ -330,10 +342,19 @@ class MainWindow(QMainWindow):
         self.training.on_event(event)
 
     def _use_trained(self, result) -> None:
+        """The run's model goes into Predict; while another task holds the runner, it is tried again shortly
+        (once refused, it was never put in use and Predict kept the previous model)."""
         def done(classifier):
-            self._set_classifier(classifier, f"Trained just now ({Path(result.adapter_dir).name})",
-                                 result.adapter_dir)
-        self._run(self.tasks, "preparing the model", jobs.classifier_from_result_job(result), done)
+            self.use_model(classifier, f"Trained just now ({Path(result.adapter_dir).name})", result.adapter_dir)
+
+        def failed(*_):
+            self.workspace.model_not_prepared()
+        if self.tasks.busy:
+            QTimer.singleShot(300, self, lambda: self._use_trained(result))
+            return
+        if not self.launcher.run(self.tasks, "preparing the model", jobs.classifier_from_result_job(result), done,
+                                 failed, failed):
+            self.workspace.model_not_prepared()  # the window is closing
 
     # -- adapters and prediction ------------------------------------------
     def load_adapter_dialog(self) -> None:
@@ -343,33 +364,24 @@ class MainWindow(QMainWindow):
 
     def load_adapter(self, path: str) -> None:
         def done(classifier):
-            self._set_classifier(classifier, Path(path).name, path)
+            self.use_model(classifier, Path(path).name, path)
             self.steps.setCurrentRow(3)
-        self._run(self.tasks, "loading the adapter", jobs.load_adapter_job(path), done)
+        self.launcher.run(self.tasks, "loading the adapter", jobs.load_adapter_job(path), done)
 
-    def _set_classifier(self, classifier, source: str, folder) -> None:
-        self.classifier = classifier
+    def use_model(self, classifier, source: str, folder) -> None:
         self.training.history.in_use = str(folder)
-        self.onnx_action.setEnabled(True)
+        self.workspace.use_model(classifier, source)  # first: the page predicts the typed text with this model
         self.inference.set_adapter(classifier.manifest, source)
-        self._update_steps()
 
     def _run_deleted(self, folder: str) -> None:
         """A deleted run can no longer be exported; the model in memory still predicts, and says so."""
-        if self.result is not None and str(self.result.adapter_dir) == folder:
-            self.training.export_button.setEnabled(False)
-            self.export_action.setEnabled(False)
+        self.workspace.run_deleted(folder)
         if self.training.history.in_use == folder:
             self.inference.adapter_info.setText(self.inference.adapter_info.text() + "<br><i>Its run was "
                                                 "deleted: it predicts until you load another model.</i>")
 
-    def _predict(self, texts: list) -> None:
+    def predict_text(self, texts: list) -> None:
         self.live_prediction.request(self.classifier, texts)
-
-    _choose_batch_file, _run_batch = batch_actions.choose_batch_file, batch_actions.run_batch
-    _batch_event, _save_batch = batch_actions.batch_event, batch_actions.save_batch
-    export_dialog, export_adapter = exports.export_dialog, exports.export_adapter
-    train_elsewhere_dialog, train_elsewhere = exports.train_elsewhere_dialog, exports.train_elsewhere
 
     # -- about and closing --------------------------------------------------
     def show_getting_started(self) -> None:

@@ -7,7 +7,7 @@ from PySide6.QtGui import QAction, QKeySequence
 
 def build_menus(window):
     """File and Help menus; returns (recent submenu, export action, ONNX export action) for the window to update."""
-    from .exports import export_onnx_dialog
+    datasets, exports = window.datasets, window.exports
 
     def add(menu, text, slot, shortcut=None):
         action = QAction(text, window)
@@ -18,20 +18,20 @@ def build_menus(window):
         return action
 
     file_menu = window.menuBar().addMenu("&File")
-    add(file_menu, "&Open dataset…", window.open_dataset_dialog, QKeySequence.StandardKey.Open)
+    add(file_menu, "&Open dataset…", datasets.open_dialog, QKeySequence.StandardKey.Open)
     recent = file_menu.addMenu("Open &recent")
-    recent.aboutToShow.connect(window._fill_recent)
-    add(file_menu, "Open &sample dataset", window.open_sample)
+    recent.aboutToShow.connect(lambda: datasets.fill_recent(recent))
+    add(file_menu, "Open &sample dataset", datasets.open_sample)
     file_menu.addSeparator()
     add(file_menu, "&Load configuration…", window.load_config_dialog)
     add(file_menu, "Sa&ve configuration…", window.save_config_dialog)
     file_menu.addSeparator()
     add(file_menu, "Open &adapter (.zip or folder)…", window.load_adapter_dialog)
-    export = add(file_menu, "&Export adapter…", window.export_dialog)
+    export = add(file_menu, "&Export adapter…", lambda: exports.export_dialog("model"))  # the model in use
     export.setEnabled(False)
-    onnx = add(file_menu, "Export &ONNX…", lambda: export_onnx_dialog(window))  # the model loaded for prediction
+    onnx = add(file_menu, "Export &ONNX…", exports.export_onnx_dialog)  # the model loaded for prediction
     onnx.setEnabled(False)
-    add(file_menu, "&Train elsewhere (job folder)…", window.train_elsewhere_dialog)
+    add(file_menu, "&Train elsewhere (job folder)…", exports.train_elsewhere_dialog)
     file_menu.addSeparator()
     add(file_menu, "&Quit", window.close, QKeySequence.StandardKey.Quit)
     help_menu = window.menuBar().addMenu("&Help")

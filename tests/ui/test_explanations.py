@@ -99,8 +99,8 @@ def test_a_hostile_text_is_shown_as_text(qtbot):
 
 
 def test_a_busy_window_says_so_instead_of_explaining_forever(qtbot, window, monkeypatch):
-    window.classifier = object()  # any model: the tasks runner is "busy", nothing runs
-    monkeypatch.setattr(window, "_run", lambda *a, **k: False)
+    window.workspace.classifier = object()  # any model: the tasks runner is "busy", nothing runs
+    monkeypatch.setattr(window.launcher, "run", lambda *a, **k: False)
     window.explanations.explain_text("some text", "Labelled “<b>spam</b>”")
     dialog = window.explanations.dialog
     view = dialog.findChild(ExplanationView)
@@ -112,8 +112,8 @@ def test_a_busy_window_says_so_instead_of_explaining_forever(qtbot, window, monk
 
 def test_a_late_careful_result_for_an_older_text_is_dropped(qtbot, window, monkeypatch):
     started = []
-    monkeypatch.setattr(window, "_run", lambda runner, name, job, done, failed=None: started.append(done) or True)
-    window.classifier = object()
+    monkeypatch.setattr(window.launcher, "run", lambda runner, name, job, done, failed=None: started.append(done) or True)
+    window.workspace.classifier = object()
     view = window.inference.explanation
     old = _explanation()
     window.inference.text.setPlainText(old.text)

@@ -33,8 +33,6 @@ def test_the_menu_action_exports_the_loaded_model(qtbot, window, trained_adapter
 @pytest.mark.parametrize("accept", [True, False])
 def test_a_folder_that_is_not_ours_offers_another_name(qtbot, window, trained_adapter, tmp_path, monkeypatch,
                                                       accept):
-    from desktop_app.ui.exports import export_onnx
-
     _load(qtbot, window, trained_adapter.adapter_dir)
     project = tmp_path / "project"
     project.mkdir()
@@ -42,7 +40,7 @@ def test_a_folder_that_is_not_ours_offers_another_name(qtbot, window, trained_ad
     offered = []
     monkeypatch.setattr("desktop_app.ui.dialogs.offer_other_name",
                         lambda parent, title, refusal, name: offered.append((title, refusal, name)) or accept)
-    assert export_onnx(window, str(project)) == accept
+    assert window.exports.export_onnx(str(project)) == accept
     assert offered == [("Export ONNX", offered[0][1], "project-2")]
     assert "not a LoRA Studio ONNX export folder" in offered[0][1]
     if accept:
@@ -58,8 +56,6 @@ def test_a_failed_parity_check_is_explained_and_writes_nothing(qtbot, window, tr
     import torch
 
     from desktop_app.core import onnx_export
-    from desktop_app.ui.exports import export_onnx
-
     real_copy = onnx_export._fp32_copy
 
     def drifted(model):
@@ -72,7 +68,7 @@ def test_a_failed_parity_check_is_explained_and_writes_nothing(qtbot, window, tr
     _load(qtbot, window, trained_adapter.adapter_dir)
     failures = []
     window.tasks.failed.connect(lambda message, hint: failures.append(message))
-    assert export_onnx(window, str(tmp_path / "out"))
+    assert window.exports.export_onnx(str(tmp_path / "out"))
     qtbot.waitUntil(lambda: not window.tasks.busy and bool(failures), timeout=60000)
     assert "differ from the original's" in failures[0]
     assert "differ from the original's" in window.statusBar().currentMessage()

@@ -2,6 +2,8 @@
 predict, export, reload; bad input is explained and loses nothing; closing stops training cleanly."""
 
 
+from types import SimpleNamespace
+
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
@@ -73,10 +75,8 @@ def test_full_workflow(qtbot, window, tiny_bert, tmp_path):
     assert window.inference.verdict.text().split()[0] in {"neg", "pos"}
 
     # batch predictions, then export and reload
-    from desktop_app.core.data import read_table
-
-    window.batch_table = read_table(data)
-    window.inference.set_batch_file("reviews.csv", window.batch_table.columns, "review")
+    window.batches.open_file(str(data))  # as Open file… does after its dialog
+    qtbot.waitUntil(lambda: window.workspace.batch_input is not None and not window.tasks.busy, timeout=30000)
     window.inference.column.setCurrentText("review")
     window.inference.run_batch.click()  # the panel's intent, as a user starts it
     qtbot.waitUntil(lambda: window.batch_result is not None and not window.batch.busy, timeout=30000)
@@ -84,9 +84,9 @@ def test_full_workflow(qtbot, window, tiny_bert, tmp_path):
     assert window.inference.save_batch.isEnabled()
 
     target = tmp_path / "exported.zip"
-    window.export_adapter(str(target))
+    window.exports.export_adapter(str(target))
     qtbot.waitUntil(lambda: target.exists() and not window.tasks.busy, timeout=30000)
-    window.classifier = None
+    window.workspace.classifier = None
     window.load_adapter(str(target))
     qtbot.waitUntil(lambda: window.classifier is not None and not window.tasks.busy, timeout=30000)
     assert "exported.zip" in window.inference.adapter_info.text()
@@ -249,8 +249,8 @@ def test_export_over_a_folder_that_is_not_an_adapter_offers_another_name(qtbot, 
     offered = []
     monkeypatch.setattr("desktop_app.ui.dialogs.offer_other_name",
                         lambda parent, title, refusal, name: offered.append((refusal, name)) or accept)
-    window.result = trained_adapter
-    window.export_adapter(str(project))
+    window.workspace.use_model(SimpleNamespace(path=trained_adapter.adapter_dir, manifest=None), "a run")
+    window.exports.export_adapter(str(project))
     assert offered and "not a LoRA Studio adapter folder" in offered[0][0] and offered[0][1] == "project-2"
     if accept:
         qtbot.waitUntil(lambda: (tmp_path / "project-2" / "manifest.json").exists() and not window.tasks.busy,
@@ -299,13 +299,13 @@ def test_live_prediction_latest_wins(qtbot, window):
                 release.wait(10)  # the first prediction is slow: the user keeps typing meanwhile
             return [Prediction(f"label of {texts[0]}", 0.9, {"a": 0.9, "b": 0.1})]
 
-    window.classifier = SlowClassifier()
+    window.workspace.classifier = SlowClassifier()
     box = window.inference.text
     for text in ("first", "second", "third"):
         box.blockSignals(True)
         box.setPlainText(text)
         box.blockSignals(False)
-        window._predict([text])
+        window.predict_text([text])
     release.set()
     qtbot.waitUntil(lambda: asked == ["first", "third"] and not window.live.busy, timeout=10000)
     assert window.live_prediction.pending is None

@@ -6,12 +6,17 @@ import zipfile
 import pandas as pd
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from desktop_app.ui import batch_actions, dialogs
+from desktop_app.ui import dialogs
+from desktop_app.ui.state import FileId, Made, ModelId, Stamped
 
 
 def test_save_predictions_asks_before_replacing_and_never_replaces_what_is_not_csv(window, qtbot, tmp_path,
                                                                                      monkeypatch):
-    window.batch_result = pd.DataFrame({"text": ["great film"], "predicted_label": ["pos"]})
+    source = tmp_path / "reviews.csv"
+    source.write_text("text\ngreat film\n")
+    window.workspace.open_batch_input(FileId.of(source), None)
+    window.workspace.finish_batch(pd.DataFrame({"text": ["great film"], "predicted_label": ["pos"]}),
+                                  Stamped(None, Made(FileId.of(source), None), "text"))
     chosen, answers, offers = {}, [], []
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (chosen["path"], "CSV (*.csv)"))
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: answers.pop(0))
@@ -22,7 +27,7 @@ def test_save_predictions_asks_before_replacing_and_never_replaces_what_is_not_c
         zf.writestr("xl/workbook.xml", "<workbook>budget</workbook>")
     before = budget.read_bytes()
     chosen["path"] = str(budget)
-    batch_actions.save_batch(window)
+    window.batches.save()
     qtbot.waitUntil(lambda: (tmp_path / "budget.csv").exists() and not window.tasks.busy, timeout=10000)
     assert budget.read_bytes() == before and "not a CSV file" in offers[0]  # a free name was offered and used
 
@@ -30,8 +35,8 @@ def test_save_predictions_asks_before_replacing_and_never_replaces_what_is_not_c
     earlier.write_text("my,earlier\n")
     chosen["path"] = str(earlier)
     answers.append(QMessageBox.StandardButton.No)
-    batch_actions.save_batch(window)
+    window.batches.save()
     assert not answers and not window.tasks.busy and earlier.read_text() == "my,earlier\n"  # asked; kept
     answers.append(QMessageBox.StandardButton.Yes)
-    batch_actions.save_batch(window)
+    window.batches.save()
     qtbot.waitUntil(lambda: earlier.read_text().startswith("text,") and not window.tasks.busy, timeout=10000)

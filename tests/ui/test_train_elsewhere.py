@@ -18,7 +18,7 @@ def test_train_elsewhere_writes_a_job_and_shows_the_commands(qtbot, window, tmp_
     window.configure.epochs.setValue(4)
     from desktop_app.ui.flow import run_config
 
-    assert window.train_elsewhere(str(tmp_path / "job"), run_config(window))
+    assert window.exports.train_elsewhere(str(tmp_path / "job"), run_config(window))
     qtbot.waitUntil(lambda: not window.tasks.busy and len(shown) == 2, timeout=30000)
     job = read_job(tmp_path / "job")
     assert job.config.epochs == 4 and job.dataset == "reviews.csv"

@@ -4,8 +4,6 @@ starts from an empty bar, not the last run's 100%."""
 import threading
 import time
 
-import pytest
-
 from desktop_app.core import events as ev
 from desktop_app.ui import jobs
 from desktop_app.ui.panels.training_panel import TrainingPanel
@@ -57,8 +55,6 @@ def _slow_estimates(monkeypatch, seconds):
     monkeypatch.setattr(jobs, "estimate_job", estimate_job)
 
 
-@pytest.mark.xfail(strict=True, reason="MainWindow.start_training waits for the estimate before it resets the page: "
-                   "the fix is one line there (training.reset(...) before the deferral), left to its owner")
 def test_a_rerun_starts_from_an_empty_bar(qtbot, window, tmp_path, monkeypatch):
     runs = []
 

@@ -14,7 +14,7 @@ def test_stop_and_keep_best_reaches_the_runner(window, monkeypatch):
 
 def test_a_run_opened_from_the_history_loads_in_predict(window, monkeypatch):
     started = []
-    monkeypatch.setattr(window, "_run", lambda runner, what, job, *a, **k: started.append(what))
+    monkeypatch.setattr(window.launcher, "run", lambda runner, what, job, *a, **k: started.append(what))
     window.training.history.open_requested.emit("/some/run")
     assert started == ["loading the adapter"]
 
@@ -22,7 +22,7 @@ def test_a_run_opened_from_the_history_loads_in_predict(window, monkeypatch):
 def test_new_data_cleans_the_train_page(window, monkeypatch):
     resets = []
     monkeypatch.setattr(window.training, "reset", lambda *a: resets.append(a))
-    window._data_changed()
+    window.datasets.changed.emit()
     assert resets == [()]
 
 
@@ -39,10 +39,10 @@ def test_deleting_the_run_in_use_turns_export_off_and_says_so_in_predict(window,
     run = tmp_path / "run-1"
     shutil.copytree(trained_adapter.adapter_dir, run)
     manifest = read_manifest(run)
-    window.result = SimpleNamespace(adapter_dir=run)
-    window.training.export_button.setEnabled(True)
-    window.export_action.setEnabled(True)
-    window._set_classifier(SimpleNamespace(manifest=manifest, labels=tuple(manifest.labels)), "Trained just now", run)
+    window.workspace.finish_run(SimpleNamespace(adapter_dir=run), None)
+    window.use_model(SimpleNamespace(manifest=manifest, labels=tuple(manifest.labels), path=run),
+                           "Trained just now", run)
+    assert window.training.export_button.isEnabled() and window.export_action.isEnabled()
     history = window.training.history
     history.add_manifest("run-1", manifest, run)
     history.table.selectRow(0)

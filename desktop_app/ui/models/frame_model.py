@@ -15,10 +15,11 @@ class FrameModel(QAbstractTableModel):
         self._columns = [str(c) for c in frame.columns]
         self._values = frame.to_numpy(dtype=object, copy=False) if len(frame.columns) else None
 
-    def set_frame(self, frame: pd.DataFrame) -> None:
+    def set_frame(self, frame: pd.DataFrame | None) -> None:
+        """Show `frame`; None shows nothing."""
         self.beginResetModel()
-        self._columns = [str(c) for c in frame.columns]
-        self._values = frame.to_numpy(dtype=object, copy=False) if len(frame.columns) else None
+        self._columns = [] if frame is None else [str(c) for c in frame.columns]
+        self._values = frame.to_numpy(dtype=object, copy=False) if frame is not None and len(frame.columns) else None
         self.endResetModel()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:

@@ -127,6 +127,8 @@ class InferencePanel(QWidget):
         batch_layout.addWidget(self.preview, 1)
         layout.addWidget(batch, 1)
         guard_fields(self)  # the wheel scrolls the page; it changes the column only once that has focus
+        self.cancel_batch.setEnabled(False)  # only while a file is classified (set_batch_running)
+        self.set_batch_actions(False, False, False)
         self.set_model_ready(False)
 
     # -- behaviour --------------------------------------------------------
@@ -147,11 +149,13 @@ class InferencePanel(QWidget):
 
     # -- fed by the main window -------------------------------------------
     def set_model_ready(self, ready: bool) -> None:
-        self.text.setEnabled(ready)
-        self.open_batch.setEnabled(ready)
-        self.run_batch.setEnabled(ready and self.column.count() > 0)
-        self.cancel_batch.setEnabled(False)
-        self.save_batch.setEnabled(False)
+        self.text.setEnabled(ready)  # the batch buttons follow the window's rules (set_batch_actions)
+
+    def set_batch_actions(self, can_open: bool, can_classify: bool, can_save: bool) -> None:
+        """From the window's state (ui/state.py Rules): never set one by one elsewhere."""
+        self.open_batch.setEnabled(can_open)
+        self.run_batch.setEnabled(can_classify and self.column.count() > 0)
+        self.save_batch.setEnabled(can_save)
 
     def set_adapter(self, manifest, source: str) -> None:
         """Show a loaded adapter's Manifest. Every string in it came from whoever shared the adapter:
@@ -209,22 +213,26 @@ class InferencePanel(QWidget):
         self._fit_verdict()
 
     def set_batch_file(self, name: str, columns: list[str], guess: str | None) -> None:
+        """A file to classify was read: its name and columns; the previous file's predictions go."""
         self.batch_file.setText(name)
+        self.batch_file.setToolTip(name)
         self.column.clear()
         self.column.addItems(columns)
         if guess:
             self.column.setCurrentText(guess)
-        self.run_batch.setEnabled(True)
-        self.batch_progress.setValue(0)
-        self.show_batch_summary(None)
+        self.clear_batch_result()
 
     def set_batch_running(self, running: bool) -> None:
-        self.run_batch.setEnabled(not running)
-        self.open_batch.setEnabled(not running)
+        """Cancel only while a file is classified; what was shown before is not this run's result."""
         self.cancel_batch.setEnabled(running)
         if running:
-            self.save_batch.setEnabled(False)
-            self.show_batch_summary(None)
+            self.clear_batch_result()
+
+    def clear_batch_result(self) -> None:
+        """No predictions shown: none were made yet for this file and model, or they were cancelled."""
+        self.preview_model.set_frame(None)
+        self.batch_progress.setValue(0)
+        self.show_batch_summary(None)
 
     def set_batch_progress(self, done: int, total: int) -> None:
         self.batch_progress.setMaximum(max(1, total))
@@ -238,7 +246,6 @@ class InferencePanel(QWidget):
         first = ["predicted_labels"] if multi else ["predicted_label", "confidence"]
         columns_first(self.preview, [str(c) for c in frame.columns], [*first, text_column])
         fit_columns(self.preview, 360)
-        self.save_batch.setEnabled(True)
         from ..jobs import SUMMARY
 
         self.show_batch_summary(frame.attrs.get(SUMMARY))

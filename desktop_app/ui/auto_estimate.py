@@ -17,9 +17,12 @@ DELAY_MS = 1200
 
 
 class AutoEstimate(QObject):
-    def __init__(self, window, runner, delay_ms: int = DELAY_MS) -> None:
-        super().__init__(window)
-        self.window, self.runner = window, runner
+    def __init__(self, parent, launcher, runner, workspace, dataset, configure, heavy: tuple,
+                 delay_ms: int = DELAY_MS) -> None:
+        """heavy: the runners that have the processor to themselves (training, the learning curve)."""
+        super().__init__(parent)
+        self.launcher, self.runner, self.workspace = launcher, runner, workspace
+        self.dataset, self.configure, self.heavy = dataset, configure, heavy
         self.generation = 0
         self.pending = False
         self.deferred = False  # asked for while training or the learning curve ran: measured when they end
@@ -28,25 +31,25 @@ class AutoEstimate(QObject):
         self.timer.setInterval(delay_ms)
         self.timer.timeout.connect(self.start)
         runner.cancelled.connect(self._after)
-        for heavy in (window.trainer, window.curve_runner):
-            heavy.busy_changed.connect(self._heavy_changed)
+        for busy_one in heavy:
+            busy_one.busy_changed.connect(self._heavy_changed)
 
     def _inputs(self):
         """(config, training texts) when an estimate makes sense now, else a sentence saying why not."""
-        w = self.window
-        if w.data is None or not w.data.report.ok:
+        data = self.workspace.data
+        if data is None or not data.report.ok:
             return "Time: estimated automatically once a dataset without blocking problems is loaded."
-        problem = w.configure.problem()
+        problem = self.configure.problem()
         if problem:
             return f"Time: {problem}"
-        sel = w.dataset.selection()
+        sel = self.dataset.selection()
         share = 1 - sel["validation_fraction"] - sel["test_fraction"]
-        examples = w.data.examples
+        examples = data.examples
         if not sel["validation_path"]:  # small data trains every fold and a kept model on every row
             share = 1 - sel["test_fraction"]
             n = max(1, int(len(examples) * share))
-            return w.configure.config(), examples.texts[:n], examples.labels[:n]
-        return w.configure.config(), examples.texts[: max(1, int(len(examples) * share))], None
+            return self.configure.config(), examples.texts[:n], examples.labels[:n]
+        return self.configure.config(), examples.texts[: max(1, int(len(examples) * share))], None
 
     def request(self) -> None:
         """Data or settings changed: forget what is shown and measure again shortly."""
@@ -54,18 +57,18 @@ class AutoEstimate(QObject):
         inputs = self._inputs()
         if isinstance(inputs, str):
             self.timer.stop()
-            self.window.configure.set_estimate(inputs)
+            self.configure.set_estimate(inputs)
             self.runner.cancel()
             return
-        self.window.configure.set_estimate("Time: measuring shortly (settings changed)…")
+        self.configure.set_estimate("Time: measuring shortly (settings changed)…")
         self.timer.start()
 
     def start(self) -> None:
         self.timer.stop()
-        if self.window.trainer.busy or self.window.curve_runner.busy:
+        if any(busy_one.busy for busy_one in self.heavy):
             self.deferred = True
-            what = "training" if self.window.trainer.busy else "the learning curve"
-            self.window.configure.set_estimate(f"Time: estimated again when {what} ends.")
+            what = "training" if self.heavy[0].busy else "the learning curve"
+            self.configure.set_estimate(f"Time: estimated again when {what} ends.")
             return
         if self.runner.busy:  # an older estimate: stop it, then start from _after
             self.pending = True
@@ -73,17 +76,17 @@ class AutoEstimate(QObject):
             return
         inputs = self._inputs()
         if isinstance(inputs, str):
-            self.window.configure.set_estimate(inputs)
+            self.configure.set_estimate(inputs)
             return
         config, texts, labels = inputs
         generation = self.generation
-        self.window.configure.set_estimate("Time: measuring a few training steps…")
-        self.window.launcher.run(self.runner, "estimating", jobs.estimate_job(config, texts, labels),
+        self.configure.set_estimate("Time: measuring a few training steps…")
+        self.launcher.run(self.runner, "estimating", jobs.estimate_job(config, texts, labels),
                          lambda est: self._done(generation, config, est),
                          lambda message, hint: self._failed(generation, message))
 
     def _heavy_changed(self, busy: bool) -> None:
-        if not busy and self.deferred and not (self.window.trainer.busy or self.window.curve_runner.busy):
+        if not busy and self.deferred and not any(busy_one.busy for busy_one in self.heavy):
             self.deferred = False
             self.request()
 
@@ -96,12 +99,12 @@ class AutoEstimate(QObject):
 
     def _done(self, generation: int, config, est: dict) -> None:
         if generation == self.generation:
-            self.window.configure.set_estimate(describe(config, est), details(est))
+            self.configure.set_estimate(describe(config, est), details(est))
         self._after()
 
     def _failed(self, generation: int, message: str) -> None:
         if generation == self.generation:
-            self.window.configure.set_estimate(f"Time: could not be estimated ({message})")
+            self.configure.set_estimate(f"Time: could not be estimated ({message})")
         self._after()
 
     def _after(self) -> None:

@@ -12,45 +12,47 @@ from .widgets.explanation_view import ExplanationView
 
 
 class Explanations:
-    def __init__(self, window) -> None:
-        self.window = window
+    def __init__(self, parent, launcher, tasks, workspace, inference, training) -> None:
+        """parent: the dialogs' parent; inference, training: the Predict and Train pages."""
+        self.parent, self.launcher, self.tasks, self.workspace = parent, launcher, tasks, workspace
+        self.inference, self.training = inference, training
         self.dialog: QDialog | None = None
-        window.inference.explanation.careful_requested.connect(self.careful_for_typed_text)
-        window.inference.explanation.target_requested.connect(self.target_for_typed_text)
-        window.training.mistakes.doubleClicked.connect(self._mistake_chosen)
-        window.inference.preview.doubleClicked.connect(self._batch_row_chosen)
-        window.training.mistakes.setToolTip("Double-click a row to see which words made the model's choice.")
-        window.inference.preview.setToolTip("Double-click a row to see which words made its label.")
+        inference.explanation.careful_requested.connect(self.careful_for_typed_text)
+        inference.explanation.target_requested.connect(self.target_for_typed_text)
+        training.mistakes.doubleClicked.connect(self._mistake_chosen)
+        inference.preview.doubleClicked.connect(self._batch_row_chosen)
+        training.mistakes.setToolTip("Double-click a row to see which words made the model's choice.")
+        inference.preview.setToolTip("Double-click a row to see which words made its label.")
 
     def careful_for_typed_text(self) -> None:
-        view = self.window.inference.explanation
+        view = self.inference.explanation
         if view.explanation is not None:
             self._for_typed_text("careful", view.chosen_target())
 
     def target_for_typed_text(self, target: str) -> None:
         """Multi-label: the typed text explained for another of the model's labels."""
-        if self.window.inference.explanation.explanation is not None:
+        if self.inference.explanation.explanation is not None:
             self._for_typed_text("fast", target)
 
     def _for_typed_text(self, method: str, target: str | None) -> None:
-        view, box = self.window.inference.explanation, self.window.inference.text
-        if self.window.classifier is None:
+        view, box = self.inference.explanation, self.inference.text
+        if self.workspace.classifier is None:
             return
-        text, model = view.explanation.text, self.window.classifier
+        text, model = view.explanation.text, self.workspace.classifier
 
         def show(explanation) -> None:  # only while the box holds that text and that model is in use: else dropped
-            if box.toPlainText().strip() == explanation.text and self.window.classifier is model:
+            if box.toPlainText().strip() == explanation.text and self.workspace.classifier is model:
                 view.show_explanation(explanation)
         self._run(text, method, show, view, target)
 
     def explain_text(self, text: str, title: str, target: str | None = None) -> None:
         """A dialog with `text` explained (fast first; Explain carefully in it for integrated gradients).
         `target`: the label to explain first (multi-label: a mistake's missed or wrongly added label)."""
-        if self.window.classifier is None:
-            QMessageBox.information(self.window, "Why this label?", "Load or train a model first: explanations "
+        if self.workspace.classifier is None:
+            QMessageBox.information(self.parent, "Why this label?", "Load or train a model first: explanations "
                                     "come from the model in use in Predict.")
             return
-        dialog = QDialog(self.window)
+        dialog = QDialog(self.parent)
         dialog.setWindowTitle("Why this label? — LoRA Studio")
         dialog.resize(640, 320)
         layout = QVBoxLayout(dialog)
@@ -60,8 +62,8 @@ class Explanations:
         layout.addWidget(heading)
         view = ExplanationView()
         view.clear("Explaining…")
-        if getattr(self.window.classifier, "multi_label", False):
-            view.set_targets(list(self.window.classifier.labels))
+        if getattr(self.workspace.classifier, "multi_label", False):
+            view.set_targets(list(self.workspace.classifier.labels))
             view.target_requested.connect(lambda target: self._run(text, "fast", view.show_explanation, view, target))
         layout.addWidget(view, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -82,12 +84,12 @@ class Explanations:
             view.careful.setEnabled(view.explanation is not None and view.explanation.method == "fast")
 
         view.careful.setEnabled(False)
-        if not self.window.launcher.run(self.window.tasks, "explaining",
-                                jobs.explain_job(self.window.classifier, text, method, target), show, failed):
-            failed(f"LoRA Studio is busy ({self.window.tasks.name}); try again in a moment.")
+        if not self.launcher.run(self.tasks, "explaining",
+                                jobs.explain_job(self.workspace.classifier, text, method, target), show, failed):
+            failed(f"LoRA Studio is busy ({self.tasks.name}); try again in a moment.")
 
     def _mistake_chosen(self, index) -> None:
-        table = self.window.training.mistakes.model()
+        table = self.training.mistakes.model()
         text = table.index(index.row(), 0).data()
         true, predicted = table.index(index.row(), 1).data(), table.index(index.row(), 2).data()
         if table.columnCount() > 4:  # several labels per text: say what was missed and added
@@ -106,20 +108,19 @@ class Explanations:
 
     def _explainer(self) -> str:
         """Which model explains a mistake: the run's own, or, said plainly, another one loaded in Predict since."""
-        ws = self.window.workspace
+        ws = self.workspace
         run = getattr(ws.run.value, "adapter_dir", None) if ws.run is not None else None
         if ws.model is None or run is None or ws.model.source == str(run):
             return "the model in use in Predict"
         return f"the model in use in Predict ({ws.model_label}), not the run these mistakes come from"
 
     def _batch_row_chosen(self, index) -> None:
-        window = self.window
-        batch = window.workspace.batch_to_save()  # the predictions shown: of the file and model selected now
+        batch = self.workspace.batch_to_save()  # the predictions shown: of the file and model selected now
         if batch is None or batch.detail not in batch.value.columns:
             return
         frame, column = batch.value, batch.detail  # the column they were made from, whatever the list says now
         row = index.row()  # the preview shows the result's rows in order (its first 5,000)
-        if getattr(window.classifier, "multi_label", False):  # several labels per text
+        if getattr(self.workspace.classifier, "multi_label", False):  # several labels per text
             labels = str(frame["predicted_labels"].iloc[row])
             given = f"given “{'; '.join(labels.split(';'))}”" if labels else "given none of the labels"
             self.explain_text(str(frame[column].iloc[row]), f"Why was row {row + 1} {given}?")

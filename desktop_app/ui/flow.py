@@ -76,7 +76,7 @@ def data_problem(data) -> str | None:
     return None
 
 
-def run_config(window):
+def run_config(dataset, configure, report):
     """The settings a run would use now: the Configure page's, with the Dataset page's columns, label reading
     and split (training here and Train elsewhere use the same), the labels settled as the report read them
     (label_reading.settle_labels: the separator and yes/no columns found go into the adapter's manifest).
@@ -85,8 +85,8 @@ def run_config(window):
 
     from ..core.label_reading import settle_labels
 
-    sel, spec, report = window.dataset.selection(), window.dataset.label_spec(), window.data.report
-    config = replace(window.configure.config(), text_column=report.text_column, label_column=report.label_column,
+    sel, spec = dataset.selection(), dataset.label_spec()
+    config = replace(configure.config(), text_column=report.text_column, label_column=report.label_column,
                      multi_label=spec.multi_label, label_separator=spec.separator, label_columns=spec.columns,
                      none_of_these=spec.none_of_these, validation_fraction=sel["validation_fraction"],
                      test_fraction=sel["test_fraction"])

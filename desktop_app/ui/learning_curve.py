@@ -14,11 +14,12 @@ from . import jobs
 
 
 class LearningCurve(QObject):
-    def __init__(self, window, runner) -> None:
-        super().__init__(window)
-        self.window, self.runner = window, runner
+    def __init__(self, parent, launcher, runner, training, trainer) -> None:
+        """training: the Train page (its curve box and the result it shows); trainer: the training runner."""
+        super().__init__(parent)
+        self.launcher, self.runner, self.training, self.trainer = launcher, runner, training, trainer
         self.source = None  # (result, config, examples) of the small-data run on the Train results
-        self.box = window.training.curve_box
+        self.box = training.curve_box
         self.box.start_requested.connect(self.start)
         self.box.cancel_requested.connect(self.cancel)
         runner.event.connect(self._event)
@@ -35,10 +36,10 @@ class LearningCurve(QObject):
         self.runner.cancel()
 
     def start(self) -> None:
-        if self.source is None or self.window.trainer.busy:
+        if self.source is None or self.trainer.busy:
             return
         result, config, examples = self.source
-        if self.window.launcher.run(self.runner, "learning curve", jobs.learning_curve_job(config, examples),
+        if self.launcher.run(self.runner, "learning curve", jobs.learning_curve_job(config, examples),
                             lambda out: self._done(result, out), lambda message, _hint: self._failed(result, message)):
             self.box.set_running()
 
@@ -47,7 +48,7 @@ class LearningCurve(QObject):
         self.box.set_stopping()
 
     def _current(self, result) -> bool:
-        return self.source is not None and self.source[0] is result and self.window.training.shown_result is result
+        return self.source is not None and self.source[0] is result and self.training.shown_result is result
 
     @Slot(object)
     def _event(self, event) -> None:
@@ -76,5 +77,5 @@ class LearningCurve(QObject):
 
     @Slot()
     def _cancelled(self) -> None:
-        if self.source is not None and self.window.training.shown_result is self.source[0]:
+        if self.source is not None and self.training.shown_result is self.source[0]:
             self.box.show_stopped()

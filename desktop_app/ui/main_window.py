@@ -82,10 +82,11 @@ class MainWindow(QMainWindow):
         self.datasets.changed.connect(self._data_changed)
         self.batches = BatchController(self, self.launcher, self.tasks, self.batch, self.workspace, self.inference,
                                        self.settings)
-        self.exports = ExportController(self, self.launcher, self.tasks, self.workspace, lambda: run_config(self),
+        self.exports = ExportController(self, self.launcher, self.tasks, self.workspace, self.config_for_run,
                                         lambda: self.dataset.selection()["validation_path"])
-        self.estimate = AutoEstimate(self, self.estimator)
-        self.curve = LearningCurve(self, self.curve_runner)
+        self.estimate = AutoEstimate(self, self.launcher, self.estimator, self.workspace, self.dataset, self.configure,
+                                     (self.trainer, self.curve_runner))
+        self.curve = LearningCurve(self, self.launcher, self.curve_runner, self.training, self.trainer)
         self.steps = QListWidget()
         self.steps.setFixedWidth(170)
         self.steps.setStyleSheet("QListWidget { font-size: 14px; } QListWidget::item { padding: 10px 6px; }")
@@ -103,7 +104,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.job_label)
         self.statusBar().addPermanentWidget(self.device_label)
         self._connect_panels()
-        self.explanations = Explanations(self)  # why a label: typed text, mistakes, batch rows
+        self.explanations = Explanations(self, self.launcher, self.tasks, self.workspace, self.inference,
+                                         self.training)  # why a label: typed text, mistakes, batch rows
         self.workspace.subscribe(self._apply_state)
         last = self.settings.last_config()
         if last is not None:
@@ -285,7 +287,7 @@ class MainWindow(QMainWindow):
             return
         sel = self.dataset.selection()
         try:
-            config = run_config(self)
+            config = self.config_for_run()
         except StudioError as exc:
             QMessageBox.warning(self, "LoRA Studio", str(exc))
             return
@@ -328,6 +330,10 @@ class MainWindow(QMainWindow):
             self._apply_state()
         job = jobs.train_job(config, examples, sel["validation_path"], out_dir)
         self.launcher.run(self.trainer, "training", job, done, failed)
+
+    def config_for_run(self):
+        """The settings a run would use now (flow.run_config); raises StudioError for settings out of range."""
+        return run_config(self.dataset, self.configure, self.workspace.data.report)
 
     def _start_after_wait(self) -> None:
         self.start_waiting = False

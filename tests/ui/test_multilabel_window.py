@@ -11,7 +11,6 @@ from PySide6.QtWidgets import QLabel
 from tiny_models import TOPICS, toy_multilabel, write_toy_multilabel_csv
 from ui_data import classify_file, use_model
 
-from desktop_app.ui.flow import run_config
 from desktop_app.ui.panels.label_results import NAMES
 from desktop_app.ui.widgets.explanation_view import ExplanationView
 
@@ -59,7 +58,7 @@ def test_the_dataset_step_shows_the_multi_label_reading_and_overrides_it(qtbot, 
     labels.none.setChecked(True)  # rows without labels are kept, as "none of these"
     _reread(qtbot, window, lambda: window.data.report.none_rows > 0)
     assert window.data.report.rows_usable == 150 and "with none of them" in d.facts.text()
-    config = run_config(window)  # what training and Train elsewhere get: the reading the report settled on
+    config = window.config_for_run()  # what training and Train elsewhere get: the reading the report settled on
     assert (config.multi_label, config.label_separator, config.none_of_these) == (True, "|", True)
     assert config.label_column == "labels" and config.label_columns == ()
 
@@ -68,14 +67,14 @@ def test_the_dataset_step_shows_the_multi_label_reading_and_overrides_it(qtbot, 
     assert labels.combo.currentText() == "One label" and not labels.separator.isVisibleTo(d)
     assert "Multi-label" not in d.facts.text() and d.classes.title() == "Classes"
     assert any("several labels per text" in w for w in window.data.report.warnings)
-    assert run_config(window).multi_label is False
+    assert window.config_for_run().multi_label is False
 
     labels.combo.activated.emit(1)  # several again, with a separator typed by the user
     labels.separator.setEditText("|")
     labels.separator.lineEdit().editingFinished.emit()
     _reread(qtbot, window, lambda: window.data.report.multi_label)
     assert window.data.report.label_separator == "|" and labels.combo.currentText() == "Several labels"
-    assert run_config(window).label_separator == "|"
+    assert window.config_for_run().label_separator == "|"
 
 
 def test_yes_no_columns_are_preselected_and_can_be_chosen(qtbot, window, tmp_path):
@@ -90,7 +89,7 @@ def test_yes_no_columns_are_preselected_and_can_be_chosen(qtbot, window, tmp_pat
     assert labels.columns.summary() == "praise, complaint"
     _reread(qtbot, window, lambda: window.data.report.label_columns == ["praise", "complaint"])
     assert sorted(window.data.report.class_counts) == ["complaint", "praise"]
-    config = run_config(window)
+    config = window.config_for_run()
     assert config.label_columns == ("praise", "complaint") and config.label_column is None and config.multi_label
 
     labels.combo.activated.emit(0)  # one label per text, then several again: the yes/no columns come back

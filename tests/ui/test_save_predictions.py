@@ -7,7 +7,7 @@ import pandas as pd
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from desktop_app.ui import dialogs
-from desktop_app.ui.state import FileId, Made, ModelId, Stamped
+from desktop_app.ui.state import FileId, Made, Stamped
 
 
 def test_save_predictions_asks_before_replacing_and_never_replaces_what_is_not_csv(window, qtbot, tmp_path,

@@ -16,9 +16,8 @@ def test_train_elsewhere_writes_a_job_and_shows_the_commands(qtbot, window, tmp_
     assert shown and "Load a dataset first" in shown[-1][1]
     load(qtbot, window, write_csv(tmp_path / "reviews.csv"))
     window.configure.epochs.setValue(4)
-    from desktop_app.ui.flow import run_config
 
-    assert window.exports.train_elsewhere(str(tmp_path / "job"), run_config(window))
+    assert window.exports.train_elsewhere(str(tmp_path / "job"), window.config_for_run())
     qtbot.waitUntil(lambda: not window.tasks.busy and len(shown) == 2, timeout=30000)
     job = read_job(tmp_path / "job")
     assert job.config.epochs == 4 and job.dataset == "reviews.csv"

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog
 
 from desktop_app.ui.state import FileId, Made, ModelId, Stamped, Workspace
@@ -133,7 +134,7 @@ def test_opening_a_dataset_from_predict_shows_the_dataset_step(qtbot, window, tm
     window.steps.setCurrentRow(3)
     path = _csv(tmp_path / "reviews.csv", 40)
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
-    next(a for a in window.menuBar().actions()[0].menu().actions() if "Open dataset" in a.text()).trigger()
+    next(a for a in window.findChildren(QAction) if a.text() == "&Open dataset…").trigger()  # File › Open dataset…
     qtbot.waitUntil(lambda: window.data is not None and not window.tasks.busy, timeout=30000)
     assert window.steps.currentRow() == 0 and "reviews.csv" in window.windowTitle()
 

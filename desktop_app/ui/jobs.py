@@ -3,7 +3,19 @@ thread. Nothing here touches a widget; results are plain objects handed back thr
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
+
+_IMPORTING = threading.Lock()
+
+
+def heavy_libraries() -> None:
+    """Import transformers and peft one thread at a time. The start-up job and an adapter opened at once (a .zip
+    dropped on a fresh window) imported them together on two runner threads, and peft met a half-initialised
+    transformers: "cannot import name 'AutoModel'". Every job that needs them calls this first."""
+    with _IMPORTING:
+        __import__("transformers")
+        __import__("peft")
 
 
 @dataclass
@@ -34,7 +46,7 @@ def warm_up_job():
         checkpoint(cancel)
         cached = list_cached_models()
         checkpoint(cancel)
-        __import__("transformers")  # warm the import cache for the first training run
+        heavy_libraries()  # warm the import cache for the first run, the first adapter
 
         return {"devices": devices, "cached": cached}
     return job
@@ -46,6 +58,7 @@ def load_data_job(path: str, text_column: str | None, label_column: str | None, 
     (multilabel.LabelSpec) says how to read the labels, by default as the data shows; `encoding`, the
     text file's encoding (None: guessed)."""
     def job(emit, cancel):
+        heavy_libraries()  # the tokenizer comes from transformers
         from ..core.data import read_table
         from ..core.dataset import build_report
         from ..core.multilabel import binary_columns
@@ -64,6 +77,7 @@ def load_data_job(path: str, text_column: str | None, label_column: str | None, 
 def train_job(config, examples, validation_path, out_dir):
     """Split (or read the validation file) in the worker, then train: one core use case each."""
     def job(emit, cancel):
+        heavy_libraries()
         from ..core.dataset import prepare_training_data
         from ..core.training import run_training
 
@@ -76,6 +90,7 @@ def learning_curve_job(config, examples):
     """"Would more examples help?" for a small-data run: its rows as it trained on them (the test share held
     out the same way), scored on 25/50/75/100% of them."""
     def job(emit, cancel):
+        heavy_libraries()
         from ..core.dataset import prepare_training_data
         from ..core.learning_curve import learning_curve
 
@@ -85,6 +100,7 @@ def learning_curve_job(config, examples):
 
 def estimate_job(config, texts, labels=None):
     def job(emit, cancel):
+        heavy_libraries()
         from ..core.estimate import estimate_epoch_seconds
 
         return estimate_epoch_seconds(config, texts, cancel=cancel, labels=labels)
@@ -93,6 +109,7 @@ def estimate_job(config, texts, labels=None):
 
 def load_adapter_job(path: str):
     def job(emit, cancel):
+        heavy_libraries()
         from ..core.events import checkpoint
         from ..core.inference import Classifier
 
@@ -104,6 +121,7 @@ def load_adapter_job(path: str):
 
 def classifier_from_result_job(result):
     def job(emit, cancel):
+        heavy_libraries()
         from ..core.inference import Classifier
 
         return Classifier.from_training(result, backend="auto")

@@ -159,7 +159,7 @@ class MainWindow(QMainWindow):
     def _apply_state(self) -> None:
         """Every enabled/disabled rule, from the Workspace's Rules: nothing else sets them."""
         ws, rules = self.workspace, self.workspace.rules()
-        done = [rules.data_ok, ws.run is not None or ws.training, ws.run is not None, ws.classifier is not None]
+        done = [rules.data_ok, rules.data_ok and ws.runs_started > 0, ws.run is not None, ws.classifier is not None]
         for i, name in enumerate(STEPS):
             self.steps.item(i).setText(f"{'✓' if done[i] else i + 1}  {name}")
         problem = data_problem(ws.data)
@@ -174,6 +174,10 @@ class MainWindow(QMainWindow):
         self.start_gate.update(problem, ws.training)
         self.training.export_button.setEnabled(rules.can_export)
         self.export_action.setEnabled(rules.can_export_model)
+        zipped = ws.model is not None and ws.model.source.lower().endswith(".zip")
+        why = "The model in use was opened from a .zip file: share that file as it is." if zipped else ""
+        self.training.export_button.setToolTip("" if rules.can_export else why)
+        self.export_action.setStatusTip("" if rules.can_export_model else why)
         self.onnx_action.setEnabled(rules.can_export_onnx)
         self.inference.set_batch_actions(rules.can_open_batch, rules.can_classify, rules.can_save_batch)
         if ws.batch is None and not ws.batch_running:

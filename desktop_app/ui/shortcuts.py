@@ -52,7 +52,8 @@ def one_tab_stop(root: QWidget) -> None:
 
 def install_for_steps(window: QWidget, pages: QStackedWidget, next_buttons: list[QAbstractButton],
                       start: QAbstractButton, classify: QAbstractButton, stop: QAbstractButton) -> list[QShortcut]:
-    """The four steps: Dataset and Configure press their Next (Configure's starts training); Train presses Start
-    training, or Next: Predict while Start is off; Predict presses Classify."""
+    """The four steps: Dataset and Configure press their Next (Configure's starts training); Train presses Next:
+    Predict once a trained model is ready (a finished run goes on, never starts a second multi-minute run), else
+    Start training; Predict presses Classify."""
     dataset, configure, train = next_buttons[:3]
-    return install(window, pages, [[dataset], [configure], [start, train], [classify]], stop)
+    return install(window, pages, [[dataset], [configure], [train, start], [classify]], stop)

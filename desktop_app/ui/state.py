@@ -78,6 +78,7 @@ class Workspace:
         self.classifier = None            # core.inference.Classifier of `model`
         self.model_label = ""             # how the Predict page names it ("Trained just now (run-…)")
         self.training = False
+        self.runs_started = 0             # Configure is "done" once a run started with its settings
         self.model_pending = False        # a run just ended: its model is being prepared for Predict
         self.run: Stamped | None = None   # the last finished run's TrainResult (data: the file it trained on)
         self.batch_input: Stamped | None = None  # the table chosen in Predict › Classify a whole file
@@ -114,7 +115,7 @@ class Workspace:
         """A run starts: the Train page shows it, not the last one (after a Stop it shows none)."""
         self.training = running
         if running:
-            self.run = None
+            self.run, self.runs_started = None, self.runs_started + 1
         self._changed()
 
     def finish_run(self, result, trained_on: FileId | None) -> None:

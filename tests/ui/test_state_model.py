@@ -339,3 +339,49 @@ def test_a_mistake_explained_by_another_model_says_so(window, tmp_path):
     assert window.explanations._explainer() == "the model in use in Predict"
     window.workspace.use_model(SimpleNamespace(path=tmp_path / "x", manifest=None), "x.zip")
     assert "(x.zip), not the run these mistakes come from" in window.explanations._explainer()
+
+
+def test_every_job_that_loads_models_imports_the_heavy_libraries_one_thread_at_a_time(monkeypatch):
+    """A .zip opened on a fresh window loaded while the start-up job imported transformers on another thread:
+    peft met a half-initialised transformers. Each such job takes the import lock before anything else."""
+    from desktop_app.ui import jobs
+
+    class Guarded(Exception):
+        pass
+
+    def guard():
+        raise Guarded()
+    monkeypatch.setattr(jobs, "heavy_libraries", guard)
+    config = SimpleNamespace(base_model="x", max_length=None, max_length_cap=64)
+    for job in (jobs.warm_up_job(), jobs.load_adapter_job("a.zip"), jobs.classifier_from_result_job(None),
+                jobs.load_data_job("a.csv", None, None, config), jobs.train_job(config, None, None, None),
+                jobs.estimate_job(config, []), jobs.learning_curve_job(config, None)):
+        try:
+            job(None, None)
+        except Guarded:
+            continue
+        raise AssertionError(f"{job.__qualname__} ran without the import lock")
+
+
+
+def test_configure_keeps_its_tick_after_a_stop_and_ctrl_enter_on_train_goes_on_to_predict(qtbot, window,
+                                                                                         trained_adapter):
+    from PySide6.QtCore import Qt
+
+    ws = window.workspace
+    ws.open_data(FileId.of(trained_adapter.adapter_dir), SimpleNamespace(report=SimpleNamespace(ok=True, errors=[])))
+    ws.set_training(True)
+    ws.set_training(False)  # a plain Stop: no run shown, the settings still used
+    assert window.steps.item(1).text().startswith("✓")
+    _load_model(qtbot, window, trained_adapter.adapter_dir)
+    window.steps.setCurrentRow(2)
+    window.pages.currentWidget().setFocus()
+    qtbot.keyClick(window.pages.currentWidget(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert window.steps.currentRow() == 3 and not window.trainer.busy  # no second run started
+
+
+def test_export_says_why_it_is_off_for_a_model_opened_from_a_zip(window, tmp_path):
+    window.workspace.use_model(SimpleNamespace(path=tmp_path / "shared.zip", manifest=None), "shared.zip")
+    assert not window.training.export_button.isEnabled() and not window.export_action.isEnabled()
+    assert "share that file" in window.training.export_button.toolTip()
+    assert "share that file" in window.export_action.statusTip()

@@ -153,11 +153,6 @@ class Workspace:
             self.batch = None
         self._changed()
 
-    def clear_batch(self) -> None:
-        if self.batch is not None:
-            self.batch = None
-            self._changed()
-
     def run_deleted(self, folder: str) -> None:
         self.deleted.add(str(folder))
         self._changed()

@@ -12,7 +12,7 @@ import pandas as pd
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog
 
-from desktop_app.ui.state import FileId, Made, ModelId, Stamped, Workspace
+from desktop_app.ui.state import FileId, Made, ModelId, Workspace
 
 
 def _csv(path: Path, rows: int) -> Path:
@@ -326,9 +326,8 @@ def test_no_ui_module_touches_another_objects_private_members():
     assert found == []
 
 
-def test_stamped_results_compare_by_what_they_were_made_from(tmp_path):
+def test_a_missing_file_is_never_the_same_input_as_a_readable_one(tmp_path):
     a = _csv(tmp_path / "a.csv", 2)
-    assert Stamped(1, Made(FileId.of(a))).made == Made(FileId.of(a))
     assert FileId.of(tmp_path / "missing.csv") != FileId.of(a) and FileId.of(tmp_path / "missing.csv").size == -1
 
 

@@ -113,14 +113,16 @@ def shared_adapter(adapter_copy):
 
 
 def test_no_command_reaches_the_network(no_network, listener, shared_adapter, tiny_bert, toy_csv, tmp_path, capsys):
-    """train, job, evaluate, predict, info, inspect, export-onnx and an exported zip, each with a hub name in
-    sight: nothing connects anywhere (peft's save_embedding_layers="auto" asked the hub about the base)."""
+    """train, job export, a job run (train --job), evaluate, predict, info, inspect, export-onnx, and an exported
+    zip opened by info, predict, evaluate and export-onnx, each with a hub name in sight: nothing connects
+    anywhere (peft's save_embedding_layers="auto" asked the hub about the base)."""
     from desktop_app.core.adapters import export_adapter_zip
 
     shared_zip = export_adapter_zip(shared_adapter, tmp_path / "shared.zip")
     commands = [
         ["train", toy_csv, "--model", tiny_bert, "--epochs", "1", "--small-data", "off", "--out", tmp_path / "new"],
         ["job", "export", toy_csv, "--model", tiny_bert, "--out", tmp_path / "job"],
+        ["train", "--job", tmp_path / "job", "--epochs", "1", "--small-data", "off", "--out", tmp_path / "from-job"],
         ["evaluate", shared_adapter, toy_csv],
         ["predict", shared_adapter, "--text", "hi"],
         ["predict", shared_adapter, toy_csv, "--out", tmp_path / "predictions.csv"],
@@ -129,12 +131,15 @@ def test_no_command_reaches_the_network(no_network, listener, shared_adapter, ti
         ["export-onnx", shared_adapter, "--out", tmp_path / "onnx"],
         ["info", shared_zip],
         ["predict", shared_zip, "--text", "hi"],
+        ["evaluate", shared_zip, toy_csv],
+        ["export-onnx", shared_zip, "--out", tmp_path / "onnx-from-zip"],
     ]
     for command in commands:
         assert main([str(part) for part in command]) == 0, (command, capsys.readouterr().err[-2000:])
     # without --allow-download a hub name not on this computer is a sentence, never a request
     assert main(["train", str(toy_csv), "--model", HUB_NAME, "--out", str(tmp_path / "refused")]) == 2
     assert "not on this computer" in one_line_error(capsys)
+    assert (tmp_path / "from-job" / "manifest.json").is_file() and (tmp_path / "onnx-from-zip").is_dir()
     assert no_network == [] and listener.requests == []
 
 
@@ -335,6 +340,16 @@ def test_fp16_on_a_cpu_says_fp32_runs_instead():
     assert "fp16 is not available on a CPU" in chosen.reason and "chosen in the settings" not in chosen.reason
 
 
+def test_train_with_fp16_on_a_cpu_logs_that_fp32_runs(tiny_bert, toy_csv, tmp_path, capsys):
+    """The real `train` command, not only resolve(): its log says fp32 runs instead, never "chosen in the
+    settings" (the run trained fp32 and claimed the user's fp16 choice)."""
+    assert main(["train", str(toy_csv), "--model", str(tiny_bert), "--device", "cpu", "--precision", "fp16",
+                 "--epochs", "1", "--small-data", "off", "--out", str(tmp_path / "a")]) == 0
+    out = capsys.readouterr()
+    lines = [line for line in (out.out + out.err).splitlines() if line.startswith("Precision:")]
+    assert lines == ["Precision: fp32 (fp16 is not available on a CPU, so fp32 runs instead)."], out.err[-2000:]
+
+
 def test_processes_stopped_by_a_signal_are_reported_stopped_not_failed(tmp_path, tiny_bert):
     """SIGINT reaches the training processes but not the launcher (a signal sent to them, or a terminal that
     spares the launcher): each stops cleanly with 130, and the launcher says the run was stopped, not that they
@@ -364,6 +379,23 @@ def test_processes_stopped_by_a_signal_are_reported_stopped_not_failed(tmp_path,
     assert "lora-studio: stopped; the training processes were ended and nothing was saved." in err
     assert "of 2 failed" not in err and not (tmp_path / "adapter").exists()
     assert [p.name for p in temp.iterdir() if p.name.startswith("torchelastic_") or "launcher" in p.name] == []
+
+
+def test_processes_that_finish_leave_nothing_in_the_temp_folder(tmp_path, tiny_bert, toy_csv):
+    """A `--processes 2` run that ends normally: torch's launcher left a torchelastic_* folder in the temp folder
+    on every run; now nothing is left there, neither that nor a temp folder of ours."""
+    from desktop_app.core.atomic import TEMP_PREFIX
+
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    done = subprocess.run([sys.executable, "-m", "desktop_app", "train", str(toy_csv), "--model", str(tiny_bert),
+                           "--epochs", "1", "--small-data", "off", "--processes", "2", "--out", "adapter"],
+                          cwd=tmp_path, env=_env(tmp_path, TMPDIR=str(temp)), capture_output=True, text=True,
+                          timeout=240)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Trained on 2 processes" in done.stdout and (tmp_path / "adapter" / "manifest.json").is_file()
+    left = sorted(p.name for p in temp.iterdir())
+    assert [name for name in left if name.startswith(("torchelastic_", TEMP_PREFIX))] == [], left
 
 
 # ---------------------------------------------------------------- 11. sentences instead of "Something unexpected"

@@ -221,6 +221,16 @@ def cmd_inspect(args) -> int:
 
 
 # ---------------------------------------------------------------- train
+def _say_what_small_data_ignores(args, data) -> None:
+    """Flags of the usual path given for a run that takes the small path: said, not silently dropped."""
+    given = [flag for flag, value in (("--epochs", args.epochs), ("--lr", args.learning_rate),
+                                      ("--batch-size", args.batch_size)) if value is not None]
+    if given and data.plan is not None and data.plan.small:
+        print(f"warning: {', '.join(given)} set{'s' if len(given) == 1 else ''} the usual path; on small data "
+              f"({data.plan.rows:,} examples) every fit uses the fixed settings the benchmark chose "
+              "(--small-data off trains with yours).", file=sys.stderr)
+
+
 def cmd_train(args) -> int:
     from .core.dataset import load_for_config, prepare_training_data
     from .core.label_reading import settle_labels
@@ -252,6 +262,7 @@ def cmd_train(args) -> int:
     config = settle_labels(config.with_overrides(text_column=dataset.report.text_column,
                                                  label_column=dataset.report.label_column), dataset.report)
     data = prepare_training_data(dataset.examples, config, validation, encoding)
+    _say_what_small_data_ignores(args, data)
     if args.job:
         data.source = job.dataset  # the run history names the user's file, not the job's data.csv
 

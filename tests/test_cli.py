@@ -208,8 +208,10 @@ def test_predict_explains_a_text_as_json_and_a_file_with_top_words(tmp_path, cap
 def test_small_data_is_cross_validated_and_says_so(tmp_path, capsys, tiny_bert):
     data = _write_csv(tmp_path / "small.csv", n=40)
     out = tmp_path / "small-adapter"
-    assert main(["train", str(data), "--model", str(tiny_bert), "--folds", "4", "--out", str(out)]) == 0
+    assert main(["train", str(data), "--model", str(tiny_bert), "--folds", "4", "--epochs", "2", "--out",
+                 str(out)]) == 0
     text = capsys.readouterr()
+    assert "warning: --epochs sets the usual path; on small data (40 examples)" in text.err  # said, not dropped
     assert "Estimated by 4-fold cross-validation" in text.out and "±" in text.out
     assert "cross-validated, then every example trains the kept model" in text.err
     assert "Validation (best epoch)" not in text.out
@@ -221,6 +223,7 @@ def test_small_data_is_cross_validated_and_says_so(tmp_path, capsys, tiny_bert):
                  "--out", str(plain)]) == 0
     text = capsys.readouterr()
     assert "Validation (best epoch)" in text.out and "cross-validation" not in text.out
+    assert "usual path" not in text.err
 
 
 def test_small_data_flags_are_checked(capsys):

@@ -8,8 +8,8 @@ Here instead (chosen by the data, `plan_for`):
    and confusion matrix are pooled over the folds, and the folds' spread says how sure the estimate is.
 2. The kept model trains on every row with those settings. It has no held-out score of its own: the number
    shown for it is the cross-validated estimate, and says so (score_estimate.py).
-Each fit tunes the sentence vectors on pairs of its examples with LoRA (pair_tuning.py), then its head is a
-linear probe on the tuned vectors (probe.py). Training is a plain loop, not the Trainer: nothing is evaluated or saved between epochs, and at a few steps per fit the Trainer's set-up would
+Each fit tunes the sentence vectors on pairs of its examples with LoRA, held near where the base put them
+(pair_tuning.py), then its head is a linear probe on the tuned vectors (probe.py). Training is a plain loop, not the Trainer: nothing is evaluated or saved between epochs, and at a few steps per fit the Trainer's set-up would
 cost more than the training.
 """
 
@@ -248,10 +248,12 @@ def run_small(config, splits, label_map, objective, prepared, emit: Callable, ca
     session = Session(config, examples, label_map, objective, prepared, cancel)
     fold = fold_of(examples, plan.folds, config.seed)
     epochs, batch = passes(n), min(n, pair_tuning.PAIR_BATCH)
+    per_class = pair_tuning.examples_per_class(session.target_array, multi)
     emit(LogLine(f"Small data ({n} examples): {plan.folds}-fold cross-validation estimates the score, then the kept "
                  f"model trains on all {n}. Each fit (fixed settings): LoRA pair tuning, {fit_steps(n)} steps of "
-                 f"{batch} texts at learning rate {pair_tuning.PAIR_LEARNING_RATE:g}, then a head from a linear probe on the "
-                 f"tuned vectors."))
+                 f"{batch} texts at learning rate {pair_tuning.PAIR_LEARNING_RATE:g}, each text held near the base "
+                 f"model's vector for it (weight {pair_tuning.anchor_weight(per_class):.2g}), then a head from a linear probe on "
+                 f"the tuned vectors."))
     progress = Progress(emit, total_steps(plan, fold), batch)
     emit(Started(progress.total, epochs, n, 0, label_map.names, prepared.device.name,
                  session.encoder.max_length, batch, multi))

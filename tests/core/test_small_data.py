@@ -231,6 +231,41 @@ def test_pair_tuning_pulls_a_class_together_and_changes_only_lora(tiny_bert, mon
     assert changed and all("lora_" in n for n in changed)
 
 
+def test_the_anchor_holds_the_vectors_near_where_they_started_and_weighs_less_as_rows_grow(tiny_bert, monkeypatch):
+    from desktop_app.core import pair_tuning
+    from desktop_app.core.pair_tuning import anchor_loss, anchor_weight, examples_per_class, tune_pairs
+    from desktop_app.core.preparation import attach_lora
+    from desktop_app.core.probe import head_features
+
+    import torch
+
+    assert anchor_weight(4) == pytest.approx(2.0) and anchor_weight(32) == pytest.approx(0.25)
+    assert anchor_weight(0) == 0.0
+    assert examples_per_class(np.array([0, 0, 0, 2]), False) == 2.0  # the classes present: 3 and 1
+    assert examples_per_class(np.array([[1, 0, 1], [1, 0, 0]]), True) == 1.5  # labels present: 2 and 1
+    unit = torch.nn.functional.normalize(torch.tensor([[1.0, 0.0], [0.0, 2.0]]), dim=-1)
+    assert float(anchor_loss(torch.tensor([[3.0, 0.0], [0.0, 1.0]]), unit)) == pytest.approx(0.0)  # lengths do not count
+    assert float(anchor_loss(torch.tensor([[0.0, 1.0], [1.0, 0.0]]), unit)) == pytest.approx(1.0)
+
+    config = TrainConfig(base_model=str(tiny_bert))
+    session, rows = _session(tiny_bert, config, toy_examples(24))
+    monkeypatch.setattr(pair_tuning, "PAIR_LEARNING_RATE", 1e-2)  # a random tiny model moves slowly at the default rate
+
+    def drift(anchor: float) -> float:
+        """1 - cosine of the tuned vectors to the untuned ones, after tuning with this anchor."""
+        monkeypatch.setattr(pair_tuning, "ANCHOR_PER_CLASS", anchor)
+        model = attach_lora(session.config, session.prepared.base, copy.deepcopy(session.prepared.model))
+        origin = torch.nn.functional.normalize(
+            torch.as_tensor(head_features(model, session.encoder, session.examples.texts)), dim=-1)
+        tune_pairs(model, session.encoder, session.ids, session.target_array, False,
+                   small_data.Progress(lambda e: None, 1000, 16), None, 0)
+        return float(anchor_loss(torch.as_tensor(head_features(model, session.encoder, session.examples.texts)),
+                                 origin))
+
+    free, held = drift(0.0), drift(12.0 * 20)  # 12 per class: weight 20
+    assert free > 0.01 and held < free / 2
+
+
 def test_pair_targets_are_one_class_or_the_overlap_of_label_sets():
     from desktop_app.core.pair_tuning import pair_loss, target_similarity
 
@@ -238,7 +273,8 @@ def test_pair_targets_are_one_class_or_the_overlap_of_label_sets():
 
     from desktop_app.core.pair_tuning import pair_steps
 
-    assert [pair_steps(n) for n in (1, 2, 24, 96, 192)] == [0, 10, 10, 21, 42]  # 7 passes once past the fewest
+    # the fewest steps, then 20 passes over the rows, then no more than 60 steps however many rows
+    assert [pair_steps(n) for n in (1, 2, 8, 24, 96, 192, 4000)] == [0, 10, 10, 15, 60, 60, 60]
     assert target_similarity(np.array([0, 1, 0]), False).tolist() == [[1, 0, 1], [0, 1, 0], [1, 0, 1]]
     sets = np.array([[1, 1, 0], [1, 0, 0], [0, 0, 1], [0, 0, 0], [0, 0, 0]])
     t = target_similarity(sets, True)
@@ -349,10 +385,14 @@ def test_the_time_estimate_counts_every_fold_and_its_pair_tuning(tiny_bert, monk
     plain = estimate_epoch_seconds(config, ex.texts)
     small = estimate_epoch_seconds(config, ex.texts, labels=ex.labels)
     assert small["fits"] == 6 and small["folds"] == 5 and plain["fits"] == 1
-    assert small["epochs"] == small_data.passes(40) == pytest.approx(pair_tuning.PAIR_STEPS * 32 / 40)
-    # six fits of the same number of steps: the kept model's epochs take a sixth of the total
-    assert small["seconds_per_epoch"] * small["epochs"] == pytest.approx(small["total_seconds"] / 6)
-    monkeypatch.setattr(pair_tuning, "PAIR_STEPS", 2 * pair_tuning.PAIR_STEPS)
+    kept, fold = pair_tuning.pair_steps(40), pair_tuning.pair_steps(32)  # every fold trains on 4 of 5 parts
+    assert kept > fold > pair_tuning.PAIR_STEPS  # past the fewest: passes over the rows count
+    assert small["epochs"] == small_data.passes(40) == pytest.approx(kept * 32 / 40)
+    # the kept model's epochs take its share of the six fits' steps
+    assert small["seconds_per_epoch"] * small["epochs"] == pytest.approx(small["total_seconds"] * kept /
+                                                                         (kept + 5 * fold))
+    monkeypatch.setattr(pair_tuning, "PAIR_EPOCHS", 2 * pair_tuning.PAIR_EPOCHS)
+    monkeypatch.setattr(pair_tuning, "PAIR_MAX_STEPS", 10_000)
     assert estimate_epoch_seconds(config, ex.texts, labels=ex.labels)["total_seconds"] == pytest.approx(
         2 * small["total_seconds"])
     big = toy_examples(700)

@@ -194,6 +194,7 @@ def arm_setfit(train, test, seed, tools) -> tuple[float, float]:
     return macro_f1(test.label, list(model.predict(test.text.tolist()))), seconds
 
 
+COLOURS = {"tfidf": "tab:blue", "frozen": "tab:orange", "setfit": "tab:green", "ours": "tab:red", "kept": "tab:red"}
 ARMS = {"tfidf": arm_tfidf, "frozen": arm_frozen, "ours": arm_ours, "kept": arm_kept, "setfit": arm_setfit}
 NAMES = {"tfidf": "TF-IDF + LR", "frozen": "frozen MiniLM (mean) + LR", "ours": "LoRA Studio default",
          "kept": "LoRA Studio default (kept model only)", "setfit": "SetFit 1.2 (same base)"}
@@ -268,7 +269,8 @@ def chart(rows: list[dict], path: str) -> None:
         part = frame[frame["set"] == set_name]
         for arm in dict.fromkeys(part.arm):
             means = part[part.arm == arm].groupby("k").macro_f1.agg(["mean", "std"]).reset_index()
-            ax.errorbar(means.k, means["mean"], yerr=means["std"].fillna(0), marker="o", capsize=3, label=NAMES[arm])
+            ax.errorbar(means.k, means["mean"], yerr=means["std"].fillna(0), marker="o", capsize=3, label=NAMES[arm],
+                        color=COLOURS[arm])  # one colour per arm on every panel, whichever arms a panel has
         ax.set_xscale("log", base=2)
         ax.set_xticks(sorted(part.k.unique()), [str(k) for k in sorted(part.k.unique())])
         ax.set_xlabel("labelled examples per class (k)")

@@ -99,27 +99,24 @@ def tune_pairs(model, encoder, ids: list[list[int]], targets, multi_label: bool,
     import torch
     from transformers import get_linear_schedule_with_warmup
 
-    from .probe import head_features, head_layer
+    from .probe import head_layer
 
     steps = pair_steps(len(ids))
     if not steps:
         return
-    cut = [x if len(x) <= PAIR_MAX_TOKENS else x[:PAIR_MAX_TOKENS - 1] + x[-1:] for x in ids]  # keeps [SEP]
-    device = next(model.parameters()).device
-    anchor = anchor_weight(examples_per_class(targets, multi_label))
-    origin = None  # before the first update: each cut text's vector from the untuned model, at unit length
-    if anchor:
-        start = head_features(model, encoder, ids=cut, batch_size=_SUB_BATCH, between=lambda: checkpoint(cancel))
-        origin = torch.nn.functional.normalize(torch.as_tensor(start, device=device), dim=-1)
     seen = {}
     hook = head_layer(model).register_forward_pre_hook(lambda module, args: seen.__setitem__("x", args[0]))
     params = [p for name, p in model.named_parameters() if p.requires_grad and "lora_" in name]
     optimizer = torch.optim.AdamW(params, lr=PAIR_LEARNING_RATE, weight_decay=0.0)
     schedule = get_linear_schedule_with_warmup(optimizer, max(1, steps // 10), steps)
     similar = target_similarity(targets, multi_label)
+    cut = [x if len(x) <= PAIR_MAX_TOKENS else x[:PAIR_MAX_TOKENS - 1] + x[-1:] for x in ids]  # keeps [SEP]
+    device = next(model.parameters()).device
     rng, order, done = random.Random(seed), [], 0
-    model.train()
+    anchor = anchor_weight(examples_per_class(targets, multi_label))
     try:
+        origin = _vectors(model, encoder, cut, seen, device, cancel) if anchor else None
+        model.train()
         while done < steps:
             if len(order) < 2:
                 order = list(range(len(cut)))
@@ -148,3 +145,17 @@ def tune_pairs(model, encoder, ids: list[list[int]], targets, multi_label: bool,
         hook.remove()
         model.eval()
 
+
+def _vectors(model, encoder, cut: list[list[int]], seen: dict, device, cancel: CancelToken | None):
+    """Unit-length head inputs of every text as the model is now (before any update: the frozen base's)."""
+    import torch
+
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for first in range(0, len(cut), _SUB_BATCH):
+            checkpoint(cancel)
+            batch = encoder.collate(cut[first:first + _SUB_BATCH])
+            model(**{k: v.to(device) for k, v in batch.items()})
+            out.append(seen.pop("x").float())
+    return torch.nn.functional.normalize(torch.cat(out), dim=-1)

@@ -35,14 +35,12 @@ def head_layer(model):
     raise ValueError("this model has no linear classification head")
 
 
-def head_features(model, encoder, texts: Sequence[str] = (), batch_size: int = 64, between=None,
-                  ids: list[list[int]] | None = None) -> np.ndarray:
-    """What the head's last layer receives for each text, in the input order (the model in eval mode).
-    `ids`: the texts already as token ids (then `texts` is not read)."""
+def head_features(model, encoder, texts: Sequence[str], batch_size: int = 64, between=None) -> np.ndarray:
+    """What the head's last layer receives for each text, in the input order (the model in eval mode)."""
     import torch
 
     layer, seen = head_layer(model), {}
-    ids = encoder.encode(list(texts)) if ids is None else ids
+    ids = encoder.encode(list(texts))
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
     out = np.zeros((len(ids), layer.in_features), dtype=np.float32)
     device = next(model.parameters()).device

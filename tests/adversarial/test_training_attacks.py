@@ -5,7 +5,6 @@ import json
 import os
 import shutil
 import signal
-import time
 
 import pytest
 from hostile import one_line_error
@@ -57,18 +56,26 @@ def test_ctrl_c_twice_during_the_final_save_leaves_the_old_adapter(tiny_bert, to
 
     real_save = peft.PeftModel.save_pretrained
 
+    pressed = []  # what each Ctrl+C did, in order: the test's own record, not the CLI's
+
     def interrupted_save(self, *a, **k):
         real_save(self, *a, **k)
-        handler = signal.getsignal(signal.SIGINT)
-        os.kill(os.getpid(), signal.SIGINT)  # first Ctrl+C: the CLI asks training to stop
-        # The signal may land on another thread; Python runs the handler on the main thread a moment later.
-        # Two Ctrl+C before it runs count as one, so wait until the CLI's handler has stepped aside.
-        deadline = time.monotonic() + 5
-        while signal.getsignal(signal.SIGINT) is handler and time.monotonic() < deadline:
-            time.sleep(0.001)
-        os.kill(os.getpid(), signal.SIGINT)  # second: Python's default, KeyboardInterrupt
+        # raise_signal, not os.kill: the kernel may hand a process-wide signal to any thread, and then the main
+        # thread runs on, sometimes into the swap, whose handler holds Ctrl+C back (a flaky exit 0). The signal
+        # raised on the main thread has its Python handler run before raise_signal returns: each press lands
+        # exactly here, at the end of the save.
+        cli_handler = signal.getsignal(signal.SIGINT)
+        signal.raise_signal(signal.SIGINT)  # first Ctrl+C: the CLI asks training to stop and steps aside
+        pressed.append("stop asked" if signal.getsignal(signal.SIGINT) is not cli_handler else "not handled")
+        try:
+            signal.raise_signal(signal.SIGINT)  # second: Python's default, KeyboardInterrupt
+        except KeyboardInterrupt:
+            pressed.append("interrupted")
+            raise
+        pressed.append("not interrupted")
     monkeypatch.setattr(peft.PeftModel, "save_pretrained", interrupted_save)
     assert _train(tiny_bert, toy_csv, out, "--seed", "3") == 130
+    assert pressed == ["stop asked", "interrupted"]
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ad", "reviews.csv"]
 

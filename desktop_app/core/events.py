@@ -73,12 +73,18 @@ class LogLine:
 
 
 @dataclass(frozen=True)
+class ThreadsChanged:
+    """Training on the CPU moved to this many threads (threads.ThreadTuner): the header shows the count in use."""
+    threads: int
+
+
+@dataclass(frozen=True)
 class Finished:
     status: str                     # "completed" | "stopped_early" | "stopped" (by the user, best kept) | "cancelled"
     result: Any = field(default=None)  # TrainResult for completed runs, None when cancelled
 
 
-Event = Started | StepProgress | Evaluated | LogLine | Finished
+Event = Started | StepProgress | Evaluated | LogLine | ThreadsChanged | Finished
 
 
 def checkpoint(cancel: CancelToken | None) -> None:

@@ -251,6 +251,10 @@ class TrainingPanel(QWidget):
                             + ("  ★ best so far" if event.is_best else ""))
         elif isinstance(event, ev.LogLine):
             self.append_log(("⚠ " if event.level == "warning" else "") + event.message)
+        elif isinstance(event, ev.ThreadsChanged):  # the header names the thread count in use, as the log does
+            head, sep, rest = self.state_label.text().partition(": ")
+            if sep and head.startswith("Training on CPU"):
+                self.state_label.setText(f"Training on CPU, {event.threads} thread{'s' * (event.threads != 1)}: {rest}")
 
     def show_outcome(self, text: str) -> None:
         self.state_label.setText(text)

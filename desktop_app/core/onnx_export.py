@@ -133,12 +133,12 @@ def parity_gap(classifier, session) -> float:
     """The largest probability difference between PyTorch and ONNX Runtime on the probes, batched and alone."""
     from .inference import predict_probabilities
 
-    gap = 0.0
+    gaps = []
     for batch_size in (len(PROBES), 1):
         torch_probs = predict_probabilities(classifier.model, classifier.encoder, PROBES, batch_size)
         onnx_probs = onnx_probabilities(session, classifier.encoder, PROBES, batch_size, classifier.multi_label)
-        gap = max(gap, float(np.abs(torch_probs - onnx_probs).max()))
-    return gap
+        gaps.append(np.abs(torch_probs - onnx_probs).max())
+    return float(np.max(gaps))  # NaN when any probability is NaN (Python's max() would drop it)
 
 
 @dataclass(frozen=True)

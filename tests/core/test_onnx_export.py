@@ -102,6 +102,26 @@ def test_a_failing_parity_check_is_refused_and_nothing_is_written(classifier, tm
     assert _leftovers(tmp_path) == []
 
 
+def test_an_export_that_gives_nan_probabilities_is_refused(classifier, tmp_path, monkeypatch):
+    """NaN compares false with everything: the check must refuse a gap that is not a number, not only a large one."""
+    from desktop_app.core import onnx_export
+
+    real_copy = onnx_export._fp32_copy
+
+    def broken(model):  # an export whose head gives NaN logits, so NaN probabilities
+        import torch
+
+        copy = real_copy(model)
+        with torch.no_grad():
+            copy.classifier.bias.fill_(float("nan"))
+        return copy
+
+    monkeypatch.setattr(onnx_export, "_fp32_copy", broken)
+    with pytest.raises(ExportError, match="differ from the original's by up to nan"):
+        export_onnx(classifier, tmp_path / "onnx")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_an_exporter_failure_is_one_sentence(classifier, tmp_path, monkeypatch):
     import torch
 

@@ -82,6 +82,21 @@ def test_stratified_split_keeps_proportions_and_is_seeded():
     assert stratified_split(ex, 0.2, seed=2).validation.texts != s1.validation.texts
 
 
+@pytest.mark.parametrize("validation", [0.1, 0.15, 0.2])
+def test_every_class_of_two_to_six_examples_gets_one_validation_row_and_keeps_the_rest(validation):
+    """A share of a small class rounds to 0 (2 x 15% = 0.3): without its one row, the validation score would
+    say nothing about that class."""
+    sizes = {"big": 200, **{f"n{n}": n for n in range(2, 7)}}
+    labels = [name for name, n in sizes.items() for _ in range(n)]
+    ex = Examples([f"text {i}" for i in range(len(labels))], labels)
+    for seed in (1, 2):
+        splits = stratified_split(ex, validation=validation, seed=seed)
+        val, train = Counter(splits.validation.labels), Counter(splits.train.labels)
+        for n in range(2, 7):
+            assert val[f"n{n}"] == 1 and train[f"n{n}"] == n - 1, (n, seed)
+        assert val["big"] == round(200 * validation)
+
+
 def test_split_fraction_validation():
     with pytest.raises(DataError):
         stratified_split(Examples(["a", "b"], ["x", "y"]), validation=0.95)

@@ -184,19 +184,20 @@ def test_layer_share_adapts_only_the_top_layers(tiny_bert, toy):
 def test_small_datasets_get_enough_updates(tiny_bert, toy):
     from desktop_app.core.preparation import ensure_min_steps
 
-    notes = []
-    cfg = ensure_min_steps(TrainConfig(epochs=3, batch_size=32, min_steps=120), 142, notes.append)
+    notes = []  # epochs unset: automatic, the preset's 3 raised on small data; a number set is kept exactly
+    cfg = ensure_min_steps(TrainConfig(batch_size=32, min_steps=120), 142, notes.append)
     assert cfg.epochs == 20 and "up to 20 epochs" in notes[0].message  # 5 steps/epoch, capped at 20
-    assert ensure_min_steps(TrainConfig(epochs=3, batch_size=32), 3890, notes.append).epochs == 3
-    assert ensure_min_steps(TrainConfig(epochs=3, min_steps=0), 10, notes.append).epochs == 3
-    result = run_training(_cfg(tiny_bert, epochs=1, min_steps=14, early_stopping_patience=0), _dataset(toy))
-    assert result.epochs == 2 and result.config.epochs == 2  # 7 steps per epoch
+    assert ensure_min_steps(TrainConfig(batch_size=32), 3890, notes.append).epochs == 3
+    assert ensure_min_steps(TrainConfig(min_steps=0), 10, notes.append).epochs == 3
+    assert ensure_min_steps(TrainConfig(epochs=3, batch_size=32), 142, notes.append).epochs == 3 and len(notes) == 1
+    result = run_training(_cfg(tiny_bert, epochs=None, min_steps=22, early_stopping_patience=0), _dataset(toy))
+    assert result.epochs == 4 and result.config.epochs == 4  # 7 steps per epoch
 
 
 def test_estimate_times_real_steps(tiny_bert, toy):
     from desktop_app.core.estimate import estimate_epoch_seconds
 
-    config = TrainConfig(small_data="off", base_model=str(tiny_bert), batch_size=16, epochs=2, min_steps=70, device="cpu")
+    config = TrainConfig(small_data="off", base_model=str(tiny_bert), batch_size=16, min_steps=70, device="cpu")
     est = estimate_epoch_seconds(config, toy.texts)
     assert 0 < est["seconds_per_epoch"] < 60
     assert est["epochs"] == 9  # 120 texts / 16 = 8 steps per epoch; 70 steps need 9 epochs

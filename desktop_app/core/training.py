@@ -328,8 +328,11 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, objective, devic
     keeper = BestModelKeeper(emit, config.early_stopping_patience, objective.best_metric)
     tuner = [] if here.distributed else [ThreadTuner(emit)]  # the processes split the cores evenly instead
     callbacks = [events, keeper, *tuner, _CountFromStart(train_ds)] + ([CacheCheck(cache, emit)] if cache else [])
-    trainer = Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds, data_collator=collate,
-                      compute_metrics=objective.metrics, callbacks=callbacks, compute_loss_func=loss_func)
+    base_model = model.get_base_model() if hasattr(model, "get_base_model") else model
+    own_attention = getattr(base_model.config, "_attn_implementation", None)  # before training switches it
+    trainer = _measured_as_saved(Trainer, own_attention)(
+        model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds, data_collator=collate,
+        compute_metrics=objective.metrics, callbacks=callbacks, compute_loss_func=loss_func)
     trainer.remove_callback(PrinterCallback)  # our events replace its print() of every log dict
     emit(Started(total_steps, config.epochs, len(train_ds), len(val_ds), label_map.names, device.name,
                  encoder.max_length, batch_size * accumulation, objective.multi_label))
@@ -407,10 +410,30 @@ def _finish(result: TrainResult, emit, out_dir: Path | None, base) -> None:
         emit(LogLine(f"Adapter saved to {result.adapter_dir}"))
 
 
-def _drop_mixed_precision_wrapper(model) -> None:
-    """Give the model back its own forward. With bf16/fp16, accelerate replaces `model.forward` by an
-    autocast wrapper stored on the instance, and it stays after training: the in-memory model then
-    predicts in bf16 while the saved adapter reloads in fp32, and the two disagree by ~1e-4 (bf16 keeps
-    8 bits of mantissa). Evaluation, the Classifier and the saved metrics must all see the fp32 model."""
-    for attribute in ("forward", "_original_forward"):
-        model.__dict__.pop(attribute, None)
+def _drop_mixed_precision_wrapper(model) -> dict:
+    """Give the model back its own forward; returns what was removed. With bf16/fp16, accelerate replaces
+    `model.forward` by an autocast wrapper stored on the instance, and it stays after training: the in-memory
+    model then predicts in bf16 while the saved adapter reloads in fp32, and the two disagree by ~1e-4 (bf16
+    keeps 8 bits of mantissa). Evaluation, the Classifier and the saved metrics must all see the fp32 model."""
+    return {attribute: model.__dict__.pop(attribute) for attribute in ("forward", "_original_forward")
+            if attribute in model.__dict__}
+
+
+def _measured_as_saved(trainer_class, own_attention: str | None):
+    """The Trainer, with each epoch's evaluation run as the saved adapter runs: in fp32 (without accelerate's
+    bf16/fp16 autocast wrapper) and with the model's own attention (`own_attention`; training may use another,
+    precision.attention). Evaluated in bf16, an early epoch's many near-even predictions flipped: "Epoch 2:
+    accuracy 72.2%" live, 70.0% from the very same kept weights after training, and the kept epoch was chosen
+    on numbers the saved model does not give."""
+    from .precision import attention
+
+    class Trainer(trainer_class):
+        def evaluate(self, *args, **kwargs):
+            wrapper = _drop_mixed_precision_wrapper(self.model)
+            try:
+                with attention(self.model, own_attention):
+                    return super().evaluate(*args, **kwargs)
+            finally:
+                self.model.__dict__.update(wrapper)  # training goes on in its own number format
+
+    return Trainer

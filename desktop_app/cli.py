@@ -101,8 +101,9 @@ def _training_options(t: argparse.ArgumentParser) -> None:
     t.add_argument("--allow-download", action="store_true", help="allow downloading a hub model not on disk")
     t.add_argument("--preset", default="balanced", help="quick, balanced (default) or thorough")
     t.add_argument("--config", help="a JSON configuration saved earlier (flags override it)")
-    t.add_argument("--epochs", type=float)
-    t.add_argument("--lr", type=float, dest="learning_rate")
+    t.add_argument("--epochs", type=float, help="exactly N epochs (default: the preset's, more on small data)")
+    t.add_argument("--lr", type=float, dest="learning_rate",
+                   help="exactly this learning rate (default: the preset's, doubled for several labels per text)")
     t.add_argument("--batch-size", type=int, help="examples per update (per process when there are several)")
     t.add_argument("--max-length", type=int)
     t.add_argument("--lora-r", type=int)
@@ -160,8 +161,7 @@ def train_config(args, base=None):
         text_column=args.text_column, label_column=args.label_column, lora_r=args.lora_r,
         multi_label=args.multi_label, label_separator=args.label_separator, none_of_these=args.none_of_these,
         label_columns=tuple(args.label_columns) if args.label_columns else None,
-        lora_alpha=args.lora_alpha, allow_download=args.allow_download or None,
-        min_steps=0 if args.epochs is not None else None).validate()  # explicit epochs are taken as given
+        lora_alpha=args.lora_alpha, allow_download=args.allow_download or None).validate()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,7 +10,10 @@ from .errors import ConfigError
 from .sanitize import printable
 from .models import EMBEDDED_ID
 
-CONFIG_VERSION = 1
+# 2: unset epochs and learning rate (null) mean "automatic"; a number means exactly that number. Version 1
+# had no null: a preset's own value was adjusted as if unset (from_dict reads it so).
+CONFIG_VERSION = 2
+AUTOMATIC = ("epochs", "learning_rate", "max_length")  # the settings LoRA Studio may choose for the data
 
 
 @dataclass(frozen=True)
@@ -27,17 +30,18 @@ class TrainConfig:
     base_model: str = EMBEDDED_ID
     preset: str = "balanced"
     lora: LoraSettings = field(default_factory=LoraSettings)
-    epochs: float = 3
-    learning_rate: float = 5e-4
+    # Unset (None) means automatic, adjusted for the data and task; a number means exactly that number.
+    epochs: float | None = None          # None: the preset's, more on small data (min_steps; preparation.py)
+    learning_rate: float | None = None   # None: the preset's, scaled for several labels per text (objectives.py)
     batch_size: int = 32
-    max_length: int | None = None        # None: derived from the data's token lengths
+    max_length: int | None = None        # None: derived from the data's token lengths, at most max_length_cap
     max_length_cap: int = 256            # upper bound for the derived length
     weight_decay: float = 0.01
     model_dropout: float | None = 0.0    # the frozen base's own dropout; None keeps the model's setting
     warmup: float = 0.06                 # share of steps
     class_weighting: bool = False
     early_stopping_patience: int = 2     # evaluations without macro-F1 gain; 0 turns it off
-    min_steps: int = 120                 # small datasets get more epochs (up to 20) to reach this many updates
+    min_steps: int = 120                 # automatic epochs: small datasets get more (up to 20) to reach this many updates
     validation_fraction: float = 0.15
     test_fraction: float = 0.0
     seed: int = 42
@@ -54,6 +58,14 @@ class TrainConfig:
     small_data: str = "auto"             # k-fold estimate + training on every row (small_data.py): auto by size, on, off
     folds: int = 5                       # the small-data path's cross-validation folds (fewer when a class is smaller)
     pooling: str = "auto"                # text -> vector for the head: auto (mean on small data for BERT bases), mean, cls
+    # Not a setting: which of AUTOMATIC a run filled in itself (for_task, ensure_min_steps), so that the saved run
+    # says which values were adjusted and which were taken as given. Never written to a configuration file.
+    automatic: tuple[str, ...] = ()
+
+    @property
+    def starting(self) -> "PresetStart":
+        """What automatic epochs and learning rate start from: this config's preset's values."""
+        return PRESET_START.get(self.preset, PRESET_START["balanced"])
 
     def validate(self) -> "TrainConfig":
         _check_types(asdict(self), TrainConfig)
@@ -71,9 +83,9 @@ class TrainConfig:
             problems.append("LoRA targets must be “all”, “attention” or a list of layer names")
         if not 0 < self.lora.layer_share <= 1:
             problems.append("the share of adapted layers must be above 0 and at most 1")
-        if not 0 < self.epochs <= 100:
+        if self.epochs is not None and not 0 < self.epochs <= 100:
             problems.append("epochs must be above 0 and at most 100")
-        if not 1e-7 <= self.learning_rate <= 1e-1:
+        if self.learning_rate is not None and not 1e-7 <= self.learning_rate <= 1e-1:
             problems.append("the learning rate must be between 0.0000001 and 0.1")
         if not 1 <= self.batch_size <= 1024:
             problems.append("the batch size must be between 1 and 1024")
@@ -128,6 +140,7 @@ class TrainConfig:
         if isinstance(self.lora.targets, tuple):
             data["lora"]["targets"] = list(self.lora.targets)
         data["label_columns"] = list(self.label_columns)
+        del data["automatic"]  # what a run chose is recorded by its manifest (manifest.py), not in settings
         for key, default in {**LABEL_DEFAULTS, **SMALL_DATA_DEFAULTS}.items():  # the file an older version reads too
             if data[key] == default:
                 del data[key]
@@ -148,7 +161,7 @@ class TrainConfig:
         if not isinstance(lora, dict):
             raise ConfigError("The configuration's “lora” settings should be an object of LoRA settings.")
         lora = dict(lora)
-        known = {f.name for f in fields(cls)}
+        known = {f.name for f in fields(cls)} - {"automatic"}
         unknown = sorted(set(data) - known) + sorted(f"lora.{k}" for k in set(lora) - {f.name for f in fields(LoraSettings)})
         if unknown:
             raise ConfigError(f"Unknown settings in the configuration: {', '.join(unknown)}.")
@@ -158,6 +171,8 @@ class TrainConfig:
             data["label_columns"] = tuple(data["label_columns"])
         _check_types(data, cls)
         _check_types(lora, LoraSettings, "lora.")
+        if version < 2:
+            _read_version_1(data)
         return cls(lora=LoraSettings(**lora), **data).validate()
 
     def save(self, path: str | Path) -> None:
@@ -176,6 +191,19 @@ class TrainConfig:
         return cls.from_dict(data)
 
 
+def _read_version_1(data: dict) -> None:
+    """Version 1 meant "automatic" by the preset's own value: its learning rate was scaled for several labels
+    per text, its epochs raised on small data. Read so, such a file trains as it did. Other values were the
+    user's and are kept exactly (epochs other than the preset's were raised then too: no longer)."""
+    start = PRESET_START.get(data.get("preset", "balanced"))
+    if start is None:
+        return
+    if data.get("learning_rate", start.learning_rate) == start.learning_rate:
+        data["learning_rate"] = None
+    if data.get("epochs", start.epochs) == start.epochs and data.get("min_steps", 120) != 0:
+        data["epochs"] = None  # min_steps 0 (the command line's --epochs) took the number as given
+
+
 LABEL_DEFAULTS = {"multi_label": None, "label_separator": None, "label_columns": [], "none_of_these": False}
 SMALL_DATA_DEFAULTS = {"small_data": "auto", "folds": 5, "pooling": "auto"}
 MAX_SEED = 2**32 - 1  # numpy's limit; torch and random accept it too
@@ -190,8 +218,8 @@ def _check_types(values: dict, cls, prefix: str = "") -> None:
         value, kinds = values[f.name], f.type.replace(" ", "").split("|")
         if value is None and "None" in kinds:
             continue
-        if f.name in ("targets", "label_columns") and isinstance(value, (tuple, list)):
-            if (value or f.name == "label_columns") and all(isinstance(t, str) and 0 < len(t) <= 1000 for t in value):
+        if f.name in ("targets", "label_columns", "automatic") and isinstance(value, (tuple, list)):
+            if (value or f.name != "targets") and all(isinstance(t, str) and 0 < len(t) <= 1000 for t in value):
                 continue
         allowed = tuple(t for k in kinds for t in _TYPES.get(k, ()))
         if isinstance(value, bool) and bool not in allowed or not isinstance(value, allowed):
@@ -201,14 +229,23 @@ def _check_types(values: dict, cls, prefix: str = "") -> None:
             raise ConfigError(f"The setting “{prefix}{f.name}” should be {shown}, not {printable(repr(value))[:40]}.")
 
 
+@dataclass(frozen=True)
+class PresetStart:
+    """A preset's epochs and learning rate: where its automatic settings start from."""
+    epochs: float
+    learning_rate: float
+
+
 # Presets, measured on real data (docs/BENCHMARKS.md). LoRA wants a learning rate ~10-50x a full
 # fine-tune's. Adapting only the top half of the layers lets backward stop halfway (~1.5x faster on a
-# CPU) for under a point of accuracy; "thorough" adapts every layer.
+# CPU) for under a point of accuracy; "thorough" adapts every layer. Their epochs and learning rate are
+# automatic (PRESET_START, adjusted for the data and task); a number set over them is taken exactly.
+PRESET_START = {"quick": PresetStart(2, 1e-3), "balanced": PresetStart(3, 5e-4), "thorough": PresetStart(6, 5e-4)}
 PRESETS: dict[str, TrainConfig] = {
     "quick": TrainConfig(preset="quick", lora=LoraSettings(r=8, alpha=16, targets="attention"),
-                         epochs=2, learning_rate=1e-3, max_length_cap=128, early_stopping_patience=0),
+                         max_length_cap=128, early_stopping_patience=0),
     "balanced": TrainConfig(),
-    "thorough": TrainConfig(preset="thorough", lora=LoraSettings(layer_share=1.0), epochs=6,
+    "thorough": TrainConfig(preset="thorough", lora=LoraSettings(layer_share=1.0),
                             batch_size=16, max_length_cap=512, early_stopping_patience=2),
 }
 PRESET_HELP = {

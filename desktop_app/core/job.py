@@ -191,9 +191,13 @@ the address of machine 0:
 The packaged app (no Python) starts the processes itself: `{PACKAGED_MANY.format(n=4)}`.
 
 The batch size ({config.batch_size}) is per process: N processes make one update from N x {config.batch_size}
-examples, at the same learning rate ({config.learning_rate:g}). To keep the effective batch of a one-process
+examples, at the same learning rate ({_rate(config)}). To keep the effective batch of a one-process
 run, divide it: with 4 processes, add `--batch-size {max(1, config.batch_size // 4)}`.
 """
+
+
+def _rate(config: TrainConfig) -> str:
+    return f"{config.learning_rate:g}" if config.learning_rate is not None else "automatic: the preset's"
 
 
 def _write_rows(path: Path, texts: list[str], labels: list[str]) -> None:

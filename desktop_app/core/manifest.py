@@ -142,6 +142,10 @@ class Manifest:
         tr.integer("world_size", 1, 65536, optional=True)  # older manifests: one process
         tr.integer("per_device_batch", 1, 10**6, optional=True)
         tr.integer("effective_batch", 1, 10**9, optional=True)
+        chosen = training.get("settings")  # how epochs, learning rate and max length were set; older: absent
+        if chosen is not None and not (isinstance(chosen, dict) and set(chosen) <= set(SETTING_SOURCES) and all(
+                v in SETTING_SOURCES[k] for k, v in chosen.items())):
+            raise tr.fail("settings", "how each adjustable setting was set (automatic, exact, small-data)")
         ranks = training.get("examples_per_rank")
         if ranks is not None and not (isinstance(ranks, list) and len(ranks) <= 65536 and all(
                 isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= 10**12 for n in ranks)):
@@ -302,7 +306,7 @@ def manifest_for_training(base, result, weights_sha256: str, fingerprint: str, v
         task=MULTI_LABEL if multi else SINGLE_LABEL, thresholds=tuple(result.thresholds) if multi else None,
         base_model=BaseModelRef(base.ref, base.kind, base.model_type, base.display_name, fingerprint),
         truncation={"strategy": "head+tail", "head_share": HEAD_SHARE},
-        config=result.config.to_dict() if result.config else None,
+        config=_settings_as_run(result.config),
         validation=split(result.validation), test=split(result.test),
         training={"status": result.status, "steps": result.steps, "epochs": result.epochs,
                   "seconds": round(result.train_seconds, 2), "device": result.device, "history": result.history,
@@ -311,8 +315,35 @@ def manifest_for_training(base, result, weights_sha256: str, fingerprint: str, v
                   **({"kept_epoch": result.kept_epoch} if getattr(result, "kept_epoch", None) is not None else {}),
                   **({"stopped_at_epoch": result.stopped_at_epoch}
                      if getattr(result, "stopped_at_epoch", None) is not None else {}),
-                  **_scale(result)},
+                  **_how_set(result), **_scale(result)},
         versions=versions, created=created, files={WEIGHTS: weights_sha256})
+
+
+# What a run records of each setting LoRA Studio may adjust: chosen for the data ("automatic"), taken as
+# given ("exact"), or the small-data path's own fixed value ("small-data"; max length is chosen there too).
+SETTING_SOURCES = {"epochs": ("automatic", "exact", "small-data"), "learning_rate": ("automatic", "exact", "small-data"),
+                   "max_length": ("automatic", "exact")}
+
+
+def _how_set(result) -> dict:
+    config = getattr(result, "config", None)
+    if config is None:
+        return {}
+    small = bool(getattr(getattr(result, "estimate", None), "cross_validated", False))
+    chosen = {name: "small-data" if small else "automatic" if name in config.automatic else "exact"
+              for name in ("epochs", "learning_rate")}
+    return {"settings": {**chosen, "max_length": "automatic" if config.max_length is None else "exact"}}
+
+
+def _settings_as_run(config) -> dict | None:
+    """The settings the run trained with. Every number is filled in by then, so the file says version 1, which
+    an older LoRA Studio reads (it opens the adapter); `settings` in the training record says which were chosen."""
+    if config is None:
+        return None
+    data = config.to_dict()
+    if data["epochs"] is not None and data["learning_rate"] is not None:
+        data["config_version"] = 1
+    return data
 
 
 def _scale(result) -> dict:

@@ -109,21 +109,19 @@ class MultiLabel(SingleLabel):
 
 
 def for_task(config, multi_label: bool, emit):
-    """The config a multi-label run trains with: a preset's own learning rate is scaled (MULTI_LABEL_LR_SCALE),
-    said in the log; a learning rate the user chose (any other value) is kept."""
+    """The config a multi-label run trains with: an unset (automatic) learning rate becomes the preset's scaled
+    by MULTI_LABEL_LR_SCALE, said in the log; a learning rate the user set is kept exactly, whatever its value."""
     from dataclasses import replace
 
-    from .config import PRESETS
     from .events import LogLine
 
-    preset = PRESETS.get(config.preset)
-    if not multi_label or preset is None or config.learning_rate != preset.learning_rate:
+    if not multi_label or config.learning_rate is not None:
         return config
-    rate = config.learning_rate * MULTI_LABEL_LR_SCALE
+    rate = config.starting.learning_rate * MULTI_LABEL_LR_SCALE
     emit(LogLine(f"Several labels per text: learning rate {rate:g}, {MULTI_LABEL_LR_SCALE:g}× the “{config.preset}” "
-                 "preset's (its own rate underfits label sets; measured in docs/BENCHMARKS.md). Choose another "
-                 "learning rate to train with yours."))
-    return replace(config, learning_rate=rate)
+                 "preset's (its own rate underfits label sets; measured in docs/BENCHMARKS.md). Set a learning "
+                 "rate to train with exactly yours."))
+    return replace(config, learning_rate=rate, automatic=config.automatic + ("learning_rate",))
 
 
 def objective_for(examples, label_map: LabelMap) -> SingleLabel:

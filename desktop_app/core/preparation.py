@@ -2,7 +2,8 @@
 
 prepare_model picks the device, verifies the base model, loads its tokenizer and the classifier (seeded
 before the head is drawn); choose_max_length derives the input length from the data; ensure_min_steps
-and attach_lora finish the set-up once the number of examples is known.
+fills in the automatic epochs and learning rate and attach_lora finishes the set-up once the number of
+examples is known.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ def prepare_model(config: TrainConfig, labels: tuple[str, ...], emit: Callable =
 
     device = pick_device(config.device)
     threads = configure_cpu_threads(processes_here)
+    if device.kind == "cpu":  # the threads training starts with, not the cores (others' programs may hold some)
+        device = replace(device, name=f"CPU, {threads} thread{'s' if threads != 1 else ''}")
     emit(LogLine(f"Device: {device.name}" + (f" ({threads} CPU threads for data)" if device.kind != "cpu" else "")))
     base = resolve_base_model(config.base_model, allow_download=config.allow_download)
     emit(LogLine(f"Base model: {base.describe()}"))
@@ -77,18 +80,34 @@ def seed_everything(seed: int) -> None:
 MAX_AUTO_EPOCHS = 20
 
 
-def ensure_min_steps(config: TrainConfig, n_train: int, emit) -> TrainConfig:
-    """On small datasets a few epochs are only a handful of updates: train longer (early stopping keeps
-    the best epoch). Measured: 142 long speeches, 3 epochs = 15 updates stayed near the majority class."""
+def automatic_epochs(config: TrainConfig, n_train: int) -> float:
+    """The epochs an unset Epochs means: the preset's, and on small datasets more, up to MAX_AUTO_EPOCHS, so
+    that the model gets about min_steps updates. Measured: 142 long speeches, 3 epochs = 15 updates stayed
+    near the majority class."""
+    start = config.starting.epochs
     per_epoch = math.ceil(n_train / config.batch_size)
-    if not config.min_steps or per_epoch * config.epochs >= config.min_steps:
-        return config
-    epochs = min(MAX_AUTO_EPOCHS, math.ceil(config.min_steps / per_epoch))
-    if epochs <= config.epochs:
-        return config
-    emit(LogLine(f"Small dataset: training up to {epochs} epochs instead of {config.epochs:g} so the model gets "
-                 f"about {epochs * per_epoch} updates; the best epoch is kept."))
-    return replace(config, epochs=float(epochs))
+    if not config.min_steps or per_epoch * start >= config.min_steps:
+        return float(start)
+    return float(max(start, min(MAX_AUTO_EPOCHS, math.ceil(config.min_steps / per_epoch))))
+
+
+def ensure_min_steps(config: TrainConfig, n_train: int, emit) -> TrainConfig:
+    """The config with its automatic (unset) epochs and learning rate filled in for this data; a number the
+    user set is kept exactly. The learning rate is the preset's (for_task has already scaled it for several
+    labels per text); the epochs, automatic_epochs (early stopping keeps the best epoch)."""
+    chosen = list(config.automatic)
+    if config.learning_rate is None:
+        config = replace(config, learning_rate=config.starting.learning_rate)
+        chosen.append("learning_rate")
+    if config.epochs is None:
+        epochs, start = automatic_epochs(config, n_train), config.starting.epochs
+        if epochs > start:
+            emit(LogLine(f"Small dataset: training up to {epochs:g} epochs instead of the “{config.preset}” preset's "
+                         f"{start:g} so the model gets about {epochs * math.ceil(n_train / config.batch_size):g} "
+                         "updates; the best epoch is kept. Set a number of epochs to run exactly that number."))
+        config = replace(config, epochs=epochs)
+        chosen.append("epochs")
+    return replace(config, automatic=tuple(dict.fromkeys(chosen)))
 
 
 def attach_lora(config: TrainConfig, base, model):

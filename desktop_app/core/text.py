@@ -92,6 +92,20 @@ def derive_max_length(token_counts: Sequence[int], cap: int, model_limit: int, q
     return max(16, min(length, cap, model_limit))
 
 
+def coverage(token_counts: Sequence[int], max_length: int) -> str:
+    """The share of texts read whole at `max_length` tokens, in words that never round a cut text away:
+    "all", "over 99%", "98%", "under 1%", "none"."""
+    if not token_counts:
+        return "all"
+    whole = sum(1 for n in token_counts if n <= max_length)
+    if whole == len(token_counts):
+        return "all"
+    if whole == 0:
+        return "none"
+    share = 100 * whole / len(token_counts)
+    return "over 99%" if share > 99 else "under 1%" if share < 1 else f"{min(99, max(1, round(share)))}%"
+
+
 def fast_token_counter(model_dir):
     """Count tokens with a model's tokenizer.json through `tokenizers` alone (no torch import),
     for data reports; None when the folder has no tokenizer.json."""

@@ -21,7 +21,7 @@ import os
 import time
 from collections.abc import Callable
 
-from .events import LogLine
+from .events import LogLine, ThreadsChanged
 
 HAS_AFFINITY = hasattr(os, "sched_getaffinity")  # Linux; module constant so tests force the other branch
 WINDOW_S = 0.2      # how long the first reading watches the other programs, before training starts
@@ -178,6 +178,7 @@ class ThreadTuner:
             return
         self.set_threads(wanted)
         self.threads = wanted
+        self.emit(ThreadsChanged(wanted))  # the header's count follows the one in use
         self.emit(LogLine(f"Another program is using the CPU: training on {_plural(wanted)} instead of "
                           f"{self.cores}." if wanted < self.cores else
                           f"The CPU is free again: training on {_plural(wanted)}."))

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from desktop_app.core.config import PRESETS, LoraSettings, TrainConfig, preset
+from desktop_app.core.config import CONFIG_VERSION, PRESETS, LoraSettings, TrainConfig, preset
 from desktop_app.core.errors import ConfigError
 from desktop_app.core.labels import LabelMap
 from desktop_app.core.errors import DataError
@@ -12,7 +12,7 @@ def test_json_round_trip(tmp_path):
     cfg = TrainConfig(epochs=3, lora=LoraSettings(r=4, targets=("query", "value")), class_weighting=True)
     cfg.save(tmp_path / "c.json")
     assert TrainConfig.load(tmp_path / "c.json") == cfg
-    assert json.loads((tmp_path / "c.json").read_text())["config_version"] == 1
+    assert json.loads((tmp_path / "c.json").read_text())["config_version"] == CONFIG_VERSION
 
 
 @pytest.mark.parametrize("change", [dict(epochs=0), dict(learning_rate=1.0), dict(batch_size=0),

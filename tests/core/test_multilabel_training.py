@@ -205,12 +205,13 @@ def test_a_presets_learning_rate_is_scaled_for_label_sets_and_a_chosen_one_is_ke
     from desktop_app.core.objectives import MULTI_LABEL_LR_SCALE, for_task
 
     said = []
-    balanced = preset("balanced")
-    assert for_task(balanced, True, said.append).learning_rate == balanced.learning_rate * MULTI_LABEL_LR_SCALE
+    balanced = preset("balanced")  # learning rate unset: automatic
+    assert for_task(balanced, True, said.append).learning_rate == balanced.starting.learning_rate * MULTI_LABEL_LR_SCALE
     assert "learning rate" in said[0].message and "balanced" in said[0].message
     assert for_task(balanced, False, said.append) is balanced and len(said) == 1
-    mine = balanced.with_overrides(learning_rate=3e-4)
-    assert for_task(mine, True, said.append) is mine and len(said) == 1
+    for rate in (3e-4, balanced.starting.learning_rate):  # a rate set is kept, the preset's own value too
+        mine = balanced.with_overrides(learning_rate=rate)
+        assert for_task(mine, True, said.append) is mine and len(said) == 1
 
 
 def test_single_label_files_keep_the_keys_older_versions_read(trained_adapter):

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from desktop_app.core import threads
-from desktop_app.core.events import LogLine
+from desktop_app.core.events import LogLine, ThreadsChanged
 
 LinuxTimes = namedtuple("LinuxTimes", "user nice system idle iowait irq softirq steal guest guest_nice")
 WindowsTimes = namedtuple("WindowsTimes", "user system idle interrupt dpc")
@@ -238,8 +238,11 @@ def test_a_busy_program_takes_a_thread_and_gives_it_back():
     c.others = 0.0
     step(t, c, 5)
     assert calls == [1, 2]
-    assert [e.message for e in seen] == ["Another program is using the CPU: training on 1 thread instead of 2.",
-                                         "The CPU is free again: training on 2 threads."]
+    assert [e.message for e in seen if isinstance(e, LogLine)] == [
+        "Another program is using the CPU: training on 1 thread instead of 2.",
+        "The CPU is free again: training on 2 threads."]
+    # the window's header follows the same counts (training_panel), so it never says 2 while 1 is in use
+    assert [e.threads for e in seen if isinstance(e, ThreadsChanged)] == [1, 2]
 
 
 def test_training_that_starts_on_fewer_threads_says_why():

@@ -157,10 +157,10 @@ def test_the_saved_weights_predict_as_the_kept_model_and_reproduce_its_numbers(k
     in_memory = Classifier.from_training(result)
     texts = splits.validation.texts
     np.testing.assert_allclose(loaded.predict_proba(texts), in_memory.predict_proba(texts), atol=1e-5)
-    assert [p.label if hasattr(p, "label") else p for p in loaded.predict(texts)] == \
-        [p.label if hasattr(p, "label") else p for p in in_memory.predict(texts)]
+    assert [p.label for p in loaded.predict(texts)] == [p.label for p in in_memory.predict(texts)]
+    assert loaded.thresholds == result.thresholds  # multi-label: the thresholds the numbers were measured with
     again = evaluate(loaded, splits.validation)
     assert shown(again.accuracy, again.macro_f1, again.micro_f1) == shown(kept.accuracy, kept.macro_f1, kept.micro_f1)
-    # finer than the shown digits: the live loss of the kept epoch is the saved fp32 model's loss (a bf16
-    # evaluation differs in the third digit)
-    assert _loss(loaded, splits.validation) == pytest.approx(kept.loss, rel=2e-4)
+    # finer than the shown digits: the kept epoch's live loss is the saved fp32 model's loss. fp32 gives it to
+    # ~5e-8 (batching); the tiny model evaluated in bf16 is ~2e-5 off
+    assert _loss(loaded, splits.validation) == pytest.approx(kept.loss, rel=2e-6)

@@ -14,7 +14,9 @@ from .score_estimate import ScoreEstimate
 class TrainResult:
     status: str                          # "completed" | "stopped_early" | "stopped" (user, best kept) | "cancelled"
     labels: tuple[str, ...] = ()
-    validation: EvalReport | None = None  # best checkpoint on the validation split
+    # THE record of the kept model's numbers: measured once, from the kept weights, on the validation rows, with
+    # the thresholds saved (multi-label); the results, chart legend, log, manifest, history, compare and CLI read it
+    validation: EvalReport | None = None
     test: EvalReport | None = None
     history: list[dict] = field(default_factory=list)
     adapter_dir: Path | None = None
@@ -40,5 +42,7 @@ class TrainResult:
     # how `validation` was measured (score_estimate.py): a held-out split, or k-fold cross-validation on the
     # small-data path, whose out-of-fold probabilities for every training row are in `cross_validation`
     estimate: ScoreEstimate | None = None
+    # one sentence, when a number the user saw while training differs from the kept model's (training.kept_note)
+    note: str = ""
     cross_validation: object = field(default=None, repr=False)  # small_data.CrossValidation
     pooling: str = "cls"                   # how a text becomes the head's vector (pooling.py)

@@ -389,6 +389,7 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, objective, devic
                          per_device_batch=batch_size, effective_batch=effective,
                          examples_per_rank=served if here.distributed else [], pooling=pooling_of(model),
                          estimate=ScoreEstimate(examples=validation.examples))
+    result.note = kept_note(keeper.history, result.kept_epoch, validation)
     _finish(result, emit, out_dir, base)
     return result
 
@@ -397,6 +398,8 @@ def _finish(result: TrainResult, emit, out_dir: Path | None, base) -> None:
     """Say how the kept model scores, then save it (when asked) with the record of how that was measured."""
     validation = result.validation
     emit(LogLine(finished_line(validation, result.estimate)))
+    if result.note:  # a disagreement with the live numbers is a warning; a later, worse epoch is not
+        emit(LogLine(result.note, "warning" if result.note.startswith(MEASURED_AGAIN) else "info"))
     if validation.multi_label and gives_every_label(validation):
         emit(LogLine("The model gives nearly every label to nearly every text: it has not learnt to tell the labels "
                      "apart. More examples per label, or more epochs, should help.", "warning"))
@@ -408,6 +411,39 @@ def _finish(result: TrainResult, emit, out_dir: Path | None, base) -> None:
         except OSError as exc:
             raise saving_failed(out_dir, exc) from exc
         emit(LogLine(f"Adapter saved to {result.adapter_dir}"))
+
+
+MEASURED_AGAIN = "Measured again from the kept weights,"
+
+
+def shown(accuracy: float, macro_f1: float, micro_f1: float | None = None) -> tuple:
+    """The numbers as the log, the window and the CLI print them (what "the same number" means to a user)."""
+    return f"{accuracy:.1%}", f"{macro_f1:.3f}", None if micro_f1 is None else f"{micro_f1:.3f}"
+
+
+def kept_note(history: list[dict], kept_epoch: float | None, validation) -> str:
+    """One sentence when an epoch's live numbers and the kept model's differ, "" when nothing needs saying.
+    The kept epoch's live numbers and the record must agree (each epoch is measured as the saved model runs);
+    if they ever do not, the record wins and the sentence says so. A later, worse epoch is the usual case."""
+    if kept_epoch is None or not history:
+        return ""
+
+    def words(a, b, c=None):
+        acc, macro, micro = shown(a, b, c)
+        return f"micro-F1 {micro}, macro-F1 {macro}" if micro is not None else f"accuracy {acc}, macro-F1 {macro}"
+
+    kept = next((h for h in history if h["epoch"] == kept_epoch), None)
+    record = (validation.accuracy, validation.macro_f1, validation.micro_f1)
+    if kept is not None and shown(kept["accuracy"], kept["macro_f1"], kept.get("micro_f1")) != shown(*record):
+        return (f"{MEASURED_AGAIN} epoch {kept_epoch:.2f} gives {words(*record)}, not the "
+                f"{words(kept['accuracy'], kept['macro_f1'], kept.get('micro_f1'))} shown while training: the "
+                "saved model gives the first.")
+    last = history[-1]
+    if last["epoch"] == kept_epoch:
+        return ""
+    scored = words(last["accuracy"], last["macro_f1"], last.get("micro_f1"))
+    return (f"These are epoch {kept_epoch:.2f}'s numbers, the best epoch and the one saved; the last epoch "
+            f"evaluated ({last['epoch']:.2f}) scored {scored}.")
 
 
 def _drop_mixed_precision_wrapper(model) -> dict:

@@ -110,7 +110,8 @@ def kept_run(request, tiny_bert, tmp_path_factory):
     def on_event(event):
         seen.append(event)
         spoil(event)
-        if isinstance(event, ev.Evaluated) and how == "keep_best" and spoiled["on"] is not None and event.epoch >= spoiled["on"] + 2:
+        stop = how == "keep_best" and spoiled["on"] is not None
+        if isinstance(event, ev.Evaluated) and stop and event.epoch >= spoiled["on"] + 2:
             token.cancel(keep_best=True)
 
     config = TrainConfig(small_data="off", base_model=str(tiny_bert), epochs=30, learning_rate=1e-2, batch_size=16,
@@ -164,3 +165,28 @@ def test_the_saved_weights_predict_as_the_kept_model_and_reproduce_its_numbers(k
     # finer than the shown digits: the kept epoch's live loss is the saved fp32 model's loss. fp32 gives it to
     # ~5e-8 (batching); the tiny model evaluated in bf16 is ~2e-5 off
     assert _loss(loaded, splits.validation) == pytest.approx(kept.loss, rel=2e-6)
+
+
+def test_the_result_says_in_one_sentence_why_the_last_epoch_scored_otherwise(kept_run):
+    _, result, evals, _, _ = kept_run
+    last = evals[-1]
+    assert result.note.startswith(f"These are epoch {result.kept_epoch:.2f}'s numbers")
+    acc, macro, micro = shown(last.accuracy, last.macro_f1, last.micro_f1)
+    assert f"({last.epoch:.2f})" in result.note and macro in result.note and (micro or acc) in result.note
+    assert result.note.count(". ") == 0 and result.note.endswith(".")
+
+
+def test_a_kept_epoch_that_measures_otherwise_again_is_said_and_the_record_wins():
+    from types import SimpleNamespace
+
+    from desktop_app.core.training import MEASURED_AGAIN, kept_note
+
+    history = [{"epoch": 1.0, "accuracy": 0.6, "macro_f1": 0.55}, {"epoch": 2.0, "accuracy": 0.722, "macro_f1": 0.71},
+               {"epoch": 3.0, "accuracy": 0.65, "macro_f1": 0.6}]
+    record = SimpleNamespace(accuracy=0.7, macro_f1=0.7, micro_f1=None)
+    note = kept_note(history, 2.0, record)
+    assert note.startswith(MEASURED_AGAIN) and "accuracy 70.0%, macro-F1 0.700" in note and "72.2%" in note
+    agreeing = SimpleNamespace(accuracy=0.7222, macro_f1=0.7104, micro_f1=None)  # the same at the shown digits
+    assert kept_note(history, 2.0, agreeing).startswith("These are epoch 2.00's numbers")
+    assert kept_note(history[:2], 2.0, agreeing) == ""  # the last epoch is the kept one: nothing to explain
+    assert kept_note([], None, record) == ""             # the small-data path: no epochs, its estimate says how

@@ -82,6 +82,13 @@ def set_measured(panel, multi: bool, cross_validated: bool) -> None:
     panel.mistakes_box.setTitle(mistakes)
 
 
+def kept_values(report) -> dict[str, float]:
+    """The kept model's record by chart series, for the legend (the series evaluated() and the panel draw)."""
+    if report.multi_label:
+        return {"micro-F1": report.micro_f1, "macro-F1": report.macro_f1, "every label right": report.accuracy}
+    return {"accuracy": report.accuracy, "macro-F1": report.macro_f1}
+
+
 def evaluated(panel, event) -> None:
     """An epoch of a multi-label run evaluated: micro-F1 (what early stopping follows) leads the chart."""
     chart = panel.metric_chart

@@ -268,7 +268,8 @@ class TrainingPanel(QWidget):
         else:
             self.progress.setMaximum(max(1, result.steps))  # early stopping ends before the planned steps
         self.progress.setValue(result.steps)
-        self.metric_chart.set_kept(getattr(result, "kept_epoch", None))  # the epoch whose weights were saved
+        # the legend gives the saved weights' record, at the epoch they come from
+        self.metric_chart.set_kept(getattr(result, "kept_epoch", None), label_results.kept_values(report))
         estimate = score_text.estimate_of(getattr(result, "estimate", None), report)
         self.small_run = estimate.cross_validated
         fits = f"{estimate.folds + 1} models" if self.small_run else f"epoch {result.epochs:.2f}"
@@ -284,6 +285,8 @@ class TrainingPanel(QWidget):
             label_results.show(self, result, report, note, estimate)
         else:
             self._show_single(result, report, note, estimate)
+        if getattr(result, "note", ""):  # a number seen while training that differs from these, and why
+            self.state_label.setText(f"{self.state_label.text()} {result.note}")
         self.shown_result = result
         if self.small_run:  # "Would more examples help?" makes sense for small data only
             self.curve_box.offer()

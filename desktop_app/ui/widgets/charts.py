@@ -18,6 +18,7 @@ class LineChart(QWidget):
         self.title, self.x_label, self.y_range = title, x_label, y_range
         self.series: dict[str, list[tuple[float, float]]] = {}
         self.kept_x: float | None = None  # the x whose values the legend shows (the kept epoch); None: the last
+        self.kept_values: dict[str, float] = {}  # series -> the kept model's own number, once a result gives it
         self.placeholder = EMPTY  # said while there is nothing to draw
         self.setMinimumSize(260, 180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -33,7 +34,7 @@ class LineChart(QWidget):
 
     def clear(self) -> None:
         self.series.clear()
-        self.kept_x = None
+        self.kept_x, self.kept_values = None, {}
         self.placeholder = EMPTY
         self.update()
 
@@ -42,16 +43,21 @@ class LineChart(QWidget):
         self.placeholder = text
         self.update()
 
-    def set_kept(self, x: float | None) -> None:
+    def set_kept(self, x: float | None, values: dict[str, float] | None = None) -> None:
+        """The kept x; `values` (series -> number): the kept model's record, which the legend then shows
+        instead of the points drawn while training (the two agree; the record is what was saved)."""
         self.kept_x = None if x is None else float(x)
+        self.kept_values = dict(values or {}) if x is not None else {}
         self.update()
 
     def legend(self) -> list[str]:
-        """One label per series: its value at the kept x (marked), else its last value."""
+        """One label per series: the kept model's value (its record, else its point at the kept x), marked;
+        else its last value."""
         labels = []
         for name, pts in self.series.items():
             at = [y for x, y in pts if self.kept_x is not None and abs(x - self.kept_x) < 1e-9]
-            labels.append(f"{name}: {at[-1]:.3f}" if at else f"{name}: {pts[-1][1]:.3f}")
+            value = self.kept_values.get(name, at[-1] if at else pts[-1][1])
+            labels.append(f"{name}: {value:.3f}")
         if self.kept_x is not None and labels:
             labels[-1] += f"  (kept: {self.x_label} {self.kept_x:g})"
         return labels

@@ -190,3 +190,22 @@ def test_a_kept_epoch_that_measures_otherwise_again_is_said_and_the_record_wins(
     assert kept_note(history, 2.0, agreeing).startswith("These are epoch 2.00's numbers")
     assert kept_note(history[:2], 2.0, agreeing) == ""  # the last epoch is the kept one: nothing to explain
     assert kept_note([], None, record) == ""             # the small-data path: no epochs, its estimate says how
+
+
+def test_restore_puts_back_the_best_evaluations_weights_not_the_last():
+    import torch
+    from transformers import TrainerControl, TrainerState
+
+    from desktop_app.core.callbacks import BestModelKeeper
+
+    model = torch.nn.Linear(3, 2)
+    model.bias.requires_grad_(False)  # only trainable weights are kept (LoRA and the head)
+    keeper, state = BestModelKeeper(lambda e: None, patience=0), TrainerState()
+    best = model.weight.detach().clone()
+    for epoch, f1 in ((1.0, 0.8), (2.0, 0.6)):
+        state.epoch = epoch
+        keeper.on_evaluate(None, state, TrainerControl(), metrics={"eval_macro_f1": f1}, model=model)
+        with torch.no_grad():
+            model.weight.add_(1.0)  # the next epoch's training moves the weights
+    keeper.restore(model)
+    assert torch.equal(model.weight, best) and keeper.best_metrics["epoch"] == 1.0

@@ -118,7 +118,7 @@ def describe(config, est: dict) -> str:
     if est.get("fits", 1) > 1:  # the small-data path: every fold's model and the kept one
         return (f"Time: about <b>{total}</b> in all on {est['device']}: {est['fits']} models of {est['epochs']:g} "
                 f"epochs ({est['folds']} for the cross-validation, then the kept one).")
-    up_to = "up to " if est["epochs"] > config.epochs else ""
+    up_to = "up to " if config.early_stopping_patience else ""  # early stopping may end it sooner
     return (f"Time: about <b>{per_epoch}</b> per epoch, <b>{total}</b> in all for {up_to}{est['epochs']:g} epochs "
             f"on {est['device']}.")
 

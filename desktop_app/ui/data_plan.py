@@ -19,6 +19,7 @@ def update_plan(configure, selection: dict, data) -> None:
     """The Configure page's sentence for `data` (jobs.LoadedData or None) with the Dataset page's `selection`."""
     from ..core.errors import StudioError
 
+    configure.set_labels_per_text(data is not None and bool(data.report.multi_label))  # its automatic rate
     if data is None or not data.report.ok:
         configure.set_plan(None, None if data is None else "How LoRA Studio trains and measures your model "
                            "is decided once the data has no blocking problem (step 1).")

@@ -21,10 +21,12 @@ as a small .zip to share or load again (File › Open adapter…).</li>
 </ol>
 <h3>What the numbers mean</h3>
 <ul>
-<li><b>Epoch</b>: one pass over all your training examples. On small data LoRA Studio runs more epochs
-so the model gets about 120 updates; the Configure page says how many will run and why.</li>
-<li><b>Max length</b>: the longest text, in tokens (word pieces), the model reads; chosen to cover 98% of
-your texts.</li>
+<li><b>Epoch</b>: one pass over all your training examples. Left on Automatic, small data gets more epochs
+so the model gets about 120 updates; a number you type runs exactly. The Configure page says how many will run
+and why.</li>
+<li><b>Max length</b>: the longest text, in tokens (word pieces), the model reads; by default the length that
+covers 98% of your texts, at most the preset's cap. The Configure page says how many of your texts it reads
+whole.</li>
 <li><b>Loss</b>: how wrong the model is on the training examples; it should go down.</li>
 <li><b>Accuracy</b>: the share of held-out examples labelled right. <b>Macro-F1</b> averages the score of
 every class, so a rare class counts as much as a common one; it is the number to watch on unbalanced

@@ -67,8 +67,14 @@ def load_data_job(path: str, text_column: str | None, label_column: str | None, 
         loaded = table if table is not None else read_table(path, encoding)
         counter, model_limit = token_counting(config.base_model)
         limit = min(config.max_length or config.max_length_cap, model_limit)
-        report, examples = build_report(loaded, text_column, label_column, limit, counter, labels=labels)
-        lengths = counter(examples.texts[:20000]) if counter and examples.texts else []
+        counted = []  # the report's own token counts: the Configure page's coverage sentence uses the same ones
+
+        def count(texts):
+            counted[:] = counter(texts)
+            return counted
+        report, examples = build_report(loaded, text_column, label_column, limit, count if counter else None,
+                                        labels=labels)
+        lengths = list(counted) if counted or not counter else counter(examples.texts)  # a report that stopped early
         yes_no = binary_columns(loaded.frame, (report.text_column,))
         return LoadedData(loaded, report, examples, lengths, model_limit, yes_no, encoding)
     return job

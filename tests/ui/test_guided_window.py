@@ -84,10 +84,10 @@ def test_shown_numbers_are_the_ones_that_will_be_used(qtbot):
     panel = ConfigPanel()
     qtbot.addWidget(panel)
     panel.batch.setValue(32)
-    panel.epochs.setValue(3)
     panel.set_train_size(300)  # 10 updates per epoch: 12 epochs reach the ~120-update minimum
     note = panel.epochs_note.text()
-    assert "You asked for 3; <b>12 will run</b>" in note and "120 updates" in note
+    assert "<b>12 will run</b> (automatic): the Balanced preset's 3" in note and "120 updates" in note
+    assert panel.epochs.value() == 12 and panel.config().epochs is None  # the box shows what will run
     assert "stops when it no longer improves" in note  # the default preset stops early
     panel.set_config(PRESETS["quick"])  # no early stopping there: not promised
     assert "keeps the best epoch." in panel.epochs_note.text() and "stops" not in panel.epochs_note.text()
@@ -110,7 +110,7 @@ def test_the_estimate_runs_by_itself_and_the_latest_settings_win(qtbot, window, 
     window.configure.epochs.setValue(5)  # while the first estimate runs: it is cancelled, the new one wins
     qtbot.waitUntil(lambda: "per epoch" in window.configure.estimate_label.text() and not window.estimator.busy,
                     timeout=10000)
-    assert started[-1].epochs == 5 and cancelled and cancelled[0].epochs == 3
+    assert started[-1].epochs == 5 and cancelled and cancelled[0].epochs is None  # the first: automatic
     assert "5 epochs" in window.configure.estimate_label.text()
 
 

@@ -115,7 +115,7 @@ def test_config_panel_shows_token_length_distribution(qtbot):
     lengths = [20] * 98 + [400, 900]
     panel.set_token_lengths(lengths)
     assert panel.length_histogram.values == lengths
-    assert panel.length_info.text() == "Token lengths: median 20, 90% under 20, 98% under 400, longest 900."
+    assert panel.length_info.text() == "Token lengths: median 20, 90% up to 20, 98% up to 400, longest 900."
     assert panel.length_histogram.marker == 24  # 98% of the texts have 20 tokens; rounded up to a multiple of 8
     panel.auto_length.setChecked(False)
     panel.max_length.setValue(128)
@@ -138,7 +138,8 @@ _configs = st.builds(
                                      st.lists(st.sampled_from(["query", "value", "key", "output.dense"]), min_size=1,
                                               max_size=3, unique=True).map(tuple)),
                    layer_share=st.sampled_from([0.25, 0.5, 0.75, 1.0])),
-    epochs=st.sampled_from([0.5, 1.0, 3.0, 12.5]), learning_rate=st.sampled_from([1e-4, 5e-4, 0.001, 0.02]),
+    epochs=st.sampled_from([None, 0.5, 1.0, 3.0, 12.5]),  # None: automatic
+    learning_rate=st.sampled_from([None, 1e-4, 5e-4, 0.001, 0.02]),
     batch_size=st.integers(1, 1024), max_length=st.one_of(st.none(), st.integers(1, 1024).map(lambda n: 8 * n)),
     max_length_cap=st.sampled_from([64, 256, 512]), weight_decay=st.sampled_from([0.0, 0.01, 0.1]),
     model_dropout=st.sampled_from([None, 0.0, 0.1]), warmup=st.sampled_from([0.0, 0.06, 0.2]),

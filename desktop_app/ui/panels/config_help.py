@@ -9,7 +9,8 @@ TIPS = {
     "preset_combo": "A ready-made set of settings: Fast to try things, Balanced for most data, Thorough for best "
                     "accuracy.",
     "device_combo": "Where training runs: a graphics card if there is one, else the processor.",
-    "epochs": "How many times training reads all of your examples.",
+    "epochs": "How many times training reads all of your examples. A number typed here runs exactly that many.",
+    "auto_epochs": "Let LoRA Studio choose: the preset's epochs, more on small data so the model gets enough updates.",
     "class_weighting": "Counts mistakes on rare classes more, so a small class is not ignored.",
     "precision": "Number format for training; Automatic measures which one is faster on this computer.",
     "frozen_cache": "Memory kept for reusing the unchanged layers' results after the first epoch (CPU only).",
@@ -18,9 +19,11 @@ TIPS = {
     "lora_dropout": "Randomly hides some inputs while training to reduce over-fitting; slower on a CPU.",
     "targets": "Which layers of the model get an adapter.",
     "layer_share": "Adapt only the top layers: faster, usually as accurate.",
-    "lr": "Step size of each update; LoRA learns best around 0.0002–0.001.",
+    "lr": "Step size of each update; LoRA learns best around 0.0002–0.001. A rate typed here is used exactly.",
+    "auto_lr": "Let LoRA Studio choose: the preset's rate, doubled for several labels per text.",
     "batch": "Examples per update: larger is faster per example but needs more memory.",
-    "auto_length": "Cut texts at a length that covers 98% of your texts; longer texts are truncated.",
+    "auto_length": "Cut texts at the length that covers 98% of your texts, at most the preset's cap; the line below "
+                   "says how many really fit whole. Longer texts keep their start and end.",
     "max_length": "The longest text, in tokens (word pieces), the model reads; the rest is cut off.",
     "patience": "Stop when the validation score has not improved this many times; the best epoch is kept.",
     "small_data": "With few examples, holding some out to pick an epoch wastes them: LoRA Studio then trains on all of "

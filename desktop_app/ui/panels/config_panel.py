@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
                                QGridLayout, QGroupBox, QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from . import config_small
+from . import config_automatic, config_small
 from .config_help import TIPS
 
 from ...core.config import PRESET_HELP, PRESETS, TrainConfig
@@ -34,6 +34,7 @@ class ConfigPanel(QWidget):
         super().__init__(parent)
         self._loading = False
         self._train_size = 0
+        self._multi_label = False  # the loaded data has several labels per text (set_labels_per_text)
         self._plan = None  # small_data.SmallDataPlan of the loaded data (set_plan), None before any
         self.inner = QWidget()
         column = QVBoxLayout(self.inner)
@@ -75,7 +76,7 @@ class ConfigPanel(QWidget):
             combo.currentIndexChanged.connect(self._edited)
         self.folds.valueChanged.connect(self._edited)
         guard_fields(self)  # the wheel scrolls the page; it changes a field only once that has focus
-        for box in (self.class_weighting, self.auto_length, self.allow_download):
+        for box in (self.class_weighting, self.auto_length, self.auto_epochs, self.auto_lr, self.allow_download):
             box.toggled.connect(self._edited)
         self.hub_id.editingFinished.connect(self._edited)
         self.set_config(PRESETS["balanced"])
@@ -117,9 +118,11 @@ class ConfigPanel(QWidget):
         self.device_note.setWordWrap(True)
         form.addRow(self.device_note)
         self.epochs = QDoubleSpinBox(decimals=1, minimum=0.1, maximum=100, singleStep=1)
+        self.auto_epochs = QCheckBox("Automatic")
         self.epochs_note = QLabel()
         self.epochs_note.setWordWrap(True)
-        form.addRow("Epochs:", self.epochs)
+        self.epochs_note.linkActivated.connect(self._epochs_link)
+        form.addRow("Epochs:", config_automatic.beside(self.epochs, self.auto_epochs))
         form.addRow(self.epochs_note)
         self.class_weighting = QCheckBox("Weight classes by rarity (for unbalanced data)")
         form.addRow(self.class_weighting)
@@ -173,9 +176,11 @@ class ConfigPanel(QWidget):
         box = QGroupBox("Training details")
         form = QFormLayout(box)
         self.lr = QDoubleSpinBox(decimals=5, minimum=0.00001, maximum=0.05, singleStep=0.0001)
-        self.lr.setToolTip("LoRA learns best around 0.0002–0.001; 0.00002 (full fine-tuning's) barely moves it.")
+        self.auto_lr = QCheckBox("Automatic")
+        self.lr_note = QLabel()
+        self.lr_note.setWordWrap(True)
         self.batch = QSpinBox(minimum=1, maximum=1024)
-        self.auto_length = QCheckBox("Automatic (covers 98% of the texts)")
+        self.auto_length = QCheckBox("Automatic (from your texts' lengths)")
         self.max_length = QSpinBox(minimum=8, maximum=8192, singleStep=8, suffix=" tokens")
         self.auto_length.toggled.connect(lambda on: (self.max_length.setEnabled(not on), self._update_histogram()))
         self.length_info = QLabel("Token lengths: load a dataset to see them.")
@@ -186,7 +191,8 @@ class ConfigPanel(QWidget):
         self.patience.setSpecialValueText("off")
         self.patience.setToolTip("Stop when validation macro-F1 has not improved this many times; the best epoch is kept.")
         self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
-        form.addRow("Learning rate:", self.lr)
+        form.addRow("Learning rate:", config_automatic.beside(self.lr, self.auto_lr))
+        form.addRow(self.lr_note)
         form.addRow("Batch size:", self.batch)
         form.addRow("Max length:", self.auto_length)
         form.addRow("", self.max_length)
@@ -197,12 +203,18 @@ class ConfigPanel(QWidget):
         form.addRow("Early stopping:", self.patience)
         form.addRow("Seed:", self.seed)
         self._precision_rows(form)
+        # a number typed over an automatic one is taken exactly (first, so the notes below see it)
+        self.epochs.valueChanged.connect(lambda _v: self._typed(self.auto_epochs))
+        self.lr.valueChanged.connect(lambda _v: self._typed(self.auto_lr))
         for w in (self.epochs, self.lr, self.batch, self.max_length, self.patience, self.seed, self.rank, self.alpha,
                   self.lora_dropout, self.layer_share):
             w.valueChanged.connect(self._edited)
         self.max_length.valueChanged.connect(self._update_histogram)
         for w in (self.epochs, self.batch):
             w.valueChanged.connect(self._update_epochs_note)
+        self.auto_epochs.toggled.connect(self._update_epochs_note)
+        self.lr.valueChanged.connect(self._update_lr_note)
+        self.auto_lr.toggled.connect(self._update_lr_note)
         return box
 
     # -- behaviour --------------------------------------------------------
@@ -247,28 +259,26 @@ class ConfigPanel(QWidget):
         self.plan_note.setText(sentence or (plan.sentence if plan is not None else config_small.NO_DATA))
         self._update_epochs_note()
 
-    def _update_epochs_note(self, *_) -> None:
-        from ...core.preparation import ensure_min_steps
+    def set_labels_per_text(self, multi_label: bool) -> None:
+        """Whether the loaded data has several labels per text: its automatic learning rate is doubled."""
+        self._multi_label = bool(multi_label)
+        self._update_lr_note()
 
-        if self._plan is not None and self._plan.small:
-            self.epochs_note.setText(config_small.epochs_note(self._plan))
-            return
-        cfg = getattr(self, "_config_base", None)
-        if cfg is None or not self._train_size:
-            self.epochs_note.setText("The number of epochs that will run is shown once a dataset is loaded.")
-            return
-        cfg = replace(cfg, epochs=self.epochs.value(), batch_size=self.batch.value())
-        per_epoch = -(-self._train_size // cfg.batch_size)
-        run = ensure_min_steps(cfg, self._train_size, lambda event: None)
-        if run.epochs > cfg.epochs:
-            capped = " (the most added)" if run.epochs * per_epoch < cfg.min_steps else ""
-            stops = " and stops when it no longer improves" if cfg.early_stopping_patience else ""
-            self.epochs_note.setText(f"You asked for {cfg.epochs:g}; <b>{run.epochs:g} will run</b>{capped}: small "
-                                     f"data needs ~{cfg.min_steps} updates and gets {per_epoch} per epoch. "
-                                     f"Training keeps the best epoch{stops}.")
-        else:
-            self.epochs_note.setText(f"<b>{cfg.epochs:g} will run</b>: {per_epoch} updates per epoch "
-                                     f"on {self._train_size:,} training examples.")
+    def _typed(self, auto: QCheckBox) -> None:
+        if not self._loading:
+            auto.setChecked(False)
+
+    def _epochs_link(self, link: str) -> None:
+        config_automatic.epochs_link(self, link)
+
+    def _update_lr_note(self, *_) -> None:
+        config_automatic.update_lr_note(self)
+
+    def _update_epochs_note(self, *_) -> None:
+        config_automatic.update_epochs_note(self)
+
+    def _update_histogram(self, *_) -> None:
+        config_automatic.update_length_note(self)
 
     def _model_activated(self, _index: int) -> None:
         data = self.model_combo.currentData()
@@ -311,39 +321,11 @@ class ConfigPanel(QWidget):
         ordered = sorted(self._lengths)
         if ordered:
             pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
-            self.length_info.setText(f"Token lengths: median {pick(0.5)}, 90% under {pick(0.9)}, "
-                                     f"98% under {pick(0.98)}, longest {ordered[-1]}.")
+            self.length_info.setText(f"Token lengths: median {pick(0.5)}, 90% up to {pick(0.9)}, "
+                                     f"98% up to {pick(0.98)}, longest {ordered[-1]}.")
         else:
             self.length_info.setText("Token lengths: load a dataset to see them.")
         self._update_histogram()
-
-    def _update_histogram(self) -> None:
-        from ...core.text import derive_max_length
-
-        lengths = getattr(self, "_lengths", [])
-        cap = getattr(self, "_config_base", PRESETS["balanced"]).max_length_cap
-        model_limit = getattr(self, "_model_limit", 512)
-        auto = self.auto_length.isChecked()
-        if not lengths:
-            self.length_histogram.set_values([])
-            self.length_note.setText(f"Decided from your texts once a dataset is loaded (at most {cap})."
-                                     if auto else "")
-            return
-        if auto:  # the greyed box shows the length the run will use, not the cap
-            limit = derive_max_length(lengths, cap, model_limit)
-            loading, self._loading = self._loading, True
-            try:
-                self.max_length.setValue(limit)
-            finally:
-                self._loading = loading
-            self.length_note.setText(f"<b>{limit} tokens will be used</b>: that covers 98% of your texts "
-                                     f"(at most {min(cap, model_limit)}).")
-        else:
-            limit = min(self.max_length.value(), model_limit)
-            self.length_note.setText(f"<b>{limit} tokens will be used</b>: longer texts are cut off"
-                                     + (f" (this model reads at most {model_limit})."
-                                        if self.max_length.value() > model_limit else "."))
-        self.length_histogram.set_values(lengths, limit)
 
     def set_estimate(self, text: str, details: str = "") -> None:
         self.estimate_label.setText(text)
@@ -393,8 +375,10 @@ class ConfigPanel(QWidget):
             targets = CUSTOM if isinstance(config.lora.targets, tuple) else config.lora.targets
             self.targets.setCurrentIndex(self.targets.findData(targets))
             self.layer_share.setValue(round(config.lora.layer_share * 100))
-            self.epochs.setValue(config.epochs)
-            self.lr.setValue(config.learning_rate)
+            self.auto_epochs.setChecked(config.epochs is None)
+            self.epochs.setValue(config.epochs or config.starting.epochs)  # automatic: the notes show the number
+            self.auto_lr.setChecked(config.learning_rate is None)
+            self.lr.setValue(config.learning_rate or config.starting.learning_rate)
             self.batch.setValue(config.batch_size)
             self.auto_length.setChecked(config.max_length is None)
             self.max_length.setValue(config.max_length or config.max_length_cap)
@@ -412,6 +396,7 @@ class ConfigPanel(QWidget):
             self._update_target_names()
             self._update_histogram()
             self._update_epochs_note()
+            self._update_lr_note()
         finally:
             self._loading = False
 
@@ -440,7 +425,8 @@ class ConfigPanel(QWidget):
             lora=replace(base.lora, r=self.rank.value(), alpha=self.alpha.value(), dropout=self.lora_dropout.value(),
                          targets=base.lora.targets if mode == CUSTOM else mode,
                          layer_share=self.layer_share.value() / 100),
-            epochs=self.epochs.value(), learning_rate=self.lr.value(), batch_size=self.batch.value(),
+            epochs=None if self.auto_epochs.isChecked() else self.epochs.value(),
+            learning_rate=None if self.auto_lr.isChecked() else self.lr.value(), batch_size=self.batch.value(),
             max_length=None if self.auto_length.isChecked() else self.max_length.value(),
             class_weighting=self.class_weighting.isChecked(), early_stopping_patience=self.patience.value(),
             seed=seed, device=device, precision=self.precision.currentData(),

@@ -132,6 +132,7 @@ class Manifest:
         tr.text("status", 40, optional=True)
         tr.number("kept_epoch", 0, 10**6, optional=True)        # optional: older manifests lack both
         tr.number("stopped_at_epoch", 0, 10**6, optional=True)  # only for runs the user stopped
+        tr.text("note", 600, optional=True)  # where a number seen while training differs from the record
         tr.text("dataset", 300, optional=True)
         tr.integer("examples", 0, 10**9, optional=True)
         tr.integer("steps", 0, 10**9, optional=True)
@@ -315,6 +316,7 @@ def manifest_for_training(base, result, weights_sha256: str, fingerprint: str, v
                   **({"kept_epoch": result.kept_epoch} if getattr(result, "kept_epoch", None) is not None else {}),
                   **({"stopped_at_epoch": result.stopped_at_epoch}
                      if getattr(result, "stopped_at_epoch", None) is not None else {}),
+                  **({"note": result.note} if getattr(result, "note", "") else {}),
                   **_how_set(result), **_scale(result)},
         versions=versions, created=created, files={WEIGHTS: weights_sha256})
 

@@ -168,7 +168,8 @@ def test_the_saved_weights_predict_as_the_kept_model_and_reproduce_its_numbers(k
 
 
 def test_the_result_says_in_one_sentence_why_the_last_epoch_scored_otherwise(kept_run):
-    _, result, evals, _, _ = kept_run
+    _, result, evals, _, out = kept_run
+    assert read_manifest(out).training["note"] == result.note  # the saved run says it too
     last = evals[-1]
     assert result.note.startswith(f"These are epoch {result.kept_epoch:.2f}'s numbers")
     acc, macro, micro = shown(last.accuracy, last.macro_f1, last.micro_f1)
@@ -179,7 +180,7 @@ def test_the_result_says_in_one_sentence_why_the_last_epoch_scored_otherwise(kep
 def test_a_kept_epoch_that_measures_otherwise_again_is_said_and_the_record_wins():
     from types import SimpleNamespace
 
-    from desktop_app.core.training import MEASURED_AGAIN, kept_note
+    from desktop_app.core.kept_numbers import MEASURED_AGAIN, kept_note
 
     history = [{"epoch": 1.0, "accuracy": 0.6, "macro_f1": 0.55}, {"epoch": 2.0, "accuracy": 0.722, "macro_f1": 0.71},
                {"epoch": 3.0, "accuracy": 0.65, "macro_f1": 0.6}]

@@ -138,4 +138,8 @@ def predict_text(clf, text: str, method: str | None, as_json: bool) -> int:
         print("  " + " ".join(f"{printable(w.word)}({w.score:+.2f})" for w in explained.words))
         if explained.cut:
             print("  (the text is longer than the model reads: its middle was not read, nor explained)")
+        if explained.model is not None:
+            print(f"  Model: {explained.model.shown()}, {explained.model.measured}.")
+        for caution in explained.cautions():
+            print(f"  caution: {caution}")
     return 0

@@ -30,6 +30,25 @@ def test_words_are_highlighted_by_strength_and_side_with_a_legend(qtbot):
     assert not view.careful.isEnabled() and "48 steps" in view.legend.text()
 
 
+def test_the_models_score_stands_beside_the_explanation_with_a_caution_when_it_is_weak_or_incomplete(qtbot):
+    from dataclasses import replace
+
+    from desktop_app.core.explain import ModelScore
+
+    measured = "measured on 180 held-out validation examples"
+    strong, weak = ModelScore("accuracy", 0.91, 0.5, measured), ModelScore("accuracy", 0.72, 0.5, measured)
+    view = ExplanationView()
+    qtbot.addWidget(view)
+    view.show_explanation(replace(_explanation(), model=strong, delta=0.01, change=2.0))
+    assert view.trust.text() == f"Model: accuracy 91.0%, {measured}."  # a strong model: its score, no caution
+    view.show_explanation(replace(_explanation(), model=weak, delta=0.9, change=2.0))
+    text = view.trust.text()
+    assert text.startswith(f"Model: accuracy 72.0%, {measured}.") and text.count("⚠") == 2
+    assert "The model is weak" in text and "off by 0.90 of 2.00" in text
+    view.show_explanation(None)
+    assert view.trust.text() == ""
+
+
 def test_typing_explains_and_explain_carefully_replaces_it(qtbot, window, trained_adapter):
     window.load_adapter(str(trained_adapter.adapter_dir))
     qtbot.waitUntil(lambda: window.classifier is not None and not window.tasks.busy, timeout=30000)
@@ -39,6 +58,7 @@ def test_typing_explains_and_explain_carefully_replaces_it(qtbot, window, traine
     assert view.explanation.method == "fast" and [w.word for w in view.explanation.words] == \
         "the film was great and wonderful".split()
     assert "great" in view.text.toHtml()
+    assert "Model: accuracy" in view.trust.text() and "5-fold cross-validation" in view.trust.text()  # small data
     view.careful.click()
     qtbot.waitUntil(lambda: view.explanation.method == "careful" and not window.tasks.busy, timeout=30000)
     assert view.explanation.delta is not None

@@ -1,16 +1,18 @@
 """A text with its words highlighted by attribution (core/explain.py): blue for the words that support the
-explained class, orange for those that speak against it, the stronger the score the stronger the colour."""
+explained class, orange for those that speak against it, the stronger the score the stronger the colour; under
+it the model's own score and any caution on how far to trust the explanation."""
 
 from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
 from ...core.explain import STEPS
 
 FOR, AGAINST = (37, 99, 235), (234, 88, 12)  # the probability bars' blue; an orange that reads as its opposite
+CAUTION = "#b45309"  # a dark amber: a warning that stays readable, and is not the orange of the words against
 
 
 def explanation_html(explanation) -> str:
@@ -38,6 +40,15 @@ def legend_html(explanation) -> str:
             f"words against it; a stronger colour weighs more ({method}){cut}.")
 
 
+def trust_html(explanation) -> str:
+    """The explaining model's score and how it was measured, then each caution (a weak model, scores that miss
+    the decision they explain, no score at all), one a line."""
+    m = explanation.model
+    lines = [escape(f"Model: {m.shown()}, {m.measured}.")] if m else []
+    lines += [f'<span style="color:{CAUTION}">⚠ {escape(c)}</span>' for c in explanation.cautions()]
+    return "<br>".join(lines)
+
+
 class ExplanationView(QWidget):
     careful_requested = Signal()
     target_requested = Signal(str)  # multi-label: explain this label instead (the picker beside the legend)
@@ -63,8 +74,12 @@ class ExplanationView(QWidget):
         row.addWidget(self.legend, 1)
         row.addWidget(self.target)
         row.addWidget(self.careful)
+        self.trust = QLabel("")
+        self.trust.setTextFormat(Qt.TextFormat.RichText)  # built escaped by trust_html
+        self.trust.setWordWrap(True)
         layout.addWidget(self.text, 1)
         layout.addLayout(row)
+        layout.addWidget(self.trust)
         self.explanation = None
         self.clear()
 
@@ -75,6 +90,7 @@ class ExplanationView(QWidget):
             return
         self.text.setHtml(explanation_html(explanation))
         self.legend.setText(legend_html(explanation))
+        self.trust.setText(trust_html(explanation))
         if self.target.isVisibleTo(self) and self.target.findText(explanation.label) >= 0:
             self.target.setCurrentText(explanation.label)
         self.careful.setEnabled(explanation.method == "fast")
@@ -98,4 +114,5 @@ class ExplanationView(QWidget):
         self.explanation = None
         self.text.setHtml(f"<i>{escape(message)}</i>")
         self.legend.setText("")
+        self.trust.setText("")
         self.careful.setEnabled(False)

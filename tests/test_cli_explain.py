@@ -1,0 +1,23 @@
+"""`predict --explain` says how far to trust the explanation: the model's own score, and a caution when it is weak."""
+
+import json
+import shutil
+
+from desktop_app.cli import main
+
+
+def test_explain_prints_the_models_score_and_a_caution_when_it_is_weak(tmp_path, capsys, trained_adapter):
+    adapter = shutil.copytree(trained_adapter.adapter_dir, tmp_path / "adapter")
+    manifest = json.loads((adapter / "manifest.json").read_text())
+    text = "the film was great and wonderful"
+    for accuracy in (0.95, 0.6):  # the same adapter, said to score this over the folds (two balanced classes)
+        manifest["estimate"]["mean"]["accuracy"] = accuracy
+        (adapter / "manifest.json").write_text(json.dumps(manifest))
+        assert main(["predict", str(adapter), "--text", text, "--explain"]) == 0
+        out = capsys.readouterr().out
+        assert f"  Model: accuracy {accuracy:.1%} ± " in out and "5-fold cross-validation on 120 examples" in out
+        assert ("caution" in out) is (accuracy == 0.6)
+    assert "  caution: The model is weak (accuracy 60.0% ± " in out and "learnt nothing scores 50%" in out
+    assert main(["predict", str(adapter), "--text", text, "--explain", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["model_score"]["weak"] is True and data["cautions"][0].startswith("The model is weak")

@@ -39,14 +39,19 @@ def test_the_models_score_stands_beside_the_explanation_with_a_caution_when_it_i
     strong, weak = ModelScore("accuracy", 0.91, 0.5, measured), ModelScore("accuracy", 0.72, 0.5, measured)
     view = ExplanationView()
     qtbot.addWidget(view)
+    view.resize(900, 200)
     view.show_explanation(replace(_explanation(), model=strong, delta=0.01, change=2.0))
-    assert view.trust.text() == f"Model: accuracy 91.0%, {measured}."  # a strong model: its score, no caution
+    assert view.score.text() == f"Model: accuracy 91.0%, {measured}."  # a strong model: its score, no caution
+    assert view.caution.text() == ""
+    height = view.sizeHint().height()
     view.show_explanation(replace(_explanation(), model=weak, delta=0.9, change=2.0))
-    text = view.trust.text()
-    assert text.startswith(f"Model: accuracy 72.0%, {measured}.") and text.count("⚠") == 2
-    assert "The model is weak" in text and "off by 0.90 of 2.00" in text
+    assert view.score.text() == f"Model: accuracy 72.0%, {measured}."
+    caution = view.caution.text()
+    assert caution.startswith("⚠ The model is weak (accuracy 72.0%") and caution.endswith("…")  # two: cut to fit
+    assert "off by 0.90 of 2.00" in view.caution.toolTip() and "The model is weak" in view.caution.toolTip()
+    assert view.sizeHint().height() == height  # cautions never move what lies below the view
     view.show_explanation(None)
-    assert view.trust.text() == ""
+    assert view.score.text() == view.caution.text() == ""
 
 
 def test_typing_explains_and_explain_carefully_replaces_it(qtbot, window, trained_adapter):
@@ -58,7 +63,7 @@ def test_typing_explains_and_explain_carefully_replaces_it(qtbot, window, traine
     assert view.explanation.method == "fast" and [w.word for w in view.explanation.words] == \
         "the film was great and wonderful".split()
     assert "great" in view.text.toHtml()
-    assert "Model: accuracy" in view.trust.text() and "5-fold cross-validation" in view.trust.text()  # small data
+    assert view.score.text().startswith("Model: accuracy") and "5-fold cross-validation" in view.score.text()
     view.careful.click()
     qtbot.waitUntil(lambda: view.explanation.method == "careful" and not window.tasks.busy, timeout=30000)
     assert view.explanation.delta is not None

@@ -7,7 +7,8 @@ from __future__ import annotations
 from html import escape
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QTextBrowser,
+                               QVBoxLayout, QWidget)
 
 from ...core.explain import STEPS
 
@@ -40,13 +41,11 @@ def legend_html(explanation) -> str:
             f"words against it; a stronger colour weighs more ({method}){cut}.")
 
 
-def trust_html(explanation) -> str:
-    """The explaining model's score and how it was measured, then each caution (a weak model, scores that miss
-    the decision they explain, no score at all), one a line."""
+def trust_lines(explanation) -> tuple[str, list[str]]:
+    """The explaining model's score and how it was measured; the cautions on this explanation (a weak model,
+    scores that miss the decision they explain, no score at all)."""
     m = explanation.model
-    lines = [escape(f"Model: {m.shown()}, {m.measured}.")] if m else []
-    lines += [f'<span style="color:{CAUTION}">⚠ {escape(c)}</span>' for c in explanation.cautions()]
-    return "<br>".join(lines)
+    return (f"Model: {m.shown()}, {m.measured}." if m else ""), explanation.cautions()
 
 
 class ExplanationView(QWidget):
@@ -74,12 +73,20 @@ class ExplanationView(QWidget):
         row.addWidget(self.legend, 1)
         row.addWidget(self.target)
         row.addWidget(self.careful)
-        self.trust = QLabel("")
-        self.trust.setTextFormat(Qt.TextFormat.RichText)  # built escaped by trust_html
-        self.trust.setWordWrap(True)
+        # One line each, always there and cut with "…" (all of it in the tooltip): a caution that comes and goes
+        # as the user types must not move the page's buttons below (a wrapped label's height follows its width,
+        # which the page's layout, sized by minimums, ignores)
+        self.score, self.caution = QLabel(""), QLabel("")
+        self.caution.setStyleSheet(f"color: {CAUTION}")
+        for line in (self.score, self.caution):
+            line.setTextFormat(Qt.TextFormat.PlainText)
+            line.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            line.setMinimumHeight(line.fontMetrics().lineSpacing())
+        self.full = ("", "")  # the two lines before they were cut to the width
         layout.addWidget(self.text, 1)
         layout.addLayout(row)
-        layout.addWidget(self.trust)
+        layout.addWidget(self.score)
+        layout.addWidget(self.caution)
         self.explanation = None
         self.clear()
 
@@ -90,10 +97,25 @@ class ExplanationView(QWidget):
             return
         self.text.setHtml(explanation_html(explanation))
         self.legend.setText(legend_html(explanation))
-        self.trust.setText(trust_html(explanation))
+        score, cautions = trust_lines(explanation)
+        self._set_trust(score, "  ".join(f"⚠ {c}" for c in cautions))
         if self.target.isVisibleTo(self) and self.target.findText(explanation.label) >= 0:
             self.target.setCurrentText(explanation.label)
         self.careful.setEnabled(explanation.method == "fast")
+
+    def _set_trust(self, score: str, caution: str) -> None:
+        self.full = (score, caution)
+        self._fit_trust()
+
+    def _fit_trust(self) -> None:
+        for line, text in zip((self.score, self.caution), self.full):
+            shown = line.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, max(40, self.width()))
+            line.setText(shown)
+            line.setToolTip("\n".join(self.full) if shown != text else "")
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._fit_trust()
 
     def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt's name
         """Sized by its minimum like its neighbours: its wrapped legend's height-for-width would make the page's
@@ -114,5 +136,5 @@ class ExplanationView(QWidget):
         self.explanation = None
         self.text.setHtml(f"<i>{escape(message)}</i>")
         self.legend.setText("")
-        self.trust.setText("")
+        self._set_trust("", "")
         self.careful.setEnabled(False)

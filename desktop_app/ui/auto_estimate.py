@@ -11,7 +11,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer
 
 from ..formatting import in_words
-from . import jobs
+from ..core.errors import StudioError
+from . import data_plan, jobs
 
 DELAY_MS = 1200
 
@@ -43,13 +44,15 @@ class AutoEstimate(QObject):
         if problem:
             return f"Time: {problem}"
         sel = self.dataset.selection()
-        share = 1 - sel["validation_fraction"] - sel["test_fraction"]
-        examples = data.examples
-        if not sel["validation_path"]:  # small data trains every fold and a kept model on every row
-            share = 1 - sel["test_fraction"]
-            n = max(1, int(len(examples) * share))
-            return self.configure.config(), examples.texts[:n], examples.labels[:n]
-        return self.configure.config(), examples.texts[: max(1, int(len(examples) * share))], None
+        config = data_plan.plan_config(self.configure, sel)
+        try:  # the rows the run trains on, split as the run splits them (the epochs line counts the same ones)
+            splits = data_plan.run_split(data.examples, config, bool(sel["validation_path"]))
+        except StudioError as error:  # shares out of range: the Dataset step says so
+            return f"Time: {error}"
+        train = splits.train
+        # small data's total covers every fold and the kept model: its labels say how the folds fall
+        small = splits.plan is not None and splits.plan.small
+        return config, list(train.texts), list(train.labels) if small else None
 
     def request(self) -> None:
         """Data or settings changed: forget what is shown and measure again shortly."""

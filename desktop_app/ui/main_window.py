@@ -190,15 +190,8 @@ class MainWindow(QMainWindow):
         self.workspace.set_training(busy)
 
     def _split_changed(self) -> None:
-        self._update_train_size()
-        self._update_plan()
+        self._update_plan()  # the path, and the rows the run trains on (data_plan.run_split)
         self.estimate.request()
-
-    def _update_train_size(self) -> None:
-        sel = self.dataset.selection()
-        n = len(self.data.examples.texts) if self.data is not None and self.data.report.ok else 0
-        share = 1 - (0 if sel["validation_path"] else sel["validation_fraction"]) - sel["test_fraction"]
-        self.configure.set_train_size(max(1, int(n * share)) if n else 0)
 
     def _update_plan(self) -> None:
         data_plan.update_plan(self.configure, self.dataset.selection(), self.workspace.data)
@@ -240,8 +233,7 @@ class MainWindow(QMainWindow):
             self.training.reset()
             self.curve.forget()  # nor a learning curve of the earlier data
         self._apply_state()
-        self._update_train_size()
-        self._update_plan()
+        self._update_plan()  # the path, and the rows the run trains on (data_plan.run_split)
         self.estimate.request()
 
     def dragEnterEvent(self, event) -> None:

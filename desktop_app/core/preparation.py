@@ -65,10 +65,9 @@ def resolve_pooling(config: TrainConfig, model_type: str, small: bool = False) -
 
 def choose_max_length(config: TrainConfig, token_counts: list[int], limit: int) -> int:
     """The configured length (within the model's limit), or the one that covers ~98% of the texts."""
-    from .text import derive_max_length
+    from .text import length_in_use
 
-    return min(config.max_length, limit) if config.max_length else \
-        derive_max_length(token_counts, config.max_length_cap, limit)
+    return length_in_use(config.max_length, config.max_length_cap, token_counts, limit)
 
 
 def seed_everything(seed: int) -> None:

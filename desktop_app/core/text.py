@@ -106,6 +106,25 @@ def coverage(token_counts: Sequence[int], max_length: int) -> str:
     return "over 99%" if share > 99 else "under 1%" if share < 1 else f"{min(99, max(1, round(share)))}%"
 
 
+def length_in_use(max_length: int | None, cap: int, token_counts: Sequence[int], model_limit: int) -> int:
+    """The input length a run uses: the one set (within the model's limit), or, unset, the one that covers ~98%
+    of the texts within the cap (preparation.choose_max_length, the Configure page and the Dataset page)."""
+    return min(max_length, model_limit) if max_length else derive_max_length(token_counts, cap, model_limit)
+
+
+def cut_sentence(token_counts: Sequence[int], max_length: int) -> str:
+    """How many texts are longer than the length the run uses ("" when none is): the Dataset page's warning,
+    counted as coverage() counts for the Configure page."""
+    cut = sum(1 for n in token_counts if n > max_length)
+    if not cut:
+        return ""
+    share = 100 * cut / len(token_counts)
+    shown = "under 1%" if share < 1 else "over 99%" if share > 99 else f"{min(99, max(1, round(share)))}%"
+    texts, are = ("texts", "are") if cut != 1 else ("text", "is")
+    return (f"{cut:,} {texts} ({shown}) {are} longer than the {max_length} tokens training will read (Configure → "
+            "Length); their start and end are kept, the middle is cut.")
+
+
 def fast_token_counter(model_dir):
     """Count tokens with a model's tokenizer.json through `tokenizers` alone (no torch import),
     for data reports; None when the folder has no tokenizer.json."""

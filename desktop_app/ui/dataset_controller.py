@@ -29,6 +29,7 @@ class DatasetController(QObject):
         panel.encoding_chosen.connect(self.encoding_chosen)
         panel.validation_file_requested.connect(self.choose_validation_file)
         panel.sample_requested.connect(self.open_sample)
+        configure.cut_changed.connect(panel.set_cut)  # the texts cut at the length Configure says will be used
 
     def open_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self.parent_widget, "Open dataset", self.settings.last_folder("data"),

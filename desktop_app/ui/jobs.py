@@ -66,15 +66,10 @@ def load_data_job(path: str, text_column: str | None, label_column: str | None, 
 
         loaded = table if table is not None else read_table(path, encoding)
         counter, model_limit = token_counting(config.base_model)
-        limit = min(config.max_length or config.max_length_cap, model_limit)
-        counted = []  # the report's own token counts: the Configure page's coverage sentence uses the same ones
-
-        def count(texts):
-            counted[:] = counter(texts)
-            return counted
-        report, examples = build_report(loaded, text_column, label_column, limit, count if counter else None,
-                                        labels=labels)
-        lengths = list(counted) if counted or not counter else counter(examples.texts)  # a report that stopped early
+        # no length judged here: which texts get cut depends on the length the run will use, which the settings
+        # decide (Configure); the Dataset page says it from these counts as they change (config_automatic.py)
+        report, examples = build_report(loaded, text_column, label_column, None, None, labels=labels)
+        lengths = counter(examples.texts) if counter else []  # one count: the Dataset and Configure pages use it
         yes_no = binary_columns(loaded.frame, (report.text_column,))
         return LoadedData(loaded, report, examples, lengths, model_limit, yes_no, encoding)
     return job

@@ -37,3 +37,18 @@ def test_derive_max_length():
     assert derive_max_length([10] * 98 + [300, 400], cap=256, model_limit=512) == 16
     assert derive_max_length([100] * 50, cap=64, model_limit=512) == 64
     assert derive_max_length([], cap=64, model_limit=32) == 32
+
+
+def test_the_length_in_use_is_the_runs_and_the_cut_sentence_counts_at_it():
+    from desktop_app.core.config import PRESETS
+    from desktop_app.core.preparation import choose_max_length
+    from desktop_app.core.text import cut_sentence, length_in_use
+
+    counts = [20] * 98 + [300, 700]
+    auto = PRESETS["balanced"]
+    assert length_in_use(None, 256, counts, 512) == choose_max_length(auto, counts, 512) == 24
+    assert length_in_use(64, 256, counts, 512) == choose_max_length(auto.with_overrides(max_length=64), counts, 512)
+    assert length_in_use(600, 256, counts, 512) == 512  # never past the model's limit
+    assert cut_sentence(counts, 24).startswith("2 texts (2%) are longer than the 24 tokens training will read")
+    assert cut_sentence(counts, 300).startswith("1 text (1%) is longer than the 300 tokens")
+    assert cut_sentence(counts, 700) == ""

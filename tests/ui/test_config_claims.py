@@ -50,7 +50,9 @@ def test_the_lengths_are_the_dataset_pages_own_counts(tmp_path, monkeypatch):
     (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
     loaded = load_data_job(str(tmp_path / "d.csv"), None, None, TrainConfig())(lambda e: None, None)
     assert calls == [60] and len(loaded.token_lengths) == loaded.report.rows_usable == 60
-    assert sum(n > 256 for n in loaded.token_lengths) == loaded.report.long_texts == 20
+    assert sum(n > 256 for n in loaded.token_lengths) == 20
+    # the report judges no length: the texts cut depend on the length the run uses (test_numbers_agree.py)
+    assert not loaded.report.long_texts and not any("longer than" in w for w in loaded.report.warnings)
 
 
 def test_run_exactly_n_is_one_click_and_the_window_and_cli_agree(qtbot):

@@ -50,3 +50,35 @@ def test_the_estimate_measures_every_row_left_on_the_small_data_path(qtbot, wind
     assert sorted(texts) == sorted(splits.train.texts)  # the test share held out, no validation share
     assert sorted(labels) == sorted(splits.train.labels)
     assert window.configure._train_size == len(splits.train)
+
+
+def _cut_message(window):
+    found = [window.dataset.messages.item(i).text() for i in range(window.dataset.messages.count())]
+    return next((text for text in found if "longer than" in text), "")
+
+
+def test_the_dataset_pages_texts_cut_are_those_the_configured_length_cuts(qtbot, window, tmp_path, monkeypatch):
+    """The Dataset page counted the texts longer than the preset's cap (15, "the 256-token limit") where Configure
+    said the run reads 104 tokens (99 cut): it now counts at the length Configure says, and follows it."""
+    from desktop_app.core import text
+    from desktop_app.core.config import preset
+
+    _recording_estimates(monkeypatch)
+    monkeypatch.setattr(text, "token_counting", lambda base_model=None: (
+        lambda texts: [len(t) for t in texts], 512))  # a "token" per character: lengths spread over ~30..300
+    words = lambda i: 39 if i % 50 == 0 else 20 if i % 12 == 5 else 5  # noqa: E731 - 4 long, 17 middling
+    rows = ["text,label"] + [f"{'word ' * words(i)}number {i},{'ab'[i % 2]}" for i in range(200)]
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
+    _load(qtbot, window, tmp_path / "d.csv")
+    lengths = window.data.token_lengths
+    used = window.configure.max_length.value()  # automatic: the length the run will use
+    assert f"<b>{used} tokens will be used</b>" in window.configure.length_note.text()
+    cut = sum(n > used for n in lengths)
+    assert used < 256 and 0 < cut < len(lengths)  # the texts decide a length shorter than the preset's cap
+    message = _cut_message(window)
+    assert message.startswith(f"{cut} texts (") and f"longer than the {used} tokens" in message
+    window.configure.set_config(preset("balanced").with_overrides(max_length=32))  # typed: exactly 32
+    assert "<b>32 tokens will be used</b>" in window.configure.length_note.text()
+    assert _cut_message(window).startswith(f"{sum(n > 32 for n in lengths)} texts (")
+    window.configure.set_config(preset("balanced").with_overrides(max_length=400))  # longer than every text
+    assert not _cut_message(window)

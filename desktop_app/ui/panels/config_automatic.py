@@ -90,19 +90,20 @@ def update_epochs_note(panel, *_) -> None:
 def update_length_note(panel) -> None:
     """The length the run will use and how many of the loaded texts it reads whole, counted with the same
     token counts as the Dataset page (the chosen model's tokenizer)."""
-    from ...core.text import derive_max_length
+    from ...core.text import cut_sentence, derive_max_length, length_in_use
 
     lengths = getattr(panel, "_lengths", [])
     cap = getattr(panel, "_config_base", PRESETS["balanced"]).max_length_cap
     model_limit = getattr(panel, "_model_limit", 512)
     auto = panel.auto_length.isChecked()
+    limit = length_in_use(None if auto else panel.max_length.value(), cap, lengths, model_limit)  # the run's rule
+    panel.cut_changed.emit(cut_sentence(lengths, limit) if lengths else "")  # the Dataset page's warning
     if not lengths:
         panel.length_histogram.set_values([])
         panel.length_note.setText(f"Decided from your texts once a dataset is loaded (at most {cap})."
                                  if auto else "")
         return
     if auto:  # the greyed box shows the length the run will use, not the cap
-        limit = derive_max_length(lengths, cap, model_limit)
         show(panel, panel.max_length, limit)
         why = ""
         if derive_max_length(lengths, 8192, 8192) > limit:  # the cap, not the texts, decided it
@@ -111,7 +112,6 @@ def update_length_note(panel) -> None:
                 f", the most the {preset} preset allows"
         panel.length_note.setText(f"<b>{limit} tokens will be used</b>{why}: {whole(lengths, limit)}.")
     else:
-        limit = min(panel.max_length.value(), model_limit)
         panel.length_note.setText(f"<b>{limit} tokens will be used</b>: {whole(lengths, limit)}"
                                  + (f" (this model reads at most {model_limit})."
                                     if panel.max_length.value() > model_limit else "."))

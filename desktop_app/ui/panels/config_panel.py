@@ -29,6 +29,7 @@ class ConfigPanel(QWidget):
     browse_model_requested = Signal()
     estimate_requested = Signal()
     changed = Signal()
+    cut_changed = Signal(str)  # the texts the length in use cuts, in a sentence ("" when none), for the Dataset page
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)

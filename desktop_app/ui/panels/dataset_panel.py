@@ -202,13 +202,23 @@ class DatasetPanel(QWidget):
         counts = report.class_counts
         shown = sorted(counts.items(), key=lambda kv: -kv[1])[:30]
         self.class_bars.set_items([(name, n, f"{n:,}") for name, n in shown])
+        self._show_messages()
+
+    def set_cut(self, sentence: str) -> None:
+        """The texts the length training will use cuts (Configure decides the length; "" when none is cut)."""
+        self._cut = sentence
+        if getattr(self, "report", None) is not None:
+            self._show_messages()
+
+    def _show_messages(self) -> None:
+        report, cut = self.report, getattr(self, "_cut", "")
         self.messages.clear()
         style = self.style()
         for text in report.errors:
             QListWidgetItem(style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical), text, self.messages)
-        for text in report.warnings:
+        for text in report.warnings + ([cut] if cut and report.ok else []):
             QListWidgetItem(style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning), text, self.messages)
-        if report.ok and not report.warnings:
+        if report.ok and not report.warnings and not cut:
             QListWidgetItem(style.standardIcon(QStyle.StandardPixmap.SP_DialogApplyButton),
                             "No problems found. Ready to train.", self.messages)
 

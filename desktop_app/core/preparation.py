@@ -35,8 +35,7 @@ def prepare_model(config: TrainConfig, labels: tuple[str, ...], emit: Callable =
 
     device = pick_device(config.device)
     threads = configure_cpu_threads(processes_here)
-    if device.kind == "cpu":  # the threads training starts with, not the cores (others' programs may hold some)
-        device = replace(device, name=f"CPU, {threads} thread{'s' if threads != 1 else ''}")
+    device = in_use(device, threads)
     emit(LogLine(f"Device: {device.name}" + (f" ({threads} CPU threads for data)" if device.kind != "cpu" else "")))
     base = resolve_base_model(config.base_model, allow_download=config.allow_download)
     emit(LogLine(f"Base model: {base.describe()}"))
@@ -47,6 +46,14 @@ def prepare_model(config: TrainConfig, labels: tuple[str, ...], emit: Callable =
                             pooling=resolve_pooling(config, base.model_type, small))
     checkpoint(cancel)
     return PreparedModel(device, base, tokenizer, model, model_token_limit(model, tokenizer))
+
+
+def in_use(device, threads: int):
+    """A device as training names it: the CPU with the threads training starts with (threads.initial_threads),
+    not its cores (others' programs may hold some). The window's Configure line and status bar name it so too."""
+    if device.kind != "cpu":
+        return device
+    return replace(device, name=f"CPU, {threads} thread{'s' if threads != 1 else ''}")
 
 
 def resolve_pooling(config: TrainConfig, model_type: str, small: bool = False) -> str:

@@ -8,7 +8,7 @@ measure a shared processor), Start cancels a running one, and a deferred estimat
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..formatting import in_words
 from ..core.errors import StudioError
@@ -18,6 +18,10 @@ DELAY_MS = 1200
 
 
 class AutoEstimate(QObject):
+    # the device Automatic uses, named as training names it (the CPU with the threads it would start on now):
+    # the estimate prepared the model as training does, so its reading is the freshest one
+    device_in_use = Signal(str)
+
     def __init__(self, parent, launcher, runner, workspace, dataset, configure, heavy: tuple,
                  delay_ms: int = DELAY_MS) -> None:
         """heavy: the runners that have the processor to themselves (training, the learning curve)."""
@@ -103,6 +107,8 @@ class AutoEstimate(QObject):
     def _done(self, generation: int, config, est: dict) -> None:
         if generation == self.generation:
             self.configure.set_estimate(describe(config, est), details(est))
+            if config.device == "auto":
+                self.device_in_use.emit(est["device"])
         self._after()
 
     def _failed(self, generation: int, message: str) -> None:

@@ -44,6 +44,11 @@ def warm_up_job():
 
         devices = list_devices()
         checkpoint(cancel)
+        from ..core.preparation import in_use
+        from ..core.threads import initial_threads
+
+        threads = initial_threads()  # the threads training would start on now, as prepare_model decides them
+        devices = [in_use(device, threads) for device in devices]
         cached = list_cached_models()
         checkpoint(cancel)
         heavy_libraries()  # warm the import cache for the first run, the first adapter

@@ -128,6 +128,7 @@ class MainWindow(QMainWindow):
         d.split_changed.connect(self._split_changed)
         c.browse_model_requested.connect(self._browse_model)
         c.estimate_requested.connect(self.estimate.start)
+        self.estimate.device_in_use.connect(self._device_in_use)
         c.changed.connect(self.estimate.request)
         c.changed.connect(self._update_plan)
         t.start_requested.connect(self.start_training)
@@ -193,6 +194,11 @@ class MainWindow(QMainWindow):
         self._update_plan()  # the path, and the rows the run trains on (data_plan.run_split)
         self.estimate.request()
 
+    def _device_in_use(self, name: str) -> None:
+        """Configure's line and the status bar name the device as training would start on it now."""
+        self.configure.show_device_in_use(name)
+        self.device_label.setText(f"Device: {name}")
+
     def _update_plan(self) -> None:
         data_plan.update_plan(self.configure, self.dataset.selection(), self.workspace.data)
 
@@ -201,7 +207,7 @@ class MainWindow(QMainWindow):
         def done(info):
             self.configure.set_devices(info["devices"])
             best = next((d for d in info["devices"] if d.available), None)
-            self.device_label.setText(f"Device: {best.name if best else 'CPU'}")
+            self._device_in_use(best.name if best else "CPU")
             for model in info["cached"]:
                 self.configure.add_model(f"{model.ref} (HF cache)", model.ref)
             self.warmed_up = True

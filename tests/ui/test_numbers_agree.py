@@ -82,3 +82,42 @@ def test_the_dataset_pages_texts_cut_are_those_the_configured_length_cuts(qtbot,
     assert _cut_message(window).startswith(f"{sum(n > 32 for n in lengths)} texts (")
     window.configure.set_config(preset("balanced").with_overrides(max_length=400))  # longer than every text
     assert not _cut_message(window)
+
+
+
+def test_configure_and_the_status_bar_name_the_threads_training_starts_on(qtbot, settings, tmp_path, monkeypatch):
+    """They named the CPU's cores ("CPU, 2 threads") beside an estimate and a run on 1 thread (another program
+    held a core): both now name the threads training would start on (threads.initial_threads, named as
+    preparation.prepare_model names them), and follow the estimate's fresher reading."""
+    from desktop_app.core import devices, threads
+    from desktop_app.ui.main_window import MainWindow
+
+    monkeypatch.setattr(devices, "list_devices", lambda: [  # 4 cores here, and no GPU
+        devices.DeviceInfo("cuda", "NVIDIA GPU", False, "no NVIDIA GPU or driver was found"),
+        devices.DeviceInfo("cpu", "CPU, 4 threads", True)])
+    monkeypatch.setattr(threads, "initial_threads", lambda *a, **k: 1)  # another program keeps 3 of them busy
+    win = MainWindow(settings=settings, runs_dir=tmp_path / "runs")
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.warmed_up, timeout=60000)
+    try:
+        assert "Automatic uses: <b>CPU, 1 thread</b>" in win.configure.device_note.text()
+        assert win.device_label.text() == "Device: CPU, 1 thread"
+        win.estimate._done(win.estimate.generation, win.configure.config(), {  # prepared as training prepares
+            "seconds_per_epoch": 1.0, "total_seconds": 3.0, "epochs": 3.0, "device": "CPU, 3 threads",
+            "max_length": 64, "precision": "fp32"})
+        assert "Automatic uses: <b>CPU, 3 threads</b>" in win.configure.device_note.text()
+        assert win.device_label.text() == "Device: CPU, 3 threads"
+    finally:
+        for r in win.runners:
+            r.shutdown()
+
+
+def test_training_names_the_cpu_with_the_threads_it_starts_on():
+    from desktop_app.core.devices import DeviceInfo
+    from desktop_app.core.preparation import in_use
+
+    assert in_use(DeviceInfo("cpu", "CPU, 4 threads"), 1).name == "CPU, 1 thread"
+    assert in_use(DeviceInfo("cpu", "CPU, 4 threads"), 2).name == "CPU, 2 threads"
+    gpu = DeviceInfo("cuda", "NVIDIA RTX 4060, 8 GB")
+    assert in_use(gpu, 1) is gpu

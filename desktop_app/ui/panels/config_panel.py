@@ -313,8 +313,12 @@ class ConfigPanel(QWidget):
         self.device_combo.setCurrentIndex(max(0, self.device_combo.findData(chosen)))
         best = next((d for d in devices if d.available), None)
         # why a GPU is not used matters to few users: in the tooltip and the unavailable items, not on the page
-        self.device_note.setText(f"Automatic uses: <b>{best.name if best else 'CPU'}</b>")
+        self.show_device_in_use(best.name if best else "CPU")
         self.device_note.setToolTip("<br>".join(notes))
+
+    def show_device_in_use(self, name: str) -> None:
+        """The device Automatic uses as training names it (jobs.warm_up_job, then each time estimate's reading)."""
+        self.device_note.setText(f"Automatic uses: <b>{name}</b>")
 
     def set_token_lengths(self, lengths: list[int], model_limit: int = 512) -> None:
         """Token counts from the chosen model's tokenizer, and that model's input limit."""

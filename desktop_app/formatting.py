@@ -4,10 +4,11 @@ from __future__ import annotations
 
 
 def clock(seconds: float | None) -> str:
-    """1:05 or 2:03:04, for progress lines; an en dash when unknown."""
+    """1:05 or 2:03:04, rounded to the nearest second, for progress lines and a run's length (the Train page,
+    run history and the CLI write a duration the same way: 37.9 s is 0:38 everywhere); an en dash when unknown."""
     if seconds is None:
         return "–"
-    seconds = int(seconds)
+    seconds = int(round(seconds))
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
         else f"{seconds // 60}:{seconds % 60:02d}"
 

@@ -98,10 +98,10 @@ def _shown(value) -> str:
 
 
 def duration(seconds: float | None) -> str:
-    """A run's length as formatting.clock writes it (1:05, 2:03:04), rounded to the nearest second."""
+    """A run's length as formatting.clock writes it (1:05, 2:03:04) for the Train page too: one rule."""
     from ..formatting import clock
 
-    return clock(None if seconds is None else round(seconds))
+    return clock(seconds)
 
 
 def delete_run(folder: str | Path) -> None:

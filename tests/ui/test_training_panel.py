@@ -231,3 +231,15 @@ def test_a_multi_label_small_run_headline_leads_with_micro_f1_and_its_spread(qtb
     summary = panel.summary.text()
     assert summary.startswith("<b>micro-F1 0.710 ± 0.040</b> · <b>macro-F1 0.690 ± 0.050</b> — estimated by 4-fold")
     assert "optimistic" in panel.summary.toolTip() and not panel.curve_box.isHidden()
+
+
+def test_the_results_and_the_history_write_a_runs_length_alike(qtbot):
+    """Results said "0:37 in all" and History "0:38" for 37.9 s (clock truncated, runs.duration rounded)."""
+    from desktop_app.core.runs import duration
+
+    panel = _panel(qtbot)
+    result = _result()
+    result.train_seconds = 37.9
+    panel.show_result(result, 1)
+    assert duration(37.9) == "0:38" and "0:38 in all" in panel.stats.text()
+    assert duration(3599.6) == "1:00:00" and duration(59.4) == "0:59"

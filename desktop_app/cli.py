@@ -10,7 +10,8 @@ from pathlib import Path
 
 from . import __version__
 from .core.sanitize import printable
-from .cli_output import ProgressPrinter, estimate_line, predict_text, print_estimate, print_inspect, print_report
+from .cli_output import (ProgressPrinter, predict_text, print_estimate, print_inspect, print_report,
+                         print_scores_and_record)
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -409,12 +410,7 @@ def cmd_info(args) -> int:
     kind = "Labels:     " if manifest.task == "multi_label" else "Classes:    "
     print(kind + ", ".join(printable(x) for x in manifest.labels) + (" (several per text)" if manifest.thresholds else ""))
     print(f"Max length: {manifest.max_length} tokens (longer texts: start and end kept)")
-    if val and manifest.estimate.cross_validated:
-        print(f"Score:      {estimate_line(manifest.estimate)} ({manifest.estimate.phrase()})")
-    elif val:
-        micro = val.report.get("micro_f1")
-        print(f"Validation: micro-F1 {micro:.3f}, macro-F1 {val.macro_f1:.3f} on {val.examples:,} texts" if micro is not None
-              else f"Validation: accuracy {val.accuracy:.1%}, macro-F1 {val.macro_f1:.3f} on {val.examples:,} examples")
+    print_scores_and_record(manifest)  # the scores, the epoch they are from, the note, how settings were set
     return EXIT_OK
 
 

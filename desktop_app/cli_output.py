@@ -87,6 +87,28 @@ def print_estimate(estimate, stream=None) -> None:
     print(f"  {estimate_line(estimate)}  (mean ± spread over the folds)", file=stream or sys.stdout)
 
 
+def print_scores_and_record(manifest) -> None:
+    """`info`'s scores, then which epoch they are from, the run's note (why a number seen while it trained
+    differs) and how each adjustable setting was set: what the window's history and Compare say."""
+    val, training = manifest.validation, manifest.training or {}
+    if val and manifest.estimate.cross_validated:
+        print(f"Score:      {estimate_line(manifest.estimate)} ({manifest.estimate.phrase()})")
+    elif val:
+        micro = val.report.get("micro_f1")
+        print(f"Validation: micro-F1 {micro:.3f}, macro-F1 {val.macro_f1:.3f} on {val.examples:,} texts" if micro is not None
+              else f"Validation: accuracy {val.accuracy:.1%}, macro-F1 {val.macro_f1:.3f} on {val.examples:,} examples")
+    epochs, kept = training.get("epochs"), training.get("kept_epoch")
+    if epochs is not None:
+        print(f"Epochs:     {epochs:g} trained" + (f"; the scores are epoch {kept:g}'s, the one kept"
+                                                   if kept is not None and abs(kept - epochs) > 1e-6 else ""))
+    if training.get("note"):
+        print(f"Note:       {printable(training['note'])}")
+    chosen, config = training.get("settings") or {}, manifest.config or {}
+    if chosen:
+        print("Settings:   " + ", ".join(f"{name.replace('_', ' ')} " + (
+            "automatic" if config.get(name) is None else f"{config[name]:g} ({how})") for name, how in chosen.items()))
+
+
 def print_inspect(report) -> None:
     print(f"File:      {printable(report.file)}")
     print(f"Format:    {report.format}" + (f", {report.encoding}" if report.encoding else ""))

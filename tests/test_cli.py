@@ -229,3 +229,23 @@ def test_small_data_is_cross_validated_and_says_so(tmp_path, capsys, tiny_bert):
 def test_small_data_flags_are_checked(capsys):
     assert main(["train", "x.csv", "--folds", "1"]) == 2
     assert "folds" in capsys.readouterr().err
+
+
+def test_info_names_the_kept_epoch_prints_the_note_and_how_settings_were_set(tmp_path, capsys, trained_adapter):
+    """`info` said the scores but not which epoch's they are, nor the run's note (issue 23 walk, item 5)."""
+    import shutil
+
+    folder = tmp_path / "kept-early"
+    shutil.copytree(trained_adapter.adapter_dir, folder)
+    path = folder / "manifest.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    note = "These are epoch 2.00's numbers, the best epoch and the one saved; the last epoch evaluated (3.00) scored 58%."
+    data["training"].update(epochs=3.0, kept_epoch=2.0, note=note,
+                            settings={"epochs": "exact", "learning_rate": "automatic", "max_length": "automatic"})
+    data["config"].update(epochs=3.0, max_length=None)
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["info", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "Epochs:     3 trained; the scores are epoch 2's, the one kept" in out
+    assert f"Note:       {note}" in out
+    assert "Settings:   epochs 3 (exact), learning rate " in out and "max length automatic" in out

@@ -337,6 +337,26 @@ def _how_set(result) -> dict:
     return {"settings": {**chosen, "max_length": "automatic" if config.max_length is None else "exact"}}
 
 
+def run_config(manifest):
+    """The run's settings read back as a TrainConfig (history, compare, training again with them), each adjustable
+    setting as the run chose it. The file says version 1 (so older versions read it), and TrainConfig.from_dict
+    reads a version-1 number equal to the preset's as automatic: the training record's `settings` decides
+    instead, so an exact value stays exact (the preset's own included) and an automatic one (or the small-data
+    path's) is automatic again. None when the manifest holds no settings; older manifests, without `settings`,
+    read as version 1 always did."""
+    from dataclasses import replace
+
+    from .config import TrainConfig
+
+    saved = manifest.config
+    if not saved:
+        return None
+    config = TrainConfig.from_dict(saved)
+    chosen = (manifest.training or {}).get("settings") or {}
+    changes = {name: saved.get(name) if how == "exact" else None for name, how in chosen.items()}
+    return replace(config, **changes).validate() if changes else config
+
+
 def _settings_as_run(config) -> dict | None:
     """The settings the run trained with. Every number is filled in by then, so the file says version 1, which
     an older LoRA Studio reads (it opens the adapter); `settings` in the training record says which were chosen."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -35,21 +35,47 @@ class RunInfo:
     settings: dict        # the TrainConfig as saved (flattened: "lora.r")
     epochs: float | None
     micro_f1: float | None = None  # multi-label runs (their accuracy is subset accuracy: every label right)
+    kept_epoch: float | None = None        # the epoch whose weights were saved: the scores are its
+    stopped_at_epoch: float | None = None  # where the user stopped it
+    note: str = ""                         # why a number seen while training differs from the saved record
+    how: dict = field(default_factory=dict)  # epochs, learning_rate, max_length: "automatic", "exact", "small-data"
+    config: object = None                  # the settings read back as the run chose them (manifest.run_config)
 
     @property
     def outcome(self) -> str:
         """The status in words, for the history table and the comparison."""
         return OUTCOMES.get(self.status, self.status)
 
+    @property
+    def kept_earlier(self) -> bool:
+        """The saved weights (and so every score shown) are an earlier epoch's than the last one trained."""
+        return self.kept_epoch is not None and self.epochs is not None and abs(self.kept_epoch - self.epochs) > 1e-6
+
+    @property
+    def epochs_shown(self) -> str:
+        """The epochs trained, and the one the scores are from where that is another: "2.5 (kept 2)"."""
+        if self.epochs is None:
+            return "–"
+        return f"{self.epochs:.1f}" + (f" (kept {self.kept_epoch:g})" if self.kept_earlier else "")
+
     @classmethod
     def from_manifest(cls, name: str, manifest: Manifest, folder: Path | None = None) -> "RunInfo":
+        from .errors import StudioError
+        from .manifest import run_config
+
         training, val = manifest.training or {}, manifest.validation
         cfg = manifest.config or {}
+        try:
+            config = run_config(manifest)
+        except StudioError:  # settings this version cannot take again: the history still lists the run
+            config = None
         return cls(name, Path(folder) if folder else None, str(training.get("dataset") or "–"),
                    _local(manifest.created), training.get("seconds"), training.get("examples"),
                    val.accuracy if val else None, val.macro_f1 if val else None, str(cfg.get("preset", "–")),
                    str(training.get("status") or "–"), _flatten(cfg), training.get("epochs"),
-                   val.report.get("micro_f1") if val else None)
+                   val.report.get("micro_f1") if val else None, training.get("kept_epoch"),
+                   training.get("stopped_at_epoch"), str(training.get("note") or ""),
+                   dict(training.get("settings") or {}), config)
 
 
 def _local(created: str) -> str:
@@ -81,11 +107,16 @@ def compare(a: RunInfo, b: RunInfo) -> tuple[list[tuple[str, str, str]], list[tu
                ("Macro-F1", num(a.macro_f1, ".3f"), num(b.macro_f1, ".3f")),
                *([("Micro-F1", num(a.micro_f1, ".3f"), num(b.micro_f1, ".3f"))] if multi else []),
                ("Training examples", num(a.examples, ","), num(b.examples, ",")),
-               ("Epochs", num(a.epochs, ".1f"), num(b.epochs, ".1f")),
-               ("Duration", duration(a.seconds), duration(b.seconds)), ("Outcome", a.outcome, b.outcome)]
+               ("Epochs trained", a.epochs_shown, b.epochs_shown),
+               ("Duration", duration(a.seconds), duration(b.seconds)), ("Outcome", a.outcome, b.outcome),
+               *([("Note", a.note or "–", b.note or "–")] if a.note or b.note else [])]
     keys = sorted(set(a.settings) | set(b.settings))
-    differ = [(k, _shown(a.settings.get(k)), _shown(b.settings.get(k))) for k in keys
-              if a.settings.get(k) != b.settings.get(k)]
+
+    def setting(run, key):  # an adjustable setting says how it was set: "3 (exact)", "7 (automatic)"
+        value, how = run.settings.get(key), run.how.get(key)
+        return (value, how), ("automatic" if value is None and how == "automatic" else
+                              f"{_shown(value)} ({how})" if how else _shown(value))
+    differ = [(k, setting(a, k)[1], setting(b, k)[1]) for k in keys if setting(a, k)[0] != setting(b, k)[0]]
     return metrics, differ
 
 
@@ -94,7 +125,7 @@ def _shown(value) -> str:
         return "–"
     if isinstance(value, (list, tuple)):
         return ", ".join(map(str, value))
-    return str(value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def duration(seconds: float | None) -> str:

@@ -85,3 +85,54 @@ def test_the_dataset_name_travels_from_the_file_to_the_splits(tmp_path):
     _report, examples = inspect(path)
     assert examples.source == "tweets.csv"
     assert prepare_training_data(examples, TrainConfig()).source == "tweets.csv"
+
+
+def test_compare_names_the_kept_epoch_the_note_and_how_each_setting_was_set():
+    """Compare showed "Epochs 2.5 | 4.0" beside accuracies that were epoch 2's and epoch 4's, never saying so."""
+    note = "These are epoch 2.00's numbers, the best epoch and the one saved; the last epoch evaluated (2.50) scored 58%."
+    a = _run("a", epochs=2.5, kept_epoch=2.0, stopped_at_epoch=2.5, status="stopped", note=note,
+             settings={"epochs": 3.0, "learning_rate": 0.0005, "seed": 42}, how={"epochs": "exact",
+                                                                                 "learning_rate": "automatic"})
+    b = _run("b", epochs=4.0, kept_epoch=4.0, settings={"epochs": 7.0, "learning_rate": 0.0005, "seed": 42},
+             how={"epochs": "automatic", "learning_rate": "automatic"})
+    metrics, differ = compare(a, b)
+    assert ("Epochs trained", "2.5 (kept 2)", "4.0") in metrics  # b's scores are its last epoch's
+    assert ("Note", note, "–") in metrics
+    assert differ == [("epochs", "3 (exact)", "7 (automatic)")]
+    same_number = _run("c", settings={"epochs": 3.0, "seed": 42}, how={"epochs": "automatic"})
+    exact = _run("d", settings={"epochs": 3.0, "seed": 42}, how={"epochs": "exact"})
+    assert compare(same_number, exact)[1] == [("epochs", "3 (automatic)", "3 (exact)")]
+
+
+def _with(manifest, config_changes: dict, settings: dict):
+    from desktop_app.core.manifest import Manifest
+
+    data = manifest.to_dict()
+    data["config"] = {**data["config"], **config_changes, "config_version": 1}  # as a run writes it
+    data["training"] = {**data["training"], "settings": settings}
+    return Manifest.from_dict(data)
+
+
+def test_a_runs_settings_read_back_keep_exact_exact_and_automatic_automatic(trained_adapter):
+    """The saved config says version 1 with every number filled in; read back, an exact value equal to the
+    preset's became automatic. The training record's `settings` decides: exact stays exact, automatic is again."""
+    from desktop_app.core.config import PRESET_START, TrainConfig
+    from desktop_app.core.manifest import run_config
+
+    manifest = read_manifest(trained_adapter.adapter_dir)
+    preset = manifest.config["preset"]
+    start = PRESET_START[preset]
+    exact = _with(manifest, {"epochs": float(start.epochs), "learning_rate": start.learning_rate, "max_length": 64,
+                             "min_steps": 120},  # as the window saves it
+                  {"epochs": "exact", "learning_rate": "exact", "max_length": "exact"})
+    assert TrainConfig.from_dict(exact.config).epochs is None  # what reading the file alone gives
+    config = run_config(exact)
+    assert config.epochs == start.epochs and config.learning_rate == start.learning_rate and config.max_length == 64
+    automatic = _with(manifest, {"epochs": 7.0, "learning_rate": start.learning_rate * 2, "max_length": None},
+                      {"epochs": "automatic", "learning_rate": "automatic", "max_length": "automatic"})
+    config = run_config(automatic)
+    assert config.epochs is None and config.learning_rate is None and config.max_length is None
+    small = _with(manifest, {"epochs": 30.0}, {"epochs": "small-data", "learning_rate": "small-data"})
+    assert run_config(small).epochs is None  # the small-data path chooses its own again
+    run = RunInfo.from_manifest("r", exact)  # the history and compare read the run this way
+    assert run.config.epochs == start.epochs and run.how["epochs"] == "exact"

@@ -76,3 +76,20 @@ def test_the_outcome_is_a_column_and_compare_headers_start_blank(qtbot):
     assert COLUMNS[-1] == "Outcome" and panel.item(0, len(COLUMNS) - 1).text() == "stopped by you (best epoch kept)"
     headers = [panel.compare_table.horizontalHeaderItem(i).text() for i in range(3)]
     assert headers == ["", "", ""]
+
+
+def test_a_run_kept_at_an_earlier_epoch_says_so_and_its_note_is_shown(qtbot):
+    note = "These are epoch 2.00's numbers, the best epoch and the one saved; the last epoch evaluated (2.50) scored 58%."
+    panel = HistoryPanel()
+    qtbot.addWidget(panel)
+    panel.add_run(_run("run-1", status="stopped", epochs=2.5, kept_epoch=2.0, note=note))
+    panel.add_run(_run("run-2", date="2026-01-02 10:00", epochs=4.0, kept_epoch=4.0))
+    outcome = panel.item(1, len(COLUMNS) - 1)  # newest first
+    assert outcome.text() == "stopped by you (best epoch kept); scores of epoch 2, the one kept"
+    assert note in outcome.toolTip() and note in panel.item(1, COLUMNS.index("Accuracy")).toolTip()
+    assert panel.item(0, len(COLUMNS) - 1).text() == "finished"  # its last epoch is the one kept: nothing to say
+    _select(panel, 0, 1)
+    panel.compare_button.click()
+    cells = {panel.compare_table.item(r, 0).text(): panel.compare_table.item(r, 1) for r in
+             range(panel.compare_table.rowCount())}
+    assert cells["Epochs trained"].text() == "2.5 (kept 2)" and cells["Note"].toolTip() == note

@@ -110,7 +110,7 @@ class HistoryPanel(QWidget):
                  _Item("–" if run.examples is None else f"{run.examples:,}", run.examples or 0),
                  _Item("–" if run.accuracy is None else f"{run.accuracy:.1%}", run.accuracy or 0),
                  _Item("–" if run.macro_f1 is None else f"{run.macro_f1:.3f}", run.macro_f1 or 0),
-                 _Item(run.preset), _Item(run.outcome)]
+                 _Item(run.preset), _Item(outcome(run))]
         if micro_f1 is not None:
             cells[5] = _Item(f"micro-F1 {micro_f1:.3f}", micro_f1)
             right = "–" if run.accuracy is None else f"{run.accuracy:.1%}"
@@ -120,6 +120,8 @@ class HistoryPanel(QWidget):
             _cross_validated_cells(cells, estimate, micro_f1 is not None)
         cells[0].setData(Qt.ItemDataRole.UserRole, len(self.runs) - 1)
         for col, item in enumerate(cells):
+            if run.note:  # the one sentence saying which epoch's numbers these are, wherever the row is read
+                item.setToolTip("\n\n".join(t for t in (item.toolTip(), run.note) if t))
             self.table.setItem(row, col, item)
         self.table.setSortingEnabled(True)
 
@@ -159,6 +161,7 @@ class HistoryPanel(QWidget):
         for r, values in enumerate(rows):
             for c, value in enumerate(values):
                 item = QTableWidgetItem(value)
+                item.setToolTip(value if c and len(value) > 30 else "")  # a note, a long name: read in full
                 if values[0] == "Settings that differ" or (c and values[1] != values[2]):
                     font = item.font()
                     font.setBold(True)
@@ -203,6 +206,11 @@ class HistoryPanel(QWidget):
         self.compare_table.setHorizontalHeaderLabels(["", "", ""])
         self.compare_note.setText(COMPARE_HINT)
         self.deleted.emit(str(run.folder))
+
+
+def outcome(run: RunInfo) -> str:
+    """The outcome, and the epoch the row's scores are from where it is not the last one trained."""
+    return run.outcome + (f"; scores of epoch {run.kept_epoch:g}, the one kept" if run.kept_earlier else "")
 
 
 def _cross_validated_cells(cells: list, estimate, multi: bool) -> None:

@@ -119,6 +119,7 @@ class HistoryPanel(QWidget):
         if estimate is not None and estimate.cross_validated:
             _cross_validated_cells(cells, estimate, micro_f1 is not None)
         cells[0].setData(Qt.ItemDataRole.UserRole, len(self.runs) - 1)
+        cells[-1].setToolTip(cells[-1].text())  # the outcome, in full where the column cuts it
         for col, item in enumerate(cells):
             if run.note:  # the one sentence saying which epoch's numbers these are, wherever the row is read
                 item.setToolTip("\n\n".join(t for t in (item.toolTip(), run.note) if t))

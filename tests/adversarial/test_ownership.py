@@ -286,9 +286,13 @@ def test_a_lock_file_a_killed_run_left_is_reused_and_removed(tmp_path):
 
 # ---------------------------------------------------------------- 7. half-written predictions
 SLOW_PREDICT = """
-import sys, time
+import signal, sys, time
 import numpy as np
 from desktop_app.core.predict_file import predict_file
+
+# the signals' own default action, whatever the launcher left: under nohup SIGHUP arrives ignored
+for number in (signal.SIGTERM, signal.SIGHUP):
+    signal.signal(number, signal.SIG_DFL)
 
 class Slow:
     labels = ("neg", "pos")

@@ -36,7 +36,7 @@ def test_the_estimate_measures_the_rows_the_usual_run_trains_on(qtbot, window, t
     assert not splits.plan.small and len(splits.train) < 800 * 0.8
     _, texts, labels = _measure(qtbot, window, measured)
     assert sorted(texts) == sorted(splits.train.texts) and labels is None  # validation and test shares held out
-    assert window.configure._train_size == len(splits.train)  # the epochs line counts the same rows
+    assert window.configure.train_size == len(splits.train)  # the epochs line counts the same rows
 
 
 def test_the_estimate_measures_every_row_left_on_the_small_data_path(qtbot, window, tmp_path, monkeypatch):
@@ -49,7 +49,7 @@ def test_the_estimate_measures_every_row_left_on_the_small_data_path(qtbot, wind
     _, texts, labels = _measure(qtbot, window, measured)
     assert sorted(texts) == sorted(splits.train.texts)  # the test share held out, no validation share
     assert sorted(labels) == sorted(splits.train.labels)
-    assert window.configure._train_size == len(splits.train)
+    assert window.configure.train_size == len(splits.train)
 
 
 def _cut_message(window):

@@ -10,22 +10,22 @@ from dataclasses import replace
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QWidget
 
 from . import config_small
-from ...core.config import PRESETS, TrainConfig
+from ...core.config import TrainConfig
 from ...core.objectives import MULTI_LABEL_LR_SCALE
 
 
 def show(panel, spin, value) -> None:
     """Put the number an automatic setting will use in its (still editable) box, as an edit that is not one."""
     if spin.value() != value:
-        loading, panel._loading = panel._loading, True
+        loading, panel.loading = panel.loading, True
         try:
             spin.setValue(value)
         finally:
-            panel._loading = loading
+            panel.loading = loading
 
 
 def shown_config(panel) -> TrainConfig:
-    base = getattr(panel, "_config_base", PRESETS["balanced"])
+    base = panel.config_base
     return replace(base, preset=panel.preset_combo.currentData() or base.preset, batch_size=panel.batch.value(),
                    epochs=None if panel.auto_epochs.isChecked() else panel.epochs.value())
 
@@ -43,11 +43,11 @@ def update_lr_note(panel, *_) -> None:
         panel.lr_note.setText("")
         return
     start = shown_config(panel).starting.learning_rate
-    rate = start * MULTI_LABEL_LR_SCALE if panel._multi_label else start
+    rate = start * MULTI_LABEL_LR_SCALE if panel.multi_label else start
     show(panel, panel.lr, rate)
     preset = (panel.preset_combo.currentText() or "").capitalize()
     panel.lr_note.setText(f"Automatic: the {preset} preset's rate" + (
-        f", {MULTI_LABEL_LR_SCALE:g}× for several labels per text." if panel._multi_label else "."))
+        f", {MULTI_LABEL_LR_SCALE:g}× for several labels per text." if panel.multi_label else "."))
 
 
 def update_epochs_note(panel, *_) -> None:
@@ -56,18 +56,18 @@ def update_epochs_note(panel, *_) -> None:
 
     cfg = shown_config(panel)
     start, preset = cfg.starting.epochs, (panel.preset_combo.currentText() or "").capitalize()
-    small = panel._plan is not None and panel._plan.small
-    if cfg.epochs is None and (small or not panel._train_size):
+    small = panel.plan is not None and panel.plan.small
+    if cfg.epochs is None and (small or not panel.train_size):
         show(panel, panel.epochs, start)
     if small:
-        panel.epochs_note.setText(config_small.epochs_note(panel._plan))
+        panel.epochs_note.setText(config_small.epochs_note(panel.plan))
         return
-    if not panel._train_size:
+    if not panel.train_size:
         panel.epochs_note.setText("The number of epochs that will run is shown once a dataset is loaded.")
         return
-    per_epoch = -(-panel._train_size // cfg.batch_size)
-    auto = automatic_epochs(cfg, panel._train_size)
-    on = f"{per_epoch} updates per epoch on {panel._train_size:,} training examples."
+    per_epoch = -(-panel.train_size // cfg.batch_size)
+    auto = automatic_epochs(cfg, panel.train_size)
+    on = f"{per_epoch} updates per epoch on {panel.train_size:,} training examples."
     if cfg.epochs is None:
         show(panel, panel.epochs, auto)
         if auto > start:
@@ -92,9 +92,9 @@ def update_length_note(panel) -> None:
     token counts as the Dataset page (the chosen model's tokenizer)."""
     from ...core.text import cut_sentence, derive_max_length, length_in_use
 
-    lengths = getattr(panel, "_lengths", [])
-    cap = getattr(panel, "_config_base", PRESETS["balanced"]).max_length_cap
-    model_limit = getattr(panel, "_model_limit", 512)
+    lengths = panel.lengths
+    cap = panel.config_base.max_length_cap
+    model_limit = panel.model_limit
     auto = panel.auto_length.isChecked()
     limit = length_in_use(None if auto else panel.max_length.value(), cap, lengths, model_limit)  # the run's rule
     panel.cut_changed.emit(cut_sentence(lengths, limit) if lengths else "")  # the Dataset page's warning

@@ -33,10 +33,13 @@ class ConfigPanel(QWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self._loading = False
-        self._train_size = 0
-        self._multi_label = False  # the loaded data has several labels per text (set_labels_per_text)
-        self._plan = None  # small_data.SmallDataPlan of the loaded data (set_plan), None before any
+        self.loading = False
+        self.train_size = 0
+        self.multi_label = False  # the loaded data has several labels per text (set_labels_per_text)
+        self.plan = None  # small_data.SmallDataPlan of the loaded data (set_plan), None before any
+        self.config_base = PRESETS["balanced"]  # the settings the boxes were last filled from (set_config)
+        self.lengths: list[int] = []  # the loaded texts' token counts (set_token_lengths)
+        self.model_limit = 512  # the most tokens the chosen model reads
         self.inner = QWidget()
         column = QVBoxLayout(self.inner)
         self.plan_note = QLabel(config_small.NO_DATA, wordWrap=True)  # which path the data takes, in a sentence
@@ -220,7 +223,7 @@ class ConfigPanel(QWidget):
 
     # -- behaviour --------------------------------------------------------
     def _edited(self, *_):
-        if not self._loading:
+        if not self.loading:
             self.changed.emit()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
@@ -250,23 +253,23 @@ class ConfigPanel(QWidget):
 
     def set_train_size(self, n_train: int) -> None:
         """How many examples training will learn from (usable rows less the held-out shares)."""
-        self._train_size = n_train
+        self.train_size = n_train
         self._update_epochs_note()
 
     def set_plan(self, plan, sentence: str | None = None) -> None:
         """The loaded data's small_data.SmallDataPlan (the window computes it), None without data; `sentence`
         replaces the plan's own."""
-        self._plan = plan
+        self.plan = plan
         self.plan_note.setText(sentence or (plan.sentence if plan is not None else config_small.NO_DATA))
         self._update_epochs_note()
 
     def set_labels_per_text(self, multi_label: bool) -> None:
         """Whether the loaded data has several labels per text: its automatic learning rate is doubled."""
-        self._multi_label = bool(multi_label)
+        self.multi_label = bool(multi_label)
         self._update_lr_note()
 
     def _typed(self, auto: QCheckBox) -> None:
-        if not self._loading:
+        if not self.loading:
             auto.setChecked(False)
 
     def _epochs_link(self, link: str) -> None:
@@ -309,7 +312,7 @@ class ConfigPanel(QWidget):
                 item.setEnabled(False)
                 item.setToolTip(d.reason)
                 notes.append(f"{d.kind.upper()}: {d.reason}.")
-        chosen = getattr(self, "_config_base", PRESETS["balanced"]).device
+        chosen = self.config_base.device
         self.device_combo.setCurrentIndex(max(0, self.device_combo.findData(chosen)))
         best = next((d for d in devices if d.available), None)
         # why a GPU is not used matters to few users: in the tooltip and the unavailable items, not on the page
@@ -322,8 +325,8 @@ class ConfigPanel(QWidget):
 
     def set_token_lengths(self, lengths: list[int], model_limit: int = 512) -> None:
         """Token counts from the chosen model's tokenizer, and that model's input limit."""
-        self._lengths, self._model_limit = list(lengths), model_limit
-        ordered = sorted(self._lengths)
+        self.lengths, self.model_limit = list(lengths), model_limit
+        ordered = sorted(self.lengths)
         if ordered:
             pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
             self.length_info.setText(f"Token lengths: median {pick(0.5)}, 90% up to {pick(0.9)}, "
@@ -343,7 +346,7 @@ class ConfigPanel(QWidget):
 
         mode = self.targets.currentData()
         if mode == CUSTOM:
-            base = getattr(self, "_config_base", PRESETS["balanced"])
+            base = self.config_base
             self.target_names.setText("Layers (from the configuration file): " + ", ".join(base.lora.targets))
             return
         model_type = peek_model_type(self.model_combo.currentData())
@@ -360,7 +363,7 @@ class ConfigPanel(QWidget):
                                                     allow_download=current.allow_download))
 
     def set_config(self, config: TrainConfig) -> None:
-        self._loading = True
+        self.loading = True
         try:
             index = self.preset_combo.findData(config.preset)
             self.preset_combo.setCurrentIndex(max(0, index))
@@ -397,13 +400,13 @@ class ConfigPanel(QWidget):
             self.frozen_cache.setValue(config.frozen_cache_mb)
             self.small_data.setCurrentIndex(max(0, self.small_data.findData(config.small_data)))
             self.folds.setValue(config.folds)
-            self._config_base = config
+            self.config_base = config
             self._update_target_names()
             self._update_histogram()
             self._update_epochs_note()
             self._update_lr_note()
         finally:
-            self._loading = False
+            self.loading = False
 
     def problem(self) -> str | None:
         """A setting that cannot work as chosen, in plain words (checked before training starts)."""
@@ -414,7 +417,7 @@ class ConfigPanel(QWidget):
     def config(self) -> TrainConfig:
         """The config it was given with the shown fields replaced, so settings the panel does not show
         (min_steps, custom targets, fractions…) survive (read on the GUI thread before a job starts)."""
-        base = getattr(self, "_config_base", PRESETS["balanced"])
+        base = self.config_base
         ref = self.model_combo.currentData()
         if ref == HUB:
             ref = self.hub_id.text().strip() or EMBEDDED_ID

@@ -68,8 +68,8 @@ class InferencePanel(QWidget):
         result.addStretch(1)
         single_layout.addLayout(result, 2)
         self.explanation = ExplanationView()  # why: the typed text's words, highlighted
-        lines = 2 * (self.explanation.score.minimumHeight() + max(0, self.explanation.layout().spacing()))
-        self.explanation.setMaximumHeight(84 + lines)  # and the model's score and cautions, a line each
+        line = self.explanation.score.minimumHeight() + max(0, self.explanation.layout().spacing())
+        self.explanation.setMaximumHeight(84 + line)  # and the line of the model's score and cautions
         single_outer.addWidget(self.explanation)
         layout.addWidget(single)
         self.debounce = QTimer(self, singleShot=True, interval=200)

@@ -73,20 +73,23 @@ class ExplanationView(QWidget):
         row.addWidget(self.legend, 1)
         row.addWidget(self.target)
         row.addWidget(self.careful)
-        # One line each, always there and cut with "…" (all of it in the tooltip): a caution that comes and goes
-        # as the user types must not move the page's buttons below (a wrapped label's height follows its width,
-        # which the page's layout, sized by minimums, ignores)
+        # The score, then the cautions, on one line that is always there and cut with "…" (all of it in the
+        # tooltip): a caution that comes and goes as the user types must not move the page's buttons below (a
+        # wrapped label's height follows its width, which the page's layout, sized by minimums, ignores), and
+        # one line, not two, keeps the Predict page of a label-set model within the default window
         self.score, self.caution = QLabel(""), QLabel("")
         self.caution.setStyleSheet(f"color: {CAUTION}")
+        trust = QHBoxLayout()
         for line in (self.score, self.caution):
             line.setTextFormat(Qt.TextFormat.PlainText)
-            line.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            line.setSizePolicy(QSizePolicy.Policy.Fixed if line is self.score else QSizePolicy.Policy.Ignored,
+                               QSizePolicy.Policy.Fixed)
             line.setMinimumHeight(line.fontMetrics().lineSpacing())
-        self.full = ("", "")  # the two lines before they were cut to the width
+            trust.addWidget(line, 0 if line is self.score else 1)
+        self.full = ("", "")  # the score and the cautions before they were cut to the width
         layout.addWidget(self.text, 1)
         layout.addLayout(row)
-        layout.addWidget(self.score)
-        layout.addWidget(self.caution)
+        layout.addLayout(trust)
         self.explanation = None
         self.clear()
 
@@ -108,10 +111,21 @@ class ExplanationView(QWidget):
         self._fit_trust()
 
     def _fit_trust(self) -> None:
-        for line, text in zip((self.score, self.caution), self.full):
-            shown = line.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, max(40, self.width()))
+        """The score whole where it fits (at most half the line beside a caution), the cautions in the rest."""
+        score, caution = self.full
+        room, gap = max(80, self.width()), 12
+        metrics = self.score.fontMetrics()
+        wide = metrics.horizontalAdvance(score) + 2 if score else 0
+        if caution:
+            wide = min(wide, room // 2)
+        self.score.setFixedWidth(min(wide, room))
+        cut = False
+        for line, text, width in ((self.score, score, wide), (self.caution, caution, room - wide - gap)):
+            shown = line.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, max(40, width))
             line.setText(shown)
-            line.setToolTip("\n".join(self.full) if shown != text else "")
+            cut = cut or shown != text
+        for line in (self.score, self.caution):
+            line.setToolTip("\n".join(t for t in self.full if t) if cut else "")
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from . import __version__
 from .core.sanitize import printable
-from .cli_output import (ProgressPrinter, predict_text, print_estimate, print_inspect, print_report,
-                         print_scores_and_record)
+from .cli_output import (ProgressPrinter, predict_text, print_estimate, print_file_explanation_trust, print_inspect,
+                         print_report, print_scores_and_record)
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -368,6 +368,8 @@ def cmd_predict(args) -> int:
                              explain=method if args.explain else None)
     for note in written.notes:
         print(f"warning: {printable(note)}", file=sys.stderr)
+    if args.explain:  # on stderr: stdout may be the CSV itself
+        print_file_explanation_trust(clf)
     if args.out:
         print(f"Wrote {written.rows:,} predictions to {printable(args.out)}", file=sys.stderr)
     if written.summary is not None:  # on stderr: stdout may be the CSV itself
@@ -402,7 +404,7 @@ def cmd_info(args) -> int:
     if args.json:  # json.dumps escapes control characters: safe for any terminal
         print(json.dumps(manifest.to_dict(), indent=2))
         return EXIT_OK
-    base, val = manifest.base_model, manifest.validation
+    base = manifest.base_model
     print(f"Adapter:    {printable(args.adapter)}")
     print(f"Created:    {printable(manifest.created or '?')}  by LoRA Studio "
           f"{printable(manifest.versions.get('lora_studio', '?'))}")

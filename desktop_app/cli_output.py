@@ -165,3 +165,15 @@ def predict_text(clf, text: str, method: str | None, as_json: bool) -> int:
         for caution in explained.cautions():
             print(f"  caution: {caution}")
     return 0
+
+
+def print_file_explanation_trust(clf, stream=None) -> None:
+    """For a file's top_words column: the model's score and what it says of every explanation, once."""
+    from .core.explain import model_cautions, model_score
+
+    stream = stream or sys.stderr
+    score = model_score(getattr(clf, "manifest", None))
+    if score is not None:
+        print(f"top_words: explained by a model with {score.shown()}, {score.measured}.", file=stream)
+    for caution in model_cautions(score):
+        print(f"caution: {caution}", file=stream)

@@ -101,6 +101,16 @@ def model_score(manifest) -> ModelScore | None:
     return ModelScore(name, float(value), chance, estimate.phrase(), spread)
 
 
+def model_cautions(model: ModelScore | None) -> list[str]:
+    """What the explaining model's score says of every explanation it gives (a file's too), in plain words."""
+    if model is None:
+        return ["This model has no validation score, so how far its explanations hold is unknown."]
+    if model.weak:
+        return [f"The model is weak ({model.shown()}, where one that learnt nothing scores {model.chance:.0%}): "
+                "the words it leans on may not be what decides the label."]
+    return []
+
+
 @dataclass(frozen=True)
 class Explanation:
     text: str
@@ -122,12 +132,7 @@ class Explanation:
 
     def cautions(self) -> list[str]:
         """Why to read this explanation with care, in plain words; empty when there is no reason."""
-        out = []
-        if self.model is None:
-            out.append("This model has no validation score, so how far its explanations hold is unknown.")
-        elif self.model.weak:
-            out.append(f"The model is weak ({self.model.shown()}, where one that learnt nothing scores "
-                       f"{self.model.chance:.0%}): the words it leans on may not be what decides the label.")
+        out = model_cautions(self.model)
         if self.incomplete:
             rest = "Explain carefully for a closer account." if self.method == "fast" else "Read them as rough."
             out.append(f"The scores add up to the model's decision only roughly (off by {self.delta:.2f} of "

@@ -144,12 +144,9 @@ class _KeptOnly(BaseException):  # not an Exception: run_training's error handli
     pass
 
 
-def arm_kept(train, test, seed, tools) -> tuple[float, float]:
-    """'ours' without the cross-validation folds: the kept model alone. The folds only estimate the score; the kept
-    model is the same (every fit reseeds), so its test score is the same as 'ours' at a sixth of the time (checked:
-    docs/BENCHMARKS.md). Its seconds are one fit's, not a run's."""
+def fit_kept(train, config):
+    """The small path's kept model on `train` (a text/label frame) with `config`, without the folds: a Classifier."""
     from desktop_app.core import small_data
-    from desktop_app.core.config import TrainConfig
     from desktop_app.core.dataset import Examples, prepare_training_data
     from desktop_app.core.inference import Classifier
     from desktop_app.core.training import run_training
@@ -160,17 +157,25 @@ def arm_kept(train, test, seed, tools) -> tuple[float, float]:
                                    small_data.Progress(lambda event: None, 1, 1))
         raise _KeptOnly(Classifier(model, session.encoder, label_map.names, None))
 
-    config = TrainConfig(seed=seed)
     real, small_data.run_small = small_data.run_small, kept_only
-    start = time.monotonic()
     try:
         run_training(config, prepare_training_data(Examples(train.text.tolist(), train.label.tolist(),
                                                             source="bench"), config))
         raise RuntimeError("the small path was not taken")
     except _KeptOnly as done:
-        classifier = done.args[0]
+        return done.args[0]
     finally:
         small_data.run_small = real
+
+
+def arm_kept(train, test, seed, tools) -> tuple[float, float]:
+    """'ours' without the cross-validation folds: the kept model alone. The folds only estimate the score; the kept
+    model is the same (every fit reseeds), so its test score is the same as 'ours' at a sixth of the time (checked:
+    docs/BENCHMARKS.md). Its seconds are one fit's, not a run's."""
+    from desktop_app.core.config import TrainConfig
+
+    start = time.monotonic()
+    classifier = fit_kept(train, TrainConfig(seed=seed))
     seconds = time.monotonic() - start
     predicted = [classifier.labels[i] for i in classifier.predict_proba(test.text.tolist()).argmax(axis=1)]
     return macro_f1(test.label, predicted), seconds

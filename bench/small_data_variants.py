@@ -27,18 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-class _Fitted(BaseException):  # not an Exception: run_training's error handling lets it through
-    pass
-
-
 def main() -> None:
     import torch
 
     import bench_small_data as bench
-    from desktop_app.core import pair_tuning, probe, small_data
+    from desktop_app.core import pair_tuning, probe
     from desktop_app.core.config import TrainConfig
-    from desktop_app.core.dataset import Examples, prepare_training_data
-    from desktop_app.core.training import run_training
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--set", default="snippets", choices=sorted(bench.SETS))
@@ -57,26 +51,14 @@ def main() -> None:
     pool, test = bench.SETS[args.set]()
     scores: dict[tuple, list] = {}
 
-    def fit_only(config, splits, label_map, objective, prepared, emit, cancel):
-        session = small_data.Session(config, splits.train, label_map, objective, prepared, cancel)
-        model = session.trained_on(list(range(len(splits.train))), config.seed, small_data.Progress(lambda e: None, 1, 1))
-        raise _Fitted(model, session.encoder, list(label_map.names))
-
     for seed in [int(s) for s in args.seeds.split(",")]:
         train = pd.concat([pool[pool.label == name].sample(min(args.k, int((pool.label == name).sum())), random_state=seed)
                            for name in sorted(pool.label.unique())])
         config = TrainConfig(seed=seed, **overrides)
         config = replace(config, lora=replace(config.lora, **lora))
-        real, small_data.run_small = small_data.run_small, fit_only
         start = time.monotonic()
-        try:
-            run_training(config, prepare_training_data(Examples(train.text.tolist(), train.label.tolist(),
-                                                                source="bench"), config))
-            raise RuntimeError("the small path was not taken")
-        except _Fitted as fitted:
-            model, encoder, names = fitted.args
-        finally:
-            small_data.run_small = real
+        classifier = bench.fit_kept(train, config)
+        model, encoder, names = classifier.model, classifier.encoder, list(classifier.labels)
         seconds = time.monotonic() - start
         tuned = {n: p.detach().clone() for n, p in model.named_parameters() if "lora_B" in n}
         truth = np.array([names.index(label) for label in train.label])

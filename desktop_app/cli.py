@@ -10,8 +10,10 @@ from pathlib import Path
 
 from . import __version__
 from .core.sanitize import printable
+from .cli_share import COMMANDS as SHARE_COMMANDS
+from .cli_share import add_share_commands, base_model_option
 from .cli_output import (ProgressPrinter, predict_text, print_estimate, print_file_explanation_trust, print_inspect,
-                         print_report, print_scores_and_record)
+                         print_report)
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -50,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--label-column", help="default: read the labels as the model's training file was read")
     _encoding_option(e)
     e.add_argument("--json", action="store_true")
+    base_model_option(e)
 
     pr = sub.add_parser("predict", help="classify a text or every row of a file")
     pr.add_argument("adapter")
@@ -67,14 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--careful", action="store_true",
                     help="explain with 48 integrated-gradient steps instead of 8 (implies --explain)")
     pr.add_argument("--json", action="store_true", help="with --text: print the result as JSON")
+    base_model_option(pr)
     pr.add_argument("--threshold", action="append", default=[], metavar="[LABEL=]P",
                     help="multi-label: choose a label when its probability reaches P (all labels, or LABEL's); "
                          "default: the thresholds tuned on validation, stored in the adapter")
-
-    x = sub.add_parser("export-onnx", help="export an adapter, merged into its base model, as an ONNX folder")
-    x.add_argument("adapter")
-    x.add_argument("--out", required=True, metavar="FOLDER",
-                   help="a new folder, an empty one, or an earlier ONNX export to replace")
 
     i = sub.add_parser("inspect", help="check a data file and report what LoRA Studio sees")
     i.add_argument("data")
@@ -84,9 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     _encoding_option(i)
     i.add_argument("--json", action="store_true")
 
-    f = sub.add_parser("info", help="show an adapter's manifest")
-    f.add_argument("adapter")
-    f.add_argument("--json", action="store_true")
+    add_share_commands(sub)  # export, export-onnx, info
 
     d = sub.add_parser("devices", help="list compute devices and why one is unavailable")
     d.add_argument("--json", action="store_true")
@@ -322,7 +319,7 @@ def cmd_evaluate(args) -> int:
 
     from .core.multilabel import spec_for_model
 
-    clf = Classifier.load(args.adapter)
+    clf = Classifier.load(args.adapter, base_model=args.base_model)
     spec = spec_for_model(clf.manifest, args.label_column)
     dataset = load_dataset(args.data, args.text_column, args.label_column, labels=spec, encoding=args.encoding)
     report = evaluate(clf, dataset.examples)
@@ -346,7 +343,7 @@ def cmd_predict(args) -> int:
     args.explain = args.explain or args.careful  # --careful says how to explain: it asks for explanations
     if args.explain and args.int8:  # said before the model loads: int8 layers have no gradients
         raise DataError("--explain needs the full-precision model.", "Leave out --int8 to explain.")
-    clf = Classifier.load(args.adapter, int8=args.int8)
+    clf = Classifier.load(args.adapter, base_model=args.base_model, int8=args.int8)
     if args.threshold:
         from .core.multilabel import override_thresholds
 
@@ -385,37 +382,6 @@ def cmd_predict(args) -> int:
     return EXIT_OK
 
 
-def cmd_export_onnx(args) -> int:
-    from .core.destinations import check_destination
-    from .core.inference import Classifier
-    from .core.onnx_export import export_onnx
-
-    check_destination(args.out, "onnx")  # before the model loads: a bad --out fails at once
-    exported = export_onnx(Classifier.load(args.adapter), args.out)
-    print(f"Exported to {printable(exported.folder)} ({exported.megabytes:.0f} MB model.onnx); ONNX Runtime gives "
-          f"the same probabilities (largest difference {exported.gap:.1e}).")
-    return EXIT_OK
-
-
-def cmd_info(args) -> int:
-    from .core.adapters import describe_adapter
-
-    manifest = describe_adapter(args.adapter)
-    if args.json:  # json.dumps escapes control characters: safe for any terminal
-        print(json.dumps(manifest.to_dict(), indent=2))
-        return EXIT_OK
-    base = manifest.base_model
-    print(f"Adapter:    {printable(args.adapter)}")
-    print(f"Created:    {printable(manifest.created or '?')}  by LoRA Studio "
-          f"{printable(manifest.versions.get('lora_studio', '?'))}")
-    print(f"Base model: {printable(base.name)} ({printable(base.model_type)}), sha256 {base.fingerprint[:12]}…")
-    kind = "Labels:     " if manifest.task == "multi_label" else "Classes:    "
-    print(kind + ", ".join(printable(x) for x in manifest.labels) + (" (several per text)" if manifest.thresholds else ""))
-    print(f"Max length: {manifest.max_length} tokens (longer texts: start and end kept)")
-    print_scores_and_record(manifest)  # the scores, the epoch they are from, the note, how settings were set
-    return EXIT_OK
-
-
 def cmd_devices(args) -> int:
     import torch
 
@@ -445,4 +411,4 @@ def cmd_job(args) -> int:
 
 
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "inspect": cmd_inspect,
-            "info": cmd_info, "devices": cmd_devices, "export-onnx": cmd_export_onnx, "job": cmd_job}
+            "devices": cmd_devices, "job": cmd_job, **SHARE_COMMANDS}

@@ -20,7 +20,7 @@ from pathlib import Path
 from .adapter_zip import extract_adapter_zip, write_adapter_zip
 from .atomic import atomic_directory, temp_folder
 from .errors import AdapterError
-from .manifest import ALLOWED_FILES, MANIFEST, PEFT_CONFIG, WEIGHTS, Manifest, manifest_for_training, read_manifest
+from .manifest import ALLOWED_FILES, MANIFEST, PEFT_CONFIG, README, WEIGHTS, Manifest, manifest_for_training, read_manifest
 from .peft_config import AdapterConfig, read_adapter_config
 from .sanitize import printable
 
@@ -51,22 +51,36 @@ def library_versions() -> dict[str, str]:
 
 
 def save_adapter(out_dir: str | Path, model, base, result) -> Path:
-    """Write the adapter package to `out_dir` (a new folder, or an adapter of ours that it replaces)."""
+    """Write the adapter package to `out_dir` (a new folder, or an adapter of ours that it replaces). The folder
+    stays on this computer, so its manifest keeps the base's path and the example mistakes; its adapter_config.json
+    and model card are already the shared ones (sharing.py), for a user who copies the folder as it is."""
+    import json
+
     from .destinations import check_destination
+    from .known_bases import remember
     from .models import fingerprint, quiet_transformers
+    from .sharing import card_for, shared_adapter_config, shared_base, shared_manifest
 
     out_dir = check_destination(out_dir, "adapter")  # again: the folder may have changed while training ran
     quiet_transformers()  # the Trainer turns transformers' progress bars back on ("Writing model shards")
+    base_weights = fingerprint(base.path)
     with atomic_directory(out_dir, replace=True) as tmp:
         # save_embedding_layers=False: never look up the base on the hub to decide (peft #1452)
         model.save_pretrained(str(tmp), safe_serialization=True, save_embedding_layers=False)
         for stray in tmp.iterdir():
             if stray.name not in ALLOWED_FILES:
                 stray.unlink() if stray.is_file() else shutil.rmtree(stray)
-        manifest = manifest_for_training(base, result, sha256_file(tmp / WEIGHTS), fingerprint(base.path),
+        manifest = manifest_for_training(base, result, sha256_file(tmp / WEIGHTS), base_weights,
                                          library_versions(),
                                          datetime.now(timezone.utc).isoformat(timespec="seconds"))
         (tmp / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
+        public = shared_base(manifest.base_model)
+        config = json.loads((tmp / PEFT_CONFIG).read_text(encoding="utf-8"))
+        (tmp / PEFT_CONFIG).write_text(json.dumps(shared_adapter_config(config, public), indent=2, sort_keys=True),
+                                       encoding="utf-8")
+        (tmp / README).write_text(card_for(shared_manifest(manifest, public), public), encoding="utf-8")
+    if base.kind == "local":
+        remember(base.path, base_weights)  # so an export of it, which names no path, reopens here
     return out_dir
 
 
@@ -151,22 +165,29 @@ def describe_adapter(path: str | Path) -> Manifest:
 
 
 # ---------------------------------------------------------------- export
-def export_adapter(source: str | Path, dest: str | Path) -> Path:
-    """Copy an adapter to `dest`: one .zip to share, or a folder. `dest` may only replace an adapter."""
+def export_adapter(source: str | Path, dest: str | Path, include_examples: bool = False) -> Path:
+    """Share an adapter (a folder or .zip) as one .zip, or as a folder: no local path, no text of the user's data
+    unless `include_examples` (the example mistakes), a model card (sharing.py). `dest` may only replace an
+    adapter of ours, and is written whole or not at all."""
     from .destinations import check_destination
+    from .sharing import write_shared_files
 
-    source, dest = Path(source), Path(dest)
-    verify_folder(source)
+    dest = Path(dest)
     zipped = dest.suffix.lower() == ZIP_SUFFIX
-    check_destination(dest, kind="zip" if zipped else "adapter")
-    with _writing(dest):
-        if zipped:
-            return write_adapter_zip(source, dest)
-        with atomic_directory(dest, replace=True) as tmp:
-            for name in sorted(ALLOWED_FILES):
-                if (source / name).is_file():
-                    shutil.copyfile(source / name, tmp / name)
-    return dest
+    with open_adapter(source) as files:
+        check_destination(dest, kind="zip" if zipped else "adapter")
+        with _writing(dest):
+            if not zipped:
+                with atomic_directory(dest, replace=True) as tmp:
+                    write_shared_files(files.folder, tmp, include_examples)
+                    verify_folder(tmp, shown_as=dest.name)
+                return dest
+            with temp_folder("export") as tmp:
+                folder = Path(tmp) / "adapter"
+                folder.mkdir()
+                write_shared_files(files.folder, folder, include_examples)
+                verify_folder(folder, shown_as=dest.name)
+                return write_adapter_zip(folder, dest)
 
 
 @contextmanager
@@ -180,10 +201,10 @@ def _writing(dest: Path) -> Iterator[None]:
         yield
 
 
-def export_adapter_zip(folder: str | Path, zip_path: str | Path) -> Path:
+def export_adapter_zip(folder: str | Path, zip_path: str | Path, include_examples: bool = False) -> Path:
     if Path(zip_path).suffix.lower() != ZIP_SUFFIX:
         zip_path = Path(str(zip_path) + ZIP_SUFFIX)
-    return export_adapter(folder, zip_path)
+    return export_adapter(folder, zip_path, include_examples)
 
 
 def import_adapter_zip(zip_path: str | Path, dest: str | Path) -> Path:

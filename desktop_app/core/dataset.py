@@ -92,6 +92,13 @@ class Examples:
         return [name for row in self.labels for name in row] if self.multi_label else list(self.labels)
 
 
+def label_counts(examples: Examples) -> dict[str, int]:
+    """Rows per label (multi-label: rows that carry it), most common first."""
+    from collections import Counter
+
+    return dict(Counter(examples.label_names()).most_common())
+
+
 @dataclass
 class Dataset:
     examples: Examples

@@ -57,9 +57,10 @@ def _build_model(files, base_model: str | None):
     from peft.utils import get_peft_model_state_dict
     from safetensors import safe_open
 
-    from .errors import AdapterError, ModelError
+    from .errors import AdapterError
+    from .known_bases import base_for
     from .manifest import MULTI_LABEL
-    from .models import fingerprint, load_classifier, load_tokenizer, model_token_limit, resolve_base_model
+    from .models import load_classifier, load_tokenizer, model_token_limit
     from .sanitize import brief, printable
     from .text import TextEncoder
 
@@ -78,16 +79,7 @@ def _build_model(files, base_model: str | None):
     if ranks - {files.config.r}:
         raise AdapterError("The adapter's weights do not match its adapter_config.json (LoRA rank differs).",
                            "The adapter is inconsistent; export it again.")
-    wanted = manifest.base_model
-    try:
-        base = resolve_base_model(base_model or wanted.ref)
-    except ModelError as exc:
-        raise AdapterError(f"This adapter needs the base model “{printable(wanted.name)}”, which could not be "
-                           f"found: {exc.message}", "Choose the base model's folder.") from exc
-    if fingerprint(base.path) != wanted.fingerprint:
-        raise AdapterError(f"This adapter was trained on “{printable(wanted.name)}”, but the base model "
-                           f"“{base.display_name}” has different weights.",
-                           "Load it with the exact base model it was trained on.")
+    base = base_for(manifest.base_model, base_model)
     from .pooling import MEAN, MEAN_POOLING_TYPES
 
     if manifest.pooling == MEAN and base.model_type not in MEAN_POOLING_TYPES:

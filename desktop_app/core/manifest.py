@@ -23,7 +23,8 @@ POOLING_VERSION = 2
 MANIFEST = "manifest.json"
 WEIGHTS = "adapter_model.safetensors"
 PEFT_CONFIG = "adapter_config.json"
-ALLOWED_FILES = frozenset({WEIGHTS, PEFT_CONFIG, MANIFEST, "README.md"})  # what an adapter may contain
+README = "README.md"  # the model card (model_card.py)
+ALLOWED_FILES = frozenset({WEIGHTS, PEFT_CONFIG, MANIFEST, README})  # what an adapter may contain
 MAX_MANIFEST_BYTES = 4 * 1024**2
 MAX_LABELS = 200
 SINGLE_LABEL, MULTI_LABEL = "text-classification", "multi_label"  # the manifest's "task"
@@ -147,6 +148,10 @@ class Manifest:
         if chosen is not None and not (isinstance(chosen, dict) and set(chosen) <= set(SETTING_SOURCES) and all(
                 v in SETTING_SOURCES[k] for k, v in chosen.items())):
             raise tr.fail("settings", "how each adjustable setting was set (automatic, exact, small-data)")
+        counts = training.get("label_counts")  # rows per label trained on; older manifests: absent
+        if counts is not None and not (isinstance(counts, dict) and len(counts) <= MAX_LABELS and all(
+                isinstance(k, str) and len(k) <= 1000 and _count(n) for k, n in counts.items())):
+            raise tr.fail("label_counts", "the training rows of each label")
         ranks = training.get("examples_per_rank")
         if ranks is not None and not (isinstance(ranks, list) and len(ranks) <= 65536 and all(
                 isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= 10**12 for n in ranks)):
@@ -317,6 +322,7 @@ def manifest_for_training(base, result, weights_sha256: str, fingerprint: str, v
                   **({"stopped_at_epoch": result.stopped_at_epoch}
                      if getattr(result, "stopped_at_epoch", None) is not None else {}),
                   **({"note": result.note} if getattr(result, "note", "") else {}),
+                  **({"label_counts": dict(result.label_counts)} if getattr(result, "label_counts", None) else {}),
                   **_how_set(result), **_scale(result)},
         versions=versions, created=created, files={WEIGHTS: weights_sha256})
 

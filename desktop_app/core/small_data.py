@@ -237,6 +237,7 @@ class Session:
 
 def run_small(config, splits, label_map, objective, prepared, emit: Callable, cancel: CancelToken):
     """Cross-validate, then train the kept model on every row. Returns a TrainResult (not saved here)."""
+    from .dataset import label_counts
     from .evaluation import evaluate
     from .events import Started
     from .inference import Classifier
@@ -273,7 +274,7 @@ def run_small(config, splits, label_map, objective, prepared, emit: Callable, ca
         max_length=session.encoder.max_length, batch_size=batch, device=prepared.device.name,
         dataset=splits.source, thresholds=cv.thresholds, train_examples=n, config=ran, model=final,
         encoder=session.encoder, per_device_batch=batch, effective_batch=batch,
-        estimate=cv.estimate(), cross_validation=cv, pooling=pooling_of(final))
+        estimate=cv.estimate(), cross_validation=cv, pooling=pooling_of(final), label_counts=label_counts(splits.train))
 
 
 def _pooled_report(cv: CrossValidation, examples, targets: np.ndarray, label_map, multi: bool):

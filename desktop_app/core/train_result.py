@@ -36,6 +36,7 @@ class TrainResult:
     stopped_at_epoch: float | None = None  # where the user stopped a "stopped" run
     dataset: str = ""                      # the training file's name (run history)
     train_examples: int = 0
+    label_counts: dict[str, int] = field(default_factory=dict)  # training rows per label (the model card's table)
     config: TrainConfig | None = None
     model: object = field(default=None, repr=False)    # the trained PeftModel, for in-process use
     encoder: object = field(default=None, repr=False)  # its TextEncoder

@@ -17,7 +17,7 @@ from pathlib import Path
 from .atomic import temp_folder
 from .config import TrainConfig
 from .destinations import check_destination, exclusive, saving_failed
-from .dataset import Dataset, Splits, prepare_training_data, stratified_split
+from .dataset import Dataset, Splits, label_counts, prepare_training_data, stratified_split
 from .label_reading import settle_labels
 from .errors import StudioError, TrainingError
 from .events import Cancelled, CancelToken, Finished, LogLine, Started, checkpoint
@@ -391,6 +391,7 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, objective, devic
                          examples_per_rank=served if here.distributed else [], pooling=pooling_of(model),
                          estimate=ScoreEstimate(examples=validation.examples))
     result.note = kept_note(keeper.history, result.kept_epoch, validation)
+    result.label_counts = label_counts(splits.train)
     _finish(result, emit, out_dir, base)
     return result
 

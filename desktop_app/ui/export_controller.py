@@ -21,6 +21,10 @@ class ExportController(QObject):
         super().__init__(parent)
         self.parent_widget, self.launcher, self.tasks, self.workspace = parent, launcher, tasks, workspace
         self.run_config, self.validation_path = run_config, validation_path
+        self.include_examples = False  # File › Include example mistakes in exports; never remembered across starts
+
+    def set_include_examples(self, on: bool) -> None:
+        self.include_examples = bool(on)
 
     def export_dialog(self, of: str = "run") -> None:
         """of="run": the Train page's run (else the model in use); "model": the model in use (File menu)."""
@@ -39,8 +43,14 @@ class ExportController(QObject):
                                 "zip" if path.lower().endswith(".zip") else "adapter")
         if not path:
             return False
-        return self.launcher.run(self.tasks, "exporting", jobs.export_adapter_job(source, path),
-                                 lambda p: self.launcher.status(f"Adapter exported to {p}", 8000))
+        examples = self.include_examples
+
+        def done(written) -> None:
+            self.launcher.status(f"Adapter exported to {written}, with a model card and no folder of this computer "
+                                 "named; " + ("the example mistakes (texts of your data) are included" if examples else
+                                              "no text of your data is included (File › Include example mistakes "
+                                              "in exports adds them)"), 12000)
+        return self.launcher.run(self.tasks, "exporting", jobs.export_adapter_job(source, path, examples), done)
 
     def export_onnx_dialog(self) -> None:
         if self.workspace.classifier is None:

@@ -196,11 +196,11 @@ def batch_predict_job(classifier, frame, column):
 SUMMARY = "lora_studio_summary"
 
 
-def export_adapter_job(adapter_dir, destination: str):
+def export_adapter_job(adapter_dir, destination: str, include_examples: bool = False):
     def job(emit, cancel):
         from ..core.adapters import export_adapter
 
-        return export_adapter(adapter_dir, destination)
+        return export_adapter(adapter_dir, destination, include_examples=include_examples)
     return job
 
 

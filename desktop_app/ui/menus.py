@@ -29,6 +29,10 @@ def build_menus(window):
     add(file_menu, "Open &adapter (.zip or folder)…", window.load_adapter_dialog)
     export = add(file_menu, "&Export adapter…", lambda: exports.export_dialog("model"))  # the model in use
     export.setEnabled(False)
+    # what an export carries of the user's data: nothing unless this is ticked (off at every start)
+    examples = add(file_menu, "Include example &mistakes in exports", exports.set_include_examples)
+    examples.setCheckable(True)
+    examples.setStatusTip("Exports then carry up to 50 validation texts of your data, with their labels")
     onnx = add(file_menu, "Export &ONNX…", exports.export_onnx_dialog)  # the model loaded for prediction
     onnx.setEnabled(False)
     add(file_menu, "&Train elsewhere (job folder)…", exports.train_elsewhere_dialog)

@@ -101,9 +101,13 @@ def test_wrong_base_model_is_refused(trained_adapter, tmp_path, tiny_roberta):
         Classifier.load(trained_adapter.adapter_dir, base_model=str(tiny_roberta))
 
 
-def test_missing_base_model_is_explained(trained_adapter, tmp_path):
+def test_missing_base_model_is_found_by_its_weights_or_explained(trained_adapter, tmp_path, monkeypatch):
+    """The base's folder moved: the folder this computer trained with has the same weights (issue 24); on a
+    computer that knows no such folder, a sentence."""
     folder = _copy(trained_adapter.adapter_dir, tmp_path / "ad")
     _edit_manifest(folder, **{"base_model.ref": str(tmp_path / "gone")})
+    assert Classifier.load(folder).predict(["good"])
+    monkeypatch.setenv("LORA_STUDIO_DATA_DIR", str(tmp_path / "elsewhere"))
     with pytest.raises(AdapterError, match="needs the base model"):
         Classifier.load(folder)
 

@@ -27,27 +27,29 @@ _SETTING_HOW = {"automatic": "chosen by LoRA Studio for this data", "exact": "as
 
 
 def model_card(manifest, base_id: str, *, base_license: str | None = None, base_note: str = "",
-               examples_included: bool = False) -> str:
+               examples_included: bool = False, onnx_usage: str | None = None) -> str:
     """README.md for the exported adapter: `base_id` names the base everywhere (a hub id, or a local folder's
     name with `base_note` saying where it comes from: the YAML then names no base_model); `base_license` is the
-    base's licence id (the Hub's, e.g. apache-2.0) when known."""
+    base's licence id (the Hub's, e.g. apache-2.0) when known. `onnx_usage`: the card of an ONNX export, whose
+    own section (onnx_export.py) replaces the peft one."""
     m = manifest
-    sections = [_front_matter(m, base_id, base_license, base_note), _summary(m, base_id, base_license, base_note),
-                _labels(m), _data(m, examples_included), _scores(m), _training(m), _usage(m, base_id), _limits(m)]
+    sections = [_front_matter(m, base_id, base_license, base_note, onnx=onnx_usage is not None),
+                _summary(m, base_id, base_license, base_note), _labels(m), _data(m, examples_included), _scores(m),
+                _training(m), onnx_usage if onnx_usage is not None else _usage(m, base_id), _limits(m)]
     return "\n".join(s.strip("\n") + "\n" for s in sections if s)
 
 
 # ---------------------------------------------------------------- front matter
-def _front_matter(m, base_id: str, base_license: str | None, base_note: str) -> str:
+def _front_matter(m, base_id: str, base_license: str | None, base_note: str, onnx: bool = False) -> str:
     import yaml
 
     hub = _is_hub_id(base_id) and not base_note  # a note: the base is a local folder, its name no hub id
-    tags = ["lora-studio", "peft", "lora", "text-classification"]
+    tags = ["lora-studio", "onnx" if onnx else "peft", "lora", "text-classification"]
     if m.task == MULTI_LABEL:
         tags.append("multi-label-classification")
-    if hub:
-        tags.append(f"base_model:adapter:{base_id}")
-    data = {**({"base_model": base_id} if hub else {}), "library_name": "peft",
+    if hub:  # an ONNX export is the base with the adapter merged in: a finetune of it, no longer an adapter
+        tags.append(f"base_model:{'finetune' if onnx else 'adapter'}:{base_id}")
+    data = {**({"base_model": base_id} if hub else {}), "library_name": "onnx" if onnx else "peft",
             "pipeline_tag": "text-classification",
             # no licence known: the key is left out (the Hub's "other" asks for a name and a link we lack)
             **({"license": _one_line(base_license)} if base_license else {}),

@@ -210,7 +210,7 @@ def _info(classifier, gap: float, files: list[str]) -> dict:
             "max_length": enc.max_length, "inputs": list(INPUTS), "output": "logits", "opset": OPSET,
             "truncation": {"strategy": "head+tail", "head_share": HEAD_SHARE, "prefix_ids": enc.prefix,
                            "suffix_ids": enc.suffix, "pad_id": enc.pad_id},
-            "base_model": manifest.base_model.name if manifest else None,
+            "base_model": _shared(manifest).name if manifest else None,  # a hub id or folder name, never a path
             "task": "multi_label" if classifier.multi_label else "text-classification",
             **({"thresholds": list(classifier.cut_points())} if classifier.multi_label else {}),
             "parity": {"max_probability_difference": gap, "tolerance": TOLERANCE, "texts": len(PROBES)},
@@ -218,7 +218,27 @@ def _info(classifier, gap: float, files: list[str]) -> dict:
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "files": files}
 
 
+def _shared(manifest):
+    from .sharing import shared_base
+
+    return shared_base(manifest.base_model)
+
+
 def _readme(classifier) -> str:
+    """The adapter's model card (model_card.py, nothing of the user's data) with the ONNX Runtime lines as its
+    How to use; only these lines for a model without a manifest."""
+    usage = _usage(classifier)
+    if classifier.manifest is None:
+        return "# ONNX export of a LoRA Studio classifier\n" + usage
+    from .model_card import model_card
+    from .sharing import shared_manifest
+
+    base = _shared(classifier.manifest)
+    return model_card(shared_manifest(classifier.manifest, base), base.name, base_license=base.license,
+                      base_note=base.note, onnx_usage=usage)
+
+
+def _usage(classifier) -> str:
     labels = ", ".join(classifier.labels)
     if classifier.multi_label:
         cuts = ", ".join(f"{t:g}" for t in classifier.cut_points())
@@ -226,10 +246,12 @@ def _readme(classifier) -> str:
                       f"probability reaches its threshold: {cuts}")
     else:
         activation = "probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)"
-    return f"""# ONNX export of a LoRA Studio classifier
+    return f"""
+## How to use
 
-Classes, in output order: {labels}. Texts longer than {classifier.encoder.max_length} tokens: LoRA Studio keeps
-their start (a quarter) and their end; `lora_studio_onnx.json` has the details.
+This folder is the base model with the adapter merged in, as one ONNX model, with its tokenizer. Classes, in output
+order: {labels}. Texts longer than {classifier.encoder.max_length} tokens: LoRA Studio keeps their start (a quarter)
+and their end; `{INFO_FILE}` has the details.
 
 ```python
 import numpy as np, onnxruntime as ort

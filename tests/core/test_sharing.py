@@ -189,3 +189,20 @@ def test_the_remembered_folders_file_is_read_as_hostile(tmp_path, monkeypatch):
     known_bases.remember(tmp_path / "b", "b" * 64)
     assert known_bases.remembered() == {"b" * 64: str((tmp_path / "b").resolve())}
     assert known_bases.find_base("b" * 64) is None  # remembered, but the folder holds no such weights
+
+
+def test_an_onnx_export_names_no_local_path_and_carries_the_card(trained_adapter, tiny_bert, tmp_path):
+    import yaml
+
+    from desktop_app.core.onnx_export import export_onnx
+
+    folder = export_onnx(Classifier.load(trained_adapter.adapter_dir), tmp_path / "onnx").folder
+    for path in folder.iterdir():
+        text = path.read_bytes().decode("utf-8", "replace")
+        assert [t for t in local_traces(text, str(tiny_bert), str(trained_adapter.adapter_dir))
+                if path.suffix != ".onnx" or not re.fullmatch(r"[A-Za-z]:[\\/]", t)] == [], path.name
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    front = yaml.safe_load(re.match(r"---\n(.*?)\n---\n", card, re.S).group(1))
+    assert front["library_name"] == "onnx" and "onnxruntime" in card and "PeftModel" not in card
+    assert "## Labels" in card and "[More Information Needed]" not in card
+    assert json.loads((folder / "lora_studio_onnx.json").read_text())["base_model"] == tiny_bert.name

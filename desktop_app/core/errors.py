@@ -31,6 +31,10 @@ class AdapterError(StudioError):
     """An adapter package is missing, damaged, unsafe, or does not match its base model."""
 
 
+class BaseModelMissing(AdapterError):
+    """The adapter's base model is not on this computer (where LoRA Studio looks); the user may point at it."""
+
+
 class TrainingError(StudioError):
     """Training failed for a reason the user can act on (e.g. out of memory)."""
 

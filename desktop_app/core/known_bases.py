@@ -100,7 +100,7 @@ def base_for(wanted, chosen: str | Path | None = None):
     name the user gave, which must be exactly that model. Else the manifest's own reference where it is one this
     computer can resolve (the built-in id, a cached hub id, an absolute folder: adapters saved here), then a
     search by fingerprint. A name alone is never looked up relative to the working folder, and never online."""
-    from .errors import AdapterError
+    from .errors import AdapterError, BaseModelMissing
     from .models import EMBEDDED_ID, fingerprint, resolve_base_model
     from .sanitize import printable
 
@@ -130,12 +130,12 @@ def base_for(wanted, chosen: str | Path | None = None):
                 return base
             problem = mismatch(base)
         except ModelError as exc:
-            problem = AdapterError(f"This adapter needs the base model “{printable(wanted.name)}”, which could not "
-                                   f"be found: {exc.message}", "Choose the base model's folder.")
+            problem = BaseModelMissing(f"This adapter needs the base model “{printable(wanted.name)}”, which could "
+                                       f"not be found: {exc.message}", "Choose the base model's folder.")
     found = find_base(wanted.fingerprint, wanted.model_type)
     if found is not None:
         return found
-    raise problem or AdapterError(
+    raise problem or BaseModelMissing(
         f"This adapter needs the base model “{printable(wanted.name)}” (sha256 {wanted.fingerprint[:12]}…), which is "
         "not on this computer: not built in, not in the Hugging Face cache, not a folder LoRA Studio has used.",
         "Point LoRA Studio at the base model's folder (the command line's --base-model FOLDER).")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 ADAPTER_FILTER = "LoRA Studio adapter (*.zip manifest.json);;All files (*)"
 
@@ -38,3 +38,25 @@ def ask_adapter(window) -> str | None:
     path = adapter_path(chosen)
     window.settings.set_last_folder("adapter", str(Path(path).parent))
     return path
+
+
+def ask_for_base(window, message: str, retry) -> QMessageBox:
+    """A shared adapter's base model is not on this computer where LoRA Studio looks: say so, and offer to choose
+    its folder (checked by its weights, then remembered). Non-blocking; returns the box (tests press its button)."""
+    box = QMessageBox(QMessageBox.Icon.Information, "Base model needed", message, QMessageBox.StandardButton.Cancel,
+                      window)
+    box.setInformativeText("Choose the base model's folder: LoRA Studio checks that its weights are the ones the "
+                           "adapter was trained on, and remembers the folder for next time.")
+    choose = box.addButton("Choose base model folder…", QMessageBox.ButtonRole.AcceptRole)
+
+    def chosen(button) -> None:
+        if button is not choose:
+            return
+        folder = QFileDialog.getExistingDirectory(window, "The base model's folder",
+                                                  window.settings.last_folder("base_model"))
+        if folder:
+            window.settings.set_last_folder("base_model", folder)
+            retry(folder)
+    box.buttonClicked.connect(chosen)
+    box.open()
+    return box

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QL
                                QMessageBox, QStackedWidget, QWidget)
 
 from . import data_plan, jobs
-from .adapter_files import ask_adapter, is_adapter
+from .adapter_files import ask_adapter, ask_for_base, is_adapter
 from .auto_estimate import AutoEstimate
 from .batch_controller import BatchController
 from .dataset_controller import DatasetController
@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.setAcceptDrops(True)
         self.recent_menu, self.export_action, self.onnx_action = build_menus(self)
+        self.base_request = None  # the open "Base model needed" box of a shared adapter, if any
         self.device_label, self.job_label = QLabel("Device: detecting…"), QLabel("Ready")
         self.statusBar().addPermanentWidget(self.job_label)
         self.statusBar().addPermanentWidget(self.device_label)
@@ -370,11 +371,14 @@ class MainWindow(QMainWindow):
         if path:
             self.load_adapter(path)
 
-    def load_adapter(self, path: str) -> None:
+    def load_adapter(self, path: str, base_model: str | None = None) -> None:
         def done(classifier):
+            if isinstance(classifier, jobs.MissingBase):  # a shared adapter whose base is elsewhere: ask for it
+                self.base_request = ask_for_base(self, classifier.message, lambda folder: self.load_adapter(path, folder))
+                return
             self.use_model(classifier, Path(path).name, path)
             self.steps.setCurrentRow(3)
-        self.launcher.run(self.tasks, "loading the adapter", jobs.load_adapter_job(path), done)
+        self.launcher.run(self.tasks, "loading the adapter", jobs.load_adapter_job(path, base_model), done)
 
     def use_model(self, classifier, source: str, folder) -> None:
         self.training.history.in_use = str(folder)

@@ -30,8 +30,9 @@ def build_menus(window):
     export = add(file_menu, "&Export adapter…", lambda: exports.export_dialog("model"))  # the model in use
     export.setEnabled(False)
     # what an export carries of the user's data: nothing unless this is ticked (off at every start)
-    examples = add(file_menu, "Include example &mistakes in exports", exports.set_include_examples)
-    examples.setCheckable(True)
+    examples = QAction("Include example &mistakes in exports", window, checkable=True)
+    examples.toggled.connect(exports.set_include_examples)  # toggled: ticked by a click, a shortcut or code alike
+    file_menu.addAction(examples)
     examples.setStatusTip("Exports then carry up to 50 validation texts of your data, with their labels")
     onnx = add(file_menu, "Export &ONNX…", exports.export_onnx_dialog)  # the model loaded for prediction
     onnx.setEnabled(False)

@@ -260,8 +260,19 @@ class SelfTest:
         if gap > 1e-4:
             raise AssertionError(f"the reloaded adapter predicts differently (largest gap {gap:.2e})")
         self.state["zip"] = zip_path
+        import zipfile
+
+        from .core.models import embedded_model_dir
+
+        here = (str(self.work), str(embedded_model_dir()))
+        with zipfile.ZipFile(zip_path) as zf:  # a shared model names no folder of this computer (issue 24)
+            card = zf.read("README.md").decode("utf-8")
+            leaked = [n for n in zf.namelist() if n != "adapter_model.safetensors" and any(
+                folder in zf.read(n).decode("utf-8", "replace") for folder in here)]
+        if leaked or not card.startswith("---\nbase_model: sentence-transformers/all-MiniLM-L6-v2"):
+            raise AssertionError(f"the export names a local folder ({leaked}) or its card lacks the base's hub id")
         labels = [p.label for p in reloaded.predict(SAMPLE_TEXTS)]
-        return f"{zip_path.stat().st_size // 1024} KB .zip; same probabilities after reload; {labels}"
+        return f"{zip_path.stat().st_size // 1024} KB .zip with its model card; same probabilities after reload; {labels}"
 
     def onnx(self) -> str:
         from .core.inference import Classifier

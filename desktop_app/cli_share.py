@@ -51,7 +51,7 @@ def cmd_export(args) -> int:
         raise DataError(f"“{printable(args.out)}” does not end in .zip.", "Name a .zip, or use --folder for a folder.")
     dest = Path(args.out or args.folder)
     check_destination(dest, "zip" if args.out else "adapter")  # before anything is read: a bad OUT fails at once
-    written = export_adapter(args.adapter, dest, include_examples=args.include_examples)
+    written = export_adapter(args.adapter, dest, include_examples=args.include_examples, as_zip=args.out is not None)
     from .core.adapters import describe_adapter
 
     manifest = describe_adapter(written)

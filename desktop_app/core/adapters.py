@@ -78,7 +78,8 @@ def save_adapter(out_dir: str | Path, model, base, result) -> Path:
         config = json.loads((tmp / PEFT_CONFIG).read_text(encoding="utf-8"))
         (tmp / PEFT_CONFIG).write_text(json.dumps(shared_adapter_config(config, public), indent=2, sort_keys=True),
                                        encoding="utf-8")
-        (tmp / README).write_text(card_for(shared_manifest(manifest, public), public), encoding="utf-8")
+        (tmp / README).write_text(card_for(shared_manifest(manifest, public), public, kept_here=True),
+                                  encoding="utf-8")
     if base.kind == "local":
         remember(base.path, base_weights)  # so an export of it, which names no path, reopens here
     return out_dir
@@ -165,15 +166,20 @@ def describe_adapter(path: str | Path) -> Manifest:
 
 
 # ---------------------------------------------------------------- export
-def export_adapter(source: str | Path, dest: str | Path, include_examples: bool = False) -> Path:
-    """Share an adapter (a folder or .zip) as one .zip, or as a folder: no local path, no text of the user's data
-    unless `include_examples` (the example mistakes), a model card (sharing.py). `dest` may only replace an
-    adapter of ours, and is written whole or not at all."""
+def export_adapter(source: str | Path, dest: str | Path, include_examples: bool = False,
+                   as_zip: bool | None = None) -> Path:
+    """Share an adapter (a folder or .zip) as one .zip, or as a folder (`as_zip`; by default, by `dest`'s suffix):
+    no local path, no text of the user's data unless `include_examples` (the example mistakes), a model card
+    (sharing.py). `dest` may only replace an adapter of ours (never the folder exported), whole or not at all."""
     from .destinations import check_destination
+    from .errors import OutputError
     from .sharing import write_shared_files
 
     dest = Path(dest)
-    zipped = dest.suffix.lower() == ZIP_SUFFIX
+    zipped = dest.suffix.lower() == ZIP_SUFFIX if as_zip is None else as_zip
+    if Path(source).is_dir() and dest.exists() and dest.resolve() == Path(source).resolve():
+        raise OutputError(f"“{printable(dest.name)}” is the adapter being exported; it was left as it is.",
+                          "Export it under another name (the export leaves out what only this computer needs).")
     with open_adapter(source) as files:
         check_destination(dest, kind="zip" if zipped else "adapter")
         with _writing(dest):

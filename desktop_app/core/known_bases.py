@@ -10,8 +10,9 @@ to the fingerprint asked for.
 from __future__ import annotations
 
 import json
+import os
 import re
-from collections.abc import Iterable
+import stat
 from pathlib import Path
 
 from .errors import ModelError
@@ -28,13 +29,25 @@ def _registry() -> Path:
     return app_folder("data") / FILE
 
 
-def remembered() -> dict[str, str]:
-    """fingerprint -> folder, newest last; anything malformed is left out."""
-    path = _registry()
+def _read_bounded(path: Path) -> bytes:
+    """The file's bytes if it is a regular file of at most MAX_BYTES: a FIFO or a device put in its place would
+    block the read, or never end it."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
-        if path.stat().st_size > MAX_BYTES:
-            return {}
-        data = json.loads(path.read_text(encoding="utf-8"))
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError("not a regular file")
+        data = os.read(fd, MAX_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(data) > MAX_BYTES:
+        raise OSError("too large")
+    return data
+
+
+def remembered() -> dict[str, str]:
+    """fingerprint -> absolute folder, newest last; anything malformed is left out."""
+    try:
+        data = json.loads(_read_bounded(_registry()).decode("utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         return {}
     entries = data.get("folders") if isinstance(data, dict) else None
@@ -43,7 +56,8 @@ def remembered() -> dict[str, str]:
     out = {}
     for entry in entries[-MAX_ENTRIES:]:
         if isinstance(entry, dict) and isinstance(entry.get("fingerprint"), str) and isinstance(entry.get("path"), str) \
-                and _SHA256.fullmatch(entry["fingerprint"]) and len(entry["path"]) < 4096:
+                and _SHA256.fullmatch(entry["fingerprint"]) and len(entry["path"]) < 4096 \
+                and Path(entry["path"]).is_absolute():  # never a folder under whatever the working folder is
             out[entry["fingerprint"]] = entry["path"]
     return out
 
@@ -66,26 +80,26 @@ def remember(folder: Path, fingerprint: str) -> None:
         pass
 
 
-def _candidates(fingerprint: str, model_type: str, folders: Iterable[Path]):
+def _candidates(fingerprint: str, model_type: str):
     """Where a base with these weights may be, cheapest first: the built-in model (its fingerprint is a constant),
-    the folders given, the remembered folder, then the Hugging Face cache's models of the same kind."""
+    the remembered folder, then the Hugging Face cache's models of the same kind (each hashed once a session)."""
     from .models import EMBEDDED_SHA256, list_cached_models, resolve_base_model
 
     if fingerprint == EMBEDDED_SHA256:
         yield lambda: resolve_base_model(None)
     known = remembered().get(fingerprint)
-    for folder in [*folders, *([Path(known)] if known else [])]:
-        yield lambda folder=folder: resolve_base_model(str(folder))
+    if known:
+        yield lambda: resolve_base_model(known)
     for cached in list_cached_models():
-        if cached.model_type == model_type or model_type in ("", "?"):
+        if cached.model_type == model_type:
             yield lambda cached=cached: cached
 
 
-def find_base(fingerprint: str, model_type: str = "", folders: Iterable[Path] = ()):
+def find_base(fingerprint: str, model_type: str = ""):
     """The base model on this computer whose weights have this fingerprint, or None."""
     from .models import fingerprint as weights_of
 
-    for candidate in _candidates(fingerprint, model_type, folders):
+    for candidate in _candidates(fingerprint, model_type):
         try:
             base = candidate()
             if weights_of(base.path) == fingerprint:
@@ -101,7 +115,7 @@ def base_for(wanted, chosen: str | Path | None = None):
     computer can resolve (the built-in id, a cached hub id, an absolute folder: adapters saved here), then a
     search by fingerprint. A name alone is never looked up relative to the working folder, and never online."""
     from .errors import AdapterError, BaseModelMissing
-    from .models import EMBEDDED_ID, fingerprint, resolve_base_model
+    from .models import EMBEDDED_ID, cached_base, fingerprint, resolve_base_model
     from .sanitize import printable
 
     def mismatch(base) -> AdapterError:
@@ -121,11 +135,12 @@ def base_for(wanted, chosen: str | Path | None = None):
             remember(base.path, wanted.fingerprint)  # the next load finds it without being told
         return base
     problem = None
-    own = wanted.ref == EMBEDDED_ID or Path(wanted.ref).is_absolute() or (
-        wanted.kind in ("hf-cache", "hub") and "/" in wanted.ref and not wanted.ref.startswith((".", "/", "~")))
-    if own:
-        try:
-            base = resolve_base_model(wanted.ref)
+    hub = wanted.kind in ("hf-cache", "hub") and not Path(wanted.ref).is_absolute()
+    if wanted.ref == EMBEDDED_ID or Path(wanted.ref).is_absolute() or hub:
+        try:  # a hub id from the cache only: never a folder of that name under the working folder
+            base = (cached_base(wanted.ref) if hub else resolve_base_model(wanted.ref))
+            if base is None:
+                raise ModelError(f"“{printable(wanted.ref)}” is not in the Hugging Face cache.")
             if fingerprint(base.path) == wanted.fingerprint:
                 return base
             problem = mismatch(base)

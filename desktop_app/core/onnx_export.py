@@ -235,7 +235,7 @@ def _readme(classifier) -> str:
 
     base = _shared(classifier.manifest)
     return model_card(shared_manifest(classifier.manifest, base), base.name, base_license=base.license,
-                      base_note=base.note, onnx_usage=usage)
+                      base_note=base.note, onnx_usage=usage, languages=base.languages)
 
 
 def _usage(classifier) -> str:

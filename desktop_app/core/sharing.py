@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .manifest import MANIFEST, PEFT_CONFIG, WEIGHTS, BaseModelRef, Manifest, SplitScores
+from .models import EMBEDDED_ID, EMBEDDED_NAME
 
 EMBEDDED_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
 EMBEDDED_LICENSE = "apache-2.0"
@@ -37,14 +38,15 @@ class SharedBase:
 def shared_base(base: BaseModelRef) -> SharedBase:
     """The base's public name, read from what is on this computer (its folder's own card), never from the
     network. A base whose weights are the built-in model's is named as the built-in model, wherever it lies."""
-    from .models import EMBEDDED_ID, EMBEDDED_SHA256, peek_model_folder
+    from .models import EMBEDDED_SHA256, peek_model_folder
 
     if base.ref == EMBEDDED_ID or base.fingerprint == EMBEDDED_SHA256:
         folder, hub_id = peek_model_folder(None), EMBEDDED_HUB_ID
-    else:
-        local = base.kind == "local" or Path(base.ref).is_absolute()
-        folder = peek_model_folder(base.ref) if local or _HUB_ID.fullmatch(base.ref) else None
-        hub_id = _hub_id_of_folder(base.ref) if local else base.ref if _HUB_ID.fullmatch(base.ref) else None
+    elif _HUB_ID.fullmatch(base.ref) and not base.ref.startswith(".."):  # a hub id, whatever the kind says
+        folder, hub_id = peek_model_folder(base.ref) if base.kind != "local" else None, base.ref
+    else:  # anything else is a folder, on this computer or (a stranger's manifest) on another
+        folder = peek_model_folder(base.ref) if Path(base.ref).is_absolute() else None
+        hub_id = _hub_id_of_folder(base.ref)
     card = _front_matter(folder / "README.md") if folder else {}
     license_ = card.get("license") if isinstance(card.get("license"), str) else None
     languages = card.get("language") or ()
@@ -61,8 +63,9 @@ def shared_base(base: BaseModelRef) -> SharedBase:
 
 
 def _hub_id_of_folder(ref: str) -> str | None:
-    """A folder inside the Hugging Face cache (…/models--org--name/snapshots/<hash>) says its hub id."""
-    for part in Path(ref).parts:
+    """A folder inside the Hugging Face cache (…/models--org--name/snapshots/<hash>) says its hub id (the separators
+    of any system: a stranger's manifest may hold a Windows path)."""
+    for part in re.split(r"[\\/]", ref):
         match = _SNAPSHOT.fullmatch(part)
         if match:
             hub_id = f"{match.group(1)}/{match.group(2)}"
@@ -98,14 +101,15 @@ def shared_manifest(manifest: Manifest, base: SharedBase, include_examples: bool
     """The manifest without local paths (the base by name and fingerprint) and, unless asked, without the
     example mistakes, which are texts of the user's data."""
     ref = manifest.base_model
-    public_ref = ref.ref if ref.kind != "local" and not Path(ref.ref).is_absolute() else base.name
-    if ref.kind == "embedded":
-        public_ref = ref.ref  # "embedded:all-MiniLM-L6-v2": a name, resolved by every LoRA Studio
+    # a name any LoRA Studio resolves (the built-in id, a hub id) is kept; anything else was a folder somewhere
+    public_ref = ref.ref if ref.ref == EMBEDDED_ID or (_HUB_ID.fullmatch(ref.ref) and ref.kind != "local") \
+        else base.name
+    public_name = ref.name if ref.ref == EMBEDDED_ID and ref.name == EMBEDDED_NAME else base.name
+    kind = ref.kind if public_ref == ref.ref else "hf-cache" if base.hub_id else "local"
     config = dict(manifest.config) if manifest.config else manifest.config
-    if config and isinstance(config.get("base_model"), str) and (
-            ref.kind == "local" or Path(config["base_model"]).is_absolute()):
-        config["base_model"] = public_ref
-    return replace(manifest, base_model=replace(ref, ref=public_ref), config=config,
+    if config and config.get("base_model") is not None and config.get("base_model") != public_ref:
+        config["base_model"] = public_ref if isinstance(config["base_model"], str) else None
+    return replace(manifest, base_model=replace(ref, ref=public_ref, name=public_name, kind=kind), config=config,
                    validation=_scores(manifest.validation, include_examples),
                    test=_scores(manifest.test, include_examples))
 
@@ -148,8 +152,8 @@ def write_shared_files(source: Path, dest: Path, include_examples: bool = False)
     return shared
 
 
-def card_for(manifest: Manifest, base: SharedBase, include_examples: bool = False) -> str:
+def card_for(manifest: Manifest, base: SharedBase, include_examples: bool = False, kept_here: bool = False) -> str:
     from .model_card import model_card
 
     return model_card(manifest, base.name, base_license=base.license, base_note=base.note,
-                      examples_included=include_examples)
+                      examples_included=include_examples, languages=base.languages, kept_here=kept_here)

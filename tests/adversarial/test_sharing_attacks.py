@@ -61,15 +61,17 @@ def _front_matter(card: str) -> dict:
     return yaml.safe_load(re.match(r"---\n(.*?)\n---\n", card, re.S).group(1))
 
 
+@pytest.mark.parametrize("kind", ["local", "hub", "hf-cache", "embedded"])
 @pytest.mark.parametrize("where", sorted(THEIR_PATHS))
-def test_a_strangers_local_base_path_is_not_passed_on(adapter_copy, tmp_path, where):
+def test_a_strangers_local_base_path_is_not_passed_on(adapter_copy, tmp_path, where, kind):
     """A re-export of a stranger's adapter whose manifest names its local base (and, differently, its settings'
     base) by a path of their machine: Windows drive, UNC share, ~, ../, a trailing slash, control characters and
-    an RTL override, 900 characters. No file of the export repeats any of it (of the last, at most its folder's
-    name cut to 100 characters); the card's YAML still parses."""
+    an RTL override, 900 characters; whatever kind the manifest claims, its display name the same path. No file
+    of the export repeats any of it (of the last, at most its folder's name cut to 100 characters); the card's
+    YAML still parses."""
     path = THEIR_PATHS[where]
     manifest = _manifest(adapter_copy)
-    manifest["base_model"].update(ref=path, kind="local", name="my-base")
+    manifest["base_model"].update(ref=path, kind=kind, name=path[:300])
     manifest["config"]["base_model"] = "C:\\Users\\bob\\Desktop\\other-base"  # differs from the ref
     _write(adapter_copy, manifest)
     shared = export_adapter(adapter_copy, tmp_path / "shared.zip")
@@ -298,3 +300,88 @@ def test_a_base_chosen_by_the_user_must_have_the_weights_and_is_remembered_only_
     assert known_bases.remembered() == {manifest["base_model"]["fingerprint"]: str(copy.resolve())}
     monkeypatch.chdir(tmp_path)
     assert Classifier.load(adapter_copy) is not None  # found again from elsewhere: by the remembered path
+
+
+# ---------------------------------------------------------------- found by the review of the first version
+def test_a_null_score_in_a_strangers_manifest_is_shown_as_unknown(adapter_copy, tmp_path, capsys):
+    """The manifest check lets a per-class score be null; the card printed it with :.3f and export crashed."""
+    manifest = _manifest(adapter_copy)
+    manifest["metrics"]["validation"]["per_class"][0].update(precision=None, recall=None, f1=None)
+    _write(adapter_copy, manifest)
+    assert main(["export", str(adapter_copy), str(tmp_path / "shared.zip")]) == 0, capsys.readouterr().err
+    assert "| ? | ? | ? |" in _texts(tmp_path / "shared.zip")["README.md"]
+
+
+def test_a_hub_id_survives_a_second_export(adapter_copy, tmp_path):
+    """Trained on a Hugging Face cache folder: the first export names its hub id; an export of that export (a
+    recipient sharing it on) names it still, and says nothing of a local folder."""
+    manifest = _manifest(adapter_copy)
+    snapshot = "C:\\Users\\bob\\.cache\\huggingface\\hub\\models--org--tiny-base\\snapshots\\abc123"
+    manifest["base_model"].update(ref=snapshot, kind="local", name="abc123")
+    _write(adapter_copy, manifest)
+    first = export_adapter(adapter_copy, tmp_path / "first")
+    second = export_adapter(first, tmp_path / "second.zip")
+    for export in (first, second):
+        texts = _texts(export)
+        assert json.loads(texts["manifest.json"])["base_model"]["ref"] == "org/tiny-base"
+        assert json.loads(texts["adapter_config.json"])["base_model_name_or_path"] == "org/tiny-base"
+        assert _front_matter(texts["README.md"])["base_model"] == "org/tiny-base"
+        assert "not a model on the Hugging Face Hub" not in texts["README.md"]
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_remembered_folders_file_that_is_no_file_is_not_read(tmp_path, monkeypatch, kind):
+    """base_models.json replaced by a FIFO (the read blocked for ever) or /dev/zero (it never ended)."""
+    from desktop_app.core import known_bases
+
+    monkeypatch.setenv("LORA_STUDIO_DATA_DIR", str(tmp_path))
+    if kind == "fifo":
+        os.mkfifo(tmp_path / known_bases.FILE)
+    else:
+        (tmp_path / known_bases.FILE).symlink_to("/dev/zero")
+    box, worker = _wait(10, known_bases.remembered)
+    if worker.is_alive() and kind == "fifo":  # unblock the reader before failing
+        with open(tmp_path / known_bases.FILE, "w"):
+            pass
+    assert box == [{}]
+
+
+def test_no_base_is_taken_from_the_working_folder(adapter_copy, tiny_bert, tmp_path, monkeypatch):
+    """A hub-like name (kind hf-cache) and a relative remembered folder: a folder of that name under the working
+    folder, even with the right weights, is never used."""
+    from desktop_app.core import known_bases
+    from desktop_app.core.errors import BaseModelMissing
+    from desktop_app.core.inference import Classifier
+
+    manifest = _manifest(adapter_copy)
+    manifest["base_model"].update(ref="org/tiny", kind="hf-cache", name="org/tiny")
+    _write(adapter_copy, manifest)
+    monkeypatch.setenv("LORA_STUDIO_DATA_DIR", str(tmp_path / "data"))
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / known_bases.FILE).write_text(json.dumps(
+        {"folders": [{"fingerprint": manifest["base_model"]["fingerprint"], "path": "org/tiny"}]}))
+    shutil.copytree(tiny_bert, tmp_path / "work" / "org" / "tiny")
+    monkeypatch.chdir(tmp_path / "work")
+    with pytest.raises(BaseModelMissing):
+        Classifier.load(adapter_copy)
+
+
+def test_export_folder_with_a_zip_name_writes_a_folder(trained_adapter, tmp_path, capsys):
+    """--folder out.zip: the user asked for a folder; the suffix chose a zip before."""
+    assert main(["export", str(trained_adapter.adapter_dir), "--folder", str(tmp_path / "out.zip")]) == 0
+    assert (tmp_path / "out.zip").is_dir() and (tmp_path / "out.zip" / "manifest.json").is_file()
+
+
+def test_an_adapter_folder_is_never_replaced_by_its_own_export(adapter_copy, capsys):
+    """export run --folder run swapped the training's folder for the shared one (its base's folder and example
+    texts gone); now a sentence, and the folder as it was."""
+    before = {p.name: p.read_bytes() for p in adapter_copy.iterdir()}
+    assert main(["export", str(adapter_copy), "--folder", str(adapter_copy)]) == 2
+    assert "being exported" in one_line_error(capsys)
+    assert {p.name: p.read_bytes() for p in adapter_copy.iterdir()} == before
+
+
+def test_the_folder_training_wrote_says_what_its_manifest_keeps(trained_adapter):
+    """Its card is the shared card, but the folder is not an export: it says the manifest keeps texts."""
+    card = (trained_adapter.adapter_dir / "README.md").read_text(encoding="utf-8")
+    assert "Texts in this folder" in card and "Texts in this export: none" not in card

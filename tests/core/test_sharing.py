@@ -206,3 +206,16 @@ def test_an_onnx_export_names_no_local_path_and_carries_the_card(trained_adapter
     assert front["library_name"] == "onnx" and "onnxruntime" in card and "PeftModel" not in card
     assert "## Labels" in card and "[More Information Needed]" not in card
     assert json.loads((folder / "lora_studio_onnx.json").read_text())["base_model"] == tiny_bert.name
+
+
+def test_the_card_of_an_adapter_on_the_built_in_model_names_its_hub_id_licence_and_language(trained_adapter):
+    import yaml
+
+    from desktop_app.core.sharing import card_for, shared_manifest
+
+    base = shared_base(_ref(EMBEDDED_ID, "embedded", EMBEDDED_SHA256))
+    card = card_for(shared_manifest(read_manifest(trained_adapter.adapter_dir), base), base)
+    front = yaml.safe_load(re.match(r"---\n(.*?)\n---\n", card, re.S).group(1))
+    assert (front["base_model"], front["license"], front["language"]) == (EMBEDDED_HUB_ID, "apache-2.0", ["en"])
+    assert "in English, the language its base model was trained on" in card
+    assert f'base = "{EMBEDDED_HUB_ID}"' in card

@@ -225,21 +225,21 @@ def test_processes_uses_torchs_launcher_with_this_program(monkeypatch, windows):
     runs `-m desktop_app`; on Windows the rendezvous is told not to use libuv (absent from those builds)."""
     import torch.distributed.run as torchrun
 
-    from desktop_app import cli_scale
+    from desktop_app.cli import main, scale as cli_scale
 
     seen = []
     monkeypatch.setattr(torchrun, "run", lambda args: seen.append((args, os.environ.get("USE_LIBUV"))))
     monkeypatch.setattr(cli_scale, "WINDOWS", windows)
     monkeypatch.delenv("USE_LIBUV", raising=False)
     monkeypatch.setattr(sys, "frozen", True, raising=False)
-    assert cli_scale.launch(3, ["--verbose", "train", "d.csv", "--processes", "3", "--epochs", "1"]) == 0
+    assert cli_scale.launch(3, ["--verbose", "train", "d.csv", "--processes", "3", "--epochs", "1"], main) == 0
     args, libuv = seen[0]
     assert args.nproc_per_node == "3" and args.standalone and args.no_python
     assert args.training_script == sys.executable
     assert args.training_script_args == ["--verbose", "train", "d.csv", "--epochs", "1"]
     assert libuv == ("0" if windows else None)
     monkeypatch.delattr(sys, "frozen")
-    cli_scale.launch(2, ["train", "d.csv", "--processes=2"])
+    cli_scale.launch(2, ["train", "d.csv", "--processes=2"], main)
     args, _ = seen[1]
     assert args.module and args.training_script == "desktop_app" and args.training_script_args == ["train", "d.csv"]
 

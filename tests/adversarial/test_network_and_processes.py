@@ -283,17 +283,17 @@ def test_a_stale_world_of_one_does_not_stop_processes(monkeypatch):
     """--processes under a stale WORLD_SIZE=1 starts its processes (it said "given inside a distributed run")."""
     import torch.distributed.run as torchrun
 
-    from desktop_app import cli_scale
+    from desktop_app.cli import main, scale as cli_scale
     from desktop_app.core.errors import TrainingError
 
     started = []
     monkeypatch.setattr(torchrun, "run", started.append)
     monkeypatch.setenv("WORLD_SIZE", "1")
-    assert cli_scale.launch(2, ["train", "d.csv", "--processes", "2"]) == 0 and len(started) == 1
+    assert cli_scale.launch(2, ["train", "d.csv", "--processes", "2"], main) == 0 and len(started) == 1
     monkeypatch.setenv("WORLD_SIZE", "2")
     monkeypatch.setenv("RANK", "0")
     with pytest.raises(TrainingError, match="inside a distributed run"):
-        cli_scale.launch(2, ["train", "d.csv", "--processes", "2"])
+        cli_scale.launch(2, ["train", "d.csv", "--processes", "2"], main)
 
 
 # ---------------------------------------------------------------- 10. sentences that say what happened

@@ -44,7 +44,7 @@ def test_epochs_typed_run_exactly_and_unset_ones_are_raised_on_small_data():
 
 
 def test_the_command_line_takes_a_number_as_the_window_does(tmp_path):
-    from desktop_app.cli import _parser, train_config
+    from desktop_app.cli.args import parser as _parser, train_config
 
     def config(*flags):
         return train_config(_parser().parse_args(["train", "data.csv", *flags]))

@@ -11,17 +11,17 @@ import os
 import signal
 import sys
 
-from .core.atomic import temp_folder
-from .core.distributed import world
-from .core.errors import TrainingError
+from ..core.atomic import temp_folder
+from ..core.distributed import world
+from ..core.errors import TrainingError
 
 EXIT_OK, EXIT_CANCELLED = 0, 130
 WINDOWS = os.name == "nt"  # a module constant, so tests force the Windows branch
 
 
 def job_export(args) -> int:
-    from .cli import train_config
-    from .core.job import export_job, next_steps
+    from .args import train_config
+    from ..core.job import export_job, next_steps
 
     job = export_job(args.data, train_config(args), args.out, args.validation, args.encoding)
     print(next_steps(job, packaged=getattr(sys, "frozen", False)))
@@ -30,9 +30,9 @@ def job_export(args) -> int:
 
 def training_job(args):
     """The job folder of `train --job`, checked with the flags that adjust it."""
-    from .cli import train_config
-    from .core.errors import DataError
-    from .core.job import read_job
+    from .args import train_config
+    from ..core.errors import DataError
+    from ..core.job import read_job
 
     if args.data or args.sample or args.config or args.validation:
         raise DataError("A job brings its own data and settings.", "Give --job alone (flags may adjust it).")
@@ -41,16 +41,15 @@ def training_job(args):
     return job
 
 
-def launch(processes: int, argv: list[str]) -> int:
-    """Run this same command in `processes` processes on this machine (standalone rendezvous)."""
+def launch(processes: int, argv: list[str], main) -> int:
+    """Run this same command in `processes` processes on this machine (standalone rendezvous); `main`: the command
+    line's entry, which a single process runs here (passed in: the cli's main imports this module)."""
     if not 1 <= processes <= 1024:
         raise TrainingError("--processes should be a number from 1 to 1024.")
     if world().distributed:  # a stale WORLD_SIZE=1 is a world of one, not a distributed run
         raise TrainingError("--processes was given inside a distributed run.", "Leave it out under torchrun.")
     command = _without_processes(argv)
     if processes == 1:
-        from .cli import main
-
         return main(command)
     from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError

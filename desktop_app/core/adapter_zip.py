@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .atomic import atomic_directory, atomic_file
 from .errors import AdapterError
-from .manifest import ALLOWED_FILES, MANIFEST
+from .adapter_layout import ALLOWED_FILES, MANIFEST
 from .sanitize import brief, printable
 
 MAX_ZIP_BYTES = 2 * 1024**3

@@ -20,7 +20,8 @@ from pathlib import Path
 from .adapter_zip import extract_adapter_zip, write_adapter_zip
 from .atomic import atomic_directory, temp_folder
 from .errors import AdapterError
-from .manifest import ALLOWED_FILES, MANIFEST, PEFT_CONFIG, README, WEIGHTS, Manifest, manifest_for_training, read_manifest
+from .adapter_layout import ALLOWED_FILES, MANIFEST, PEFT_CONFIG, README, WEIGHTS
+from .manifest import Manifest, manifest_for_training, read_manifest
 from .peft_config import AdapterConfig, read_adapter_config
 from .sanitize import printable
 

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 import weakref
+from collections.abc import Callable
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -199,19 +200,19 @@ def atomic_directory(target: Path, replace: bool = False):
 
 
 # ---------------------------------------------------------------- leftovers of a crash
-def recover_leftovers(target: Path) -> list[str]:
+def recover_leftovers(target: Path, whole: Callable[[Path], bool]) -> list[str]:
     """Repair what a killed run left beside `target`: put back our `.old` folder (an adapter moved aside by a
-    swap) if `target` is gone, delete our stale `.old` and `.part` siblings. Only what proves it is ours
+    swap) if `target` is gone and `whole` says the folder is complete (the caller knows its kind: for adapters,
+    manifest.is_adapter_folder), delete our stale `.old` and `.part` siblings. Only what proves it is ours
     (ownership.py: a signed name) is touched. Returns what was done, in plain words."""
     from .destinations import written_elsewhere
-    from .manifest import is_adapter_folder
 
     target = Path(target)
     if written_elsewhere(target):  # another run is saving here: what lies beside it is alive
         return []
     done = []
     for old in ownership.leftovers(target, "old"):
-        if not target.exists() and not target.is_symlink() and is_adapter_folder(old):
+        if not target.exists() and not target.is_symlink() and whole(old):
             os.replace(old, target)
             done.append(f"restored the previous “{target.name}” that an interrupted save had moved aside")
         else:  # the new adapter is in place; this is the old one, maybe half deleted by a kill

@@ -16,6 +16,7 @@ from .label_reading import MULTI_LABEL, NO_LABELS, Skip, judge_label_sets, label
 from .multilabel import LabelSpec, auto_binary_columns
 from .multilabel import sniff as sniff_multilabel
 from .sanitize import label_problem, printable
+from .small_data_plan import plan_for
 
 MAX_CLASSES = 200  # more than this is almost always the wrong column (ids, free text)
 ID_LIKE_SAMPLE = 20  # class counts kept in a report that refuses an ID-like label column
@@ -381,7 +382,6 @@ def prepare_training_data(examples: Examples, config, validation: Examples | str
     """
 
     if validation is None:
-        from .small_data import plan_for
 
         held, test = examples, None
         if config.test_fraction:  # the test share is held out first, whichever path trains

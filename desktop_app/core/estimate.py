@@ -62,7 +62,8 @@ def _small_data_total(config: TrainConfig, texts: list[str], labels: list, per_s
     """On the small-data path: every fold's fit and the kept model's, each its steps of pair tuning, in fp32."""
     from .dataset import Examples
     from . import pair_tuning
-    from .small_data import fit_steps, passes, plan_for
+    from .small_data import fit_steps, passes
+    from .small_data_plan import plan_for
 
     multi = bool(labels) and isinstance(labels[0], (tuple, list))
     plan = plan_for(Examples(list(texts), list(labels), multi_label=multi), config)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .model_outputs import multi_label_model, predict_probabilities  # noqa: F401 - also imported from here
+
 HEAD_SUFFIXES = ("classifier.weight", "classifier.out_proj.weight", "score.weight")
 
 
@@ -18,36 +20,6 @@ class Prediction:
     confidence: float                # multi-label: how sure the least sure label decision is
     probabilities: dict[str, float]  # multi-label: each label's own probability (they do not sum to 1)
     labels: tuple[str, ...] | None = None  # multi-label only: the chosen labels, in the model's label order
-
-
-def multi_label_model(model) -> bool:
-    return getattr(model.config, "problem_type", None) == "multi_label_classification"
-
-
-def predict_probabilities(model, encoder, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-    """Class probabilities for each text, in the input order."""
-    import torch
-
-    if not texts:
-        return np.zeros((0, model.config.num_labels), dtype=np.float32)
-    ids = encoder.encode(list(texts))
-    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))  # similar lengths share a batch: little padding
-    device = next(model.parameters()).device
-    out = np.zeros((len(ids), model.config.num_labels), dtype=np.float32)
-    multi = multi_label_model(model)  # a sigmoid per label: each label's probability on its own
-    was_training = model.training
-    if was_training:
-        model.eval()
-    with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            chunk = order[start:start + batch_size]
-            batch = {k: v.to(device) for k, v in encoder.collate([ids[i] for i in chunk]).items()}
-            logits = model(**batch).logits.float()
-            probs = torch.sigmoid(logits) if multi else torch.softmax(logits, dim=-1)
-            out[chunk] = probs.cpu().numpy()
-    if was_training:
-        model.train()
-    return out
 
 
 def _build_model(files, base_model: str | None):
@@ -197,7 +169,7 @@ class Classifier:
         """Predict through ONNX Runtime from now on: the model is exported in memory (~2 s for MiniLM)
         and must pass onnx_export's parity check first (ExportError otherwise, and nothing changes).
         The PyTorch model stays (exports start from it). Returns the largest probability gap seen."""
-        from .onnx_export import checked_model
+        from .onnx_export import checked_model  # here, not above: ONNX loads only for a model that uses it
 
         with self.lock:
             checked = checked_model(self)

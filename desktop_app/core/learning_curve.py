@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from .events import CancelToken, LogLine
 from .pair_tuning import PAIR_BATCH
-from .small_data import Progress, Session, SmallDataPlan, fit_steps, fold_of, plan_for, total_steps
+from .small_data import Progress, Session, fit_steps, fold_of, total_steps
+from .small_data_plan import SmallDataPlan, plan_for
 
 
 @dataclass(frozen=True)

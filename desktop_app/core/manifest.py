@@ -12,6 +12,9 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .adapter_layout import ALLOWED_FILES, MANIFEST, WEIGHTS
+from .adapter_zip import read_member
+from .config import TrainConfig
 from .errors import AdapterError
 from .score_estimate import ScoreEstimate
 from .sanitize import label_problem, printable
@@ -20,11 +23,6 @@ from .validate import Fields
 FORMAT = "lora-studio-adapter"
 FORMAT_VERSION = 2  # 2: the head may read mean-pooled vectors ("pooling"); such adapters are written as 2, others as 1
 POOLING_VERSION = 2
-MANIFEST = "manifest.json"
-WEIGHTS = "adapter_model.safetensors"
-PEFT_CONFIG = "adapter_config.json"
-README = "README.md"  # the model card (model_card.py)
-ALLOWED_FILES = frozenset({WEIGHTS, PEFT_CONFIG, MANIFEST, README})  # what an adapter may contain
 MAX_MANIFEST_BYTES = 4 * 1024**2
 MAX_LABELS = 200
 SINGLE_LABEL, MULTI_LABEL = "text-classification", "multi_label"  # the manifest's "task"
@@ -216,7 +214,6 @@ def _config(data: dict | None) -> dict | None:
     """The training settings stored with the adapter must be settings this version can read."""
     if data is None:
         return None
-    from .config import TrainConfig
     from .errors import ConfigError
 
     try:
@@ -276,8 +273,6 @@ def read_manifest(source: str | Path) -> Manifest:
             raise AdapterError(f"The manifest of “{name}” is far too large to be genuine.")
         return parse_manifest(path.read_bytes(), source.name)
     if source.is_file():
-        from .adapter_zip import read_member
-
         return parse_manifest(read_member(source, MANIFEST, MAX_MANIFEST_BYTES), source.name)
     raise AdapterError(f"“{printable(source)}” does not exist.", "Choose an adapter folder or .zip.")
 

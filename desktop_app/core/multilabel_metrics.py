@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .evaluation import ClassMetrics, EvalReport, LabelErrors, Mistake
+from .reports import BatchSummary, ClassMetrics, EvalReport, LabelErrors, Mistake
 
 DEFAULT_THRESHOLD = 0.5
 GRID = np.round(np.arange(0.05, 0.951, 0.05), 2)
@@ -123,7 +123,6 @@ def multilabel_batch_summary(frame, labels: Sequence[str], thresholds, text_colu
     `separator` (two distinct sets at least). A row with no label is the empty set with none_of_these, else
     not scored. The decisions are the frame's own predicted_labels (joined by ";"); the probabilities
     (prob_<label>) only order the mistakes."""
-    from .evaluation import BatchSummary
     from .label_reading import Skip, yes_no_reader
     from .multilabel import split_cell
 

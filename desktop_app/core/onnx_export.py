@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .model_outputs import predict_probabilities
+
 from .errors import ExportError
 
 ONNX_FILE = "model.onnx"
@@ -131,8 +133,6 @@ def onnx_probabilities(session, encoder, texts: Sequence[str], batch_size: int =
 
 def parity_gap(classifier, session) -> float:
     """The largest probability difference between PyTorch and ONNX Runtime on the probes, batched and alone."""
-    from .inference import predict_probabilities
-
     gaps = []
     for batch_size in (len(PROBES), 1):
         torch_probs = predict_probabilities(classifier.model, classifier.encoder, PROBES, batch_size)

@@ -22,7 +22,8 @@ from .atomic import atomic_file
 from .data import guess_columns, iter_table
 from .destinations import saving_failed
 from .errors import DataError
-from .evaluation import BatchSummary, batch_summary
+from .evaluation import batch_summary
+from .reports import BatchSummary
 from .inference import predict_frame
 from .sanitize import printable, spreadsheet_safe
 

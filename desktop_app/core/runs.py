@@ -12,7 +12,8 @@ from datetime import datetime
 from pathlib import Path
 
 from .errors import AdapterError
-from .manifest import ALLOWED_FILES, Manifest, is_adapter_folder
+from .adapter_layout import ALLOWED_FILES
+from .manifest import Manifest, is_adapter_folder
 from .ownership import DELETING_SUFFIX, owned, signed_sibling
 
 

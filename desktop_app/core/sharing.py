@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .manifest import MANIFEST, PEFT_CONFIG, WEIGHTS, BaseModelRef, Manifest, SplitScores
+from .adapter_layout import MANIFEST, PEFT_CONFIG, WEIGHTS
+from .manifest import BaseModelRef, Manifest, SplitScores
 from .models import EMBEDDED_ID, EMBEDDED_NAME
 
 EMBEDDED_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import TrainConfig
-from .evaluation import EvalReport
+from .reports import EvalReport
 from .score_estimate import ScoreEstimate
 
 

@@ -125,9 +125,10 @@ def _prepare_destination(out_dir, emit) -> Path:
     """Before any training: repair what a killed run left, then refuse a destination we may not
     replace or cannot write (destinations.py), so no hour of training is lost to a typo."""
     from .atomic import clean_orphaned_temp_folders, recover_leftovers
+    from .manifest import is_adapter_folder
 
     target = check_destination(out_dir, "adapter")  # first: protected or foreign paths are never touched
-    for note in recover_leftovers(target):
+    for note in recover_leftovers(target, is_adapter_folder):
         emit(LogLine(f"Earlier interrupted run: {note}.", "warning"))
     clean_orphaned_temp_folders()
     return check_destination(target, "adapter")

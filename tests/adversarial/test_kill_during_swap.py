@@ -79,7 +79,7 @@ def test_a_kill_at_any_step_of_the_swap_leaves_one_whole_adapter(trained_adapter
     else:
         assert child.returncode == -signal.SIGKILL, child.stderr
 
-    recover_leftovers(target)  # what the next run does first
+    recover_leftovers(target, is_adapter_folder)  # what the next run does first
     assert is_adapter_folder(target)
     assert _files(target) in (old_files, new_files)
     if point in ("after-rename-2", "after-exchange", "mid-delete", "none"):

@@ -7,6 +7,8 @@ import stat
 from pathlib import Path
 
 import pytest
+
+from desktop_app.core.manifest import is_adapter_folder
 from hostile import one_line_error
 
 from desktop_app.cli import main
@@ -226,7 +228,7 @@ def test_a_run_killed_between_the_two_renames_is_repaired_next_time(tmp_path, tr
     old, part = signed_sibling(target, "old", OLD_SUFFIX), signed_sibling(target, "part", PART_SUFFIX)
     shutil.copytree(trained_adapter.adapter_dir, old)  # a kill -9 after "target -> .old"
     shutil.copytree(trained_adapter.adapter_dir, part)  # and a half-built new one
-    notes = recover_leftovers(tmp_path / "ad")
+    notes = recover_leftovers(tmp_path / "ad", is_adapter_folder)
     assert (tmp_path / "ad" / "manifest.json").read_bytes() == (trained_adapter.adapter_dir / "manifest.json").read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ad"] and len(notes) == 2
 

@@ -18,6 +18,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
+from desktop_app.core.manifest import is_adapter_folder
 from hostile import one_line_error
 
 from desktop_app.cli import main
@@ -345,11 +347,11 @@ def test_the_save_of_a_live_run_is_never_removed(trained_adapter, tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "locked"
-        assert recover_leftovers(target) == [] and remove_unfinished(target) == [] and live.is_dir()
+        assert recover_leftovers(target, is_adapter_folder) == [] and remove_unfinished(target) == [] and live.is_dir()
     finally:
         proc.kill()
         proc.wait(timeout=30)
-    assert len(recover_leftovers(target)) == 1 and not live.exists()  # its process is gone: a leftover now
+    assert len(recover_leftovers(target, is_adapter_folder)) == 1 and not live.exists()  # its process is gone: a leftover now
 
 
 # ---------------------------------------------------------------- 9. the final rename, proved before training

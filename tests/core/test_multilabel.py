@@ -12,7 +12,7 @@ from tiny_models import toy_multilabel
 from desktop_app.core.config import TrainConfig
 from desktop_app.core.dataset import Examples, inspect, stratified_split
 from desktop_app.core.errors import ConfigError, DataError
-from desktop_app.core.evaluation import EvalReport
+from desktop_app.core.reports import EvalReport
 from desktop_app.core.multilabel import LabelSpec, override_thresholds, sniff
 from desktop_app.core.multilabel_metrics import (decide, indicator, multilabel_report, multilabel_scores,
                                                  tune_thresholds)

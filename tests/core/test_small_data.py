@@ -13,7 +13,8 @@ from desktop_app.core import small_data
 from desktop_app.core.config import TrainConfig
 from desktop_app.core.dataset import Examples, prepare_training_data
 from desktop_app.core.events import CancelToken, LogLine, StepProgress
-from desktop_app.core.small_data import SMALL_ROWS, fold_of, plan_for
+from desktop_app.core.small_data import fold_of
+from desktop_app.core.small_data_plan import SMALL_ROWS, plan_for
 from tiny_models import toy_examples
 
 
@@ -362,7 +363,8 @@ def test_a_hostile_estimate_is_refused_in_a_sentence(bad):
 
 def test_older_adapters_open_as_measured_on_a_validation_split(trained_adapter):
     from desktop_app.core.errors import AdapterError
-    from desktop_app.core.manifest import MANIFEST, parse_manifest
+    from desktop_app.core.adapter_layout import MANIFEST
+    from desktop_app.core.manifest import parse_manifest
 
     raw = json.loads((trained_adapter.adapter_dir / MANIFEST).read_text())
     raw.pop("estimate", None)

@@ -239,7 +239,7 @@ def test_configure_fields_ignore_the_wheel_unless_focused(qtbot):
 
 
 def test_configure_says_which_path_the_loaded_data_takes(qtbot):
-    from desktop_app.core.small_data import SmallDataPlan
+    from desktop_app.core.small_data_plan import SmallDataPlan
     from desktop_app.ui.panels.config_panel import ConfigPanel
 
     panel = ConfigPanel()

@@ -6,7 +6,7 @@ import threading
 from types import SimpleNamespace
 
 from desktop_app.core import events as ev
-from desktop_app.core.evaluation import ClassMetrics, EvalReport
+from desktop_app.core.reports import ClassMetrics, EvalReport
 from desktop_app.core.score_estimate import CROSS_VALIDATION, ScoreEstimate
 from desktop_app.core.learning_curve import CurvePoint
 from desktop_app.ui import jobs

@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 from desktop_app.core import events as ev
 from desktop_app.core.config import TrainConfig
-from desktop_app.core.evaluation import ClassMetrics, EvalReport, Mistake
+from desktop_app.core.reports import ClassMetrics, EvalReport, Mistake
 from desktop_app.ui.panels.training_panel import IDLE_STATS, TrainingPanel
 
 
@@ -216,7 +216,7 @@ def test_a_small_run_live_page_says_why_there_are_no_epoch_scores(qtbot):
 
 
 def test_a_multi_label_small_run_headline_leads_with_micro_f1_and_its_spread(qtbot):
-    from desktop_app.core.evaluation import ClassMetrics, EvalReport
+    from desktop_app.core.reports import ClassMetrics, EvalReport
     from desktop_app.core.score_estimate import CROSS_VALIDATION, ScoreEstimate
 
     report = EvalReport(["a", "b"], 40, 0.5, 0.7, 0.7, [ClassMetrics("a", 0.7, 0.7, 0.7, 20),

@@ -145,7 +145,7 @@ def _fill(window) -> None:
     from desktop_app.core.config import TrainConfig
     from desktop_app.core.data import read_table
     from desktop_app.core.dataset import build_report
-    from desktop_app.core.evaluation import ClassMetrics, EvalReport, Mistake
+    from desktop_app.core.reports import ClassMetrics, EvalReport, Mistake
     from desktop_app.paths import sample_dataset
     from desktop_app.ui import jobs
 

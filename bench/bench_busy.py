@@ -34,10 +34,10 @@ POLICIES = {"old": ("old", {}), "new": ("new", {}),
 def _child(threads_policy: str, limit: int, epochs: float) -> dict:
     from rotten_tomatoes import load_splits
 
-    from desktop_app.core import threads
-    from desktop_app.core.config import preset
-    from desktop_app.core.events import LogLine
-    from desktop_app.core.training import run_training
+    from desktop_app.core.model import threads
+    from desktop_app.core.model.config import preset
+    from desktop_app.core.base.events import LogLine
+    from desktop_app.core.train.training import run_training
 
     if threads_policy == "old":  # what training did before issue 10: every physical core, never re-checked
         threads.initial_threads = lambda *args, **kwargs: threads.physical_cores()
@@ -84,7 +84,7 @@ def _run(policy: str, busy: int, args) -> dict:
 def _machine() -> str:
     import torch
 
-    from desktop_app.core.threads import physical_cores, usable_cpus
+    from desktop_app.core.model.threads import physical_cores, usable_cpus
 
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as fh:

@@ -31,7 +31,7 @@ def _alternative(clf, text: str, index: int, kind: str) -> list[float]:
     import torch
     from captum.attr import LayerGradientXActivation, LayerIntegratedGradients
 
-    from desktop_app.core.explain import _embeddings, _pieces, _words
+    from desktop_app.core.predict.explain import _embeddings, _pieces, _words
 
     pieces = _pieces(clf.encoder, text)
     ids = torch.tensor([pieces.ids])
@@ -77,10 +77,10 @@ def main() -> None:
     args = parser.parse_args()
     from rotten_tomatoes import load_splits
 
-    from desktop_app.core.config import preset
-    from desktop_app.core.explain import explain
-    from desktop_app.core.inference import Classifier
-    from desktop_app.core.training import run_training
+    from desktop_app.core.model.config import preset
+    from desktop_app.core.predict.explain import explain
+    from desktop_app.core.predict.inference import Classifier
+    from desktop_app.core.train.training import run_training
 
     splits = load_splits(args.limit)
     with tempfile.TemporaryDirectory(prefix="bench-explain-") as tmp:

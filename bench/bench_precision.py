@@ -28,10 +28,10 @@ def main() -> None:
     args = ap.parse_args()
     import torch
 
-    from desktop_app.core.config import TrainConfig
-    from desktop_app.core.devices import cpu_has_fast_bf16
-    from desktop_app.core.precision import attention
-    from desktop_app.core.preparation import attach_lora, prepare_model
+    from desktop_app.core.model.config import TrainConfig
+    from desktop_app.core.model.devices import cpu_has_fast_bf16
+    from desktop_app.core.model.precision import attention
+    from desktop_app.core.train.preparation import attach_lora, prepare_model
 
     config = TrainConfig()
     prepared = prepare_model(config, ("a", "b"))

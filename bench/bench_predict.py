@@ -28,7 +28,7 @@ def main() -> None:
     args = ap.parse_args()
     from rotten_tomatoes import adapter_or_trained, load_splits
 
-    from desktop_app.core.inference import Classifier
+    from desktop_app.core.predict.inference import Classifier
 
     splits = load_splits()
     texts = splits.validation.texts[: args.texts]
@@ -70,7 +70,7 @@ def main() -> None:
     print(f"batch        pipeline (batch_size=64): {pipe_tp:7.1f} texts/s   ours fp32: {ours_tp:7.1f} texts/s "
           f"({ours_tp / pipe_tp:.2f}x)   ours int8: {int8_tp:7.1f} texts/s ({int8_tp / pipe_tp:.2f}x)   "
           f"({len(texts)} texts, {torch.get_num_threads()} threads)")
-    from desktop_app.core.evaluation import scores
+    from desktop_app.core.metrics.evaluation import scores
 
     truth = [clf.labels.index(x) for x in splits.validation.labels[: len(texts)]]
     for name, model in (("fp32", clf), ("int8", fast)):

@@ -51,7 +51,7 @@ class _Sampler(threading.Thread):
 def child(mode: str, adapter: str, data: str, out: str) -> None:
     import torch
 
-    from desktop_app.core.inference import Classifier
+    from desktop_app.core.predict.inference import Classifier
 
     torch.set_num_threads(1)  # a tiny model on a shared 2-core machine: 30x faster than 2 contended threads
     clf = Classifier.load(adapter)
@@ -60,15 +60,15 @@ def child(mode: str, adapter: str, data: str, out: str) -> None:
     sampler.start()
     start = time.perf_counter()
     if mode == "stream":
-        from desktop_app.core.predict_file import predict_file
+        from desktop_app.core.predict.predict_file import predict_file
 
         rows = predict_file(clf, data, out).rows
     else:  # what cmd_predict did before: the table, a copy with predictions, the CSV text, all in memory
         import io
 
-        from desktop_app.core.atomic import atomic_write_text
-        from desktop_app.core.data import read_table
-        from desktop_app.core.inference import predict_frame
+        from desktop_app.core.disk.atomic import atomic_write_text
+        from desktop_app.core.data.tables import read_table
+        from desktop_app.core.predict.inference import predict_frame
 
         frame = predict_frame(clf, read_table(data).frame, "text")
         buffer = io.StringIO()
@@ -86,10 +86,10 @@ def child(mode: str, adapter: str, data: str, out: str) -> None:
 def _tiny_adapter(folder: Path) -> str:
     from tiny_models import build_tiny_bert, toy_examples
 
-    from desktop_app.core.config import TrainConfig
-    from desktop_app.core.dataset import Dataset
-    from desktop_app.core.labels import LabelMap
-    from desktop_app.core.training import run_training
+    from desktop_app.core.model.config import TrainConfig
+    from desktop_app.core.data.dataset import Dataset
+    from desktop_app.core.data.labels import LabelMap
+    from desktop_app.core.train.training import run_training
 
     ex = toy_examples()
     base = build_tiny_bert(folder / "tiny-bert", ex.texts)

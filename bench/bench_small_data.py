@@ -76,7 +76,7 @@ class Embedder:
         import torch
         from transformers import AutoModel, AutoTokenizer
 
-        from desktop_app.core.models import embedded_model_dir
+        from desktop_app.core.model.models import embedded_model_dir
 
         self.torch = torch
         self.tokenizer = AutoTokenizer.from_pretrained(str(embedded_model_dir()))
@@ -124,10 +124,10 @@ def arm_frozen(train, test, seed, tools) -> tuple[float, float]:
 
 
 def arm_ours(train, test, seed, tools) -> tuple[float, float]:
-    from desktop_app.core.config import TrainConfig
-    from desktop_app.core.dataset import Examples, prepare_training_data
-    from desktop_app.core.inference import Classifier
-    from desktop_app.core.training import run_training
+    from desktop_app.core.model.config import TrainConfig
+    from desktop_app.core.data.dataset import Examples, prepare_training_data
+    from desktop_app.core.predict.inference import Classifier
+    from desktop_app.core.train.training import run_training
 
     config = TrainConfig(seed=seed)
     start = time.monotonic()
@@ -146,10 +146,10 @@ class _KeptOnly(BaseException):  # not an Exception: run_training's error handli
 
 def fit_kept(train, config):
     """The small path's kept model on `train` (a text/label frame) with `config`, without the folds: a Classifier."""
-    from desktop_app.core import small_data
-    from desktop_app.core.dataset import Examples, prepare_training_data
-    from desktop_app.core.inference import Classifier
-    from desktop_app.core.training import run_training
+    from desktop_app.core.train import small_data
+    from desktop_app.core.data.dataset import Examples, prepare_training_data
+    from desktop_app.core.predict.inference import Classifier
+    from desktop_app.core.train.training import run_training
 
     def kept_only(config, splits, label_map, objective, prepared, emit, cancel):
         session = small_data.Session(config, splits.train, label_map, objective, prepared, cancel)
@@ -172,7 +172,7 @@ def arm_kept(train, test, seed, tools) -> tuple[float, float]:
     """'ours' without the cross-validation folds: the kept model alone. The folds only estimate the score; the kept
     model is the same (every fit reseeds), so its test score is the same as 'ours' at a sixth of the time (checked:
     docs/BENCHMARKS.md). Its seconds are one fit's, not a run's."""
-    from desktop_app.core.config import TrainConfig
+    from desktop_app.core.model.config import TrainConfig
 
     start = time.monotonic()
     classifier = fit_kept(train, TrainConfig(seed=seed))
@@ -185,7 +185,7 @@ def arm_setfit(train, test, seed, tools) -> tuple[float, float]:
     from datasets import Dataset
     from setfit import SetFitModel, Trainer, TrainingArguments
 
-    from desktop_app.core.models import embedded_model_dir
+    from desktop_app.core.model.models import embedded_model_dir
 
     start = time.monotonic()
     model = SetFitModel.from_pretrained(str(embedded_model_dir()), local_files_only=True)
@@ -228,7 +228,7 @@ def main() -> None:
         if args.chart:
             chart(rows, args.chart)
         return
-    from desktop_app.core import pair_tuning
+    from desktop_app.core.train import pair_tuning
 
     for item in args.set:
         name, value = item.split("=", 1)

@@ -18,8 +18,8 @@ def main() -> None:
     import torch
     from peft import LoraConfig, TaskType, get_peft_model
 
-    from desktop_app.core.devices import configure_cpu_threads
-    from desktop_app.core.models import load_classifier, resolve_base_model
+    from desktop_app.core.model.devices import configure_cpu_threads
+    from desktop_app.core.model.models import load_classifier, resolve_base_model
 
     configure_cpu_threads()
     base = resolve_base_model()

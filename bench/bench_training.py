@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 def _arm(name: str, limit: int | None, preset: str, overrides: dict) -> dict:
     from rotten_tomatoes import load_splits
 
-    from desktop_app.core.models import embedded_model_dir
+    from desktop_app.core.model.models import embedded_model_dir
 
     splits = load_splits(limit)
     if name == "classic":
@@ -31,8 +31,8 @@ def _arm(name: str, limit: int | None, preset: str, overrides: dict) -> dict:
 
         out = train_classic(splits, str(embedded_model_dir()))
     else:
-        from desktop_app.core.config import preset as get_preset
-        from desktop_app.core.training import run_training
+        from desktop_app.core.model.config import preset as get_preset
+        from desktop_app.core.train.training import run_training
 
         config = get_preset(preset).with_overrides(**overrides)
         start = time.monotonic()

@@ -53,7 +53,7 @@ def train_classic(splits, model_dir: str, epochs: float = 3) -> dict:
         seconds = time.monotonic() - start
     pred = trainer.predict(val)
     y_pred = np.argmax(pred.predictions, axis=1)
-    from desktop_app.core.evaluation import scores
+    from desktop_app.core.metrics.evaluation import scores
 
     s = scores(pred.label_ids, y_pred, len(labels))
     return {"seconds": seconds, "samples_per_s": len(train) * float(out_state.metrics.get("epoch", epochs)) / seconds,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from desktop_app.core.dataset import Examples, Splits, stratified_split
+from desktop_app.core.data.dataset import Examples, Splits, stratified_split
 
 
 def corpus_path() -> Path:
@@ -32,8 +32,8 @@ def adapter_or_trained(adapter: str | None, splits: Splits, folder: Path) -> Pat
     """The adapter given on the command line, or one trained here with the default preset (about 2 minutes)."""
     if adapter is not None:
         return Path(adapter)
-    from desktop_app.core.config import preset
-    from desktop_app.core.training import run_training
+    from desktop_app.core.model.config import preset
+    from desktop_app.core.train.training import run_training
 
     print("training a balanced-preset adapter first (about 2 minutes)…", flush=True)
     return run_training(preset("balanced"), splits, out_dir=folder / "a").adapter_dir

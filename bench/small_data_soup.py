@@ -41,9 +41,9 @@ class _Captured(BaseException):  # not an Exception: run_training's error handli
 
 def session_for(train, config):
     """The small path's Session on `train` (a text/label frame) and its plan, as run_small receives them."""
-    from desktop_app.core import small_data
-    from desktop_app.core.dataset import Examples, prepare_training_data
-    from desktop_app.core.training import run_training
+    from desktop_app.core.train import small_data
+    from desktop_app.core.data.dataset import Examples, prepare_training_data
+    from desktop_app.core.train.training import run_training
 
     def capture(config, splits, label_map, objective, prepared, emit, cancel):
         raise _Captured(small_data.Session(config, splits.train, label_map, objective, prepared, cancel), splits.plan,
@@ -67,7 +67,7 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def head_of(model) -> tuple[np.ndarray, np.ndarray]:
-    from desktop_app.core.probe import head_layer
+    from desktop_app.core.train.probe import head_layer
 
     layer = head_layer(model)
     return layer.weight.detach().float().numpy().copy(), layer.bias.detach().float().numpy().copy()
@@ -79,7 +79,7 @@ def soup_of(models):
     import torch
     from peft.tuners.lora import LoraLayer
 
-    from desktop_app.core.probe import set_head
+    from desktop_app.core.train.probe import set_head
 
     soup = copy.deepcopy(models[0])
     modules = [dict(m.named_modules()) for m in models]
@@ -97,10 +97,10 @@ def soup_of(models):
 
 
 def run_seed(pool, test, k: int, seed: int, check: bool) -> tuple[dict, dict]:
-    from desktop_app.core import small_data
-    from desktop_app.core.config import TrainConfig
-    from desktop_app.core.inference import Classifier
-    from desktop_app.core.probe import fit_probe, head_features
+    from desktop_app.core.train import small_data
+    from desktop_app.core.model.config import TrainConfig
+    from desktop_app.core.predict.inference import Classifier
+    from desktop_app.core.train.probe import fit_probe, head_features
 
     import bench_small_data as bench
 

@@ -31,8 +31,9 @@ def main() -> None:
     import torch
 
     import bench_small_data as bench
-    from desktop_app.core import pair_tuning, probe
-    from desktop_app.core.config import TrainConfig
+    from desktop_app.core.train import pair_tuning
+    from desktop_app.core.train import probe
+    from desktop_app.core.model.config import TrainConfig
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--set", default="snippets", choices=sorted(bench.SETS))

@@ -129,7 +129,7 @@ class SelfTest:
 
     def file_formats(self) -> str:
         """Every format the Dataset step accepts, written from the sample and read back (pyarrow, openpyxl)."""
-        from .core.data import read_table
+        from .core.data.tables import read_table
         from .paths import sample_dataset
 
         frame = read_table(sample_dataset()).frame
@@ -164,7 +164,7 @@ class SelfTest:
                "package metadata present"
 
     def model(self) -> str:
-        from .core.models import load_tokenizer, resolve_base_model
+        from .core.model.models import load_tokenizer, resolve_base_model
 
         base = resolve_base_model("embedded")  # verifies the weights' checksum
         tokens = load_tokenizer(base).tokenize("The film was wonderful.")
@@ -173,10 +173,10 @@ class SelfTest:
         return f"{base.display_name}, checksum verified, {len(tokens)} tokens in a test sentence"
 
     def train(self) -> str:
-        from .core import events as ev
-        from .core.config import preset
-        from .core.dataset import Examples, Splits, load_dataset, stratified_split
-        from .core.training import run_training
+        from .core.base import events as ev
+        from .core.model.config import preset
+        from .core.data.dataset import Examples, Splits, load_dataset, stratified_split
+        from .core.train.training import run_training
         from .paths import sample_dataset
 
         dataset = load_dataset(sample_dataset())
@@ -198,10 +198,10 @@ class SelfTest:
         thresholds, reloaded to the same probabilities, and predicting label sets."""
         import numpy as np
 
-        from .core.config import preset
-        from .core.dataset import Examples, load_dataset, stratified_split
-        from .core.inference import Classifier, predict_probabilities
-        from .core.training import run_training
+        from .core.model.config import preset
+        from .core.data.dataset import Examples, load_dataset, stratified_split
+        from .core.predict.inference import Classifier, predict_probabilities
+        from .core.train.training import run_training
         from .paths import sample_dataset
 
         examples = load_dataset(sample_dataset()).examples
@@ -223,10 +223,10 @@ class SelfTest:
         mean pooling, the kept model trained on every row, saved with its estimate, reloaded to the same numbers."""
         import numpy as np
 
-        from .core.config import preset
-        from .core.dataset import Examples, load_dataset, prepare_training_data
-        from .core.inference import Classifier, predict_probabilities
-        from .core.training import run_training
+        from .core.model.config import preset
+        from .core.data.dataset import Examples, load_dataset, prepare_training_data
+        from .core.predict.inference import Classifier, predict_probabilities
+        from .core.train.training import run_training
         from .paths import sample_dataset
 
         examples = load_dataset(sample_dataset()).examples
@@ -248,8 +248,8 @@ class SelfTest:
     def export_reload(self) -> str:
         import numpy as np
 
-        from .core.adapters import export_adapter_zip
-        from .core.inference import Classifier, predict_probabilities
+        from .core.artifacts.adapters import export_adapter_zip
+        from .core.predict.inference import Classifier, predict_probabilities
 
         result = self.state["result"]
         zip_path = export_adapter_zip(result.adapter_dir, self.work / "exported.zip")
@@ -262,7 +262,7 @@ class SelfTest:
         self.state["zip"] = zip_path
         import zipfile
 
-        from .core.models import embedded_model_dir
+        from .core.model.models import embedded_model_dir
 
         here = (str(self.work), str(embedded_model_dir()))
         with zipfile.ZipFile(zip_path) as zf:  # a shared model names no folder of this computer (issue 24)
@@ -275,15 +275,15 @@ class SelfTest:
         return f"{zip_path.stat().st_size // 1024} KB .zip with its model card; same probabilities after reload; {labels}"
 
     def onnx(self) -> str:
-        from .core.inference import Classifier
-        from .core.onnx_export import export_onnx
+        from .core.predict.inference import Classifier
+        from .core.artifacts.onnx_export import export_onnx
 
         exported = export_onnx(Classifier.load(self.state["zip"]), self.work / "onnx")  # parity checked inside
         return f"{exported.megabytes:.0f} MB model.onnx; ONNX Runtime gives the same probabilities " \
                f"(largest difference {exported.gap:.1e})"
 
     def int8(self) -> str:
-        from .core.inference import Classifier
+        from .core.predict.inference import Classifier
 
         predictions = Classifier.load(self.state["zip"], int8=True).predict(SAMPLE_TEXTS)
         total = [sum(p.probabilities.values()) for p in predictions]
@@ -293,8 +293,8 @@ class SelfTest:
 
     def explanation(self) -> str:
         """Captum (and what it imports) is in the bundle, and both methods explain a prediction."""
-        from .core.explain import explain
-        from .core.inference import Classifier
+        from .core.predict.explain import explain
+        from .core.predict.inference import Classifier
 
         clf = Classifier.load(self.state["zip"])
         fast, careful = (explain(clf, SAMPLE_TEXTS[0], method=m, steps=16) for m in ("fast", "careful"))
@@ -425,7 +425,7 @@ def run_self_test(report: Path | None = None, out=None, screenshot: Path | None 
     print(f"{'All checks passed' if ok else 'SELF-TEST FAILED'} "
           f"({sum(c.ok for c in test.checks)}/{len(test.checks)}).", file=out, flush=True)
     if report is not None:
-        from .core.atomic import atomic_write_text
+        from .core.disk.atomic import atomic_write_text
 
         atomic_write_text(report, json.dumps({"version": __version__, "ok": ok,
                                               "checks": [asdict(c) for c in test.checks]}, indent=2))

@@ -154,7 +154,7 @@ def test_a_second_sigterm_ends_training_at_once(tmp_path):
 
     script = f"""
 import os, signal, time
-import desktop_app.core.training as training
+import desktop_app.core.train.training as training
 from desktop_app.cli import main
 
 def stuck(config, data, on_event=None, cancel=None, out_dir=None):
@@ -173,7 +173,7 @@ main(["train", "--sample", "--out", {str(tmp_path / "a")!r}])
 
 
 def test_a_bug_is_one_line_with_the_traceback_in_the_log_and_verbose_prints_it(tmp_path, capsys, monkeypatch):
-    from desktop_app.core.logs import log_path
+    from desktop_app.core.base.logs import log_path
 
     def broken(args):
         raise ZeroDivisionError("a bug deep inside")

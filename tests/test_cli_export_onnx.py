@@ -18,7 +18,7 @@ def test_export_onnx_writes_a_checked_folder(trained_adapter, tmp_path, capsys):
 
 
 def test_export_onnx_from_a_zip(trained_adapter, tmp_path):
-    from desktop_app.core.adapters import export_adapter_zip
+    from desktop_app.core.artifacts.adapters import export_adapter_zip
 
     shared = export_adapter_zip(trained_adapter.adapter_dir, tmp_path / "shared.zip")
     assert main(["export-onnx", str(shared), "--out", str(tmp_path / "onnx")]) == 0
@@ -33,7 +33,7 @@ def _one_line(capsys) -> str:
 
 def test_a_destination_that_is_not_ours_is_refused_before_the_model_loads(trained_adapter, tmp_path, capsys,
                                                                            monkeypatch):
-    from desktop_app.core import inference
+    from desktop_app.core.predict import inference
 
     monkeypatch.setattr(inference.Classifier, "load", lambda *a, **k: pytest.fail("the model was loaded"))
     project = tmp_path / "project"

@@ -13,8 +13,8 @@ import textwrap
 
 import pytest
 
-from desktop_app.core.distributed import World, world
-from desktop_app.core.errors import TrainingError
+from desktop_app.core.train.distributed import World, world
+from desktop_app.core.base.errors import TrainingError
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
 TRAIN = ["--small-data", "off", "--epochs", "10", "--lr", "0.01", "--seed", "3"]
@@ -39,7 +39,7 @@ def _lora_studio(tmp_path, *args, timeout=300):
 
 
 def _probabilities(adapter):
-    from desktop_app.core.inference import Classifier
+    from desktop_app.core.predict.inference import Classifier
 
     return [p.probabilities for p in Classifier.load(adapter).predict(PROBES)]
 
@@ -59,7 +59,9 @@ def test_torchruns_variables_are_read_and_checked():
 
 
 def test_several_processes_share_the_cores_and_skip_the_frozen_cache(monkeypatch):
-    from desktop_app.core import devices, frozen_cache, threads
+    from desktop_app.core.model import devices
+    from desktop_app.core.model import frozen_cache
+    from desktop_app.core.model import threads
 
     monkeypatch.setattr(threads, "physical_cores", lambda cpus=None: 8)
     monkeypatch.setattr(threads, "initial_threads", lambda: 8)
@@ -73,8 +75,8 @@ def test_several_processes_share_the_cores_and_skip_the_frozen_cache(monkeypatch
 def test_the_manifest_checks_the_scale_fields(trained_adapter, tmp_path):
     import shutil
 
-    from desktop_app.core.errors import AdapterError
-    from desktop_app.core.manifest import read_manifest
+    from desktop_app.core.base.errors import AdapterError
+    from desktop_app.core.artifacts.manifest import read_manifest
 
     manifest = read_manifest(trained_adapter.adapter_dir)
     assert manifest.training["world_size"] == 1 and manifest.training["effective_batch"] >= 1
@@ -297,7 +299,7 @@ def test_ranks_leave_the_group_together_only_after_a_run_that_ended_alike(monkey
     that may be gone, and a barrier broken by a rank that left is no error."""
     import torch.distributed as dist
 
-    from desktop_app.core.distributed import finish
+    from desktop_app.core.train.distributed import finish
 
     calls = []
 
@@ -313,8 +315,8 @@ def test_ranks_leave_the_group_together_only_after_a_run_that_ended_alike(monkey
 
 
 def test_from_rank0_in_one_process_is_a_plain_call():
-    from desktop_app.core.distributed import from_rank0
-    from desktop_app.core.errors import OutputError
+    from desktop_app.core.train.distributed import from_rank0
+    from desktop_app.core.base.errors import OutputError
 
     assert from_rank0(lambda: 41 + 1, World()) == 42
     with pytest.raises(OutputError, match="no"):
@@ -327,7 +329,7 @@ def test_joining_binds_each_rank_to_its_own_gpu_only_on_cuda(monkeypatch, kind):
     import accelerate
     import torch
 
-    from desktop_app.core import distributed
+    from desktop_app.core.train import distributed
 
     bound, made, met = [], [], []
 
@@ -351,9 +353,9 @@ def test_each_rank_binds_its_gpu_before_the_device_is_inspected(monkeypatch, pre
     context there. Faked here (no GPU): the order of the calls is what is checked."""
     import torch
 
-    from desktop_app.core import distributed
-    from desktop_app.core.config import TrainConfig
-    from desktop_app.core.training import _join
+    from desktop_app.core.train import distributed
+    from desktop_app.core.model.config import TrainConfig
+    from desktop_app.core.train.training import _join
 
     calls = []
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
@@ -376,7 +378,7 @@ def test_a_stop_is_shared_over_nccl_on_the_gpu(monkeypatch):
     import torch
     import torch.distributed as dist
 
-    from desktop_app.core.distributed import any_rank
+    from desktop_app.core.train.distributed import any_rank
 
     moved = []
     monkeypatch.setattr(dist, "get_backend", lambda: "nccl")
@@ -393,6 +395,6 @@ def test_readiness_with_gpus_says_nccl(monkeypatch, capsys):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
     monkeypatch.setattr(torch.distributed, "is_nccl_available", lambda: True)
-    monkeypatch.setattr("desktop_app.core.devices.list_devices", lambda: [])
+    monkeypatch.setattr("desktop_app.core.model.devices.list_devices", lambda: [])
     assert main(["devices"]) == 0
     assert "ready, nccl backend, 4 GPUs visible." in capsys.readouterr().out

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from desktop_app.core.adapters import export_adapter_zip
-from desktop_app.core.config import preset
-from desktop_app.core.dataset import Dataset, Examples, load_dataset
-from desktop_app.core.inference import Classifier, predict_probabilities
-from desktop_app.core.training import run_training
+from desktop_app.core.artifacts.adapters import export_adapter_zip
+from desktop_app.core.model.config import preset
+from desktop_app.core.data.dataset import Dataset, Examples, load_dataset
+from desktop_app.core.predict.inference import Classifier, predict_probabilities
+from desktop_app.core.train.training import run_training
 from desktop_app.paths import sample_dataset
 
 

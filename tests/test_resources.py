@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_sample_dataset_is_found_and_valid():
-    from desktop_app.core.dataset import load_dataset
+    from desktop_app.core.data.dataset import load_dataset
 
     ds = load_dataset(sample_dataset())
     assert resources_dir().is_dir()
@@ -30,4 +30,4 @@ def test_wheel_carries_the_resources(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "desktop_app/resources/sample_reviews.csv" in names
     assert {"desktop_app/resources/icon.png", "desktop_app/resources/icon.ico"} <= set(names)
-    assert "desktop_app/core/training.py" in names
+    assert "desktop_app/core/train/training.py" in names

@@ -18,10 +18,10 @@ import pytest
 import yaml
 
 from desktop_app.cli import main
-from desktop_app.core.dataset import load_dataset
-from desktop_app.core.inference import Classifier
-from desktop_app.core.models import embedded_model_dir
-from desktop_app.core.sharing import EMBEDDED_HUB_ID
+from desktop_app.core.data.dataset import load_dataset
+from desktop_app.core.predict.inference import Classifier
+from desktop_app.core.model.models import embedded_model_dir
+from desktop_app.core.artifacts.sharing import EMBEDDED_HUB_ID
 from desktop_app.paths import sample_dataset
 
 TEXTS = ["The hotel room was dirty and noisy.", "The concert was simply wonderful!", "Battery died in two days."]

@@ -17,7 +17,7 @@ NEG = "bad awful terrible boring hate dull poor worst".split()
 
 
 def toy_examples(n: int = 120, seed: int = 0, labels=("neg", "pos")):
-    from desktop_app.core.dataset import Examples
+    from desktop_app.core.data.dataset import Examples
 
     rng = random.Random(seed)
     texts, ys = [], []
@@ -107,7 +107,7 @@ TOPICS = {"praise": POS, "complaint": NEG, "story": "plot story acting".split()}
 def toy_multilabel(n: int = 150, seed: int = 0, none_share: float = 0.0):
     """Multi-label toy texts: each names words of one or two TOPICS (or of none, for a share of rows), and
     those topics are its labels, in TOPICS order."""
-    from desktop_app.core.dataset import Examples
+    from desktop_app.core.data.dataset import Examples
 
     rng = random.Random(seed)
     names = list(TOPICS)

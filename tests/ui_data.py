@@ -24,7 +24,7 @@ def use_model(window, folder, epochs: int, lr: float, batch: int) -> None:
 
 def classify_file(qtbot, window, adapter, path, column: str) -> None:
     """Load `adapter` for prediction and classify the file at `path` in the window, until the result is in."""
-    from desktop_app.core.data import read_table
+    from desktop_app.core.data.tables import read_table
 
     window.load_adapter(str(adapter))
     qtbot.waitUntil(lambda: window.classifier is not None and not window.tasks.busy, timeout=30000)

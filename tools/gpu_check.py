@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 def _splits(corpus: Path, limit: int | None):
     import pandas as pd
 
-    from desktop_app.core.dataset import Examples, stratified_split
+    from desktop_app.core.data.dataset import Examples, stratified_split
 
     with bz2.open(corpus, "rt", encoding="utf-8") as fh:
         frame = pd.read_csv(fh, dtype=str, keep_default_na=False)
@@ -43,13 +43,13 @@ def main() -> None:
     import torch
     import transformers
 
-    from desktop_app.core import precision
-    from desktop_app.core.config import preset
-    from desktop_app.core.devices import list_devices, pick_device
-    from desktop_app.core.estimate import estimate_epoch_seconds
-    from desktop_app.core.events import LogLine
-    from desktop_app.core.inference import Classifier
-    from desktop_app.core.training import run_training
+    from desktop_app.core.model import precision
+    from desktop_app.core.model.config import preset
+    from desktop_app.core.model.devices import list_devices, pick_device
+    from desktop_app.core.train.estimate import estimate_epoch_seconds
+    from desktop_app.core.base.events import LogLine
+    from desktop_app.core.predict.inference import Classifier
+    from desktop_app.core.train.training import run_training
 
     print(f"torch {torch.__version__}, transformers {transformers.__version__}, "
           f"GPU {torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'none'}")

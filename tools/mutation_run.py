@@ -102,7 +102,8 @@ def export_tree(dest: Path, worktree: bool) -> None:
 
 
 def mutmut_config(group: dict, work: Path) -> str:
-    files = [f"desktop_app/core/{m}.py" for m in group["modules"]]
+    core = ROOT / "desktop_app" / "core"  # each module in its layer's sub-package
+    files = [str(next(core.glob(f"*/{m}.py")).relative_to(ROOT)) for m in group["modules"]]
     tests = [t for t in group["tests"] if (work / t).exists()]  # test_pinned_by_mutation.py: once committed
     return ("\n[tool.mutmut]\n"
             'source_paths = ["desktop_app"]\n'
@@ -149,7 +150,7 @@ def mutmut(cwd: Path, *args: str, env: dict) -> int:
 
 def metas(work: Path) -> dict[str, dict]:
     found = {}
-    for meta in (work / "mutants" / "desktop_app" / "core").glob("*.py.meta"):
+    for meta in (work / "mutants" / "desktop_app" / "core").rglob("*.py.meta"):
         found[meta.name[:-len(".py.meta")]] = json.loads(meta.read_text())
     return found
 
@@ -255,7 +256,7 @@ def show(name: str) -> None:
             subprocess.run([str(Path(sys.executable).parent / "mutmut"), "show", key], cwd=work)
 
 
-SANITY_MUTANT = "desktop_app.core.sanitize.x_spreadsheet_safe__mutmut_{}"
+SANITY_MUTANT = "desktop_app.core.base.sanitize.x_spreadsheet_safe__mutmut_{}"
 SANITY_TEST = "tests/adversarial/test_data_attacks_round3.py"
 
 
@@ -267,12 +268,12 @@ def sanity() -> None:
     mutants = work / "mutants"
     if not (mutants / "mutmut-stats.json").exists():
         sys.exit("run the sanitize group first: python tools/mutation_run.py sanitize")
-    source = (mutants / "desktop_app" / "core" / "sanitize.py").read_text()
+    source = (mutants / "desktop_app" / "core" / "base" / "sanitize.py").read_text()
     number = next(int(n) for n, body in re.findall(r"def x_spreadsheet_safe__mutmut_(\d+)\(value\):(.*?)\n\n", source, re.S)
                   if "return \"XX'XX\" + value" in body)
     mutant = SANITY_MUTANT.format(number)
     env = {**os.environ, "PYTHONPATH": str(mutants), "PYTHONDONTWRITEBYTECODE": "1"}
-    where = subprocess.run([sys.executable, "-c", "import desktop_app.core.sanitize as s; print(s.__file__)"],
+    where = subprocess.run([sys.executable, "-c", "import desktop_app.core.base.sanitize as s; print(s.__file__)"],
                            cwd=mutants, env=env, capture_output=True, text=True).stdout.strip()
     print(f"a child process imports sanitize from {where}")
     print(subprocess.run([str(Path(sys.executable).parent / "mutmut"), "show", mutant], cwd=work,

@@ -28,7 +28,7 @@ def main() -> None:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from desktop_app.core.config import preset
+    from desktop_app.core.model.config import preset
     from desktop_app.paths import sample_dataset
     from desktop_app.ui.main_window import MainWindow
     from desktop_app.ui.settings import Settings
@@ -129,7 +129,7 @@ def main() -> None:
 def _multilabel(window, tmp: Path, wait, shot, out: Path) -> None:
     """Several labels per text: the Dataset step reading joined labels (and yes/no columns), a real run's
     per-label results with one label's misses listed, and Predict giving a label set."""
-    from desktop_app.core.config import preset
+    from desktop_app.core.model.config import preset
 
     rows = _topics(tmp)
     if rows is None:

@@ -142,10 +142,10 @@ def _fill(window) -> None:
     import numpy as np
     import pandas as pd
 
-    from desktop_app.core.config import TrainConfig
-    from desktop_app.core.data import read_table
-    from desktop_app.core.dataset import build_report
-    from desktop_app.core.reports import ClassMetrics, EvalReport, Mistake
+    from desktop_app.core.model.config import TrainConfig
+    from desktop_app.core.data.tables import read_table
+    from desktop_app.core.data.dataset import build_report
+    from desktop_app.core.metrics.reports import ClassMetrics, EvalReport, Mistake
     from desktop_app.paths import sample_dataset
     from desktop_app.ui import jobs
 

@@ -131,14 +131,14 @@ def _label_options(t: argparse.ArgumentParser) -> None:
 
 
 def label_spec(args):
-    from ..core.multilabel import LabelSpec
+    from ..core.data.multilabel import LabelSpec
 
     return LabelSpec(args.multi_label, args.label_separator, tuple(args.label_columns or ()), bool(args.none_of_these))
 
 
 def train_config(args, base=None):
     """The TrainConfig the flags describe: a saved configuration or a preset, then the flags given."""
-    from ..core.config import TrainConfig, preset
+    from ..core.model.config import TrainConfig, preset
 
     base = base or (TrainConfig.load(args.config) if args.config else preset(args.preset))
     return base.with_overrides(

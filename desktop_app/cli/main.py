@@ -9,7 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
-from ..core.sanitize import printable
+from ..core.base.sanitize import printable
 from .args import label_spec, parser, train_config
 from .share import COMMANDS as SHARE_COMMANDS
 from .output import (ProgressPrinter, predict_text, print_estimate, print_file_explanation_trust, print_inspect,
@@ -21,8 +21,8 @@ EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     args.argv = list(argv) if argv is not None else sys.argv[1:]
-    from ..core.errors import StudioError
-    from ..core.logs import log, report, setup_logging
+    from ..core.base.errors import StudioError
+    from ..core.base.logs import log, report, setup_logging
 
     setup_logging(sys.stderr if args.verbose else None)
     log.info("lora-studio %s", " ".join(printable(a) for a in (argv if argv is not None else sys.argv[1:])))
@@ -59,9 +59,9 @@ def _prog() -> str:
 
 # ---------------------------------------------------------------- inspect
 def cmd_inspect(args) -> int:
-    from ..core.config import TrainConfig
-    from ..core.dataset import inspect
-    from ..core.text import token_counting
+    from ..core.model.config import TrainConfig
+    from ..core.data.dataset import inspect
+    from ..core.model.text import token_counting
 
     defaults = TrainConfig()
     counter, limit = token_counting(defaults.base_model)
@@ -86,12 +86,12 @@ def _say_what_small_data_ignores(args, data) -> None:
 
 
 def cmd_train(args) -> int:
-    from ..core.dataset import load_for_config, prepare_training_data
-    from ..core.label_reading import settle_labels
-    from ..core.errors import DataError
-    from ..core.events import CancelToken
-    from ..core.distributed import finish, world
-    from ..core.training import run_training
+    from ..core.data.dataset import load_for_config, prepare_training_data
+    from ..core.data.label_reading import settle_labels
+    from ..core.base.errors import DataError
+    from ..core.base.events import CancelToken
+    from ..core.train.distributed import finish, world
+    from ..core.train.training import run_training
     from ..paths import sample_dataset
 
     if args.processes is not None:  # this process only launches the N that train, once the settings are sound
@@ -169,11 +169,11 @@ def cmd_train(args) -> int:
 
 # ---------------------------------------------------------------- evaluate / predict / info
 def cmd_evaluate(args) -> int:
-    from ..core.dataset import load_dataset
-    from ..core.evaluation import evaluate
-    from ..core.inference import Classifier
+    from ..core.data.dataset import load_dataset
+    from ..core.metrics.evaluation import evaluate
+    from ..core.predict.inference import Classifier
 
-    from ..core.multilabel import spec_for_model
+    from ..core.data.multilabel import spec_for_model
 
     clf = Classifier.load(args.adapter, base_model=args.base_model)
     spec = spec_for_model(clf.manifest, args.label_column)
@@ -187,10 +187,10 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from ..core.errors import DataError
-    from ..core.inference import Classifier
-    from ..core.predict_file import check_destination, predict_file, predict_to
-    from ..core.sanitize import spreadsheet_safe
+    from ..core.base.errors import DataError
+    from ..core.predict.inference import Classifier
+    from ..core.predict.predict_file import check_destination, predict_file, predict_to
+    from ..core.base.sanitize import spreadsheet_safe
 
     if (args.text is None) == (args.data is None):
         raise DataError("Give either --text or a data file to predict.")
@@ -201,7 +201,7 @@ def cmd_predict(args) -> int:
         raise DataError("--explain needs the full-precision model.", "Leave out --int8 to explain.")
     clf = Classifier.load(args.adapter, base_model=args.base_model, int8=args.int8)
     if args.threshold:
-        from ..core.multilabel import override_thresholds
+        from ..core.data.multilabel import override_thresholds
 
         if not clf.multi_label:
             raise DataError("--threshold is for multi-label models; this one gives one label per text.")
@@ -241,8 +241,8 @@ def cmd_predict(args) -> int:
 def cmd_devices(args) -> int:
     import torch
 
-    from ..core.devices import list_devices
-    from ..core.distributed import readiness
+    from ..core.model.devices import list_devices
+    from ..core.train.distributed import readiness
 
     devices, ready = list_devices(), readiness()
     if args.json:

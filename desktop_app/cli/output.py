@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 
-from ..core.sanitize import printable
+from ..core.base.sanitize import printable
 from ..formatting import clock
 
 
@@ -19,7 +19,7 @@ class ProgressPrinter:
         self.last_pct = -1
 
     def __call__(self, event) -> None:
-        from ..core import events as ev
+        from ..core.base import events as ev
 
         if isinstance(event, ev.Started):
             kinds = "labels, several per text" if event.multi_label else "classes"
@@ -134,7 +134,7 @@ def predict_text(clf, text: str, method: str | None, as_json: bool) -> int:
     p = clf.predict([text])[0]
     explained = None
     if method:
-        from ..core.explain import explain
+        from ..core.predict.explain import explain
 
         explained = explain(clf, text, method=method, prediction=p)
     if as_json:
@@ -169,7 +169,7 @@ def predict_text(clf, text: str, method: str | None, as_json: bool) -> int:
 
 def print_file_explanation_trust(clf, stream=None) -> None:
     """For a file's top_words column: the model's score and what it says of every explanation, once."""
-    from ..core.explain import model_cautions, model_score
+    from ..core.predict.explain import model_cautions, model_score
 
     stream = stream or sys.stderr
     score = model_score(getattr(clf, "manifest", None))

@@ -11,9 +11,9 @@ import os
 import signal
 import sys
 
-from ..core.atomic import temp_folder
-from ..core.distributed import world
-from ..core.errors import TrainingError
+from ..core.disk.atomic import temp_folder
+from ..core.train.distributed import world
+from ..core.base.errors import TrainingError
 
 EXIT_OK, EXIT_CANCELLED = 0, 130
 WINDOWS = os.name == "nt"  # a module constant, so tests force the Windows branch
@@ -21,7 +21,7 @@ WINDOWS = os.name == "nt"  # a module constant, so tests force the Windows branc
 
 def job_export(args) -> int:
     from .args import train_config
-    from ..core.job import export_job, next_steps
+    from ..core.artifacts.job import export_job, next_steps
 
     job = export_job(args.data, train_config(args), args.out, args.validation, args.encoding)
     print(next_steps(job, packaged=getattr(sys, "frozen", False)))
@@ -31,8 +31,8 @@ def job_export(args) -> int:
 def training_job(args):
     """The job folder of `train --job`, checked with the flags that adjust it."""
     from .args import train_config
-    from ..core.errors import DataError
-    from ..core.job import read_job
+    from ..core.base.errors import DataError
+    from ..core.artifacts.job import read_job
 
     if args.data or args.sample or args.config or args.validation:
         raise DataError("A job brings its own data and settings.", "Give --job alone (flags may adjust it).")

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from .output import print_scores_and_record
-from ..core.sanitize import printable
+from ..core.base.sanitize import printable
 
 EXIT_OK = 0  # as cli.py's
 
@@ -40,9 +40,9 @@ def base_model_option(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_export(args) -> int:
-    from ..core.adapters import export_adapter
-    from ..core.destinations import check_destination
-    from ..core.errors import DataError
+    from ..core.artifacts.adapters import export_adapter
+    from ..core.disk.destinations import check_destination
+    from ..core.base.errors import DataError
 
     if (args.out is None) == (args.folder is None):
         raise DataError("Give the .zip to write, or --folder FOLDER, but not both.",
@@ -52,7 +52,7 @@ def cmd_export(args) -> int:
     dest = Path(args.out or args.folder)
     check_destination(dest, "zip" if args.out else "adapter")  # before anything is read: a bad OUT fails at once
     written = export_adapter(args.adapter, dest, include_examples=args.include_examples, as_zip=args.out is not None)
-    from ..core.adapters import describe_adapter
+    from ..core.artifacts.adapters import describe_adapter
 
     manifest = describe_adapter(written)
     size = sum(p.stat().st_size for p in written.iterdir()) if written.is_dir() else written.stat().st_size
@@ -64,9 +64,9 @@ def cmd_export(args) -> int:
 
 
 def cmd_export_onnx(args) -> int:
-    from ..core.destinations import check_destination
-    from ..core.inference import Classifier
-    from ..core.onnx_export import export_onnx
+    from ..core.disk.destinations import check_destination
+    from ..core.predict.inference import Classifier
+    from ..core.artifacts.onnx_export import export_onnx
 
     check_destination(args.out, "onnx")  # before the model loads: a bad --out fails at once
     exported = export_onnx(Classifier.load(args.adapter, base_model=args.base_model), args.out)
@@ -76,7 +76,7 @@ def cmd_export_onnx(args) -> int:
 
 
 def cmd_info(args) -> int:
-    from ..core.adapters import describe_adapter
+    from ..core.artifacts.adapters import describe_adapter
 
     manifest = describe_adapter(args.adapter)
     if args.json:  # json.dumps escapes control characters: safe for any terminal

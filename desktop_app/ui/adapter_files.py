@@ -18,7 +18,7 @@ def adapter_path(chosen: str) -> str:
 
 def is_adapter(path: str) -> bool:
     """A dropped path that is an adapter: a .zip, an adapter folder, or the manifest.json inside one."""
-    from ..core.manifest import is_adapter_folder
+    from ..core.artifacts.manifest import is_adapter_folder
 
     p = Path(path)
     if p.is_file() and p.suffix.lower() == ".zip":

@@ -14,7 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from .. import __version__
-    from ..core.logs import install_excepthooks, setup_logging
+    from ..core.base.logs import install_excepthooks, setup_logging
     from ..paths import resource_path
     from .main_window import MainWindow
 

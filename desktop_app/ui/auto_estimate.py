@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..formatting import in_words
-from ..core.errors import StudioError
+from ..core.base.errors import StudioError
 from . import data_plan, jobs
 
 DELAY_MS = 1200

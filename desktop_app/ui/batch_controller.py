@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from ..core.data import SUPPORTED
+from ..core.data.tables import SUPPORTED
 from . import jobs
 from .state import FileId
 

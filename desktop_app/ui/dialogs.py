@@ -19,7 +19,7 @@ def offer_other_name(parent: QWidget, title: str, refusal: str, other_name: str)
 def free_destination(parent: QWidget, title: str, path: str, kind: str) -> str | None:
     """`path` if LoRA Studio may write there (destinations.check_destination), else the free name the user
     accepted instead, else None. Quick, so a refusal can offer another name before any work starts."""
-    from ..core.destinations import OutputError, check_destination, free_name
+    from ..core.disk.destinations import OutputError, check_destination, free_name
 
     try:
         check_destination(path, kind)
@@ -33,7 +33,7 @@ def free_destination(parent: QWidget, title: str, path: str, kind: str) -> str |
 def predictions_destination(parent: QWidget, path: str) -> str | None:
     """Where to save predictions: `path` if new, or a CSV file the user agreed to replace; over any other file
     (a workbook, a document) never, a free .csv name is offered instead. None if the user declined."""
-    from ..core.ownership import owned
+    from ..core.disk.ownership import owned
 
     target = Path(path)
     if not (target.exists() or target.is_symlink()):
@@ -60,8 +60,8 @@ def _free_csv_name(path: Path) -> Path:
 
 def ask_config_file(parent: QWidget):
     """A TrainConfig from a JSON file the user picks, or None (cancelled, or refused with a sentence)."""
-    from ..core.config import TrainConfig
-    from ..core.errors import StudioError
+    from ..core.model.config import TrainConfig
+    from ..core.base.errors import StudioError
 
     path, _ = QFileDialog.getOpenFileName(parent, "Load configuration", "", "Configuration (*.json)")
     if not path:
@@ -74,7 +74,7 @@ def ask_config_file(parent: QWidget):
 
 
 def save_config_file(parent: QWidget, config) -> None:
-    from ..core.errors import StudioError
+    from ..core.base.errors import StudioError
 
     path, _ = QFileDialog.getSaveFileName(parent, "Save configuration", "lora-studio-config.json",
                                           "Configuration (*.json)")

@@ -75,7 +75,7 @@ class ExportController(QObject):
         return self.launcher.run(self.tasks, "exporting to ONNX", jobs.export_onnx_job(classifier, path), done)
 
     def train_elsewhere_dialog(self) -> None:
-        from ..core.errors import StudioError
+        from ..core.base.errors import StudioError
         from .flow import data_problem
 
         problem = data_problem(self.workspace.data)
@@ -95,7 +95,7 @@ class ExportController(QObject):
 
     def train_elsewhere(self, path: str, config) -> bool:
         """Write the job folder in the tasks runner; then say what to run on the other machine."""
-        from ..core.job import next_steps
+        from ..core.artifacts.job import next_steps
 
         path = free_destination(self.parent_widget, "Train elsewhere", path, "job")
         if not path:

@@ -83,7 +83,7 @@ def run_config(dataset, configure, report):
     Raises StudioError for settings out of range."""
     from dataclasses import replace
 
-    from ..core.label_reading import settle_labels
+    from ..core.data.label_reading import settle_labels
 
     sel, spec = dataset.selection(), dataset.label_spec()
     config = replace(configure.config(), text_column=report.text_column, label_column=report.label_column,

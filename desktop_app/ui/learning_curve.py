@@ -52,7 +52,7 @@ class LearningCurve(QObject):
 
     @Slot(object)
     def _event(self, event) -> None:
-        from ..core.events import StepProgress
+        from ..core.base.events import StepProgress
 
         if isinstance(event, StepProgress) and self.source is not None:
             self.box.set_progress(event.step, event.total_steps, event.eta_s)
@@ -60,7 +60,7 @@ class LearningCurve(QObject):
     def _done(self, result, out) -> None:
         if not self._current(result):  # another run or other data since: not this one's curve
             return
-        from ..core.score_estimate import CROSS_VALIDATION, ScoreEstimate
+        from ..core.metrics.score_estimate import CROSS_VALIDATION, ScoreEstimate
 
         points, verdict = out
         multi = bool(getattr(result.validation, "multi_label", False))

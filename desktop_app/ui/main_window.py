@@ -220,7 +220,7 @@ class MainWindow(QMainWindow):
 
     def _load_run_history(self) -> None:
         """Earlier runs of this workspace (their manifests) fill the history table."""
-        from ..core.runs import saved_runs
+        from ..core.artifacts.runs import saved_runs
 
         for name, manifest, folder in saved_runs(self.runs_dir):
             self.run_count += 1
@@ -275,7 +275,7 @@ class MainWindow(QMainWindow):
 
     # -- training ---------------------------------------------------------
     def start_training(self) -> None:
-        from ..core.errors import StudioError
+        from ..core.base.errors import StudioError
 
         if self.trainer.busy:  # a second Start (or Ctrl+Enter) while the first waits or runs
             return

@@ -51,7 +51,7 @@ def open_log_folder() -> None:
     from PySide6.QtCore import QUrl
     from PySide6.QtGui import QDesktopServices
 
-    from ..core.logs import log_folder
+    from ..core.base.logs import log_folder
 
     folder = log_folder()
     folder.mkdir(parents=True, exist_ok=True)

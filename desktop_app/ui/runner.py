@@ -12,8 +12,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from ..core.events import Cancelled, CancelToken
-from ..core.logs import report
+from ..core.base.events import Cancelled, CancelToken
+from ..core.base.logs import report
 
 Job = Callable[[Callable[[Any], None], CancelToken], Any]
 

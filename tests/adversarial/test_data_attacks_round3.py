@@ -14,12 +14,12 @@ import pytest
 from hostile import one_line_error
 
 from desktop_app.cli import main
-from desktop_app.core import data
-from desktop_app.core.data import iter_table, read_table
-from desktop_app.core.dataset import inspect
-from desktop_app.core.errors import AdapterError, DataError
-from desktop_app.core.predict_file import write_csv, write_frame_csv
-from desktop_app.core.sanitize import label_problem, spreadsheet_safe
+from desktop_app.core.data import tables as data
+from desktop_app.core.data.tables import iter_table, read_table
+from desktop_app.core.data.dataset import inspect
+from desktop_app.core.base.errors import AdapterError, DataError
+from desktop_app.core.predict.predict_file import write_csv, write_frame_csv
+from desktop_app.core.base.sanitize import label_problem, spreadsheet_safe
 
 CALC = "=cmd|' /C calc'!A0"
 # What spreadsheet importers may end a row on, outside quotes: CR, LF, CRLF, and the rarer breaks that
@@ -225,8 +225,8 @@ def test_a_line_longer_than_the_cap_is_refused_while_streaming(tmp_path, monkeyp
 
 PEAK = """
 import sys
-from desktop_app.core.data import read_table
-from desktop_app.core.errors import DataError
+from desktop_app.core.data.tables import read_table
+from desktop_app.core.base.errors import DataError
 import pandas, pyarrow.parquet, openpyxl, charset_normalizer
 
 def megabytes(key):  # from /proc: ru_maxrss would start at the parent's peak, which exec keeps
@@ -274,7 +274,7 @@ def test_a_long_value_repeated_in_a_parquet_is_held_once_while_streaming(tmp_pat
     chunks = list(iter_table(path))
     assert [len(c.frame) for c in chunks] == [2048, 2048] and chunks[0].frame["text"].iloc[5] == "x" * 100_000
     stream = PEAK.replace("read_table(sys.argv[1])",
-                          "from desktop_app.core.data import iter_table\n    sum(1 for _ in iter_table(sys.argv[1]))")
+                          "from desktop_app.core.data.tables import iter_table\n    sum(1 for _ in iter_table(sys.argv[1]))")
     peak, out = _peak_mb(path, stream)
     assert peak < 60, out
 
@@ -369,7 +369,7 @@ def test_labels_that_look_blank_are_refused_where_labels_enter(label, tmp_path, 
                     encoding="utf-8")
     report, _ = inspect(path)
     assert not report.ok and any("class name" in e for e in report.errors)
-    from desktop_app.core.inference import Classifier
+    from desktop_app.core.predict.inference import Classifier
 
     manifest = adapter_copy / "manifest.json"
     content = json.loads(manifest.read_text())

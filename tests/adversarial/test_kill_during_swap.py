@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.core.atomic import atomic_directory, recover_leftovers
-from desktop_app.core.manifest import is_adapter_folder
+from desktop_app.core.disk.atomic import atomic_directory, recover_leftovers
+from desktop_app.core.artifacts.manifest import is_adapter_folder
 
 # Runs in a child process: replace `target` with the adapter in `new`, dying by SIGKILL at `point`.
 _CHILD = r"""
@@ -101,8 +101,8 @@ def test_replacing_is_never_the_default(tmp_path):
 
 
 def test_importing_a_zip_never_replaces_a_users_folder(trained_adapter, tmp_path):
-    from desktop_app.core.adapters import export_adapter, import_adapter_zip
-    from desktop_app.core.errors import OutputError
+    from desktop_app.core.artifacts.adapters import export_adapter, import_adapter_zip
+    from desktop_app.core.base.errors import OutputError
 
     shared = export_adapter(trained_adapter.adapter_dir, tmp_path / "shared.zip")
     project = tmp_path / "project"

@@ -116,7 +116,7 @@ def test_no_command_reaches_the_network(no_network, listener, shared_adapter, ti
     """train, job export, a job run (train --job), evaluate, predict, info, inspect, export-onnx, export, and an
     exported zip opened by info, predict, evaluate and export-onnx, each with a hub name in sight: nothing connects
     anywhere (peft's save_embedding_layers="auto" asked the hub about the base)."""
-    from desktop_app.core.adapters import export_adapter_zip
+    from desktop_app.core.artifacts.adapters import export_adapter_zip
 
     shared_zip = export_adapter_zip(shared_adapter, tmp_path / "shared.zip")
     commands = [
@@ -229,8 +229,8 @@ def test_a_second_rank_0_finds_the_port_taken_at_once(monkeypatch):
 
     import torch.distributed as dist
 
-    from desktop_app.core.distributed import World, start
-    from desktop_app.core.errors import TrainingError
+    from desktop_app.core.train.distributed import World, start
+    from desktop_app.core.base.errors import TrainingError
 
     port = _free_port()
     first = dist.TCPStore("127.0.0.1", port, 2, True, timedelta(seconds=30), wait_for_workers=False)
@@ -256,8 +256,8 @@ def test_world_size_without_master_addr_is_a_sentence(monkeypatch, tiny_bert, to
 
 
 def test_the_rendezvous_wait_is_a_setting_checked_in_words(monkeypatch):
-    from desktop_app.core.distributed import RENDEZVOUS_SECONDS, rendezvous_seconds
-    from desktop_app.core.errors import TrainingError
+    from desktop_app.core.train.distributed import RENDEZVOUS_SECONDS, rendezvous_seconds
+    from desktop_app.core.base.errors import TrainingError
 
     assert rendezvous_seconds({}) == RENDEZVOUS_SECONDS == 60
     assert rendezvous_seconds({"LORA_STUDIO_RENDEZVOUS_TIMEOUT": "2.5"}) == 2.5
@@ -268,7 +268,7 @@ def test_the_rendezvous_wait_is_a_setting_checked_in_words(monkeypatch):
 
 def test_a_stale_world_of_one_just_trains(monkeypatch, tiny_bert, toy_csv, tmp_path, capsys):
     """WORLD_SIZE=1 left in the shell by an earlier job (with its RANK and LOCAL_WORLD_SIZE): one process trains."""
-    from desktop_app.core.distributed import World, world
+    from desktop_app.core.train.distributed import World, world
 
     stale = {"WORLD_SIZE": "1", "RANK": "3", "LOCAL_RANK": "1", "LOCAL_WORLD_SIZE": "4"}
     assert world(stale) == World()
@@ -284,7 +284,7 @@ def test_a_stale_world_of_one_does_not_stop_processes(monkeypatch):
     import torch.distributed.run as torchrun
 
     from desktop_app.cli import main, scale as cli_scale
-    from desktop_app.core.errors import TrainingError
+    from desktop_app.core.base.errors import TrainingError
 
     started = []
     monkeypatch.setattr(torchrun, "run", started.append)
@@ -300,8 +300,8 @@ def test_a_stale_world_of_one_does_not_stop_processes(monkeypatch):
 def test_a_full_disk_is_not_called_a_damaged_zip(trained_adapter, tmp_path, monkeypatch, capsys):
     import errno
 
-    from desktop_app.core import adapter_zip
-    from desktop_app.core.adapters import export_adapter_zip
+    from desktop_app.core.artifacts import adapter_zip
+    from desktop_app.core.artifacts.adapters import export_adapter_zip
 
     path = export_adapter_zip(trained_adapter.adapter_dir, tmp_path / "bomb.zip")
 
@@ -341,7 +341,7 @@ def test_a_truthfully_declared_large_manifest_is_not_called_a_liar(trained_adapt
 def test_fp16_on_a_cpu_says_fp32_runs_instead():
     from types import SimpleNamespace
 
-    from desktop_app.core.precision import resolve
+    from desktop_app.core.model.precision import resolve
 
     chosen = resolve("fp16", SimpleNamespace(kind="cpu"), measure=lambda: pytest.fail("nothing to measure"), key="k")
     assert chosen.name == "fp32" and not chosen.autocast
@@ -392,7 +392,7 @@ def test_processes_stopped_by_a_signal_are_reported_stopped_not_failed(tmp_path,
 def test_processes_that_finish_leave_nothing_in_the_temp_folder(tmp_path, tiny_bert, toy_csv):
     """A `--processes 2` run that ends normally: torch's launcher left a torchelastic_* folder in the temp folder
     on every run; now nothing is left there, neither that nor a temp folder of ours."""
-    from desktop_app.core.atomic import TEMP_PREFIX
+    from desktop_app.core.disk.atomic import TEMP_PREFIX
 
     temp = tmp_path / "temp"
     temp.mkdir()

@@ -8,17 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.core.manifest import is_adapter_folder
+from desktop_app.core.artifacts.manifest import is_adapter_folder
 from hostile import one_line_error
 
 from desktop_app.cli import main
-from desktop_app.core import atomic, destinations
-from desktop_app.core.adapters import export_adapter
-from desktop_app.core.atomic import (atomic_directory, atomic_write_text, clean_orphaned_temp_folders, exchange,
+from desktop_app.core.disk import atomic
+from desktop_app.core.disk import destinations
+from desktop_app.core.artifacts.adapters import export_adapter
+from desktop_app.core.disk.atomic import (atomic_directory, atomic_write_text, clean_orphaned_temp_folders, exchange,
                                      recover_leftovers, temp_folder)
-from desktop_app.core.destinations import check_destination, exclusive
-from desktop_app.core.ownership import OLD_SUFFIX, PART_SUFFIX, signed_sibling
-from desktop_app.core.errors import OutputError
+from desktop_app.core.disk.destinations import check_destination, exclusive
+from desktop_app.core.disk.ownership import OLD_SUFFIX, PART_SUFFIX, signed_sibling
+from desktop_app.core.base.errors import OutputError
 
 
 def _train(tiny_bert, data, out, *extra):
@@ -44,7 +45,7 @@ def test_train_refuses_every_destination_that_is_not_ours_before_training(tiny_b
                                                                           monkeypatch, make, trained_adapter):
     import shutil
 
-    monkeypatch.setattr("desktop_app.core.training._run", lambda *a: pytest.fail("training started"))
+    monkeypatch.setattr("desktop_app.core.train.training._run", lambda *a: pytest.fail("training started"))
     if make == "project":
         out = _project(tmp_path)
     elif make == "file":
@@ -114,7 +115,7 @@ def test_an_unwritable_destination_is_refused_before_training(tiny_bert, toy_csv
     def refuse(*a, **k):
         raise OSError(failure, os.strerror(failure))
     monkeypatch.setattr(destinations.tempfile, "mkstemp", refuse)
-    monkeypatch.setattr("desktop_app.core.training._run", lambda *a: pytest.fail("training started"))
+    monkeypatch.setattr("desktop_app.core.train.training._run", lambda *a: pytest.fail("training started"))
     assert _train(tiny_bert, toy_csv, tmp_path / "ad") == 2
     assert words in one_line_error(capsys)
 
@@ -124,7 +125,7 @@ def test_a_full_disk_is_refused_before_training(tiny_bert, toy_csv, tmp_path, ca
 
     real = shutil.disk_usage
     monkeypatch.setattr(destinations.shutil, "disk_usage", lambda p: real(p)._replace(free=1024))
-    monkeypatch.setattr("desktop_app.core.training._run", lambda *a: pytest.fail("training started"))
+    monkeypatch.setattr("desktop_app.core.train.training._run", lambda *a: pytest.fail("training started"))
     assert _train(tiny_bert, toy_csv, tmp_path / "ad") == 2
     assert "MB free" in one_line_error(capsys)
 
@@ -136,8 +137,8 @@ def test_the_adapter_size_is_checked_once_lora_is_attached(tiny_bert, toy_csv, t
     def spy(path, kind="adapter", need_bytes=0):
         calls.append(need_bytes)
         return real(path, kind, need_bytes)
-    monkeypatch.setattr("desktop_app.core.training.check_destination", spy)
-    monkeypatch.setattr("desktop_app.core.training._train", lambda *a, **k: pytest.fail("training started"))
+    monkeypatch.setattr("desktop_app.core.train.training.check_destination", spy)
+    monkeypatch.setattr("desktop_app.core.train.training._train", lambda *a, **k: pytest.fail("training started"))
     # Room for the fixed floor, not for this adapter (4 MB of margin + its fp32 LoRA tensors, twice).
     monkeypatch.setattr(destinations, "MIN_FREE_BYTES", 1024)
     monkeypatch.setattr(destinations.shutil, "disk_usage", lambda p: type("U", (), {"free": 3 * 1024**2})())
@@ -271,7 +272,7 @@ def test_orphaned_temp_folders_of_dead_runs_are_cleaned(tmp_path, monkeypatch):
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    code = ("import os, signal, tempfile\nfrom desktop_app.core.atomic import temp_folder\n"
+    code = ("import os, signal, tempfile\nfrom desktop_app.core.disk.atomic import temp_folder\n"
             f"tempfile.tempdir = {str(tmp_path)!r}\nt = temp_folder('trainer')\nos.kill(os.getpid(), signal.SIGKILL)\n")
     assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == -9
     [dead] = tmp_path.glob("lora-studio-trainer-*")

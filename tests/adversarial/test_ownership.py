@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.core.manifest import is_adapter_folder
+from desktop_app.core.artifacts.manifest import is_adapter_folder
 from hostile import one_line_error
 
 from desktop_app.cli import main
-from desktop_app.core.atomic import clean_orphaned_temp_folders, recover_leftovers, remove_unfinished, temp_folder
-from desktop_app.core.destinations import exclusive, saving_failed
-from desktop_app.core.errors import OutputError
+from desktop_app.core.disk.atomic import clean_orphaned_temp_folders, recover_leftovers, remove_unfinished, temp_folder
+from desktop_app.core.disk.destinations import exclusive, saving_failed
+from desktop_app.core.base.errors import OutputError
 
 # names as LoRA Studio writes them (spelt out, so each test below also runs against the code before issue 21)
 PART_SUFFIX, OLD_SUFFIX, DELETING_SUFFIX = ".part", ".old", ".deleting"
@@ -34,19 +34,19 @@ FORGED = "abcdefgh0123456789abcdef"  # our name pattern: 8 random characters and
 
 
 def owned(path, kind):
-    from desktop_app.core.ownership import owned
+    from desktop_app.core.disk.ownership import owned
 
     return owned(path, kind)
 
 
 def signed_sibling(target, kind, suffix):
-    from desktop_app.core.ownership import signed_sibling
+    from desktop_app.core.disk.ownership import signed_sibling
 
     return signed_sibling(target, kind, suffix)
 
 
 def _create_lock(path):
-    from desktop_app.core.ownership import create_lock
+    from desktop_app.core.disk.ownership import create_lock
 
     os.close(create_lock(path))
     return path
@@ -69,8 +69,8 @@ def _adapter(tmp, trained):
 
 
 def _job(tmp, trained):
-    from desktop_app.core.config import TrainConfig
-    from desktop_app.core.job import export_job
+    from desktop_app.core.model.config import TrainConfig
+    from desktop_app.core.artifacts.job import export_job
 
     source = tmp / "data.csv"
     source.write_text("text,label\n" + "".join(f"text {i},{'ab'[i % 2]}\n" for i in range(20)))
@@ -78,7 +78,7 @@ def _job(tmp, trained):
 
 
 def _onnx(tmp, trained):
-    from desktop_app.core.onnx_export import FORMAT, INFO_FILE
+    from desktop_app.core.artifacts.onnx_export import FORMAT, INFO_FILE
 
     folder = tmp / "onnx"
     folder.mkdir()
@@ -88,7 +88,7 @@ def _onnx(tmp, trained):
 
 
 def _zip(tmp, trained):
-    from desktop_app.core.adapters import export_adapter
+    from desktop_app.core.artifacts.adapters import export_adapter
 
     return export_adapter(trained.adapter_dir, tmp / "ad.zip")
 
@@ -156,7 +156,7 @@ CASES = {
 
 
 def test_every_kind_in_the_registry_has_a_case_here():
-    from desktop_app.core.ownership import KINDS
+    from desktop_app.core.disk.ownership import KINDS
 
     assert sorted(KINDS) == sorted(CASES)
 
@@ -217,7 +217,7 @@ def test_the_window_asks_before_replacing_and_never_replaces_what_is_not_csv(qtb
     import pandas as pd
     from PySide6.QtWidgets import QMessageBox, QWidget
 
-    from desktop_app.core.predict_file import write_frame_csv
+    from desktop_app.core.predict.predict_file import write_frame_csv
     from desktop_app.ui import dialogs
 
     parent = QWidget()
@@ -258,7 +258,7 @@ def test_a_users_folder_named_like_our_temp_folders_survives_training(tiny_bert,
 def test_a_live_temp_folder_of_another_process_is_never_removed(tmp_path, monkeypatch):
     """Liveness is the lock the owner holds, not a PID (which may be from another namespace or reused)."""
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    code = ("import sys, tempfile, time\nfrom desktop_app.core.atomic import temp_folder\n"
+    code = ("import sys, tempfile, time\nfrom desktop_app.core.disk.atomic import temp_folder\n"
             f"tempfile.tempdir = {str(tmp_path)!r}\nt = temp_folder('trainer')\nprint(t.name, flush=True)\n"
             "time.sleep(120)\n")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
@@ -290,7 +290,7 @@ def test_a_lock_file_a_killed_run_left_is_reused_and_removed(tmp_path):
 SLOW_PREDICT = """
 import signal, sys, time
 import numpy as np
-from desktop_app.core.predict_file import predict_file
+from desktop_app.core.predict.predict_file import predict_file
 
 # the signals' own default action, whatever the launcher left: under nohup SIGHUP arrives ignored
 for number in (signal.SIGTERM, signal.SIGHUP):
@@ -314,7 +314,7 @@ predict_file(Slow(), sys.argv[1], sys.argv[2], chunk_rows=5)
 def test_a_killed_predict_leaves_a_part_file_that_the_next_run_removes(tmp_path, how):
     import numpy as np
 
-    from desktop_app.core.predict_file import predict_file
+    from desktop_app.core.predict.predict_file import predict_file
 
     class Even:
         labels = ("neg", "pos")
@@ -342,7 +342,7 @@ def test_the_save_of_a_live_run_is_never_removed(trained_adapter, tmp_path):
     another run's save in progress."""
     target = tmp_path / "ad"
     live = shutil.copytree(trained_adapter.adapter_dir, signed_sibling(target, "part", PART_SUFFIX))
-    code = ("import sys, time\nfrom desktop_app.core.destinations import exclusive\n"
+    code = ("import sys, time\nfrom desktop_app.core.disk.destinations import exclusive\n"
             f"with exclusive({str(target)!r}):\n    print('locked', flush=True)\n    time.sleep(120)\n")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
@@ -357,8 +357,8 @@ def test_the_save_of_a_live_run_is_never_removed(trained_adapter, tmp_path):
 # ---------------------------------------------------------------- 9. the final rename, proved before training
 def test_a_busy_destination_is_refused_before_training(tiny_bert, toy_csv, tmp_path, capsys, monkeypatch):
     """Simulated: an empty folder with a disk mounted on it, where the final rename fails with EBUSY."""
-    import desktop_app.core.atomic as atomic
-    import desktop_app.core.training as training
+    import desktop_app.core.disk.atomic as atomic
+    import desktop_app.core.train.training as training
 
     mount = tmp_path / "usb"
     mount.mkdir()
@@ -401,7 +401,7 @@ def test_a_failed_save_advises_what_fits_the_cause(code, advice):
 
 def test_a_folder_we_may_not_read_is_refused_in_a_sentence(tmp_path, monkeypatch):
     """It cannot prove it is ours: refused like any other folder, never a PermissionError traceback."""
-    from desktop_app.core.destinations import check_destination
+    from desktop_app.core.disk.destinations import check_destination
 
     locked = tmp_path / "locked"
     locked.mkdir()
@@ -421,7 +421,7 @@ def test_a_folder_we_may_not_read_is_refused_in_a_sentence(tmp_path, monkeypatch
 def test_an_adapter_export_or_import_removes_what_a_killed_one_left(trained_adapter, tmp_path, name):
     """The zip (atomic_file), the folder copy and the zip import (atomic_directory) leave signed `.part`
     siblings when killed; the next one to the same place removes them, never a user's look-alike."""
-    from desktop_app.core.adapters import export_adapter, import_adapter_zip
+    from desktop_app.core.artifacts.adapters import export_adapter, import_adapter_zip
 
     dest = tmp_path / name
     killed = signed_sibling(dest, "part", PART_SUFFIX)

@@ -8,7 +8,8 @@ import types
 
 import pytest
 
-from desktop_app.core import atomic, ownership
+from desktop_app.core.disk import atomic
+from desktop_app.core.disk import ownership
 
 
 def test_without_renameat2_the_swap_falls_back_to_two_renames(tmp_path, monkeypatch):

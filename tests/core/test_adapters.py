@@ -7,9 +7,9 @@ import zipfile
 import numpy as np
 import pytest
 
-from desktop_app.core.adapters import export_adapter_zip, import_adapter_zip
-from desktop_app.core.errors import AdapterError
-from desktop_app.core.inference import Classifier, predict_probabilities
+from desktop_app.core.artifacts.adapters import export_adapter_zip, import_adapter_zip
+from desktop_app.core.base.errors import AdapterError
+from desktop_app.core.predict.inference import Classifier, predict_probabilities
 
 TEXTS = ["the film was great and fun", "awful boring plot", "it was okay", "", "x " * 500]
 # The trained model (LoRA beside the frozen weights) and the reloaded one (LoRA merged into them)
@@ -152,8 +152,8 @@ def test_zip_with_symlink_and_non_zip(tmp_path):
 
 
 def test_saving_over_an_existing_adapter_is_atomic(trained_adapter, tmp_path, monkeypatch):
-    from desktop_app.core import adapters
-    from desktop_app.core.models import resolve_base_model
+    from desktop_app.core.artifacts import adapters
+    from desktop_app.core.model.models import resolve_base_model
 
     folder = _copy(trained_adapter.adapter_dir, tmp_path / "ad")
     before = (folder / "adapter_model.safetensors").read_bytes()
@@ -166,7 +166,7 @@ def test_saving_over_an_existing_adapter_is_atomic(trained_adapter, tmp_path, mo
 
 
 def test_manifest_stop_fields_are_validated_and_optional(trained_adapter, tmp_path):
-    from desktop_app.core.manifest import read_manifest
+    from desktop_app.core.artifacts.manifest import read_manifest
 
     folder = tmp_path / "copy"
     shutil.copytree(trained_adapter.adapter_dir, folder)

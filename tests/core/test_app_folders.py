@@ -4,7 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.core import logs, ownership, precision
+from desktop_app.core.base import logs
+from desktop_app.core.disk import ownership
+from desktop_app.core.model import precision
 
 HOME = Path("/home/u")
 EXPECTED = {  # the places the three folders had before they shared one rule

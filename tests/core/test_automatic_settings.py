@@ -7,13 +7,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from desktop_app.core.config import PRESET_START, TrainConfig, preset
-from desktop_app.core.errors import AdapterError
-from desktop_app.core.events import LogLine
-from desktop_app.core.manifest import Manifest, _how_set
-from desktop_app.core.objectives import MULTI_LABEL_LR_SCALE, for_task
-from desktop_app.core.preparation import ensure_min_steps
-from desktop_app.core.text import coverage
+from desktop_app.core.model.config import PRESET_START, TrainConfig, preset
+from desktop_app.core.base.errors import AdapterError
+from desktop_app.core.base.events import LogLine
+from desktop_app.core.artifacts.manifest import Manifest, _how_set
+from desktop_app.core.train.objectives import MULTI_LABEL_LR_SCALE, for_task
+from desktop_app.core.train.preparation import ensure_min_steps
+from desktop_app.core.model.text import coverage
 
 BALANCED_RATE = PRESET_START["balanced"].learning_rate
 
@@ -79,7 +79,7 @@ def test_older_configs_load_and_keep_training_as_they_did():
 
 
 def test_the_saved_settings_stay_readable_by_an_older_version_and_say_which_were_chosen():
-    from desktop_app.core.manifest import _settings_as_run
+    from desktop_app.core.artifacts.manifest import _settings_as_run
 
     ran = _run(preset("balanced").with_overrides(max_length=128), 300)
     saved = _settings_as_run(ran)
@@ -115,8 +115,8 @@ def test_coverage_counts_the_texts_a_length_reads_whole():
 
 
 def test_the_cpu_is_named_with_the_threads_training_uses(tiny_bert, monkeypatch):
-    from desktop_app.core import devices
-    from desktop_app.core.preparation import prepare_model
+    from desktop_app.core.model import devices
+    from desktop_app.core.train.preparation import prepare_model
 
     monkeypatch.setattr(devices, "configure_cpu_threads", lambda processes_here=1: 1)  # another program holds one
     said = []

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from desktop_app.core.evaluation import batch_summary
+from desktop_app.core.metrics.evaluation import batch_summary
 
 
 def _predicted(**columns):
@@ -46,7 +46,7 @@ def test_a_streamed_file_is_summarised_across_chunks(tmp_path):
     column that looked like labels in the first chunk only is not used."""
     import io
 
-    from desktop_app.core.predict_file import predict_to
+    from desktop_app.core.predict.predict_file import predict_to
 
     rows = [("good one", "pos", "pos"), ("bad one", "neg", "neg"), ("good two", "neg", "pos"),
             ("bad two", "neg", "maybe"), ("good three", "", "neg")]

@@ -2,10 +2,10 @@ import json
 
 import pytest
 
-from desktop_app.core.config import CONFIG_VERSION, PRESETS, LoraSettings, TrainConfig, preset
-from desktop_app.core.errors import ConfigError
-from desktop_app.core.labels import LabelMap
-from desktop_app.core.errors import DataError
+from desktop_app.core.model.config import CONFIG_VERSION, PRESETS, LoraSettings, TrainConfig, preset
+from desktop_app.core.base.errors import ConfigError
+from desktop_app.core.data.labels import LabelMap
+from desktop_app.core.base.errors import DataError
 
 
 def test_json_round_trip(tmp_path):

@@ -6,8 +6,8 @@ import json
 import pandas as pd
 import pytest
 
-from desktop_app.core.data import decode_bytes, guess_columns, read_table, sniff_delimiter
-from desktop_app.core.errors import DataError
+from desktop_app.core.data.tables import decode_bytes, guess_columns, read_table, sniff_delimiter
+from desktop_app.core.base.errors import DataError
 
 ROWS = [("I loved it", "pos"), ("NA", "neg"), ("None", "pos"), ("null", "neg"), ("Meh, fine", "pos")]
 

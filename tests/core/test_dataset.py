@@ -4,8 +4,8 @@ from collections import Counter
 
 import pytest
 
-from desktop_app.core.dataset import Examples, inspect, load_dataset, stratified_split
-from desktop_app.core.errors import DataError
+from desktop_app.core.data.dataset import Examples, inspect, load_dataset, stratified_split
+from desktop_app.core.base.errors import DataError
 
 
 def _write(tmp_path, rows, header="text,label"):
@@ -120,8 +120,8 @@ def test_class_counts_are_in_label_map_order(tmp_path):
 def test_prepare_training_data_is_the_one_seeded_split():
     from dataclasses import replace
 
-    from desktop_app.core.config import TrainConfig
-    from desktop_app.core.dataset import prepare_training_data
+    from desktop_app.core.model.config import TrainConfig
+    from desktop_app.core.data.dataset import prepare_training_data
 
     ex = Examples([f"text {i}" for i in range(200)], ["a" if i % 3 else "b" for i in range(200)])
     config = TrainConfig(small_data="off", validation_fraction=0.2, test_fraction=0.1, seed=5)
@@ -132,9 +132,9 @@ def test_prepare_training_data_is_the_one_seeded_split():
 
 
 def test_a_validation_file_keeps_the_test_share_and_refuses_unknown_labels(tmp_path):
-    from desktop_app.core.config import TrainConfig
-    from desktop_app.core.dataset import prepare_training_data
-    from desktop_app.core.errors import DataError
+    from desktop_app.core.model.config import TrainConfig
+    from desktop_app.core.data.dataset import prepare_training_data
+    from desktop_app.core.base.errors import DataError
 
     ex = Examples([f"text {i}" for i in range(100)], ["a" if i % 2 else "b" for i in range(100)])
     val = tmp_path / "val.csv"

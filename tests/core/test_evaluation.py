@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from desktop_app.core.evaluation import evaluation_report, scores
-from desktop_app.core.reports import EvalReport
+from desktop_app.core.metrics.evaluation import evaluation_report, scores
+from desktop_app.core.metrics.reports import EvalReport
 
 
 def test_scores_match_hand_computation():

@@ -3,7 +3,7 @@ word pieces become words, int8 is refused, the tokens are the prediction's own."
 
 import pytest
 
-from desktop_app.core.explain import ExplainError, _Pieces, _words, explain
+from desktop_app.core.predict.explain import ExplainError, _Pieces, _words, explain
 
 FILLER = ["river", "table", "cloud", "pencil", "garden", "window", "silver", "morning"]
 
@@ -15,11 +15,11 @@ def one_word_decides(tmp_path_factory):
     trained, its gradients at the embeddings are near zero and integrated gradients jump in one step."""
     import random
 
-    from desktop_app.core.config import TrainConfig
-    from desktop_app.core.dataset import Dataset, Examples
-    from desktop_app.core.inference import Classifier
-    from desktop_app.core.labels import LabelMap
-    from desktop_app.core.training import run_training
+    from desktop_app.core.model.config import TrainConfig
+    from desktop_app.core.data.dataset import Dataset, Examples
+    from desktop_app.core.predict.inference import Classifier
+    from desktop_app.core.data.labels import LabelMap
+    from desktop_app.core.train.training import run_training
 
     rng = random.Random(1)
     texts, labels = [], []
@@ -57,7 +57,7 @@ def test_integrated_gradients_add_up_to_the_logit_difference(one_word_decides):
     the text minus that of the baseline (every word piece replaced by padding)."""
     import torch
 
-    from desktop_app.core.explain import _pieces
+    from desktop_app.core.predict.explain import _pieces
 
     clf, text = one_word_decides, "cloud walrus morning garden river"
     e = explain(clf, text, method="careful", steps=64)
@@ -81,7 +81,7 @@ def test_another_class_can_be_explained(one_word_decides):
 
 
 def test_int8_models_are_refused_in_plain_words(trained_adapter):
-    from desktop_app.core.inference import Classifier
+    from desktop_app.core.predict.inference import Classifier
 
     quantised = Classifier.load(trained_adapter.adapter_dir, int8=True)
     with pytest.raises(ExplainError, match="full-precision"):
@@ -91,8 +91,8 @@ def test_int8_models_are_refused_in_plain_words(trained_adapter):
 def test_word_pieces_are_merged_into_words_the_tokenizers_way(trained_adapter):
     """The tokenizer's word_ids decide: "play"+"##ing" is one word, "good,bad" three, each Chinese character
     one; spaces a tokenizer counts into a piece (SentencePiece's ▁) are not part of the word."""
-    from desktop_app.core.explain import _pieces
-    from desktop_app.core.inference import Classifier
+    from desktop_app.core.predict.explain import _pieces
+    from desktop_app.core.predict.inference import Classifier
 
     text = "unbelievably good, isn't it"
     spans = [(-1, -1), (0, 2), (2, 8), (8, 12), (13, 17), (17, 18), (19, 22), (22, 23), (23, 24), (25, 27), (-1, -1)]
@@ -110,7 +110,7 @@ def test_word_pieces_are_merged_into_words_the_tokenizers_way(trained_adapter):
 
 
 def test_spaces_counted_into_a_piece_are_trimmed():
-    from desktop_app.core.explain import _trimmed
+    from desktop_app.core.predict.explain import _trimmed
 
     read = "hello  world"
     assert _trimmed(read, 5, 12, lambda o: o) == (7, 12)  # "  world" -> "world"
@@ -119,7 +119,7 @@ def test_spaces_counted_into_a_piece_are_trimmed():
 
 def test_a_long_text_is_explained_on_what_the_model_reads(trained_adapter):
     """Head and tail are read, the middle is cut: the explanation covers those words and says it was cut."""
-    from desktop_app.core.inference import Classifier
+    from desktop_app.core.predict.inference import Classifier
 
     clf = Classifier.load(trained_adapter.adapter_dir)
     text = " ".join(["the film was great"] * 40 + ["number 7"])
@@ -133,7 +133,7 @@ def test_explanations_from_two_threads_at_once_match_one_at_a_time(trained_adapt
     block, so without the classifier's lock one thread's forward passed through the other's hook."""
     import threading
 
-    from desktop_app.core.inference import Classifier
+    from desktop_app.core.predict.inference import Classifier
 
     clf = Classifier.load(trained_adapter.adapter_dir)
     texts = ["the film was great", "the film was awful and boring " * 3 + "number 9"]
@@ -161,8 +161,8 @@ def _manifest(accuracy, supports, task="text-classification", micro_f1=None, est
     """The parts of a manifest an explanation's trust reads: labels, task, validation scores, how measured."""
     from types import SimpleNamespace
 
-    from desktop_app.core.manifest import SplitScores
-    from desktop_app.core.score_estimate import ScoreEstimate
+    from desktop_app.core.artifacts.manifest import SplitScores
+    from desktop_app.core.metrics.score_estimate import ScoreEstimate
 
     labels = tuple(f"c{i}" for i in range(len(supports)))
     examples = sum(supports) if task == "text-classification" else 100
@@ -180,7 +180,7 @@ def _manifest(accuracy, supports, task="text-classification", micro_f1=None, est
     (0.92, [180, 20], 0.9, True),          # answering "c0" always scores 90%: 92% is barely better (bar: 95%)
 ])
 def test_a_weak_model_is_judged_against_what_a_model_that_learnt_nothing_scores(accuracy, supports, chance, weak):
-    from desktop_app.core.explain import model_score
+    from desktop_app.core.predict.explain import model_score
 
     score = model_score(_manifest(accuracy, supports))
     assert score.metric == "accuracy" and score.value == accuracy and score.spread is None
@@ -189,7 +189,7 @@ def test_a_weak_model_is_judged_against_what_a_model_that_learnt_nothing_scores(
 
 
 def test_several_labels_per_text_are_judged_by_micro_f1_against_giving_every_label():
-    from desktop_app.core.explain import model_score
+    from desktop_app.core.predict.explain import model_score
 
     # 3 labels, 100 texts, 60 label pairs given of 300: density 0.2, so giving every label scores F1 = 0.4/1.2
     weak = model_score(_manifest(0.3, [30, 20, 10], "multi_label", micro_f1=0.62))
@@ -198,8 +198,8 @@ def test_several_labels_per_text_are_judged_by_micro_f1_against_giving_every_lab
 
 
 def test_a_cross_validated_score_is_its_mean_over_the_folds_and_says_so():
-    from desktop_app.core.explain import model_score
-    from desktop_app.core.score_estimate import CROSS_VALIDATION, ScoreEstimate
+    from desktop_app.core.predict.explain import model_score
+    from desktop_app.core.metrics.score_estimate import CROSS_VALIDATION, ScoreEstimate
 
     estimate = ScoreEstimate(CROSS_VALIDATION, 60, 5, {"accuracy": 0.7, "macro_f1": 0.68},
                              {"accuracy": 0.08, "macro_f1": 0.1})
@@ -210,14 +210,14 @@ def test_a_cross_validated_score_is_its_mean_over_the_folds_and_says_so():
 
 
 def _explained(model=None, delta=0.0, change=2.0, method="fast"):
-    from desktop_app.core.explain import Explanation, WordScore
+    from desktop_app.core.predict.explain import Explanation, WordScore
 
     return Explanation("tedious film", "negative", "negative", {"negative": 0.8, "positive": 0.2}, method,
                        [WordScore("tedious", -0.4, 0, 7), WordScore("film", 0.1, 8, 12)], delta, False, change, model)
 
 
 def test_cautions_name_a_weak_model_scores_that_miss_the_decision_and_a_model_without_a_score():
-    from desktop_app.core.explain import model_score
+    from desktop_app.core.predict.explain import model_score
 
     weak, strong = model_score(_manifest(0.72, [90, 90])), model_score(_manifest(0.9, [90, 90]))
     assert _explained(strong).cautions() == []
@@ -242,8 +242,8 @@ def test_an_explanation_carries_its_models_own_score_and_the_change_it_explains(
     change the scores explain is the class logit of the text minus that of the baseline, computed here apart."""
     import torch
 
-    from desktop_app.core.explain import _pieces
-    from desktop_app.core.inference import Classifier
+    from desktop_app.core.predict.explain import _pieces
+    from desktop_app.core.predict.inference import Classifier
 
     clf = Classifier.load(trained_adapter.adapter_dir)
     text = "the film was great and wonderful"

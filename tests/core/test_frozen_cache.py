@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from desktop_app.core import frozen_cache
-from desktop_app.core.config import LoraSettings, TrainConfig
+from desktop_app.core.model import frozen_cache
+from desktop_app.core.model.config import LoraSettings, TrainConfig
 
 
 def _lora_model(tiny_bert, **lora):
-    from desktop_app.core.preparation import attach_lora, prepare_model
+    from desktop_app.core.train.preparation import attach_lora, prepare_model
 
     config = TrainConfig(small_data="off", base_model=str(tiny_bert), lora=LoraSettings(**lora))
     prepared = prepare_model(config, ("negative", "positive"))
@@ -20,7 +20,7 @@ def _lora_model(tiny_bert, **lora):
 def _batch(prepared, texts, start=0):
     import torch
 
-    from desktop_app.core.text import TextEncoder
+    from desktop_app.core.model.text import TextEncoder
 
     encoder = TextEncoder(prepared.tokenizer, 32)
     batch = encoder.collate(encoder.finish(encoder.tokenize(texts)))
@@ -44,7 +44,7 @@ def test_plan_says_when_and_why_it_is_off(tiny_bert):
 
 
 def test_dropout_in_the_frozen_layers_turns_it_off(tiny_bert):
-    from desktop_app.core.preparation import attach_lora, prepare_model
+    from desktop_app.core.train.preparation import attach_lora, prepare_model
 
     config = TrainConfig(small_data="off", base_model=str(tiny_bert), model_dropout=0.1)
     prepared = prepare_model(config, ("a", "b"))
@@ -140,9 +140,9 @@ def test_detach_gives_the_model_back(tiny_bert, toy):
 def test_training_with_the_cache_learns_what_training_without_it_learns(tiny_bert, toy, precision_name):
     import torch
 
-    from desktop_app.core.dataset import Dataset
-    from desktop_app.core.labels import LabelMap
-    from desktop_app.core.training import run_training
+    from desktop_app.core.data.dataset import Dataset
+    from desktop_app.core.data.labels import LabelMap
+    from desktop_app.core.train.training import run_training
 
     outcomes = {}
     for budget in (1024, 0):

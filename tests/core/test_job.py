@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from desktop_app.core.config import TrainConfig
-from desktop_app.core.errors import DataError, OutputError
-from desktop_app.core.job import DATA_FILE, JOB_FILE, export_job, read_job
-from desktop_app.core.ownership import PART_SUFFIX, signed_sibling
+from desktop_app.core.model.config import TrainConfig
+from desktop_app.core.base.errors import DataError, OutputError
+from desktop_app.core.artifacts.job import DATA_FILE, JOB_FILE, export_job, read_job
+from desktop_app.core.disk.ownership import PART_SUFFIX, signed_sibling
 
 
 def _source(tmp_path):
@@ -84,7 +84,7 @@ def test_the_cli_exports_a_job_and_trains_it(tmp_path, tiny_bert, capsys):
 
 
 def test_the_next_steps_name_the_packaged_app_where_there_is_no_python(tmp_path):
-    from desktop_app.core.job import next_steps
+    from desktop_app.core.artifacts.job import next_steps
 
     job = export_job(_source(tmp_path), TrainConfig(text_column="body", label_column="mood"), tmp_path / "job")
     assert "torchrun --standalone" in next_steps(job) and "LoRAStudio" not in next_steps(job)
@@ -129,8 +129,8 @@ def test_an_export_killed_for_real_loses_nothing_and_the_next_one_cleans_up(tmp_
     script = f"""
 import time
 from pathlib import Path
-import desktop_app.core.job as job
-from desktop_app.core.config import TrainConfig
+import desktop_app.core.artifacts.job as job
+from desktop_app.core.model.config import TrainConfig
 
 written = job._write_rows
 def slow(path, texts, labels):

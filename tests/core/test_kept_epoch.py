@@ -15,14 +15,14 @@ import numpy as np
 import pytest
 from tiny_models import WORDS
 
-from desktop_app.core import events as ev
-from desktop_app.core import training
-from desktop_app.core.config import TrainConfig
-from desktop_app.core.dataset import Examples, Splits
-from desktop_app.core.evaluation import evaluate
-from desktop_app.core.inference import Classifier
-from desktop_app.core.manifest import read_manifest
-from desktop_app.core.training import run_training
+from desktop_app.core.base import events as ev
+from desktop_app.core.train import training
+from desktop_app.core.model.config import TrainConfig
+from desktop_app.core.data.dataset import Examples, Splits
+from desktop_app.core.metrics.evaluation import evaluate
+from desktop_app.core.predict.inference import Classifier
+from desktop_app.core.artifacts.manifest import read_manifest
+from desktop_app.core.train.training import run_training
 
 LEARNT = 0.05  # the training labels are flipped once an epoch scores this much above the first one
 
@@ -180,7 +180,7 @@ def test_the_result_says_in_one_sentence_why_the_last_epoch_scored_otherwise(kep
 def test_a_kept_epoch_that_measures_otherwise_again_is_said_and_the_record_wins():
     from types import SimpleNamespace
 
-    from desktop_app.core.kept_numbers import MEASURED_AGAIN, kept_note
+    from desktop_app.core.artifacts.kept_numbers import MEASURED_AGAIN, kept_note
 
     history = [{"epoch": 1.0, "accuracy": 0.6, "macro_f1": 0.55}, {"epoch": 2.0, "accuracy": 0.722, "macro_f1": 0.71},
                {"epoch": 3.0, "accuracy": 0.65, "macro_f1": 0.6}]
@@ -197,7 +197,7 @@ def test_restore_puts_back_the_best_evaluations_weights_not_the_last():
     import torch
     from transformers import TrainerControl, TrainerState
 
-    from desktop_app.core.callbacks import BestModelKeeper
+    from desktop_app.core.train.callbacks import BestModelKeeper
 
     model = torch.nn.Linear(3, 2)
     model.bias.requires_grad_(False)  # only trainable weights are kept (LoRA and the head)

@@ -19,9 +19,9 @@ import pytest
 import yaml
 from tiny_models import toy_examples, write_toy_multilabel_csv
 
-from desktop_app.core.inference import Classifier
-from desktop_app.core.manifest import read_manifest
-from desktop_app.core.model_card import model_card
+from desktop_app.core.predict.inference import Classifier
+from desktop_app.core.artifacts.manifest import read_manifest
+from desktop_app.core.artifacts.model_card import model_card
 
 HUB_ID = "lora-studio-tests/tiny-bert"
 # short texts (below the adapters' max length, so both cut nothing), of different lengths: padding is live
@@ -119,10 +119,10 @@ FAST = dict(small_data="off", learning_rate=2e-2, epochs=3, batch_size=16, min_s
 @pytest.fixture(scope="module")
 def cls_adapter(tmp_path_factory, tiny_bert) -> Path:
     """A single-label adapter on the model's own [CLS] pooler, scored on a validation split."""
-    from desktop_app.core.config import TrainConfig
-    from desktop_app.core.dataset import Dataset
-    from desktop_app.core.labels import LabelMap
-    from desktop_app.core.training import run_training
+    from desktop_app.core.model.config import TrainConfig
+    from desktop_app.core.data.dataset import Dataset
+    from desktop_app.core.data.labels import LabelMap
+    from desktop_app.core.train.training import run_training
 
     ex = toy_examples()
     config = TrainConfig(base_model=str(tiny_bert), pooling="cls", **FAST)
@@ -135,9 +135,9 @@ def cls_adapter(tmp_path_factory, tiny_bert) -> Path:
 @pytest.fixture(scope="module")
 def multi_adapter(tmp_path_factory, tiny_bert) -> Path:
     """A multi-label adapter whose thresholds decide some texts unlike a 0.5 cut, so the card's must be used."""
-    from desktop_app.core.config import LoraSettings, TrainConfig
-    from desktop_app.core.dataset import load_dataset
-    from desktop_app.core.training import run_training
+    from desktop_app.core.model.config import LoraSettings, TrainConfig
+    from desktop_app.core.data.dataset import load_dataset
+    from desktop_app.core.train.training import run_training
 
     folder = tmp_path_factory.mktemp("card-multi")
     data = load_dataset(write_toy_multilabel_csv(folder / "toy.csv", 90, separator="|"))

@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from desktop_app.core import models
-from desktop_app.core.errors import ModelError
+from desktop_app.core.model import models
+from desktop_app.core.base.errors import ModelError
 
 
 def test_embedded_model_is_found_and_verified():
@@ -124,7 +124,7 @@ def test_importing_the_api_leaves_the_environment_alone(tmp_path):
     import sys
 
     code = ("import os, json; before = dict(os.environ)\n"
-            "import desktop_app.core, desktop_app.core.models, desktop_app.core.training, desktop_app.ui.app\n"
+            "import desktop_app.core, desktop_app.core.model.models, desktop_app.core.train.training, desktop_app.ui.app\n"
             "print(json.dumps({k: v for k, v in os.environ.items() if before.get(k) != v}))")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TOKENIZERS", "TRANSFORMERS"))}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
@@ -138,7 +138,7 @@ def test_the_explicit_download_path_is_online_when_the_user_allows_it(tiny_bert,
     import subprocess
     import sys
 
-    code = (f"import desktop_app.core.models as m\n"  # first, as an application would
+    code = (f"import desktop_app.core.model.models as m\n"  # first, as an application would
             f"import huggingface_hub, huggingface_hub.constants as c\n"
             f"def fake(repo_id, **kw):\n"
             f"    assert not c.HF_HUB_OFFLINE, 'the hub library was switched offline'\n"
@@ -154,7 +154,7 @@ def test_the_explicit_download_path_is_online_when_the_user_allows_it(tiny_bert,
 
 
 def test_token_limits_are_read_without_loading_the_model(tiny_bert, tiny_roberta):
-    from desktop_app.core.models import EMBEDDED_ID, peek_token_limit
+    from desktop_app.core.model.models import EMBEDDED_ID, peek_token_limit
 
     assert peek_token_limit(EMBEDDED_ID) == 512
     assert peek_token_limit(str(tiny_bert)) == 128
@@ -165,7 +165,7 @@ def test_token_limits_are_read_without_loading_the_model(tiny_bert, tiny_roberta
 @pytest.mark.parametrize("config", ['{"model_type": ["bert"], "max_position_embeddings": "512"}',
                                     '{"model_type": 5, "max_position_embeddings": true}', '[1, 2]', '"bert"'])
 def test_peeking_at_a_hostile_config_never_raises(tmp_path, config):
-    from desktop_app.core.models import peek_model_type, peek_token_limit
+    from desktop_app.core.model.models import peek_model_type, peek_token_limit
 
     (tmp_path / "config.json").write_text(config)
     (tmp_path / "tokenizer_config.json").write_text('{"model_max_length": "huge"}')

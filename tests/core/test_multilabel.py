@@ -9,15 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tiny_models import toy_multilabel
 
-from desktop_app.core.config import TrainConfig
-from desktop_app.core.dataset import Examples, inspect, stratified_split
-from desktop_app.core.errors import ConfigError, DataError
-from desktop_app.core.reports import EvalReport
-from desktop_app.core.multilabel import LabelSpec, override_thresholds, sniff
-from desktop_app.core.multilabel_metrics import (decide, indicator, multilabel_report, multilabel_scores,
+from desktop_app.core.model.config import TrainConfig
+from desktop_app.core.data.dataset import Examples, inspect, stratified_split
+from desktop_app.core.base.errors import ConfigError, DataError
+from desktop_app.core.metrics.reports import EvalReport
+from desktop_app.core.data.multilabel import LabelSpec, override_thresholds, sniff
+from desktop_app.core.metrics.multilabel_metrics import (decide, indicator, multilabel_report, multilabel_scores,
                                                  tune_thresholds)
-from desktop_app.core.objectives import positive_weights
-from desktop_app.core.stratify import iterative_split
+from desktop_app.core.train.objectives import positive_weights
+from desktop_app.core.data.stratify import iterative_split
 
 
 def test_joined_labels_are_recognised_with_their_separator_and_rate():
@@ -297,8 +297,8 @@ def test_training_metrics_score_with_tuned_thresholds_so_an_early_model_is_not_z
     the ranking it has learnt counts."""
     from types import SimpleNamespace
 
-    from desktop_app.core.labels import LabelMap
-    from desktop_app.core.objectives import MultiLabel
+    from desktop_app.core.data.labels import LabelMap
+    from desktop_app.core.train.objectives import MultiLabel
 
     rng = np.random.default_rng(1)
     truth = rng.random((200, 3)) < 0.3
@@ -309,7 +309,7 @@ def test_training_metrics_score_with_tuned_thresholds_so_an_early_model_is_not_z
 
 
 def test_a_model_that_gives_every_label_to_every_text_is_recognised():
-    from desktop_app.core.objectives import gives_every_label
+    from desktop_app.core.train.objectives import gives_every_label
 
     labels = ["a", "b"]
     truth = indicator([("a",), ("b",), ("a", "b"), ()] * 5, labels)
@@ -367,7 +367,7 @@ def test_label_settings_are_validated_and_survive_a_json_round_trip():
 
 
 def _manifest(**changes):
-    from desktop_app.core.manifest import FORMAT
+    from desktop_app.core.artifacts.manifest import FORMAT
 
     data = {"format": FORMAT, "format_version": 1, "labels": ["a", "b", "c"], "max_length": 64,
             "base_model": {"ref": "x", "fingerprint": "0" * 64}, "task": "multi_label", "thresholds": [0.5, 0.3, 0.7]}
@@ -394,8 +394,8 @@ def _manifest(**changes):
     {"metrics": {"validation": {"accuracy": 0.5, "macro_f1": 0.5, "examples": 3}}},  # no task: single-label
 ])
 def test_hostile_multi_label_manifests_are_refused(changes):
-    from desktop_app.core.errors import AdapterError
-    from desktop_app.core.manifest import Manifest
+    from desktop_app.core.base.errors import AdapterError
+    from desktop_app.core.artifacts.manifest import Manifest
 
     assert Manifest.from_dict(_manifest()).thresholds == (0.5, 0.3, 0.7)
     assert Manifest.from_dict(_manifest(config={"multi_label": True})).task == "multi_label"
@@ -404,8 +404,8 @@ def test_hostile_multi_label_manifests_are_refused(changes):
 
 
 def test_a_single_label_manifest_that_claims_label_sets_is_refused():
-    from desktop_app.core.errors import AdapterError
-    from desktop_app.core.manifest import Manifest
+    from desktop_app.core.base.errors import AdapterError
+    from desktop_app.core.artifacts.manifest import Manifest
 
     data = _manifest(task="text-classification", thresholds=None, config={"multi_label": True})
     with pytest.raises(AdapterError, match="disagree"):

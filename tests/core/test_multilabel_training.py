@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from tiny_models import TOPICS, toy_multilabel, write_toy_multilabel_csv
 
-from desktop_app.core import events as ev
-from desktop_app.core.config import LoraSettings, TrainConfig
-from desktop_app.core.dataset import Examples, load_dataset
-from desktop_app.core.errors import DataError
-from desktop_app.core.evaluation import evaluate
-from desktop_app.core.inference import Classifier, predict_frame, predict_probabilities
-from desktop_app.core.training import run_training
+from desktop_app.core.base import events as ev
+from desktop_app.core.model.config import LoraSettings, TrainConfig
+from desktop_app.core.data.dataset import Examples, load_dataset
+from desktop_app.core.base.errors import DataError
+from desktop_app.core.metrics.evaluation import evaluate
+from desktop_app.core.predict.inference import Classifier, predict_frame, predict_probabilities
+from desktop_app.core.train.training import run_training
 
 LABELS = tuple(sorted(TOPICS))  # complaint, praise, story
 
@@ -111,8 +111,8 @@ def test_onnx_runtime_gives_the_same_label_probabilities(multi_run):
 def test_weighted_positives_use_binary_cross_entropy_with_pos_weight():
     import torch
 
-    from desktop_app.core.labels import LabelMap
-    from desktop_app.core.objectives import MultiLabel, positive_weights
+    from desktop_app.core.data.labels import LabelMap
+    from desktop_app.core.train.objectives import MultiLabel, positive_weights
 
     targets = [[1.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 1.0], [1.0, 1.0]]
     loss = MultiLabel(LabelMap(("a", "b"))).weighted_loss(targets)
@@ -125,8 +125,8 @@ def test_weighted_positives_use_binary_cross_entropy_with_pos_weight():
 
 
 def test_a_run_with_weighted_positives_trains(tiny_bert):
-    from desktop_app.core.dataset import Dataset
-    from desktop_app.core.labels import LabelMap
+    from desktop_app.core.data.dataset import Dataset
+    from desktop_app.core.data.labels import LabelMap
 
     ex = toy_multilabel(60, seed=3)
     config = TrainConfig(small_data="off", base_model=str(tiny_bert), epochs=1, batch_size=16, min_steps=0, class_weighting=True)
@@ -141,7 +141,7 @@ def animals(tmp_path_factory):
     none of zebra (stripes), walrus (tusks), parrot (feathers), among filler words."""
     import random
 
-    from desktop_app.core.dataset import stratified_split
+    from desktop_app.core.data.dataset import stratified_split
 
     filler = ("river table cloud pencil garden window silver morning paper lamp stone quiet blue green road "
               "music letter yellow chair bread").split()
@@ -175,7 +175,7 @@ def test_the_built_in_model_learns_several_labels_per_text(animals):
 
 @pytest.mark.slow
 def test_an_explanation_points_at_the_word_behind_each_label(animals):
-    from desktop_app.core.explain import explain
+    from desktop_app.core.predict.explain import explain
 
     _, clf = animals
     text = "river zebra cloud walrus pencil"
@@ -186,8 +186,8 @@ def test_an_explanation_points_at_the_word_behind_each_label(animals):
 
 
 def test_the_run_history_shows_a_multi_label_run_with_its_micro_f1(multi_run, trained_adapter):
-    from desktop_app.core.manifest import read_manifest
-    from desktop_app.core.runs import RunInfo, compare
+    from desktop_app.core.artifacts.manifest import read_manifest
+    from desktop_app.core.artifacts.runs import RunInfo, compare
 
     result, _ = multi_run
     multi = RunInfo.from_manifest("multi", read_manifest(result.adapter_dir))
@@ -201,8 +201,8 @@ def test_the_run_history_shows_a_multi_label_run_with_its_micro_f1(multi_run, tr
 
 
 def test_a_presets_learning_rate_is_scaled_for_label_sets_and_a_chosen_one_is_kept():
-    from desktop_app.core.config import preset
-    from desktop_app.core.objectives import MULTI_LABEL_LR_SCALE, for_task
+    from desktop_app.core.model.config import preset
+    from desktop_app.core.train.objectives import MULTI_LABEL_LR_SCALE, for_task
 
     said = []
     balanced = preset("balanced")  # learning rate unset: automatic
@@ -234,8 +234,8 @@ def test_a_base_model_that_names_its_own_problem_type_trains_either_kind(tmp_pat
     """Our task decides the head's loss, whatever the base model's config.json says."""
     from tiny_models import build_tiny_bert, toy_examples
 
-    from desktop_app.core.dataset import Dataset
-    from desktop_app.core.labels import LabelMap
+    from desktop_app.core.data.dataset import Dataset
+    from desktop_app.core.data.labels import LabelMap
 
     base = build_tiny_bert(tmp_path / "bert", toy_multilabel(40).texts + toy_examples(40).texts)
     config_file = base / "config.json"
@@ -253,8 +253,8 @@ def test_a_base_model_that_names_its_own_problem_type_trains_either_kind(tmp_pat
 def test_label_sets_train_in_either_number_format(tiny_bert, precision):
     """bf16 autocast is forced (any x86 CPU runs it, only slower), whatever this CPU would choose: the float
     targets meet bf16 logits in the loss (plain and weighted), and the reloadable model is fp32 again."""
-    from desktop_app.core.dataset import Dataset
-    from desktop_app.core.labels import LabelMap
+    from desktop_app.core.data.dataset import Dataset
+    from desktop_app.core.data.labels import LabelMap
 
     ex = toy_multilabel(60, seed=8)
     for weighting in (False, True):

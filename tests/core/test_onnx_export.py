@@ -6,9 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from desktop_app.core.errors import ExportError, OutputError
-from desktop_app.core.inference import Classifier
-from desktop_app.core.onnx_export import (INFO_FILE, ONNX_FILE, PROBES, TOLERANCE, export_onnx, onnx_probabilities,
+from desktop_app.core.base.errors import ExportError, OutputError
+from desktop_app.core.predict.inference import Classifier
+from desktop_app.core.artifacts.onnx_export import (INFO_FILE, ONNX_FILE, PROBES, TOLERANCE, export_onnx, onnx_probabilities,
                                           open_session)
 
 TEXTS = ["the film was great and fun", "awful boring plot", "it was okay", "", "x " * 500,
@@ -60,8 +60,8 @@ def test_the_folder_alone_is_enough_to_deploy(classifier, tmp_path):
 @pytest.mark.parametrize("model", ["tiny_bert", "tiny_roberta"])
 def test_both_model_families_export_with_dynamic_batch_and_length(model, request, tmp_path):
     """RoBERTa derives position ids from the padding: a graph that baked in a length or a mask fails here."""
-    from desktop_app.core.models import load_classifier, load_tokenizer, resolve_base_model
-    from desktop_app.core.text import TextEncoder
+    from desktop_app.core.model.models import load_classifier, load_tokenizer, resolve_base_model
+    from desktop_app.core.model.text import TextEncoder
 
     base = resolve_base_model(str(request.getfixturevalue(model)))
     clf = Classifier(load_classifier(base, ("a", "b", "c")).eval(), TextEncoder(load_tokenizer(base), 64),
@@ -74,7 +74,7 @@ def test_both_model_families_export_with_dynamic_batch_and_length(model, request
 
 
 def test_a_failing_parity_check_is_refused_and_nothing_is_written(classifier, tmp_path, monkeypatch):
-    from desktop_app.core import onnx_export
+    from desktop_app.core.artifacts import onnx_export
 
     real_copy = onnx_export._fp32_copy
 
@@ -104,7 +104,7 @@ def test_a_failing_parity_check_is_refused_and_nothing_is_written(classifier, tm
 
 def test_an_export_that_gives_nan_probabilities_is_refused(classifier, tmp_path, monkeypatch):
     """NaN compares false with everything: the check must refuse a gap that is not a number, not only a large one."""
-    from desktop_app.core import onnx_export
+    from desktop_app.core.artifacts import onnx_export
 
     real_copy = onnx_export._fp32_copy
 
@@ -151,7 +151,7 @@ def test_the_onnx_backend_predicts_what_pytorch_predicts(trained_adapter, classi
 
 def test_auto_falls_back_to_pytorch_when_the_model_does_not_export_faithfully(trained_adapter, classifier,
                                                                               monkeypatch, caplog):
-    from desktop_app.core import onnx_export
+    from desktop_app.core.artifacts import onnx_export
 
     monkeypatch.setattr(onnx_export, "TOLERANCE", -1.0)  # no export can pass
     auto = Classifier.load(trained_adapter.adapter_dir, backend="auto")
@@ -163,7 +163,7 @@ def test_auto_falls_back_to_pytorch_when_the_model_does_not_export_faithfully(tr
 
 
 def test_the_model_just_trained_can_predict_through_onnx(trained_adapter):
-    from desktop_app.core.inference import predict_probabilities
+    from desktop_app.core.predict.inference import predict_probabilities
 
     clf = Classifier.from_training(trained_adapter, backend="auto")
     assert clf.onnx is not None

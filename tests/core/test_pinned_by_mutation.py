@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from desktop_app.core.manifest import is_adapter_folder
+from desktop_app.core.artifacts.manifest import is_adapter_folder
 
-from desktop_app.core.sanitize import label_problem, spreadsheet_safe
+from desktop_app.core.base.sanitize import label_problem, spreadsheet_safe
 
 
 # sanitize._shows_nothing: "Cc" -> "cc" survived. A control character before a formula is skipped by some
@@ -54,7 +54,7 @@ def test_a_label_of_combining_marks_alone_looks_blank():
 def test_progress_carries_the_learning_rate_and_always_reports_the_last_step():
     from types import SimpleNamespace
 
-    from desktop_app.core.callbacks import EventCallback
+    from desktop_app.core.train.callbacks import EventCallback
 
     events = []
     callback = EventCallback(events.append, None, batch_size=8, min_interval_s=60.0, clock=lambda: 100.0)
@@ -78,7 +78,7 @@ def _validation(accuracy, macro_f1, micro_f1=None):
 
 
 def test_the_kept_note_reads_micro_f1_for_label_sets():
-    from desktop_app.core.kept_numbers import MEASURED_AGAIN, kept_note
+    from desktop_app.core.artifacts.kept_numbers import MEASURED_AGAIN, kept_note
 
     history = [{"epoch": 1.0, "accuracy": 0.5, "macro_f1": 0.61, "micro_f1": 0.72},
                {"epoch": 2.0, "accuracy": 0.4, "macro_f1": 0.55, "micro_f1": 0.66}]
@@ -95,7 +95,7 @@ def test_the_kept_note_reads_micro_f1_for_label_sets():
 def test_the_report_carries_each_class_support_and_the_weighted_f1():
     import numpy as np
 
-    from desktop_app.core.evaluation import evaluation_report, scores
+    from desktop_app.core.metrics.evaluation import evaluation_report, scores
 
     probs = np.array([[0.9, 0.1, 0.0], [0.8, 0.2, 0.0], [0.3, 0.7, 0.0], [0.6, 0.4, 0.0], [0.2, 0.8, 0.0]])
     report = evaluation_report(list("abcde"), [0, 0, 1, 1, 1], probs, ["neg", "pos", "mixed"])
@@ -113,7 +113,7 @@ def test_the_report_carries_each_class_support_and_the_weighted_f1():
 def test_multilabel_numbers_count_only_labels_in_play_and_rank_mistakes_by_sureness():
     import numpy as np
 
-    from desktop_app.core.multilabel_metrics import multilabel_report, multilabel_scores
+    from desktop_app.core.metrics.multilabel_metrics import multilabel_report, multilabel_scores
 
     truth = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0]], dtype=bool)
     predicted = np.array([[1, 0, 0], [0, 1, 0], [1, 0, 0]], dtype=bool)
@@ -131,7 +131,7 @@ def test_multilabel_numbers_count_only_labels_in_play_and_rank_mistakes_by_suren
 def test_a_label_column_with_empty_cells_read_as_nan_is_still_scored():
     import pandas as pd
 
-    from desktop_app.core.evaluation import batch_summary
+    from desktop_app.core.metrics.evaluation import batch_summary
 
     frame = pd.DataFrame({"text": ["a", "b", "c", "d"], "gold": ["pos", "neg", float("nan"), "pos"],
                           "predicted_label": ["pos", "neg", "pos", "neg"], "confidence": [0.9, 0.8, 0.7, 0.6],
@@ -148,7 +148,7 @@ def test_a_label_column_with_empty_cells_read_as_nan_is_still_scored():
     ([("a", "b"), ("a",), ("a",), ("a", "b"), ("c",), ("a", "b"), ("b",)], (0.7, 0.3, 0.0), (5, 2, 0)),
 ])
 def test_the_multi_label_split_keeps_the_part_sizes_for_every_seed(labels, shares, sizes):
-    from desktop_app.core.stratify import iterative_split
+    from desktop_app.core.data.stratify import iterative_split
 
     for seed in range(20):
         parts = iterative_split(labels, shares, seed)
@@ -159,7 +159,7 @@ def test_the_multi_label_split_keeps_the_part_sizes_for_every_seed(labels, share
 # dataset.stratified_split: `min(n - 1, ...)` -> `min(n + 1, ...)` survived. With a large validation share, a
 # class of 2 or 3 examples would go to validation whole, and the model would never train on it.
 def test_a_large_validation_share_leaves_every_class_a_training_row():
-    from desktop_app.core.dataset import Examples, stratified_split
+    from desktop_app.core.data.dataset import Examples, stratified_split
 
     labels = ["rare"] * 2 + ["few"] * 3 + ["many"] * 20
     split = stratified_split(Examples([f"t{i}" for i in range(len(labels))], labels), validation=0.85)
@@ -170,8 +170,8 @@ def test_a_large_validation_share_leaves_every_class_a_training_row():
 # dataset.prepare_training_data: the small-data path's empty validation set `Examples([], [])` ->
 # `Examples([])` survived (it is a TypeError: every small-data run would fail); the subset had no small-data test.
 def test_small_data_trains_on_every_row_with_an_empty_validation_set():
-    from desktop_app.core.config import TrainConfig
-    from desktop_app.core.dataset import Examples, prepare_training_data
+    from desktop_app.core.model.config import TrainConfig
+    from desktop_app.core.data.dataset import Examples, prepare_training_data
 
     labels = ["pos", "neg"] * 10
     splits = prepare_training_data(Examples([f"t{i}" for i in range(20)], labels), TrainConfig(small_data="on"))
@@ -182,7 +182,7 @@ def test_small_data_trains_on_every_row_with_an_empty_validation_set():
 # destinations.free_name: the ".zip" test inverted and `range(2, 10_000)` -> `range(2)` survived. The name
 # offered beside "that name is taken" must be the next free one, and an archive must stay a .zip.
 def test_the_offered_free_name_is_the_next_one_and_keeps_zip(tmp_path):
-    from desktop_app.core.destinations import free_name
+    from desktop_app.core.disk.destinations import free_name
 
     (tmp_path / "adapter").mkdir()
     assert free_name(tmp_path / "adapter") == tmp_path / "adapter-2"
@@ -197,7 +197,7 @@ def test_the_offered_free_name_is_the_next_one_and_keeps_zip(tmp_path):
 def test_a_lock_on_a_file_system_without_hard_links_is_made_whole_and_exclusive(tmp_path, monkeypatch):
     import os
 
-    from desktop_app.core import ownership
+    from desktop_app.core.disk import ownership
 
     def no_links(src, dst, *args, **kwargs):
         raise OSError(1, "Operation not permitted")  # what FAT answers
@@ -215,8 +215,8 @@ def test_a_lock_on_a_file_system_without_hard_links_is_made_whole_and_exclusive(
 # atomic.recover_leftovers: the sentence telling what was removed -> None survived. The next run's log says
 # what it repaired; a None there tells the user nothing.
 def test_removing_a_previous_adapter_left_by_a_kill_is_said(tmp_path):
-    from desktop_app.core.atomic import recover_leftovers
-    from desktop_app.core.ownership import OLD_SUFFIX, signed_sibling
+    from desktop_app.core.disk.atomic import recover_leftovers
+    from desktop_app.core.disk.ownership import OLD_SUFFIX, signed_sibling
 
     target = tmp_path / "ad"
     target.mkdir()
@@ -234,7 +234,7 @@ def test_removing_a_previous_adapter_left_by_a_kill_is_said(tmp_path):
 def test_only_a_folder_with_our_manifest_and_nothing_else_is_our_adapter(tmp_path, trained_adapter):
     import shutil
 
-    from desktop_app.core.adapters import holds_our_adapter
+    from desktop_app.core.artifacts.adapters import holds_our_adapter
 
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -252,7 +252,7 @@ def test_only_a_folder_with_our_manifest_and_nothing_else_is_our_adapter(tmp_pat
 # (`verify_folder(folder)` -> `verify_folder(None)`) survived: the subset exported and imported only through the
 # CLI in a child process. Both would fail on every use.
 def test_export_to_a_folder_and_import_of_a_zip_give_the_same_adapter(tmp_path, trained_adapter):
-    from desktop_app.core.adapters import describe_adapter, export_adapter, export_adapter_zip, import_adapter_zip
+    from desktop_app.core.artifacts.adapters import describe_adapter, export_adapter, export_adapter_zip, import_adapter_zip
 
     source = trained_adapter.adapter_dir
     copy = export_adapter(source, tmp_path / "copy")
@@ -268,7 +268,7 @@ def test_export_to_a_folder_and_import_of_a_zip_give_the_same_adapter(tmp_path, 
 # peft_config.AdapterConfig.from_dict: the default of a missing "init_lora_weights" (True) -> None survived. An
 # adapter_config.json without the key (it is optional in PEFT) would be refused as not LoRA's initialisation.
 def test_an_adapter_config_without_init_lora_weights_is_read():
-    from desktop_app.core.peft_config import AdapterConfig
+    from desktop_app.core.artifacts.peft_config import AdapterConfig
 
     data = {"peft_type": "LORA", "task_type": "SEQ_CLS", "r": 8, "lora_alpha": 16, "target_modules": ["query", "value"]}
     config = AdapterConfig.from_dict(data)
@@ -285,8 +285,8 @@ def test_an_adapter_config_without_init_lora_weights_is_read():
 def test_manifest_fields_are_checked_whatever_their_kind():
     import math
 
-    from desktop_app.core.errors import AdapterError
-    from desktop_app.core.validate import Fields
+    from desktop_app.core.base.errors import AdapterError
+    from desktop_app.core.base.validate import Fields
 
     def fields(data):
         return Fields(data, "manifest.json", AdapterError)
@@ -308,8 +308,8 @@ def test_manifest_fields_are_checked_whatever_their_kind():
 # peft_config.AdapterConfig.from_dict: "modules_to_save" read under another key (the head the adapter saves was
 # ignored) and its refusal raised with a missing argument (a TypeError, not a sentence) survived.
 def test_an_adapter_configs_saved_modules_are_read_and_checked():
-    from desktop_app.core.errors import AdapterError
-    from desktop_app.core.peft_config import AdapterConfig
+    from desktop_app.core.base.errors import AdapterError
+    from desktop_app.core.artifacts.peft_config import AdapterConfig
 
     data = {"peft_type": "LORA", "task_type": "SEQ_CLS", "r": 8, "lora_alpha": 16, "target_modules": ["query"],
             "modules_to_save": ["classifier"]}
@@ -323,7 +323,7 @@ def test_an_adapter_configs_saved_modules_are_read_and_checked():
 def test_a_manifest_without_the_per_device_batch_still_loads(trained_adapter):
     import json
 
-    from desktop_app.core.manifest import Manifest
+    from desktop_app.core.artifacts.manifest import Manifest
 
     data = json.loads((trained_adapter.adapter_dir / "manifest.json").read_text())
     assert "per_device_batch" in data["training"]

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from desktop_app.core import precision
-from desktop_app.core.devices import DeviceInfo
+from desktop_app.core.model import precision
+from desktop_app.core.model.devices import DeviceInfo
 
 CPU = DeviceInfo("cpu", "CPU, 2 threads", bf16=True)  # has bf16 instructions: must not decide by itself
 
@@ -105,8 +105,8 @@ def test_an_unwritable_cache_costs_a_measurement_not_the_run(monkeypatch, tmp_pa
 
 
 def _tiny_lora(tiny_bert):
-    from desktop_app.core.config import TrainConfig
-    from desktop_app.core.preparation import attach_lora, prepare_model
+    from desktop_app.core.model.config import TrainConfig
+    from desktop_app.core.train.preparation import attach_lora, prepare_model
 
     config = TrainConfig(small_data="off", base_model=str(tiny_bert))
     prepared = prepare_model(config, ("a", "b"))
@@ -116,7 +116,7 @@ def _tiny_lora(tiny_bert):
 def test_measuring_changes_neither_weights_nor_random_state(tiny_bert, toy):
     import torch
 
-    from desktop_app.core.text import TextEncoder
+    from desktop_app.core.model.text import TextEncoder
 
     model, prepared = _tiny_lora(tiny_bert)
     encoder = TextEncoder(prepared.tokenizer, 32)
@@ -143,10 +143,10 @@ def test_machine_key_follows_batch_shape_and_model(tiny_bert):
 
 
 def test_training_in_bf16_uses_eager_attention_and_gives_it_back(tiny_bert, toy):
-    from desktop_app.core.config import TrainConfig
-    from desktop_app.core.dataset import Dataset
-    from desktop_app.core.labels import LabelMap
-    from desktop_app.core.training import run_training
+    from desktop_app.core.model.config import TrainConfig
+    from desktop_app.core.data.dataset import Dataset
+    from desktop_app.core.data.labels import LabelMap
+    from desktop_app.core.train.training import run_training
 
     seen = []
     config = TrainConfig(small_data="off", base_model=str(tiny_bert), epochs=1, batch_size=16, min_steps=0, precision="bf16",
@@ -159,10 +159,10 @@ def test_training_in_bf16_uses_eager_attention_and_gives_it_back(tiny_bert, toy)
 
 
 def test_auto_training_records_the_measured_choice(tiny_bert, toy, monkeypatch):
-    from desktop_app.core.config import TrainConfig
-    from desktop_app.core.dataset import Dataset
-    from desktop_app.core.labels import LabelMap
-    from desktop_app.core.training import run_training
+    from desktop_app.core.model.config import TrainConfig
+    from desktop_app.core.data.dataset import Dataset
+    from desktop_app.core.data.labels import LabelMap
+    from desktop_app.core.train.training import run_training
 
     monkeypatch.setattr(precision, "measure_steps", lambda *a, **k: {"fp32": 0.5, "bf16": 0.1})
     seen = []
@@ -176,10 +176,10 @@ def test_auto_training_records_the_measured_choice(tiny_bert, toy, monkeypatch):
 def test_the_estimate_and_training_share_one_measurement(tiny_bert, toy, monkeypatch):
     """The estimate builds its model with two placeholder classes; a three-class training run must still
     find the estimate's measurement instead of measuring again."""
-    from desktop_app.core.config import TrainConfig
-    from desktop_app.core.dataset import Dataset
-    from desktop_app.core.estimate import estimate_epoch_seconds
-    from desktop_app.core.labels import LabelMap
+    from desktop_app.core.model.config import TrainConfig
+    from desktop_app.core.data.dataset import Dataset
+    from desktop_app.core.train.estimate import estimate_epoch_seconds
+    from desktop_app.core.data.labels import LabelMap
     from tiny_models import toy_examples
 
     calls = []
@@ -193,7 +193,7 @@ def test_the_estimate_and_training_share_one_measurement(tiny_bert, toy, monkeyp
     config = TrainConfig(small_data="off", base_model=str(tiny_bert), epochs=1, batch_size=16, min_steps=0, device="cpu")
     assert estimate_epoch_seconds(config, three.texts)["precision"] == "bf16"
     seen = []
-    from desktop_app.core.training import run_training
+    from desktop_app.core.train.training import run_training
 
     run_training(config, Dataset(three, LabelMap.from_labels(three.labels), None),
                  on_event=lambda e: seen.append(getattr(e, "message", "")))

@@ -13,8 +13,8 @@ import pytest
 from tiny_models import TOPICS, write_toy_csv, write_toy_multilabel_csv
 
 from desktop_app.cli import main
-from desktop_app.core.inference import Classifier
-from desktop_app.core.predict_file import predict_to, summarise
+from desktop_app.core.predict.inference import Classifier
+from desktop_app.core.predict.predict_file import predict_to, summarise
 
 LABELS = tuple(sorted(TOPICS))  # complaint, praise, story
 
@@ -142,7 +142,7 @@ def test_the_predictions_say_which_column_holds_them_whatever_an_old_file_holds(
     user's), and the window must not take it for this model's answer."""
     import pandas as pd
 
-    from desktop_app.core.inference import PREDICTED, predict_frame
+    from desktop_app.core.predict.inference import PREDICTED, predict_frame
 
     clf = Classifier.load(trained_adapter.adapter_dir)
     old = pd.DataFrame({"text": ["great film", "awful film"], "predicted_labels": ["a;b", ""]})

@@ -4,9 +4,9 @@ import shutil
 
 import pytest
 
-from desktop_app.core.errors import AdapterError
-from desktop_app.core.manifest import is_adapter_folder, read_manifest
-from desktop_app.core.runs import RunInfo, compare, delete_run, saved_runs
+from desktop_app.core.base.errors import AdapterError
+from desktop_app.core.artifacts.manifest import is_adapter_folder, read_manifest
+from desktop_app.core.artifacts.runs import RunInfo, compare, delete_run, saved_runs
 
 
 def test_a_trained_run_records_its_dataset_and_examples(trained_adapter):
@@ -61,7 +61,7 @@ def test_a_deletion_killed_half_way_leaves_no_half_run_and_is_finished_later(tra
     user = runs / ".mine.deleting"
     user.mkdir()
     (user / "diary.txt").write_text("private")
-    code = ("import os, signal, sys\nfrom pathlib import Path\nimport desktop_app.core.runs as runs\n"
+    code = ("import os, signal, sys\nfrom pathlib import Path\nimport desktop_app.core.artifacts.runs as runs\n"
             "def killed(folder, *a, **k):\n"
             "    first = sorted(Path(folder).iterdir())[0]\n    first.unlink()\n"
             "    os.kill(os.getpid(), signal.SIGKILL)\n"
@@ -77,8 +77,8 @@ def test_a_deletion_killed_half_way_leaves_no_half_run_and_is_finished_later(tra
 
 
 def test_the_dataset_name_travels_from_the_file_to_the_splits(tmp_path):
-    from desktop_app.core.config import TrainConfig
-    from desktop_app.core.dataset import inspect, prepare_training_data
+    from desktop_app.core.model.config import TrainConfig
+    from desktop_app.core.data.dataset import inspect, prepare_training_data
 
     path = tmp_path / "tweets.csv"
     path.write_text("text,label\n" + "\n".join(f"text number {i},{'a' if i % 2 else 'b'}" for i in range(40)))
@@ -105,7 +105,7 @@ def test_compare_names_the_kept_epoch_the_note_and_how_each_setting_was_set():
 
 
 def _with(manifest, config_changes: dict, settings: dict):
-    from desktop_app.core.manifest import Manifest
+    from desktop_app.core.artifacts.manifest import Manifest
 
     data = manifest.to_dict()
     data["config"] = {**data["config"], **config_changes, "config_version": 1}  # as a run writes it
@@ -116,8 +116,8 @@ def _with(manifest, config_changes: dict, settings: dict):
 def test_a_runs_settings_read_back_keep_exact_exact_and_automatic_automatic(trained_adapter):
     """The saved config says version 1 with every number filled in; read back, an exact value equal to the
     preset's became automatic. The training record's `settings` decides: exact stays exact, automatic is again."""
-    from desktop_app.core.config import PRESET_START, TrainConfig
-    from desktop_app.core.manifest import run_config
+    from desktop_app.core.model.config import PRESET_START, TrainConfig
+    from desktop_app.core.artifacts.manifest import run_config
 
     manifest = read_manifest(trained_adapter.adapter_dir)
     preset = manifest.config["preset"]

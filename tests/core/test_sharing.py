@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.core.adapters import export_adapter, import_adapter_zip
-from desktop_app.core.errors import AdapterError
-from desktop_app.core.inference import Classifier
-from desktop_app.core.manifest import BaseModelRef, read_manifest
-from desktop_app.core.models import EMBEDDED_ID, EMBEDDED_SHA256
-from desktop_app.core.sharing import EMBEDDED_HUB_ID, shared_adapter_config, shared_base
+from desktop_app.core.artifacts.adapters import export_adapter, import_adapter_zip
+from desktop_app.core.base.errors import AdapterError
+from desktop_app.core.predict.inference import Classifier
+from desktop_app.core.artifacts.manifest import BaseModelRef, read_manifest
+from desktop_app.core.model.models import EMBEDDED_ID, EMBEDDED_SHA256
+from desktop_app.core.artifacts.sharing import EMBEDDED_HUB_ID, shared_adapter_config, shared_base
 
 TEXTS = ["the film was good and superb", "boring and dull, the worst", "fine"]
 
@@ -179,7 +179,7 @@ def test_the_peft_config_lists_each_saved_module_once_and_names_the_base():
 
 
 def test_the_remembered_folders_file_is_read_as_hostile(tmp_path, monkeypatch):
-    from desktop_app.core import known_bases
+    from desktop_app.core.artifacts import known_bases
 
     monkeypatch.setenv("LORA_STUDIO_DATA_DIR", str(tmp_path))
     for junk in ("not json", "[1, 2]", '{"folders": {"a": 1}}', '{"folders": [{"fingerprint": "x", "path": "/"}]}',
@@ -194,7 +194,7 @@ def test_the_remembered_folders_file_is_read_as_hostile(tmp_path, monkeypatch):
 def test_an_onnx_export_names_no_local_path_and_carries_the_card(trained_adapter, tiny_bert, tmp_path):
     import yaml
 
-    from desktop_app.core.onnx_export import export_onnx
+    from desktop_app.core.artifacts.onnx_export import export_onnx
 
     folder = export_onnx(Classifier.load(trained_adapter.adapter_dir), tmp_path / "onnx").folder
     for path in folder.iterdir():
@@ -211,7 +211,7 @@ def test_an_onnx_export_names_no_local_path_and_carries_the_card(trained_adapter
 def test_the_card_of_an_adapter_on_the_built_in_model_names_its_hub_id_licence_and_language(trained_adapter):
     import yaml
 
-    from desktop_app.core.sharing import card_for, shared_manifest
+    from desktop_app.core.artifacts.sharing import card_for, shared_manifest
 
     base = shared_base(_ref(EMBEDDED_ID, "embedded", EMBEDDED_SHA256))
     card = card_for(shared_manifest(read_manifest(trained_adapter.adapter_dir), base), base)

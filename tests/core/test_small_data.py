@@ -9,12 +9,12 @@ import json
 import numpy as np
 import pytest
 
-from desktop_app.core import small_data
-from desktop_app.core.config import TrainConfig
-from desktop_app.core.dataset import Examples, prepare_training_data
-from desktop_app.core.events import CancelToken, LogLine, StepProgress
-from desktop_app.core.small_data import fold_of
-from desktop_app.core.small_data_plan import SMALL_ROWS, plan_for
+from desktop_app.core.train import small_data
+from desktop_app.core.model.config import TrainConfig
+from desktop_app.core.data.dataset import Examples, prepare_training_data
+from desktop_app.core.base.events import CancelToken, LogLine, StepProgress
+from desktop_app.core.train.small_data import fold_of
+from desktop_app.core.data.small_data_plan import SMALL_ROWS, plan_for
 from tiny_models import toy_examples
 
 
@@ -72,8 +72,8 @@ def test_folds_are_stratified_and_cover_every_row():
 @pytest.fixture(scope="module")
 def recorded_run(tiny_bert, tmp_path_factory):
     """A small run on the tiny model, with every fit's training rows and every prediction's rows recorded."""
-    from desktop_app.core import inference
-    from desktop_app.core.training import run_training
+    from desktop_app.core.predict import inference
+    from desktop_app.core.train.training import run_training
 
     fits, predicted = [], []
     real_fit, real_predict = small_data.Session.trained_on, inference.predict_probabilities
@@ -134,8 +134,8 @@ def test_the_estimate_is_out_of_fold_and_says_so(recorded_run):
 
 
 def test_the_manifest_records_the_estimate_and_the_pooling(recorded_run):
-    from desktop_app.core.inference import Classifier
-    from desktop_app.core.manifest import read_manifest
+    from desktop_app.core.predict.inference import Classifier
+    from desktop_app.core.artifacts.manifest import read_manifest
 
     _, result, _, _, _ = recorded_run
     manifest = read_manifest(result.adapter_dir)
@@ -151,11 +151,11 @@ def test_the_manifest_records_the_estimate_and_the_pooling(recorded_run):
 def test_the_head_gives_the_probes_predictions_before_any_lora_step(tiny_bert):
     from sklearn.linear_model import LogisticRegression
 
-    from desktop_app.core.inference import predict_probabilities
-    from desktop_app.core.models import load_classifier, load_tokenizer, resolve_base_model
-    from desktop_app.core.preparation import attach_lora
-    from desktop_app.core.probe import PROBE_C, fit_probe, head_features, set_head
-    from desktop_app.core.text import TextEncoder
+    from desktop_app.core.predict.inference import predict_probabilities
+    from desktop_app.core.model.models import load_classifier, load_tokenizer, resolve_base_model
+    from desktop_app.core.train.preparation import attach_lora
+    from desktop_app.core.train.probe import PROBE_C, fit_probe, head_features, set_head
+    from desktop_app.core.model.text import TextEncoder
 
     ex = toy_examples(60, labels=("a", "b", "c"))
     base = resolve_base_model(str(tiny_bert))
@@ -176,9 +176,9 @@ def test_each_fit_tunes_pairs_then_its_head_is_the_probe_on_the_tuned_vectors(ti
     predicts exactly what that probe predicts."""
     from sklearn.linear_model import LogisticRegression
 
-    from desktop_app.core import pair_tuning
-    from desktop_app.core.inference import predict_probabilities
-    from desktop_app.core.probe import PROBE_C, head_features
+    from desktop_app.core.train import pair_tuning
+    from desktop_app.core.predict.inference import predict_probabilities
+    from desktop_app.core.train.probe import PROBE_C, head_features
 
     config = TrainConfig(base_model=str(tiny_bert))
     session, rows = _session(tiny_bert, config, toy_examples(30, labels=("a", "b", "c")))
@@ -196,9 +196,9 @@ def test_each_fit_tunes_pairs_then_its_head_is_the_probe_on_the_tuned_vectors(ti
 
 
 def _session(tiny_bert, config, ex):
-    from desktop_app.core.labels import LabelMap
-    from desktop_app.core.objectives import objective_for
-    from desktop_app.core.preparation import prepare_model
+    from desktop_app.core.data.labels import LabelMap
+    from desktop_app.core.train.objectives import objective_for
+    from desktop_app.core.train.preparation import prepare_model
 
     label_map = LabelMap.from_labels(ex.label_names())
     objective = objective_for(ex, label_map)
@@ -207,10 +207,10 @@ def _session(tiny_bert, config, ex):
 
 
 def test_pair_tuning_pulls_a_class_together_and_changes_only_lora(tiny_bert, monkeypatch):
-    from desktop_app.core import pair_tuning
-    from desktop_app.core.pair_tuning import pair_loss, target_similarity, tune_pairs
-    from desktop_app.core.preparation import attach_lora
-    from desktop_app.core.probe import head_features
+    from desktop_app.core.train import pair_tuning
+    from desktop_app.core.train.pair_tuning import pair_loss, target_similarity, tune_pairs
+    from desktop_app.core.train.preparation import attach_lora
+    from desktop_app.core.train.probe import head_features
 
     import torch
 
@@ -233,10 +233,10 @@ def test_pair_tuning_pulls_a_class_together_and_changes_only_lora(tiny_bert, mon
 
 
 def test_the_anchor_holds_the_vectors_near_where_they_started_and_weighs_less_as_rows_grow(tiny_bert, monkeypatch):
-    from desktop_app.core import pair_tuning
-    from desktop_app.core.pair_tuning import anchor_loss, anchor_weight, examples_per_class, tune_pairs
-    from desktop_app.core.preparation import attach_lora
-    from desktop_app.core.probe import head_features
+    from desktop_app.core.train import pair_tuning
+    from desktop_app.core.train.pair_tuning import anchor_loss, anchor_weight, examples_per_class, tune_pairs
+    from desktop_app.core.train.preparation import attach_lora
+    from desktop_app.core.train.probe import head_features
 
     import torch
 
@@ -268,11 +268,11 @@ def test_the_anchor_holds_the_vectors_near_where_they_started_and_weighs_less_as
 
 
 def test_pair_targets_are_one_class_or_the_overlap_of_label_sets():
-    from desktop_app.core.pair_tuning import pair_loss, target_similarity
+    from desktop_app.core.train.pair_tuning import pair_loss, target_similarity
 
     import torch
 
-    from desktop_app.core.pair_tuning import pair_steps
+    from desktop_app.core.train.pair_tuning import pair_steps
 
     # the fewest steps, then 20 passes over the rows, then no more than 60 steps however many rows
     assert [pair_steps(n) for n in (1, 2, 8, 24, 96, 192, 4000)] == [0, 10, 10, 15, 60, 60, 60]
@@ -290,7 +290,7 @@ def test_pair_targets_are_one_class_or_the_overlap_of_label_sets():
 
 
 def test_a_two_class_probe_and_a_missing_class():
-    from desktop_app.core.probe import fit_probe
+    from desktop_app.core.train.probe import fit_probe
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(30, 5))
@@ -302,10 +302,10 @@ def test_a_two_class_probe_and_a_missing_class():
 
 # ------------------------------------------------------------------ mean pooling
 def test_mean_pooling_ignores_padding_and_survives_a_copy(tiny_bert):
-    from desktop_app.core.inference import predict_probabilities
-    from desktop_app.core.models import load_classifier, load_tokenizer, resolve_base_model
-    from desktop_app.core.pooling import pooling_of
-    from desktop_app.core.text import TextEncoder
+    from desktop_app.core.predict.inference import predict_probabilities
+    from desktop_app.core.model.models import load_classifier, load_tokenizer, resolve_base_model
+    from desktop_app.core.model.pooling import pooling_of
+    from desktop_app.core.model.text import TextEncoder
 
     base = resolve_base_model(str(tiny_bert))
     model = load_classifier(base, ("a", "b"), 0.0, pooling="mean").eval()
@@ -323,7 +323,7 @@ def test_mean_pooling_ignores_padding_and_survives_a_copy(tiny_bert):
 
 # ------------------------------------------------------------------ Stop keeps nothing
 def test_stop_during_the_folds_keeps_nothing(tiny_bert, tmp_path):
-    from desktop_app.core.training import run_training
+    from desktop_app.core.train.training import run_training
 
     cancel = CancelToken()
     seen = []
@@ -354,17 +354,17 @@ def test_stop_during_the_folds_keeps_nothing(tiny_bert, tmp_path):
     {"version": 1, "kind": "validation_split", "examples": -1},
 ])
 def test_a_hostile_estimate_is_refused_in_a_sentence(bad):
-    from desktop_app.core.errors import AdapterError
-    from desktop_app.core.score_estimate import ScoreEstimate
+    from desktop_app.core.base.errors import AdapterError
+    from desktop_app.core.metrics.score_estimate import ScoreEstimate
 
     with pytest.raises(AdapterError):
         ScoreEstimate.from_dict(bad)
 
 
 def test_older_adapters_open_as_measured_on_a_validation_split(trained_adapter):
-    from desktop_app.core.errors import AdapterError
-    from desktop_app.core.adapter_layout import MANIFEST
-    from desktop_app.core.manifest import parse_manifest
+    from desktop_app.core.base.errors import AdapterError
+    from desktop_app.core.artifacts.adapter_layout import MANIFEST
+    from desktop_app.core.artifacts.manifest import parse_manifest
 
     raw = json.loads((trained_adapter.adapter_dir / MANIFEST).read_text())
     raw.pop("estimate", None)
@@ -376,8 +376,9 @@ def test_older_adapters_open_as_measured_on_a_validation_split(trained_adapter):
 
 
 def test_the_time_estimate_counts_every_fold_and_its_pair_tuning(tiny_bert, monkeypatch):
-    from desktop_app.core import pair_tuning, precision
-    from desktop_app.core.estimate import estimate_epoch_seconds
+    from desktop_app.core.train import pair_tuning
+    from desktop_app.core.model import precision
+    from desktop_app.core.train.estimate import estimate_epoch_seconds
 
     # a fixed step time: the comparisons below are about what is counted, not about this machine's speed
     monkeypatch.setattr(precision, "measure_steps", lambda model, batches, names=("fp32", "bf16"), **k:
@@ -402,9 +403,9 @@ def test_the_time_estimate_counts_every_fold_and_its_pair_tuning(tiny_bert, monk
 
 
 def test_label_sets_on_small_data_get_thresholds_from_out_of_fold_scores(tiny_bert, tmp_path):
-    from desktop_app.core.inference import Classifier
-    from desktop_app.core.multilabel_metrics import indicator, tune_thresholds
-    from desktop_app.core.training import run_training
+    from desktop_app.core.predict.inference import Classifier
+    from desktop_app.core.metrics.multilabel_metrics import indicator, tune_thresholds
+    from desktop_app.core.train.training import run_training
     from tiny_models import toy_multilabel
 
     ex = toy_multilabel(60)

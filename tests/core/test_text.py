@@ -1,7 +1,7 @@
 """Tokenisation shared by training and inference: head+tail cut, one-pass finish, per-batch padding."""
 
-from desktop_app.core.models import load_tokenizer, resolve_base_model
-from desktop_app.core.text import HEAD_SHARE, TextEncoder, derive_max_length
+from desktop_app.core.model.models import load_tokenizer, resolve_base_model
+from desktop_app.core.model.text import HEAD_SHARE, TextEncoder, derive_max_length
 
 
 def _encoder(tiny_bert, max_length):
@@ -40,9 +40,9 @@ def test_derive_max_length():
 
 
 def test_the_length_in_use_is_the_runs_and_the_cut_sentence_counts_at_it():
-    from desktop_app.core.config import PRESETS
-    from desktop_app.core.preparation import choose_max_length
-    from desktop_app.core.text import cut_sentence, length_in_use
+    from desktop_app.core.model.config import PRESETS
+    from desktop_app.core.train.preparation import choose_max_length
+    from desktop_app.core.model.text import cut_sentence, length_in_use
 
     counts = [20] * 98 + [300, 700]
     auto = PRESETS["balanced"]

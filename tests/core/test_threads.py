@@ -5,8 +5,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from desktop_app.core import threads
-from desktop_app.core.events import LogLine, ThreadsChanged
+from desktop_app.core.model import threads
+from desktop_app.core.base.events import LogLine, ThreadsChanged
 
 LinuxTimes = namedtuple("LinuxTimes", "user nice system idle iowait irq softirq steal guest guest_nice")
 WindowsTimes = namedtuple("WindowsTimes", "user system idle interrupt dpc")
@@ -193,7 +193,7 @@ def test_initial_threads_watches_the_others_for_a_moment(monkeypatch):
 def test_configure_cpu_threads_applies_the_choice(monkeypatch):
     import torch
 
-    from desktop_app.core import devices
+    from desktop_app.core.model import devices
 
     before = torch.get_num_threads()
     monkeypatch.setattr(threads, "initial_threads", lambda: 1)
@@ -280,10 +280,10 @@ def test_every_other_trainer_hook_does_nothing():
 
 
 def test_the_tuner_runs_inside_a_real_trainer(tiny_bert, toy, tmp_path, monkeypatch):
-    from desktop_app.core.config import TrainConfig
-    from desktop_app.core.dataset import Dataset
-    from desktop_app.core.labels import LabelMap
-    from desktop_app.core.training import run_training
+    from desktop_app.core.model.config import TrainConfig
+    from desktop_app.core.data.dataset import Dataset
+    from desktop_app.core.data.labels import LabelMap
+    from desktop_app.core.train.training import run_training
 
     c = Counters(others=1.0)
     monkeypatch.setattr(threads, "RECHECK_S", 0.0)

@@ -5,14 +5,14 @@ import time
 import pytest
 from transformers import TrainerControl, TrainerState, TrainingArguments
 
-from desktop_app.core import events as ev
-from desktop_app.core.callbacks import BestModelKeeper, Cancelled, EventCallback
-from desktop_app.core.config import LoraSettings, TrainConfig
-from desktop_app.core.dataset import Dataset
-from desktop_app.core.errors import TrainingError
-from desktop_app.core.labels import LabelMap
-from desktop_app.core.objectives import class_weights
-from desktop_app.core.training import run_training
+from desktop_app.core.base import events as ev
+from desktop_app.core.train.callbacks import BestModelKeeper, Cancelled, EventCallback
+from desktop_app.core.model.config import LoraSettings, TrainConfig
+from desktop_app.core.data.dataset import Dataset
+from desktop_app.core.base.errors import TrainingError
+from desktop_app.core.data.labels import LabelMap
+from desktop_app.core.train.objectives import class_weights
+from desktop_app.core.train.training import run_training
 
 
 def _dataset(examples):
@@ -182,7 +182,7 @@ def test_layer_share_adapts_only_the_top_layers(tiny_bert, toy):
 
 
 def test_small_datasets_get_enough_updates(tiny_bert, toy):
-    from desktop_app.core.preparation import ensure_min_steps
+    from desktop_app.core.train.preparation import ensure_min_steps
 
     notes = []  # epochs unset: automatic, the preset's 3 raised on small data; a number set is kept exactly
     cfg = ensure_min_steps(TrainConfig(batch_size=32, min_steps=120), 142, notes.append)
@@ -195,7 +195,7 @@ def test_small_datasets_get_enough_updates(tiny_bert, toy):
 
 
 def test_estimate_times_real_steps(tiny_bert, toy):
-    from desktop_app.core.estimate import estimate_epoch_seconds
+    from desktop_app.core.train.estimate import estimate_epoch_seconds
 
     config = TrainConfig(small_data="off", base_model=str(tiny_bert), batch_size=16, min_steps=70, device="cpu")
     est = estimate_epoch_seconds(config, toy.texts)
@@ -206,8 +206,8 @@ def test_estimate_times_real_steps(tiny_bert, toy):
 
 
 def test_estimate_stops_when_cancelled(tiny_bert, toy):
-    from desktop_app.core.estimate import estimate_epoch_seconds
-    from desktop_app.core.events import CancelToken
+    from desktop_app.core.train.estimate import estimate_epoch_seconds
+    from desktop_app.core.base.events import CancelToken
 
     token = CancelToken()
     token.cancel()
@@ -216,7 +216,7 @@ def test_estimate_stops_when_cancelled(tiny_bert, toy):
 
 
 def test_a_validation_class_without_training_examples_is_refused(tiny_bert, toy):
-    from desktop_app.core.dataset import Examples, Splits
+    from desktop_app.core.data.dataset import Examples, Splits
 
     splits = Splits(toy, Examples(["the film was odd"] * 3, ["neg", "pos", "meh"]))
     with pytest.raises(TrainingError, match="labels the training examples lack: meh"):
@@ -224,7 +224,7 @@ def test_a_validation_class_without_training_examples_is_refused(tiny_bert, toy)
 
 
 def test_stop_and_keep_best_saves_the_best_epoch_labelled_as_stopped(tiny_bert, toy, tmp_path):
-    from desktop_app.core.manifest import read_manifest
+    from desktop_app.core.artifacts.manifest import read_manifest
 
     token = ev.CancelToken()
     seen = []

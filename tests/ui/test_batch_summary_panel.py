@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from desktop_app.core.events import CancelToken
+from desktop_app.core.base.events import CancelToken
 from desktop_app.ui import jobs
 from desktop_app.ui.panels.inference_panel import InferencePanel
 

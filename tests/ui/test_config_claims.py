@@ -2,10 +2,10 @@
 length's coverage, the epochs that will run (with a one-click "run exactly N"), the learning rate in use and
 the CPU threads training really has."""
 
-from desktop_app.core import events as ev
-from desktop_app.core.config import PRESETS
-from desktop_app.core.objectives import for_task
-from desktop_app.core.preparation import ensure_min_steps
+from desktop_app.core.base import events as ev
+from desktop_app.core.model.config import PRESETS
+from desktop_app.core.train.objectives import for_task
+from desktop_app.core.train.preparation import ensure_min_steps
 from desktop_app.ui.panels.config_panel import ConfigPanel
 
 
@@ -36,8 +36,8 @@ def test_the_coverage_sentence_counts_the_texts_the_capped_length_reads_whole(qt
 
 def test_the_lengths_are_the_dataset_pages_own_counts(tmp_path, monkeypatch):
     """Configure's lengths are the very counts the Dataset page's report made (one count, every row)."""
-    from desktop_app.core import text
-    from desktop_app.core.config import TrainConfig
+    from desktop_app.core.model import text
+    from desktop_app.core.model.config import TrainConfig
     from desktop_app.ui.jobs import load_data_job
 
     calls = []

@@ -3,7 +3,7 @@ request), and any row of the mistakes list or of the batch results opened with i
 
 from PySide6.QtWidgets import QDialog, QLabel
 
-from desktop_app.core.explain import Explanation, WordScore
+from desktop_app.core.predict.explain import Explanation, WordScore
 from desktop_app.ui.widgets.explanation_view import ExplanationView
 
 
@@ -33,7 +33,7 @@ def test_words_are_highlighted_by_strength_and_side_with_a_legend(qtbot):
 def test_the_models_score_stands_beside_the_explanation_with_a_caution_when_it_is_weak_or_incomplete(qtbot):
     from dataclasses import replace
 
-    from desktop_app.core.explain import ModelScore
+    from desktop_app.core.predict.explain import ModelScore
 
     measured = "measured on 180 held-out validation examples"
     strong, weak = ModelScore("accuracy", 0.91, 0.5, measured), ModelScore("accuracy", 0.72, 0.5, measured)

@@ -55,7 +55,7 @@ def test_a_failed_parity_check_is_explained_and_writes_nothing(qtbot, window, tr
                                                               monkeypatch):
     import torch
 
-    from desktop_app.core import onnx_export
+    from desktop_app.core.artifacts import onnx_export
     real_copy = onnx_export._fp32_copy
 
     def drifted(model):

@@ -20,7 +20,7 @@ def _fake_estimates(monkeypatch, seconds=0.0):
 
     def estimate_job(config, texts, labels=None):
         def job(emit, cancel):
-            from desktop_app.core.events import checkpoint
+            from desktop_app.core.base.events import checkpoint
 
             started.append(config)
             end = time.monotonic() + seconds
@@ -78,7 +78,7 @@ def test_configure_shows_a_basic_view_and_every_field_explains_itself(qtbot):
 
 
 def test_shown_numbers_are_the_ones_that_will_be_used(qtbot):
-    from desktop_app.core.config import PRESETS
+    from desktop_app.core.model.config import PRESETS
     from desktop_app.ui.panels.config_panel import ConfigPanel
 
     panel = ConfigPanel()
@@ -228,7 +228,7 @@ def test_help_has_getting_started_next_to_about_and_the_log_folder(qtbot, window
     assert window.help_dialog.isVisible()
     text = window.help_dialog.findChild(QTextBrowser).toPlainText()
     assert "Dataset" in text and "Macro-F1" in text and "LoRA (low-rank adaptation)" in text
-    from desktop_app.core.config import PRESETS  # the page names the presets and buttons the window has
+    from desktop_app.core.model.config import PRESETS  # the page names the presets and buttons the window has
 
     assert all(name.capitalize() in text for name in PRESETS) and "Start training" in text and "Fast" not in text
     window.help_dialog.close()

@@ -4,8 +4,8 @@ import shutil
 
 from PySide6.QtCore import QItemSelectionModel
 
-from desktop_app.core.manifest import read_manifest
-from desktop_app.core.runs import RunInfo
+from desktop_app.core.artifacts.manifest import read_manifest
+from desktop_app.core.artifacts.runs import RunInfo
 from desktop_app.ui.panels.history_panel import COLUMNS, HistoryPanel
 
 

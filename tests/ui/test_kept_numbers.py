@@ -3,9 +3,9 @@ and a number seen while training that differs (a later, worse epoch) is explaine
 
 from types import SimpleNamespace
 
-from desktop_app.core import events as ev
-from desktop_app.core.config import TrainConfig
-from desktop_app.core.reports import ClassMetrics, EvalReport, LabelErrors
+from desktop_app.core.base import events as ev
+from desktop_app.core.model.config import TrainConfig
+from desktop_app.core.metrics.reports import ClassMetrics, EvalReport, LabelErrors
 from desktop_app.ui.panels.training_panel import TrainingPanel
 
 NOTE = ("These are epoch 1.00's numbers, the best epoch and the one saved; the last epoch evaluated (2.00) scored "

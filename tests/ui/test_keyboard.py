@@ -29,8 +29,8 @@ def bare_window(qtbot, settings, tmp_path, monkeypatch):
 
 def _preview(win):
     """A 200-row, 3-column table in the Dataset page's preview (600 cells), its Next enabled."""
-    from desktop_app.core.data import Table
-    from desktop_app.core.dataset import build_report
+    from desktop_app.core.data.tables import Table
+    from desktop_app.core.data.dataset import build_report
 
     frame = pd.DataFrame({"text": [f"text number {i}" for i in range(200)], "label": ["a", "b"] * 100,
                           "note": ["x"] * 200})

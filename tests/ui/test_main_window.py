@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from desktop_app.core import events as ev
+from desktop_app.core.base import events as ev
 
 
 from ui_data import load as _load  # noqa: E402
@@ -286,7 +286,7 @@ def test_live_prediction_latest_wins(qtbot, window):
     """A slow prediction for an older text never lands last: one waiting text, results for stale text dropped."""
     import threading
 
-    from desktop_app.core.inference import Prediction
+    from desktop_app.core.predict.inference import Prediction
 
     release, asked = threading.Event(), []
 
@@ -336,8 +336,8 @@ def test_a_validation_file_with_a_class_training_lacks_is_explained(qtbot, windo
 
 
 def test_token_counts_use_the_chosen_base_models_tokenizer_and_limit(qtbot, window, tiny_bert, tmp_path):
-    from desktop_app.core.models import embedded_model_dir
-    from desktop_app.core.text import fast_token_counter
+    from desktop_app.core.model.models import embedded_model_dir
+    from desktop_app.core.model.text import fast_token_counter
 
     data = tmp_path / "d.csv"  # words the tiny vocabulary lacks: one [UNK] there, many pieces in MiniLM's
     data.write_text("review,sentiment\n" + "".join(f"antidisestablishmentarianism flabbergasted {i},"

@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop_app.core import events as ev
-from desktop_app.core.config import PRESETS, LoraSettings, TrainConfig
+from desktop_app.core.base import events as ev
+from desktop_app.core.model.config import PRESETS, LoraSettings, TrainConfig
 from desktop_app.ui.models.frame_model import FrameModel
 
 
@@ -65,7 +65,7 @@ def test_config_panel_round_trip_and_presets(qtbot):
 
 
 def test_config_panel_devices_disabled_with_reason(qtbot):
-    from desktop_app.core.devices import DeviceInfo
+    from desktop_app.core.model.devices import DeviceInfo
     from desktop_app.ui.panels.config_panel import ConfigPanel
 
     panel = ConfigPanel()
@@ -239,7 +239,7 @@ def test_configure_fields_ignore_the_wheel_unless_focused(qtbot):
 
 
 def test_configure_says_which_path_the_loaded_data_takes(qtbot):
-    from desktop_app.core.small_data_plan import SmallDataPlan
+    from desktop_app.core.data.small_data_plan import SmallDataPlan
     from desktop_app.ui.panels.config_panel import ConfigPanel
 
     panel = ConfigPanel()

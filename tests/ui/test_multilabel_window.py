@@ -20,9 +20,9 @@ LABELS = sorted(TOPICS)  # complaint, praise, story: the model's label order
 @pytest.fixture(scope="module")
 def multi_adapter(tmp_path_factory, tiny_bert):
     """A tiny multi-label adapter trained once, on labels joined by ";"."""
-    from desktop_app.core.config import LoraSettings, TrainConfig
-    from desktop_app.core.dataset import load_dataset
-    from desktop_app.core.training import run_training
+    from desktop_app.core.model.config import LoraSettings, TrainConfig
+    from desktop_app.core.data.dataset import load_dataset
+    from desktop_app.core.train.training import run_training
 
     folder = tmp_path_factory.mktemp("multi-window")
     data = load_dataset(write_toy_multilabel_csv(folder / "toy.csv", 150))
@@ -101,8 +101,8 @@ def test_yes_no_columns_are_preselected_and_can_be_chosen(qtbot, window, tmp_pat
 
 def test_a_multi_label_run_shows_per_label_results_and_its_errors_filter_the_mistakes(qtbot, window, tiny_bert,
                                                                                      tmp_path):
-    from desktop_app.core import events as ev
-    from desktop_app.core.manifest import read_manifest
+    from desktop_app.core.base import events as ev
+    from desktop_app.core.artifacts.manifest import read_manifest
 
     _load(qtbot, window, write_toy_multilabel_csv(tmp_path / "toy.csv", 150, separator="|"))
     use_model(window, tiny_bert, epochs=2, lr=0.005, batch=16)
@@ -156,7 +156,7 @@ def test_a_multi_label_run_shows_per_label_results_and_its_errors_filter_the_mis
 
 
 def test_the_live_view_leads_with_micro_f1_the_early_stopping_metric(qtbot):
-    from desktop_app.core import events as ev
+    from desktop_app.core.base import events as ev
     from desktop_app.ui.panels.training_panel import TrainingPanel
 
     t = TrainingPanel()
@@ -187,7 +187,7 @@ def test_after_a_multi_label_run_a_single_label_result_looks_as_before(qtbot, wi
 
 
 def test_predict_shows_the_label_set_with_probabilities_and_thresholds(qtbot, window, multi_adapter):
-    from desktop_app.core.manifest import read_manifest
+    from desktop_app.core.artifacts.manifest import read_manifest
 
     window.load_adapter(str(multi_adapter))
     qtbot.waitUntil(lambda: window.classifier is not None and not window.tasks.busy, timeout=30000)
@@ -236,7 +236,7 @@ def test_a_small_window_scrolls_the_page_instead_of_laying_widgets_over_each_oth
 
 
 def test_none_of_the_labels_is_said_in_words(qtbot):
-    from desktop_app.core.inference import Prediction
+    from desktop_app.core.predict.inference import Prediction
     from desktop_app.ui.panels.inference_panel import InferencePanel
 
     panel = InferencePanel()
@@ -268,7 +268,7 @@ def test_batch_predictions_show_label_sets_and_score_against_the_file(qtbot, win
 
 
 def test_history_compares_a_multi_label_run_with_a_single_label_one(qtbot, multi_adapter, trained_adapter):
-    from desktop_app.core.manifest import read_manifest
+    from desktop_app.core.artifacts.manifest import read_manifest
     from desktop_app.ui.panels.history_panel import HistoryPanel
 
     panel = HistoryPanel()

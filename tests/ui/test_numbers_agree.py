@@ -1,7 +1,7 @@
 """Issue 23's walk: every number the window shows about a run counts what the run will really do. The time
 estimate measures the rows the run trains on, the ones the epochs line counts."""
 
-from desktop_app.core.dataset import prepare_training_data
+from desktop_app.core.data.dataset import prepare_training_data
 from desktop_app.ui import jobs
 
 from ui_data import load as _load  # noqa: E402
@@ -60,8 +60,8 @@ def _cut_message(window):
 def test_the_dataset_pages_texts_cut_are_those_the_configured_length_cuts(qtbot, window, tmp_path, monkeypatch):
     """The Dataset page counted the texts longer than the preset's cap (15, "the 256-token limit") where Configure
     said the run reads 104 tokens (99 cut): it now counts at the length Configure says, and follows it."""
-    from desktop_app.core import text
-    from desktop_app.core.config import preset
+    from desktop_app.core.model import text
+    from desktop_app.core.model.config import preset
 
     _recording_estimates(monkeypatch)
     monkeypatch.setattr(text, "token_counting", lambda base_model=None: (
@@ -89,7 +89,8 @@ def test_configure_and_the_status_bar_name_the_threads_training_starts_on(qtbot,
     """They named the CPU's cores ("CPU, 2 threads") beside an estimate and a run on 1 thread (another program
     held a core): both now name the threads training would start on (threads.initial_threads, named as
     preparation.prepare_model names them), and follow the estimate's fresher reading."""
-    from desktop_app.core import devices, threads
+    from desktop_app.core.model import devices
+    from desktop_app.core.model import threads
     from desktop_app.ui.main_window import MainWindow
 
     monkeypatch.setattr(devices, "list_devices", lambda: [  # 4 cores here, and no GPU
@@ -114,8 +115,8 @@ def test_configure_and_the_status_bar_name_the_threads_training_starts_on(qtbot,
 
 
 def test_training_names_the_cpu_with_the_threads_it_starts_on():
-    from desktop_app.core.devices import DeviceInfo
-    from desktop_app.core.preparation import in_use
+    from desktop_app.core.model.devices import DeviceInfo
+    from desktop_app.core.train.preparation import in_use
 
     assert in_use(DeviceInfo("cpu", "CPU, 4 threads"), 1).name == "CPU, 1 thread"
     assert in_use(DeviceInfo("cpu", "CPU, 4 threads"), 2).name == "CPU, 2 threads"

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from desktop_app.core.errors import DataError
+from desktop_app.core.base.errors import DataError
 from desktop_app.ui.runner import Runner
 
 
@@ -56,7 +56,7 @@ def test_errors_become_failed(qtbot, exc, message, hint):
 
 def test_an_unexpected_error_keeps_its_traceback_in_the_log(qtbot):
     """The error sink: the user reads a sentence that points to the log; the log has the whole traceback."""
-    from desktop_app.core.logs import log_path, setup_logging
+    from desktop_app.core.base.logs import log_path, setup_logging
 
     setup_logging()
     runner = Runner()
@@ -140,7 +140,7 @@ def test_next_job_can_start_from_the_finished_handler(qtbot):
 
 
 def test_a_job_that_sees_its_cancel_token_reports_cancelled(qtbot):
-    from desktop_app.core.events import checkpoint
+    from desktop_app.core.base.events import checkpoint
 
     runner = Runner()
 

@@ -7,7 +7,7 @@ import zipfile
 import numpy as np
 from PySide6.QtWidgets import QFileDialog, QMenu
 
-from desktop_app.core.adapters import export_adapter
+from desktop_app.core.artifacts.adapters import export_adapter
 
 
 def _action(window, text):
@@ -42,7 +42,7 @@ def test_exports_carry_the_example_mistakes_only_when_ticked(qtbot, window, trai
 
 def test_a_shared_adapter_without_its_base_asks_for_the_folder(qtbot, window, trained_adapter, tiny_bert, tmp_path,
                                                                monkeypatch):
-    from desktop_app.core.inference import Classifier
+    from desktop_app.core.predict.inference import Classifier
 
     shared = export_adapter(trained_adapter.adapter_dir, tmp_path / "shared.zip")
     monkeypatch.setenv("LORA_STUDIO_DATA_DIR", str(tmp_path / "recipient"))  # a computer that never saw the base

@@ -5,10 +5,10 @@ background, with progress and Cancel, and never shows a curve beside another run
 import threading
 from types import SimpleNamespace
 
-from desktop_app.core import events as ev
-from desktop_app.core.reports import ClassMetrics, EvalReport
-from desktop_app.core.score_estimate import CROSS_VALIDATION, ScoreEstimate
-from desktop_app.core.learning_curve import CurvePoint
+from desktop_app.core.base import events as ev
+from desktop_app.core.metrics.reports import ClassMetrics, EvalReport
+from desktop_app.core.metrics.score_estimate import CROSS_VALIDATION, ScoreEstimate
+from desktop_app.core.train.learning_curve import CurvePoint
 from desktop_app.ui import jobs
 
 from ui_data import load as _load  # noqa: E402
@@ -64,7 +64,7 @@ def _fake_curve(monkeypatch, wait_for_cancel=False, release=None):
             release.wait(10)
         points = [CurvePoint(s, int(40 * s), m, 0.05) for s, m in ((0.25, 0.6), (0.5, 0.7), (0.75, 0.75), (1.0, 0.825))]
         return points, VERDICT
-    monkeypatch.setattr("desktop_app.core.learning_curve.learning_curve", learning_curve)
+    monkeypatch.setattr("desktop_app.core.train.learning_curve.learning_curve", learning_curve)
     return calls
 
 
@@ -196,7 +196,7 @@ def test_no_time_estimate_competes_with_the_curve_one_follows_it(qtbot, window, 
 
 
 def test_a_cross_validated_adapter_says_so_in_predict_and_history(qtbot):
-    from desktop_app.core.runs import RunInfo
+    from desktop_app.core.artifacts.runs import RunInfo
     from desktop_app.ui.panels.history_panel import HistoryPanel
     from desktop_app.ui.panels.inference_panel import InferencePanel
 

@@ -141,7 +141,7 @@ def test_opening_a_dataset_from_predict_shows_the_dataset_step(qtbot, window, tm
 
 def test_a_live_prediction_of_the_previous_model_is_not_shown_under_the_new_one(window, monkeypatch):
     """The text box is predicted again by the model now in use; the old model's late answer is dropped."""
-    from desktop_app.core.inference import Prediction
+    from desktop_app.core.predict.inference import Prediction
 
     started = []
     monkeypatch.setattr(window.launcher, "run", lambda runner, name, job, done, failed=None:
@@ -220,7 +220,7 @@ def test_a_run_finishing_after_other_data_was_opened_says_which_file_it_describe
                                                                                   monkeypatch):
     import threading
 
-    from desktop_app.core.events import Cancelled
+    from desktop_app.core.base.events import Cancelled
     from desktop_app.ui import jobs
     from test_training_panel import _result  # noqa: E402
     from ui_data import load, write_csv  # noqa: E402

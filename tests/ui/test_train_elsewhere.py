@@ -7,7 +7,7 @@ from ui_data import load, write_csv
 
 
 def test_train_elsewhere_writes_a_job_and_shows_the_commands(qtbot, window, tmp_path, monkeypatch):
-    from desktop_app.core.job import read_job
+    from desktop_app.core.artifacts.job import read_job
 
     shown = []
     monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text: shown.append((title, text)))

@@ -2,9 +2,9 @@
 
 from types import SimpleNamespace
 
-from desktop_app.core import events as ev
-from desktop_app.core.config import TrainConfig
-from desktop_app.core.reports import ClassMetrics, EvalReport, Mistake
+from desktop_app.core.base import events as ev
+from desktop_app.core.model.config import TrainConfig
+from desktop_app.core.metrics.reports import ClassMetrics, EvalReport, Mistake
 from desktop_app.ui.panels.training_panel import IDLE_STATS, TrainingPanel
 
 
@@ -159,7 +159,7 @@ def test_the_idle_line_does_not_say_ready_while_the_data_blocks_training(qtbot):
 
 def _small_result():
     """A small-data run's result: its validation report pooled over the folds, its estimate the folds' spread."""
-    from desktop_app.core.score_estimate import CROSS_VALIDATION, ScoreEstimate
+    from desktop_app.core.metrics.score_estimate import CROSS_VALIDATION, ScoreEstimate
 
     estimate = ScoreEstimate(CROSS_VALIDATION, 40, 5, {"accuracy": 0.825, "macro_f1": 0.812},
                              {"accuracy": 0.061, "macro_f1": 0.05})
@@ -216,8 +216,8 @@ def test_a_small_run_live_page_says_why_there_are_no_epoch_scores(qtbot):
 
 
 def test_a_multi_label_small_run_headline_leads_with_micro_f1_and_its_spread(qtbot):
-    from desktop_app.core.reports import ClassMetrics, EvalReport
-    from desktop_app.core.score_estimate import CROSS_VALIDATION, ScoreEstimate
+    from desktop_app.core.metrics.reports import ClassMetrics, EvalReport
+    from desktop_app.core.metrics.score_estimate import CROSS_VALIDATION, ScoreEstimate
 
     report = EvalReport(["a", "b"], 40, 0.5, 0.7, 0.7, [ClassMetrics("a", 0.7, 0.7, 0.7, 20),
                                                        ClassMetrics("b", 0.7, 0.7, 0.7, 20)], [], [],
@@ -235,7 +235,7 @@ def test_a_multi_label_small_run_headline_leads_with_micro_f1_and_its_spread(qtb
 
 def test_the_results_and_the_history_write_a_runs_length_alike(qtbot):
     """Results said "0:37 in all" and History "0:38" for 37.9 s (clock truncated, runs.duration rounded)."""
-    from desktop_app.core.runs import duration
+    from desktop_app.core.artifacts.runs import duration
 
     panel = _panel(qtbot)
     result = _result()

@@ -4,7 +4,7 @@ starts from an empty bar, not the last run's 100%."""
 import threading
 import time
 
-from desktop_app.core import events as ev
+from desktop_app.core.base import events as ev
 from desktop_app.ui import jobs
 from desktop_app.ui.panels.training_panel import TrainingPanel
 

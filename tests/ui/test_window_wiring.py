@@ -33,7 +33,7 @@ def test_deleting_the_run_in_use_turns_export_off_and_says_so_in_predict(window,
     import shutil
     from types import SimpleNamespace
 
-    from desktop_app.core.manifest import read_manifest
+    from desktop_app.core.artifacts.manifest import read_manifest
     from desktop_app.ui.panels.history_panel import HistoryPanel
 
     run = tmp_path / "run-1"

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 from . import config_automatic, config_small
 from .config_help import TIPS
 
-from ...core.config import PRESET_HELP, PRESETS, TrainConfig
-from ...core.models import EMBEDDED_ID
+from ...core.model.config import PRESET_HELP, PRESETS, TrainConfig
+from ...core.model.models import EMBEDDED_ID
 from ..widgets.charts import Histogram
 from ..widgets.no_wheel import guard_fields
 
@@ -341,8 +341,8 @@ class ConfigPanel(QWidget):
 
     def _update_target_names(self) -> None:
         """The layer names LoRA will adapt, as the core decides them for the chosen base model."""
-        from ...core.errors import ModelError
-        from ...core.models import lora_targets, peek_model_type
+        from ...core.base.errors import ModelError
+        from ...core.model.models import lora_targets, peek_model_type
 
         mode = self.targets.currentData()
         if mode == CUSTOM:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QSpinBox, QVBoxLayout, QWidget
 
-from ...core.small_data_plan import MAX_FOLDS, MIN_FOLDS
+from ...core.data.small_data_plan import MAX_FOLDS, MIN_FOLDS
 
 MODES = (("Automatic (by the data's size)", "auto"), ("On: cross-validate, train on every example", "on"),
          ("Off: hold out a validation share", "off"))

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QMessageBox,
                                QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from ...core.runs import RunInfo, compare, delete_run, duration
+from ...core.artifacts.runs import RunInfo, compare, delete_run, duration
 
 COLUMNS = ["Run", "Dataset", "Date", "Duration", "Examples", "Accuracy", "Macro-F1", "Preset", "Outcome"]
 COMPARE_HINT = "Select two runs (Ctrl+click) and press Compare."
@@ -188,7 +188,7 @@ class HistoryPanel(QWidget):
         return answer == QMessageBox.StandardButton.Yes
 
     def delete_selected(self) -> None:
-        from ...core.errors import StudioError
+        from ...core.base.errors import StudioError
 
         chosen = self.selected()
         if len(chosen) != 1 or chosen[0].folder is None or not self.confirm_delete(chosen[0]):

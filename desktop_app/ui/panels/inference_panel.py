@@ -241,7 +241,7 @@ class InferencePanel(QWidget):
 
     def set_batch_result(self, frame, text_column: str | None = None) -> None:
         self.preview_model.set_frame(frame.head(5000))  # a preview; the saved file has every row
-        from ...core.inference import PREDICTED
+        from ...core.predict.inference import PREDICTED
 
         multi = frame.attrs.get(PREDICTED) == "predicted_labels"  # not the column's presence: an old file has it
         first = ["predicted_labels"] if multi else ["predicted_label", "confidence"]

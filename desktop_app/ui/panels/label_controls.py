@@ -8,7 +8,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QStyle, QStyleOptionComboBox, QStylePainter
 
-from ...core.multilabel import SEPARATORS, LabelSpec
+from ...core.data.multilabel import SEPARATORS, LabelSpec
 
 ONE, SEVERAL = "One label", "Several labels"  # per text (the row's name)
 AUTO = "auto"

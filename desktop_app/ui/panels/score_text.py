@@ -7,7 +7,7 @@ from __future__ import annotations
 
 def estimate_of(estimate, report):
     """The estimate, or for a result or adapter made before estimates existed: its validation split."""
-    from ...core.score_estimate import ScoreEstimate
+    from ...core.metrics.score_estimate import ScoreEstimate
 
     if estimate is not None and (estimate.cross_validated or estimate.examples):
         return estimate

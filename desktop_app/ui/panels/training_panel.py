@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QGridLayout, QGroupBox, QHBoxL
                                QPlainTextEdit, QProgressBar, QPushButton, QSplitter, QStackedWidget, QTableView,
                                QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
-from ...core import events as ev
+from ...core.base import events as ev
 from ...formatting import clock
 from ..widgets.charts import LineChart
 from ..widgets.confusion import ConfusionMatrixView
@@ -296,8 +296,8 @@ class TrainingPanel(QWidget):
         self.mistakes.sortByColumn(self.mistakes_model.columnCount() - 1, Qt.SortOrder.DescendingOrder)
         self.tabs.setCurrentIndex(1)
         if result.adapter_dir:
-            from ...core.errors import StudioError
-            from ...core.manifest import read_manifest
+            from ...core.base.errors import StudioError
+            from ...core.artifacts.manifest import read_manifest
 
             try:
                 self.history.add_manifest(result.adapter_dir.name, read_manifest(result.adapter_dir),

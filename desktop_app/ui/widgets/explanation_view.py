@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QTextBrowser,
                                QVBoxLayout, QWidget)
 
-from ...core.explain import STEPS
+from ...core.predict.explain import STEPS
 
 FOR, AGAINST = (37, 99, 235), (234, 88, 12)  # the probability bars' blue; an orange that reads as its opposite
 CAUTION = "#b45309"  # a dark amber: a warning that stays readable, and is not the orange of the words against

@@ -1,0 +1,1 @@
+"""Writing without losing anything: atomic files and folder swaps, destinations, the ownership rule."""

@@ -1,0 +1,1 @@
+"""Scores: the report types, single- and multi-label metrics, how a score was estimated."""

@@ -1,0 +1,1 @@
+"""Using a model: the Classifier, explanations, file prediction."""

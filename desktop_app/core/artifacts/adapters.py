@@ -17,13 +17,18 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ... import __version__
 from .adapter_zip import extract_adapter_zip, write_adapter_zip
-from ..disk.atomic import atomic_directory, temp_folder
-from ..base.errors import AdapterError
+from ..disk.atomic import atomic_directory, remove_unfinished, temp_folder
+from ..disk.destinations import check_destination, exclusive
+from ..base.errors import AdapterError, OutputError
 from .adapter_layout import ALLOWED_FILES, MANIFEST, PEFT_CONFIG, README, WEIGHTS
-from .manifest import Manifest, manifest_for_training, read_manifest
+from .known_bases import remember
+from .manifest import Manifest, is_adapter_folder, manifest_for_training, read_manifest
+from ..model.models import fingerprint, quiet_transformers
 from .peft_config import AdapterConfig, read_adapter_config
 from ..base.sanitize import printable
+from .sharing import card_for, shared_adapter_config, shared_base, shared_manifest, write_shared_files
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
 ZIP_SUFFIX = ".zip"
@@ -40,8 +45,6 @@ def sha256_file(path: Path) -> str:
 def library_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
-    from ... import __version__
-
     out = {"lora_studio": __version__, "python": platform.python_version()}
     for name in ("torch", "transformers", "peft"):
         try:
@@ -56,11 +59,6 @@ def save_adapter(out_dir: str | Path, model, base, result) -> Path:
     stays on this computer, so its manifest keeps the base's path and the example mistakes; its adapter_config.json
     and model card are already the shared ones (sharing.py), for a user who copies the folder as it is."""
     import json
-
-    from ..disk.destinations import check_destination
-    from .known_bases import remember
-    from ..model.models import fingerprint, quiet_transformers
-    from .sharing import card_for, shared_adapter_config, shared_base, shared_manifest
 
     out_dir = check_destination(out_dir, "adapter")  # again: the folder may have changed while training ran
     quiet_transformers()  # the Trainer turns transformers' progress bars back on ("Writing model shards")
@@ -90,8 +88,6 @@ def save_adapter(out_dir: str | Path, model, base, result) -> Path:
 def holds_our_adapter(folder: Path) -> bool:
     """A folder LoRA Studio may replace or delete as its adapter: a valid manifest of ours and nothing but
     adapter files (a user's file put inside makes it theirs too)."""
-    from .manifest import is_adapter_folder
-
     return folder.is_dir() and is_adapter_folder(folder) and all(
         e.name in ALLOWED_FILES and e.is_file() and not e.is_symlink() for e in folder.iterdir())
 
@@ -172,10 +168,6 @@ def export_adapter(source: str | Path, dest: str | Path, include_examples: bool 
     """Share an adapter (a folder or .zip) as one .zip, or as a folder (`as_zip`; by default, by `dest`'s suffix):
     no local path, no text of the user's data unless `include_examples` (the example mistakes), a model card
     (sharing.py). `dest` may only replace an adapter of ours (never the folder exported), whole or not at all."""
-    from ..disk.destinations import check_destination
-    from ..base.errors import OutputError
-    from .sharing import write_shared_files
-
     dest = Path(dest)
     zipped = dest.suffix.lower() == ZIP_SUFFIX if as_zip is None else as_zip
     if Path(source).is_dir() and dest.exists() and dest.resolve() == Path(source).resolve():
@@ -200,9 +192,6 @@ def export_adapter(source: str | Path, dest: str | Path, include_examples: bool 
 @contextmanager
 def _writing(dest: Path) -> Iterator[None]:
     """One writer at a time at `dest`; what a killed export left beside it (ours by its signed name) goes first."""
-    from ..disk.atomic import remove_unfinished
-    from ..disk.destinations import exclusive
-
     with exclusive(dest):
         remove_unfinished(dest)
         yield
@@ -216,8 +205,6 @@ def export_adapter_zip(folder: str | Path, zip_path: str | Path, include_example
 
 def import_adapter_zip(zip_path: str | Path, dest: str | Path) -> Path:
     """Extract a shared adapter safely (see adapter_zip.py) to `dest`, which may only replace an adapter."""
-    from ..disk.destinations import check_destination
-
     check_destination(dest, kind="adapter")
     with _writing(Path(dest)):
         folder = extract_adapter_zip(zip_path, dest, replace=True)

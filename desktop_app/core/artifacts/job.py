@@ -14,9 +14,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .adapters import sha256_file
+from ..disk.atomic import atomic_directory, remove_unfinished
 from ..model.config import TrainConfig
+from ..disk.destinations import check_destination, exclusive
 from ..base.errors import DataError
+from ..data.label_reading import settle_labels
 from ..base.sanitize import printable
+from ..base.validate import Fields
 
 JOB_FORMAT = "lora-studio-job"
 JOB_VERSION = 1
@@ -40,17 +45,14 @@ def export_job(data_path: str | Path, config: TrainConfig, out_dir: str | Path,
                validation_path: str | Path | None = None, encoding: str | None = None) -> Job:
     """Write the job folder for training `data_path` with `config` elsewhere. Replaces only an earlier job.
     `encoding`: the user's choice for the text files (the job's copy is UTF-8)."""
-    from ..disk.destinations import check_destination, exclusive
-
     out = check_destination(out_dir, "job")
     with exclusive(out):  # one export at a time here, so every `.part` beside it is a killed export's
         return _export_job(data_path, config, out, validation_path, encoding)
 
 
 def _export_job(data_path, config: TrainConfig, out: Path, validation_path, encoding) -> Job:
-    from ..disk.atomic import atomic_directory, remove_unfinished
+    # here, not at the top: dataset loads pandas (start-up speed)
     from ..data.dataset import load_for_config
-    from ..data.label_reading import settle_labels
 
     remove_unfinished(out)  # a killed export's half folder holds a copy of the user's data
     dataset = load_for_config(data_path, config, encoding)
@@ -88,8 +90,6 @@ def _export_job(data_path, config: TrainConfig, out: Path, validation_path, enco
 
 def read_job(folder: str | Path) -> Job:
     """A job folder, checked: job.json by type and range, every file it names present and unchanged."""
-    from ..base.validate import Fields
-
     folder = Path(folder)
     try:
         meta = json.loads((folder / JOB_FILE).read_text(encoding="utf-8"))
@@ -208,6 +208,4 @@ def _write_rows(path: Path, texts: list[str], labels: list[str]) -> None:
 
 
 def _sha256(path: Path) -> str:
-    from .adapters import sha256_file
-
     return sha256_file(path)

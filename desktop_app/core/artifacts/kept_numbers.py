@@ -3,6 +3,8 @@ seen during training differs from the record (TrainResult.validation, which ever
 
 from __future__ import annotations
 
+from ..model.precision import attention
+
 MEASURED_AGAIN = "Measured again from the kept weights,"
 
 
@@ -51,8 +53,6 @@ def measured_as_saved(trainer_class, own_attention: str | None):
     precision.attention). Evaluated in bf16, an early epoch's many near-even predictions flipped: "Epoch 2:
     accuracy 72.2%" live, 70.0% from the very same kept weights after training, and the kept epoch was chosen
     on numbers the saved model does not give."""
-    from ..model.precision import attention
-
     class Trainer(trainer_class):
         def evaluate(self, *args, **kwargs):
             wrapper = drop_mixed_precision_wrapper(self.model)

@@ -15,7 +15,11 @@ import re
 import stat
 from pathlib import Path
 
-from ..base.errors import ModelError
+from ..base.app_folders import app_folder
+from ..disk.atomic import atomic_write_text
+from ..base.errors import AdapterError, BaseModelMissing, ModelError
+from ..model.models import EMBEDDED_ID, cached_base, fingerprint as weights_of, list_cached_models, resolve_base_model
+from ..base.sanitize import printable
 
 FILE = "base_models.json"
 MAX_ENTRIES = 100
@@ -24,8 +28,6 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def _registry() -> Path:
-    from ..base.app_folders import app_folder
-
     return app_folder("data") / FILE
 
 
@@ -65,8 +67,6 @@ def remembered() -> dict[str, str]:
 def remember(folder: Path, fingerprint: str) -> None:
     """Note a local base folder the user trained or loaded with. Best effort: failing to remember loses
     nothing but the convenience (the user can point at the folder again)."""
-    from ..disk.atomic import atomic_write_text
-
     if not _SHA256.fullmatch(fingerprint):
         return
     known = remembered()
@@ -83,7 +83,8 @@ def remember(folder: Path, fingerprint: str) -> None:
 def _candidates(fingerprint: str, model_type: str):
     """Where a base with these weights may be, cheapest first: the built-in model (its fingerprint is a constant),
     the remembered folder, then the Hugging Face cache's models of the same kind (each hashed once a session)."""
-    from ..model.models import EMBEDDED_SHA256, list_cached_models, resolve_base_model
+    # looked up at call time: tests patch models.EMBEDDED_SHA256
+    from ..model.models import EMBEDDED_SHA256
 
     if fingerprint == EMBEDDED_SHA256:
         yield lambda: resolve_base_model(None)
@@ -97,8 +98,6 @@ def _candidates(fingerprint: str, model_type: str):
 
 def find_base(fingerprint: str, model_type: str = ""):
     """The base model on this computer whose weights have this fingerprint, or None."""
-    from ..model.models import fingerprint as weights_of
-
     for candidate in _candidates(fingerprint, model_type):
         try:
             base = candidate()
@@ -114,10 +113,6 @@ def base_for(wanted, chosen: str | Path | None = None):
     name the user gave, which must be exactly that model. Else the manifest's own reference where it is one this
     computer can resolve (the built-in id, a cached hub id, an absolute folder: adapters saved here), then a
     search by fingerprint. A name alone is never looked up relative to the working folder, and never online."""
-    from ..base.errors import AdapterError, BaseModelMissing
-    from ..model.models import EMBEDDED_ID, cached_base, fingerprint, resolve_base_model
-    from ..base.sanitize import printable
-
     def mismatch(base) -> AdapterError:
         return AdapterError(f"This adapter was trained on “{printable(wanted.name)}”, but the base model "
                             f"“{printable(base.display_name)}” has different weights.",
@@ -129,7 +124,7 @@ def base_for(wanted, chosen: str | Path | None = None):
         except ModelError as exc:
             raise AdapterError(f"The base model given could not be used: {exc.message}",
                                "Choose the folder of the base model the adapter was trained on.") from exc
-        if fingerprint(base.path) != wanted.fingerprint:
+        if weights_of(base.path) != wanted.fingerprint:
             raise mismatch(base)
         if base.kind == "local":
             remember(base.path, wanted.fingerprint)  # the next load finds it without being told
@@ -141,7 +136,7 @@ def base_for(wanted, chosen: str | Path | None = None):
             base = (cached_base(wanted.ref) if hub else resolve_base_model(wanted.ref))
             if base is None:
                 raise ModelError(f"“{printable(wanted.ref)}” is not in the Hugging Face cache.")
-            if fingerprint(base.path) == wanted.fingerprint:
+            if weights_of(base.path) == wanted.fingerprint:
                 return base
             problem = mismatch(base)
         except ModelError as exc:

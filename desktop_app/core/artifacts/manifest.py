@@ -15,9 +15,10 @@ from pathlib import Path
 from .adapter_layout import ALLOWED_FILES, MANIFEST, WEIGHTS
 from .adapter_zip import read_member
 from ..model.config import TrainConfig
-from ..base.errors import AdapterError
+from ..base.errors import AdapterError, ConfigError
 from ..metrics.score_estimate import ScoreEstimate
 from ..base.sanitize import label_problem, printable
+from ..model.text import HEAD_SHARE
 from ..base.validate import Fields
 
 FORMAT = "lora-studio-adapter"
@@ -214,8 +215,6 @@ def _config(data: dict | None) -> dict | None:
     """The training settings stored with the adapter must be settings this version can read."""
     if data is None:
         return None
-    from ..base.errors import ConfigError
-
     try:
         TrainConfig.from_dict(data)
     except ConfigError as exc:
@@ -288,8 +287,6 @@ def is_adapter_folder(folder: Path) -> bool:
 
 def manifest_for_training(base, result, weights_sha256: str, fingerprint: str, versions: dict,
                           created: str) -> Manifest:
-    from ..model.text import HEAD_SHARE
-
     def split(report):
         if report is None:
             return None
@@ -346,8 +343,6 @@ def run_config(manifest):
     path's) is automatic again. None when the manifest holds no settings; older manifests, without `settings`,
     read as version 1 always did."""
     from dataclasses import replace
-
-    from ..model.config import TrainConfig
 
     saved = manifest.config
     if not saved:

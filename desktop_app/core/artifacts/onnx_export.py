@@ -18,9 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..model.model_outputs import predict_probabilities
-
+from .adapters import library_versions
+from ..disk.atomic import atomic_directory, remove_unfinished
+from ..disk.destinations import check_destination, exclusive
+from ..model.devices import physical_cores
 from ..base.errors import ExportError
+from ..model.model_outputs import predict_probabilities
+from ..base.sanitize import brief
+from .sharing import shared_base, shared_manifest
+from ..model.text import HEAD_SHARE
 
 ONNX_FILE = "model.onnx"
 INFO_FILE = "lora_studio_onnx.json"  # what a deployer needs: labels, max length, how texts are cut
@@ -80,8 +86,6 @@ def export_bytes(model, encoder) -> bytes:
                               buffer, input_names=list(INPUTS), output_names=["logits"], dynamic_axes=axes,
                               opset_version=OPSET, do_constant_folding=True, **legacy)
     except Exception as exc:  # noqa: BLE001 - an operator or model the exporter cannot translate
-        from ..base.sanitize import brief
-
         raise ExportError("This model cannot be exported to ONNX.", f"The exporter said: {brief(exc, 200)}") from exc
     return buffer.getvalue()
 
@@ -95,8 +99,6 @@ def open_session(model: bytes | Path, threads: int | None = None):
     # this variable, read then, stops it; it concerns that library alone (and we send nothing anywhere)
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     import onnxruntime as ort
-
-    from ..model.devices import physical_cores
 
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -174,9 +176,6 @@ class OnnxExport:
 def export_onnx(classifier, dest: str | Path) -> OnnxExport:
     """Write model.onnx, the tokenizer's files, the info JSON and a README to `dest`, after the parity
     check. `dest` may be new, an empty folder or an earlier ONNX export of ours."""
-    from ..disk.atomic import atomic_directory, remove_unfinished
-    from ..disk.destinations import check_destination, exclusive
-
     dest = check_destination(dest, "onnx", need_bytes=2 * _parameter_bytes(classifier.model))
     with exclusive(dest):
         remove_unfinished(dest)  # a killed export's half folder (ours by its signed name)
@@ -202,9 +201,6 @@ def _info(classifier, gap: float, files: list[str]) -> dict:
     from datetime import datetime, timezone
     from importlib.metadata import version
 
-    from .adapters import library_versions
-    from ..model.text import HEAD_SHARE
-
     enc, manifest = classifier.encoder, classifier.manifest
     return {"format": FORMAT, "format_version": 1, "model": ONNX_FILE, "labels": list(classifier.labels),
             "max_length": enc.max_length, "inputs": list(INPUTS), "output": "logits", "opset": OPSET,
@@ -219,8 +215,6 @@ def _info(classifier, gap: float, files: list[str]) -> dict:
 
 
 def _shared(manifest):
-    from .sharing import shared_base
-
     return shared_base(manifest.base_model)
 
 
@@ -230,8 +224,8 @@ def _readme(classifier) -> str:
     usage = _usage(classifier)
     if classifier.manifest is None:
         return "# ONNX export of a LoRA Studio classifier\n" + usage
+    # looked up at call time: tests patch model_card.model_card
     from .model_card import model_card
-    from .sharing import shared_manifest
 
     base = _shared(classifier.manifest)
     return model_card(shared_manifest(classifier.manifest, base), base.name, base_license=base.license,

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ..base.errors import AdapterError
+from ..base.errors import AdapterError, StudioError
 from .adapter_layout import ALLOWED_FILES
-from .manifest import Manifest, is_adapter_folder
+from ...formatting import clock
+from .manifest import Manifest, is_adapter_folder, read_manifest, run_config
 from ..disk.ownership import DELETING_SUFFIX, owned, signed_sibling
 
 
@@ -61,9 +62,6 @@ class RunInfo:
 
     @classmethod
     def from_manifest(cls, name: str, manifest: Manifest, folder: Path | None = None) -> "RunInfo":
-        from ..base.errors import StudioError
-        from .manifest import run_config
-
         training, val = manifest.training or {}, manifest.validation
         cfg = manifest.config or {}
         try:
@@ -131,8 +129,6 @@ def _shown(value) -> str:
 
 def duration(seconds: float | None) -> str:
     """A run's length as formatting.clock writes it (1:05, 2:03:04) for the Train page too: one rule."""
-    from ...formatting import clock
-
     return clock(seconds)
 
 
@@ -158,9 +154,6 @@ def delete_run(folder: str | Path) -> None:
 def saved_runs(runs_dir: str | Path) -> list[tuple[str, Manifest, Path]]:
     """The runs in `runs_dir` as (name, manifest, folder), oldest name first; damaged ones are skipped.
     Deletions that a kill interrupted (our signed `.name.*.deleting` folders) are finished first."""
-    from ..base.errors import StudioError
-    from .manifest import read_manifest
-
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
         return []

@@ -14,8 +14,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .adapter_layout import MANIFEST, PEFT_CONFIG, WEIGHTS
-from .manifest import BaseModelRef, Manifest, SplitScores
-from ..model.models import EMBEDDED_ID, EMBEDDED_NAME
+from .manifest import BaseModelRef, Manifest, SplitScores, read_manifest
+from ..model.models import EMBEDDED_ID, EMBEDDED_NAME, peek_model_folder
+from .peft_config import read_adapter_config
 
 EMBEDDED_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
 EMBEDDED_LICENSE = "apache-2.0"
@@ -39,7 +40,8 @@ class SharedBase:
 def shared_base(base: BaseModelRef) -> SharedBase:
     """The base's public name, read from what is on this computer (its folder's own card), never from the
     network. A base whose weights are the built-in model's is named as the built-in model, wherever it lies."""
-    from ..model.models import EMBEDDED_SHA256, peek_model_folder
+    # looked up at call time: tests patch models.EMBEDDED_SHA256
+    from ..model.models import EMBEDDED_SHA256
 
     if base.ref == EMBEDDED_ID or base.fingerprint == EMBEDDED_SHA256:
         folder, hub_id = peek_model_folder(None), EMBEDDED_HUB_ID
@@ -137,9 +139,6 @@ def write_shared_files(source: Path, dest: Path, include_examples: bool = False)
     """The adapter at `source` (verified by the caller) as shared, written into the folder `dest`."""
     import shutil
 
-    from .manifest import read_manifest
-    from .peft_config import read_adapter_config
-
     manifest = read_manifest(source)
     read_adapter_config(source / PEFT_CONFIG)  # refuse what LoRA Studio cannot load before copying it on
     base = shared_base(manifest.base_model)
@@ -154,6 +153,7 @@ def write_shared_files(source: Path, dest: Path, include_examples: bool = False)
 
 
 def card_for(manifest: Manifest, base: SharedBase, include_examples: bool = False, kept_here: bool = False) -> str:
+    # looked up at call time: tests patch model_card.model_card
     from .model_card import model_card
 
     return model_card(manifest, base.name, base_license=base.license, base_note=base.note,

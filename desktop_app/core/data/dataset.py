@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .stratify import iterative_split
 from .tables import Table, guess_columns, read_table
 from ..base.errors import DataError
 from .labels import LabelMap
@@ -340,8 +341,6 @@ def stratified_split(examples: Examples, validation: float = 0.15, test: float =
         raise DataError("The validation and test shares must be between 0 and 90% together.")
     rng = random.Random(seed)
     if examples.multi_label:
-        from .stratify import iterative_split
-
         train_ids, val_ids, test_ids = iterative_split(examples.labels, (1 - validation - test, validation, test), seed)
         parts = {"train": train_ids, "validation": val_ids, "test": test_ids}
         return _assemble(examples, parts, rng, bool(test))

@@ -11,6 +11,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..base.errors import DataError
+
 SEPARATORS = (";", "|", ",")
 MIN_SHARE = 0.05   # of the labelled rows hold several labels
 MAX_LABELS = 200
@@ -126,6 +128,7 @@ def auto_binary_columns(frame, text_column: str | None, label_column: str | None
     found = binary_columns(frame, (text_column,))
     if len(found) < AUTO_COLUMNS:
         return []
+    # here, not at the top: columns loads pandas, and the light config imports this module (start-up speed)
     from .columns import LABEL_NAME_HINTS, _norm
 
     named = [c for c in frame.columns if c != text_column and _norm(str(c)) in LABEL_NAME_HINTS]
@@ -149,8 +152,6 @@ def spec_for_model(manifest, label_column: str | None = None) -> LabelSpec:
 def override_thresholds(labels: Sequence[str], current: Sequence[float] | None, items: Sequence[str]) -> list[float]:
     """Thresholds changed by the user: "0.3" sets every label's, "sports=0.3" one label's (later items win).
     Raises DataError with a plain sentence for a label the model lacks or a value outside 0..1."""
-    from ..base.errors import DataError
-
     out = list(current) if current is not None else [0.5] * len(labels)
     for item in items:
         name, _, value = item.rpartition("=")

@@ -26,6 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import ownership
+from .destinations import written_elsewhere
 from .ownership import OLD_SUFFIX, PART_SUFFIX, owned, signed_sibling
 
 TEMP_PREFIX = "lora-studio-"  # our folders in the system temp; a signed marker inside proves each one ours
@@ -205,8 +206,6 @@ def recover_leftovers(target: Path, whole: Callable[[Path], bool]) -> list[str]:
     swap) if `target` is gone and `whole` says the folder is complete (the caller knows its kind: for adapters,
     manifest.is_adapter_folder), delete our stale `.old` and `.part` siblings. Only what proves it is ours
     (ownership.py: a signed name) is touched. Returns what was done, in plain words."""
-    from .destinations import written_elsewhere
-
     target = Path(target)
     if written_elsewhere(target):  # another run is saving here: what lies beside it is alive
         return []
@@ -224,8 +223,6 @@ def recover_leftovers(target: Path, whole: Callable[[Path], bool]) -> list[str]:
 def remove_unfinished(target: Path) -> list[str]:
     """Delete the unfinished `.part` siblings of `target` (files or folders) that a killed run of ours left;
     none while another process holds the destination's lock (destinations.exclusive): they may be its save."""
-    from .destinations import written_elsewhere
-
     if written_elsewhere(target):
         return []
     done = []

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..base.errors import DataError
 from .multilabel_metrics import indicator, multilabel_report
 from .reports import BatchSummary, ClassMetrics, EvalReport, Mistake
+from ..base.sanitize import printable
 
 
 def confusion_matrix(y_true, y_pred, n_labels: int) -> np.ndarray:
@@ -52,9 +54,6 @@ def evaluation_report(texts: list[str], y_true: list[int], probs: np.ndarray, la
 def evaluate(classifier, examples, max_mistakes: int = 500) -> EvalReport:
     """Measure a classifier (anything with .labels and .predict_proba) on labelled examples: the one
     evaluation the CLI, the window and training share. Labels the model does not know are refused."""
-    from ..base.errors import DataError
-    from ..base.sanitize import printable
-
     known = {name: i for i, name in enumerate(classifier.labels)}
     multi = getattr(classifier, "multi_label", False)
     if multi != examples.multi_label:

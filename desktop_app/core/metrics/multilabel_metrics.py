@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..data.label_reading import Skip, yes_no_reader
+from ..data.multilabel import split_cell
 from .reports import BatchSummary, ClassMetrics, EvalReport, LabelErrors, Mistake
 
 DEFAULT_THRESHOLD = 0.5
@@ -123,9 +125,6 @@ def multilabel_batch_summary(frame, labels: Sequence[str], thresholds, text_colu
     `separator` (two distinct sets at least). A row with no label is the empty set with none_of_these, else
     not scored. The decisions are the frame's own predicted_labels (joined by ";"); the probabilities
     (prob_<label>) only order the mistakes."""
-    from ..data.label_reading import Skip, yes_no_reader
-    from ..data.multilabel import split_cell
-
     labels = list(labels)
     known = set(labels)
     summary = BatchSummary(len(frame), seconds)

@@ -6,7 +6,9 @@ import json
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
+from ..disk.atomic import atomic_write_text
 from ..base.errors import ConfigError
+from ..data.multilabel import LabelSpec
 from ..base.sanitize import printable
 from .models import EMBEDDED_ID
 
@@ -118,8 +120,6 @@ class TrainConfig:
             problems.append("cross-validation folds must be from 2 to 10")
         if self.pooling not in ("auto", "mean", "cls"):
             problems.append("the pooling must be auto, mean or cls")
-        from ..data.multilabel import LabelSpec
-
         problems += LabelSpec.from_config(self).problems()  # the one rule, shared with the data report
         if self.label_columns and self.label_column:
             problems.append("several label columns make a multi-label model: choose them or one label column")
@@ -176,8 +176,6 @@ class TrainConfig:
         return cls(lora=LoraSettings(**lora), **data).validate()
 
     def save(self, path: str | Path) -> None:
-        from ..disk.atomic import atomic_write_text
-
         atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=2))
 
     @classmethod

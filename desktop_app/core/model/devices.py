@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..base.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class DeviceInfo:
@@ -17,6 +19,7 @@ class DeviceInfo:
 
 
 def physical_cores() -> int:
+    # looked up at call time: tests patch threads.physical_cores
     from .threads import physical_cores as cores_we_may_use
 
     return cores_we_may_use()
@@ -45,6 +48,7 @@ def configure_cpu_threads(processes_here: int = 1) -> int:
     several training processes on one machine (torchrun) share its physical cores evenly instead."""
     import torch
 
+    # looked up at call time: tests patch threads.physical_cores and threads.initial_threads
     from .threads import initial_threads, physical_cores
 
     n = initial_threads() if processes_here <= 1 else max(1, physical_cores() // processes_here)
@@ -86,12 +90,8 @@ def pick_device(preference: str = "auto") -> DeviceInfo:
     if preference != "auto":
         chosen = devices.get(preference)
         if chosen is None:
-            from ..base.errors import ConfigError
-
             raise ConfigError(f"Unknown device “{preference}”.", "Use auto, cuda, mps or cpu.")
         if not chosen.available:
-            from ..base.errors import ConfigError
-
             raise ConfigError(f"{chosen.name} cannot be used: {chosen.reason}.", "Choose another device.")
         return chosen
     for kind in ("cuda", "mps", "cpu"):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..base.errors import ModelError
 from ..data.labels import LabelMap
+from .pooling import use_pooling
 from ..base.sanitize import brief
 
 EMBEDDED_ID = "embedded:all-MiniLM-L6-v2"
@@ -341,8 +342,6 @@ def load_classifier(base: BaseModel, labels: tuple[str, ...], dropout: float | N
                          "or do not match each other.",
                          f"Choose an encoder model such as BERT or RoBERTa. ({brief(exc)})"
                          ) from exc
-    from .pooling import use_pooling
-
     return use_pooling(model, pooling)
 
 

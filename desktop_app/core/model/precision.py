@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..base.app_folders import app_folder
+from ..disk.atomic import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -217,8 +218,6 @@ def recall(key: str) -> dict[str, float] | None:
 
 def remember(key: str, timings: dict[str, float]) -> None:
     """Best effort: a read-only cache folder costs a measurement next time, never a failed run."""
-    from ..disk.atomic import atomic_write_text
-
     entries = _read()
     entries[key] = {"fp32": timings["fp32"], "bf16": timings["bf16"], "measured": time.strftime("%Y-%m-%d")}
     entries = dict(list(entries.items())[-MAX_ENTRIES:])

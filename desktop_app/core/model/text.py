@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from .models import peek_model_folder, peek_token_limit
+
 HEAD_SHARE = 0.25
 CHARS_PER_TOKEN_CAP = 24  # pre-cut huge texts before tokenising: no token is longer than this
 
@@ -144,8 +146,6 @@ def fast_token_counter(model_dir):
 def token_counting(base_model: str | None = None):
     """(count_tokens or None, token limit) for the chosen base model, without importing torch: the data
     report and the length histogram count with the tokenizer that will really be used."""
-    from .models import peek_model_folder, peek_token_limit
-
     folder = peek_model_folder(base_model)
     try:
         counter = fast_token_counter(folder) if folder else None

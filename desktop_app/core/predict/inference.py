@@ -9,7 +9,17 @@ from pathlib import Path
 
 import numpy as np
 
+from ..artifacts.adapters import open_adapter
+from ..base.errors import AdapterError, ExportError
+from ..artifacts.known_bases import base_for
+from ..base.logs import log
+from ..artifacts.manifest import MULTI_LABEL, read_manifest
 from ..model.model_outputs import multi_label_model, predict_probabilities  # noqa: F401 - also imported from here
+from ..model.models import load_tokenizer, model_token_limit
+from ..artifacts.onnx_export import checked_model, onnx_probabilities
+from ..model.pooling import MEAN, MEAN_POOLING_TYPES
+from ..base.sanitize import brief, printable
+from ..model.text import TextEncoder
 
 HEAD_SUFFIXES = ("classifier.weight", "classifier.out_proj.weight", "score.weight")
 
@@ -29,12 +39,8 @@ def _build_model(files, base_model: str | None):
     from peft.utils import get_peft_model_state_dict
     from safetensors import safe_open
 
-    from ..base.errors import AdapterError
-    from ..artifacts.known_bases import base_for
-    from ..artifacts.manifest import MULTI_LABEL
-    from ..model.models import load_classifier, load_tokenizer, model_token_limit
-    from ..base.sanitize import brief, printable
-    from ..model.text import TextEncoder
+    # looked up at call time: tests patch models.load_classifier
+    from ..model.models import load_classifier
 
     manifest, labels = files.manifest, files.manifest.labels
     try:
@@ -52,8 +58,6 @@ def _build_model(files, base_model: str | None):
         raise AdapterError("The adapter's weights do not match its adapter_config.json (LoRA rank differs).",
                            "The adapter is inconsistent; export it again.")
     base = base_for(manifest.base_model, base_model)
-    from ..model.pooling import MEAN, MEAN_POOLING_TYPES
-
     if manifest.pooling == MEAN and base.model_type not in MEAN_POOLING_TYPES:
         raise AdapterError(f"The adapter asks for mean pooling, which a “{printable(base.model_type)}” model "
                            "cannot take here.", "The adapter is inconsistent; export it again.")
@@ -119,8 +123,6 @@ class Classifier:
         predictions, with probabilities that differ slightly from the exact fp32 model.
         backend: see set_backend.
         """
-        from ..artifacts.adapters import open_adapter
-
         with open_adapter(adapter) as files:
             classifier = cls(*_build_model(files, base_model), files.manifest.labels, files.manifest, Path(adapter))
         classifier.model.requires_grad_(False)  # see from_training
@@ -134,8 +136,6 @@ class Classifier:
         """The model a training run just made, ready to predict: a merged copy, so the run's own model
         (and its saved adapter) stay as they are. Predicts what the saved adapter reloads to."""
         import copy
-
-        from ..artifacts.manifest import read_manifest
 
         model = copy.deepcopy(result.model).merge_and_unload().eval()
         # a model to predict with never trains: no weight needs a gradient (explanations take theirs at the
@@ -154,23 +154,17 @@ class Classifier:
         but preparing it costs ~2 s (MiniLM, 2 cores), so one-off predictions (the CLI) stay on torch."""
         if backend == "torch":
             return
-        from ..base.errors import ExportError
-
         try:
             self.use_onnx()
         except ExportError as exc:
             if backend == "onnx":
                 raise
-            from ..base.logs import log
-
             log.warning("Predicting with PyTorch: %s", exc)
 
     def use_onnx(self) -> float:
         """Predict through ONNX Runtime from now on: the model is exported in memory (~2 s for MiniLM)
         and must pass onnx_export's parity check first (ExportError otherwise, and nothing changes).
         The PyTorch model stays (exports start from it). Returns the largest probability gap seen."""
-        from ..artifacts.onnx_export import checked_model  # here, not above: ONNX loads only for a model that uses it
-
         with self.lock:
             checked = checked_model(self)
         self.onnx = checked.session
@@ -179,8 +173,6 @@ class Classifier:
     def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         texts = [str(t) for t in texts]
         if self.onnx is not None:
-            from ..artifacts.onnx_export import onnx_probabilities
-
             return onnx_probabilities(self.onnx, self.encoder, texts, batch_size, self.multi_label)
         with self.lock:
             return predict_probabilities(self.model, self.encoder, texts, batch_size)

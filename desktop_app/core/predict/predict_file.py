@@ -18,13 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from ..disk.atomic import atomic_file
+from ..disk.atomic import atomic_file, remove_unfinished
+from .explain import explain
+from ..data.multilabel import spec_for_model, split_cell
+from ..metrics.multilabel_metrics import multilabel_batch_summary
+from ..disk.ownership import owned
 from ..data.tables import guess_columns, iter_table
-from ..disk.destinations import saving_failed
-from ..base.errors import DataError
+from ..disk.destinations import check_destination as check_output, exclusive, saving_failed
+from ..base.errors import DataError, OutputError
 from ..metrics.evaluation import batch_summary
 from ..metrics.reports import BatchSummary
-from .inference import predict_frame
+from .inference import Prediction, predict_frame
 from ..base.sanitize import printable, spreadsheet_safe
 
 
@@ -117,8 +121,6 @@ def summarise(classifier, frame, text_column: str, seconds: float) -> BatchSumma
     tables alike): evaluation.batch_summary, or its multi-label twin, which reads the file's labels as the
     model's training file was read and scores the frame's own predicted_labels."""
     if getattr(classifier, "multi_label", False):
-        from ..metrics.multilabel_metrics import multilabel_batch_summary
-
         reading = _reading(classifier)
         return multilabel_batch_summary(frame, classifier.labels, classifier.cut_points(), text_column, seconds,
                                         reading.separator or ";", reading.columns, reading.none_of_these)
@@ -128,16 +130,11 @@ def summarise(classifier, frame, text_column: str, seconds: float) -> BatchSumma
 def _reading(classifier):
     """How the model's training file was read (multilabel.LabelSpec from its manifest's settings): the
     separator (None: ";"), the 0/1 label columns, whether a row without labels means none of these."""
-    from ..data.multilabel import spec_for_model
-
     return spec_for_model(getattr(classifier, "manifest", None))
 
 
 def _with_top_words(frames, classifier, method: str, cancel):
     """Each row's explanation from the prediction already in the frame (no second forward pass for it)."""
-    from .explain import explain
-    from .inference import Prediction
-
     import numpy as np
 
     multi = getattr(classifier, "multi_label", False)
@@ -164,8 +161,6 @@ def _with_top_words(frames, classifier, method: str, cancel):
 def _only_labels(cells, labels, separator: str | None = None) -> bool:
     """Every non-empty cell is one of `labels` (multi-label: a set of them joined by `separator`)."""
     if separator is not None:
-        from ..data.multilabel import split_cell
-
         return all(c is None or c != c or set(split_cell(str(c), separator)) <= labels for c in cells)
     return all(c is None or c != c or str(c).strip() in labels or not str(c).strip() for c in cells)
 
@@ -182,10 +177,6 @@ def check_destination(dest: str | Path, source: str | Path | None = None, overwr
     --overwrite, the window's question), and then only a CSV (ownership.py), never a workbook or a document;
     never a folder nor the input it is computed from; the rest (protected folders, writability, free space)
     as for every output (destinations.py)."""
-    from ..disk.destinations import check_destination as check_output
-    from ..base.errors import OutputError
-    from ..disk.ownership import owned
-
     dest = Path(dest)
     if dest.is_dir():
         raise DataError(f"“{printable(dest)}” is a folder; name a file for the predictions, such as "
@@ -262,9 +253,6 @@ def _replacing(dest: Path) -> Iterator[TextIO]:
     umask's); on any failure it vanishes and dest is untouched. OSError becomes one plain sentence.
     Under the destination's lock, the `.part` files a killed run left beside it (ours by their signed
     name, ownership.py) are removed first."""
-    from ..disk.atomic import remove_unfinished
-    from ..disk.destinations import exclusive
-
     try:
         with exclusive(dest):
             remove_unfinished(dest)

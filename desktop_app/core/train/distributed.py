@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..base.errors import StudioError, TrainingError
+from ..base.events import Cancelled
 
 _VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE")
 
@@ -278,8 +279,6 @@ def from_rank0(compute, here: World):
     the next collective, for the backend's timeout when they run on other machines."""
     if not here.distributed:
         return compute()
-    from ..base.events import Cancelled
-
     outcome, raised = None, None
     if here.main:
         try:

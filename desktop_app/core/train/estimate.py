@@ -11,6 +11,11 @@ import os
 import random
 
 from ..model.config import TrainConfig
+from ..base.events import checkpoint
+from ..model.precision import ENV_FORCE, decide, machine_key, probe_batches, remember, resolve
+from .preparation import attach_lora, choose_max_length, ensure_min_steps, prepare_model
+from ..data.small_data_plan import plan_for
+from ..model.text import TextEncoder
 
 
 def estimate_epoch_seconds(config: TrainConfig, texts: list[str], steps: int = 3, cancel=None,
@@ -20,10 +25,8 @@ def estimate_epoch_seconds(config: TrainConfig, texts: list[str], steps: int = 3
     Raises events.Cancelled between steps once `cancel` is set (the window is closing)."""
     import torch
 
-    from ..base.events import checkpoint
-    from ..model.precision import ENV_FORCE, decide, machine_key, measure_steps, probe_batches, remember, resolve
-    from .preparation import attach_lora, choose_max_length, ensure_min_steps, prepare_model
-    from ..model.text import TextEncoder
+    # looked up at call time: tests patch precision.measure_steps
+    from ..model.precision import measure_steps
 
     prepared = prepare_model(config, ("a", "b"), cancel=cancel)  # the same preparation training uses
     device, tokenizer, limit = prepared.device, prepared.tokenizer, prepared.token_limit
@@ -60,10 +63,10 @@ def estimate_epoch_seconds(config: TrainConfig, texts: list[str], steps: int = 3
 
 def _small_data_total(config: TrainConfig, texts: list[str], labels: list, per_step: float) -> dict:
     """On the small-data path: every fold's fit and the kept model's, each its steps of pair tuning, in fp32."""
+    # here, not at the top: these load pandas or numpy, needed only on this path (start-up speed)
     from ..data.dataset import Examples
     from . import pair_tuning
     from .small_data import fit_steps, passes
-    from ..data.small_data_plan import plan_for
 
     multi = bool(labels) and isinstance(labels[0], (tuple, list))
     plan = plan_for(Examples(list(texts), list(labels), multi_label=multi), config)

@@ -6,7 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..base.events import CancelToken, LogLine
+from ..data.labels import LabelMap
+from .objectives import objective_for
 from .pair_tuning import PAIR_BATCH
+from .preparation import prepare_model
 from .small_data import Progress, Session, fit_steps, fold_of, total_steps
 from ..data.small_data_plan import SmallDataPlan, plan_for
 
@@ -27,10 +30,6 @@ def learning_curve(config, examples, emit: Callable | None = None, cancel: Cance
                    shares=LEARNING_SHARES) -> tuple[list[CurvePoint], str]:
     """The cross-validated score on 25/50/75/100% of the rows (each share a stratified, seeded subset, the same
     fixed settings as training) and a sentence: would more examples likely help? Costs folds × shares fits."""
-    from ..data.labels import LabelMap
-    from .objectives import objective_for
-    from .preparation import prepare_model
-
     emit = emit or (lambda event: None)
     cancel = cancel or CancelToken()
     label_map = LabelMap.from_labels(examples.label_names())

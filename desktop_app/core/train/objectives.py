@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..metrics.evaluation import scores
+from ..base.events import LogLine
 from ..data.labels import LabelMap
+from ..metrics.multilabel_metrics import indicator, multilabel_scores, tune_thresholds
 
 # Multi-label runs train at this multiple of their preset's learning rate. Measured (bench_multilabel.py,
 # docs/BENCHMARKS.md): with the balanced preset's 5e-4 the sigmoid heads were still far from fitted after
@@ -48,8 +51,6 @@ class SingleLabel:
         return torch.tensor(values, dtype=torch.long)
 
     def metrics(self, prediction) -> dict:
-        from ..metrics.evaluation import scores
-
         s = scores(prediction.label_ids, np.argmax(_logits(prediction), axis=1), len(self.label_map))
         return {"accuracy": s["accuracy"], "macro_f1": s["macro_f1"]}
 
@@ -88,8 +89,6 @@ class MultiLabel(SingleLabel):
         """Scored as the finished model will be: each label's threshold tuned on these validation texts. At 0.5
         an early model gives no label (micro-F1 0) or every label, and early stopping would end a run that is
         learning; tuned, the number follows what the model can tell apart, and the kept epoch is the best."""
-        from ..metrics.multilabel_metrics import multilabel_scores, tune_thresholds
-
         truth = np.asarray(prediction.label_ids) > 0.5
         probs = 1 / (1 + np.exp(-np.asarray(_logits(prediction), dtype=np.float64)))
         s = multilabel_scores(truth, probs >= np.asarray(tune_thresholds(probs, truth)))
@@ -113,8 +112,6 @@ def for_task(config, multi_label: bool, emit):
     by MULTI_LABEL_LR_SCALE, said in the log; a learning rate the user set is kept exactly, whatever its value."""
     from dataclasses import replace
 
-    from ..base.events import LogLine
-
     if not multi_label or config.learning_rate is not None:
         return config
     rate = config.starting.learning_rate * MULTI_LABEL_LR_SCALE
@@ -131,8 +128,6 @@ def objective_for(examples, label_map: LabelMap) -> SingleLabel:
 def tuned_thresholds(classifier, validation) -> list[float]:
     """Multi-label: each label's threshold chosen on the validation split to maximise its F1 (stored in the
     manifest; `predict --threshold` overrides it)."""
-    from ..metrics.multilabel_metrics import indicator, tune_thresholds
-
     return tune_thresholds(classifier.predict_proba(validation.texts), indicator(validation.labels, classifier.labels))
 
 

@@ -26,6 +26,7 @@ import random
 import numpy as np
 
 from ..base.events import CancelToken, checkpoint
+from .probe import head_layer
 
 PAIR_STEPS = 10            # the fewest optimiser updates of a fit
 PAIR_EPOCHS = 20           # passes over the rows: 96 rows (32 per class, 3 classes) get 60 steps
@@ -98,8 +99,6 @@ def tune_pairs(model, encoder, ids: list[list[int]], targets, multi_label: bool,
     what the head's last layer receives (the probe's input). Raises Cancelled within one step of Stop."""
     import torch
     from transformers import get_linear_schedule_with_warmup
-
-    from .probe import head_layer
 
     steps = pair_steps(len(ids))
     if not steps:

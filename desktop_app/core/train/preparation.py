@@ -13,8 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ..model.config import TrainConfig
+from ..model.devices import pick_device
 from ..base.errors import TrainingError
 from ..base.events import CancelToken, LogLine, checkpoint
+from ..model.models import head_modules, load_tokenizer, lora_targets, model_token_limit, resolve_base_model
+from ..model.pooling import CLS, MEAN, MEAN_POOLING_TYPES, default_pooling, pooling_of
+from ..model.text import length_in_use
 
 
 @dataclass
@@ -30,8 +34,9 @@ def prepare_model(config: TrainConfig, labels: tuple[str, ...], emit: Callable =
                   cancel: CancelToken | None = None, processes_here: int = 1, small: bool = False) -> PreparedModel:
     """processes_here: the training processes on this machine (torchrun's LOCAL_WORLD_SIZE) share its cores.
     small: the small-data path, whose probe head reads mean-pooled vectors where the model allows it."""
-    from ..model.devices import configure_cpu_threads, pick_device
-    from ..model.models import load_classifier, load_tokenizer, model_token_limit, resolve_base_model
+    # looked up at call time: tests patch devices.configure_cpu_threads and models.load_classifier
+    from ..model.devices import configure_cpu_threads
+    from ..model.models import load_classifier
 
     device = pick_device(config.device)
     threads = configure_cpu_threads(processes_here)
@@ -60,8 +65,6 @@ def resolve_pooling(config: TrainConfig, model_type: str, small: bool = False) -
     """"auto": mean pooling on the small-data path where the model allows it (measured: a probe on the unit-length
     mean beats the [CLS] pooler by 0.14-0.18 macro-F1 at 8-32 examples per class); the usual path keeps the
     [CLS] head its benchmarks were measured with (docs/BENCHMARKS.md)."""
-    from ..model.pooling import CLS, MEAN, MEAN_POOLING_TYPES, default_pooling
-
     if config.pooling == MEAN and model_type not in MEAN_POOLING_TYPES:
         raise TrainingError(f"Mean pooling is available for BERT-family models, not “{model_type}”.",
                             "Choose the pooling “auto” or “cls” for this model.")
@@ -72,8 +75,6 @@ def resolve_pooling(config: TrainConfig, model_type: str, small: bool = False) -
 
 def choose_max_length(config: TrainConfig, token_counts: list[int], limit: int) -> int:
     """The configured length (within the model's limit), or the one that covers ~98% of the texts."""
-    from ..model.text import length_in_use
-
     return length_in_use(config.max_length, config.max_length_cap, token_counts, limit)
 
 
@@ -118,9 +119,6 @@ def ensure_min_steps(config: TrainConfig, n_train: int, emit) -> TrainConfig:
 
 def attach_lora(config: TrainConfig, base, model):
     from peft import LoraConfig, TaskType, get_peft_model
-
-    from ..model.models import head_modules, lora_targets
-    from ..model.pooling import pooling_of
 
     targets = list(config.lora.targets) if isinstance(config.lora.targets, tuple) \
         else lora_targets(base.model_type, config.lora.targets, model)

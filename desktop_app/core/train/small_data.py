@@ -24,10 +24,20 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..base.events import CancelToken, LogLine, StepProgress, checkpoint
+from ..metrics.evaluation import evaluate, evaluation_report, scores
+from ..base.events import CancelToken, LogLine, Started, StepProgress, checkpoint
 from . import pair_tuning
 from ..data.dataset import Examples, label_counts, stratified_split
+from ..predict.inference import Classifier
+from ..metrics.multilabel_metrics import decide, multilabel_report, multilabel_scores, tune_thresholds
+from ..model.pooling import pooling_of
+from .preparation import attach_lora, choose_max_length, seed_everything
+from .probe import fit_probe, head_features, set_head
+from ..metrics.score_estimate import CROSS_VALIDATION, ScoreEstimate
 from ..data.small_data_plan import MAX_SMALL_ROWS, SMALL_LAYER_SHARE, SmallDataPlan, plan_for
+from ..data.stratify import iterative_split
+from ..model.text import TextEncoder
+from ..artifacts.train_result import TrainResult
 
 def plan_for_run(examples, config, validation_file: bool = False) -> SmallDataPlan:
     """The plan a run on these examples follows, decided as dataset.prepare_training_data decides it: never the
@@ -46,8 +56,6 @@ def plan_for_run(examples, config, validation_file: bool = False) -> SmallDataPl
 def fold_of(examples, folds: int, seed: int) -> list[int]:
     """Each row's fold: every class (every label, for label sets) spread over the folds as evenly as it can be."""
     if examples.multi_label:
-        from ..data.stratify import iterative_split
-
         parts = iterative_split(examples.labels, [1 / folds] * folds, seed)
         out = [0] * len(examples)
         for k, ids in enumerate(parts):
@@ -78,8 +86,6 @@ class CrossValidation:
     report: object = None           # EvalReport pooled over every row's out-of-fold prediction
 
     def estimate(self):
-        from ..metrics.score_estimate import CROSS_VALIDATION, ScoreEstimate
-
         metrics = ("micro_f1", "macro_f1", "accuracy") if self.thresholds is not None else ("accuracy", "macro_f1")
         return ScoreEstimate(CROSS_VALIDATION, len(self.fold), self.folds, {m: self.spread(m)[0] for m in metrics},
                              {m: self.spread(m)[1] for m in metrics})
@@ -131,9 +137,6 @@ class Session:
     """One base model, tokenised once and read once by the frozen base, for every fit of a run."""
 
     def __init__(self, config, examples, label_map, objective, prepared, cancel: CancelToken) -> None:
-        from .preparation import choose_max_length
-        from ..model.text import TextEncoder
-
         # pair tuning moves the vectors every layer makes: LoRA on all of them (the usual path adapts the top half)
         config = replace(config, lora=replace(config.lora, layer_share=SMALL_LAYER_SHARE))
         self.config, self.examples, self.label_map, self.objective = config, examples, label_map, objective
@@ -151,9 +154,6 @@ class Session:
         """One fit on `rows`: LoRA attached, pair tuning, then a head from the probe on the tuned vectors.
         No cross-entropy fine-tune follows: on the snippets it cost 0.033 macro-F1 at 8 per class and added 0.006
         at 32 (docs/BENCHMARKS.md), for twice the time."""
-        from .preparation import attach_lora, seed_everything
-        from .probe import fit_probe, head_features, set_head
-
         seed_everything(seed)  # LoRA's A matrices are drawn now
         model = attach_lora(self.config, self.prepared.base, copy.deepcopy(self.prepared.model))
         pair_tuning.tune_pairs(model, self.encoder, [self.ids[i] for i in rows], self.target_array[rows], self.multi, progress,
@@ -165,6 +165,7 @@ class Session:
 
     def cross_validate(self, rows: list[int], folds: int, progress: Progress, emit: Callable) -> CrossValidation:
         """Out-of-fold probabilities for `rows` (indices into the session's examples), fold scores, pooled report."""
+        # looked up at call time: tests patch inference.predict_probabilities
         from ..predict.inference import predict_probabilities
 
         subset = Examples([self.examples.texts[i] for i in rows], [self.examples.labels[i] for i in rows],
@@ -185,12 +186,6 @@ class Session:
 
 def run_small(config, splits, label_map, objective, prepared, emit: Callable, cancel: CancelToken):
     """Cross-validate, then train the kept model on every row. Returns a TrainResult (not saved here)."""
-    from ..metrics.evaluation import evaluate
-    from ..base.events import Started
-    from ..predict.inference import Classifier
-    from ..model.pooling import pooling_of
-    from ..artifacts.train_result import TrainResult
-
     plan, examples = splits.plan, splits.train
     n, multi = len(examples), objective.multi_label
     session = Session(config, examples, label_map, objective, prepared, cancel)
@@ -226,12 +221,8 @@ def run_small(config, splits, label_map, objective, prepared, emit: Callable, ca
 
 def _pooled_report(cv: CrossValidation, examples, targets: np.ndarray, label_map, multi: bool):
     """Per-class table, confusion matrix and mistakes over every row's out-of-fold prediction; fold scores."""
-    from ..metrics.evaluation import evaluation_report, scores
-
     probs = cv.probabilities
     if multi:
-        from ..metrics.multilabel_metrics import decide, multilabel_report, multilabel_scores, tune_thresholds
-
         truth = targets > 0.5
         cv.thresholds = tune_thresholds(probs, truth)
         chosen = decide(probs, cv.thresholds)

@@ -14,17 +14,30 @@ from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 
-from ..disk.atomic import temp_folder
+from ..artifacts.adapters import save_adapter
+from ..disk.atomic import clean_orphaned_temp_folders, recover_leftovers, temp_folder
 from ..model.config import TrainConfig
 from ..disk.destinations import check_destination, exclusive, saving_failed
 from ..data.dataset import Dataset, Splits, label_counts, prepare_training_data, stratified_split
+from ..model.devices import pick_device
+from .distributed import SyncedCancel, alone, bind_gpu, check_same_data, from_rank0, gather, world
+from ..metrics.evaluation import evaluate
+from ..predict.inference import Classifier
 from ..data.label_reading import settle_labels
 from ..base.errors import StudioError, TrainingError
 from ..base.events import Cancelled, CancelToken, Finished, LogLine, Started, checkpoint
 from ..data.labels import LabelMap
+from ..artifacts.manifest import is_adapter_folder
+from ..model import frozen_cache
 from .objectives import finished_line, for_task, gives_every_label, objective_for, tuned_thresholds
+from ..model.pooling import pooling_of
+from ..model.precision import attention, machine_key, probe_batches, resolve
 from .preparation import attach_lora, choose_max_length, ensure_min_steps, prepare_model, seed_everything
 from ..artifacts.kept_numbers import MEASURED_AGAIN, drop_mixed_precision_wrapper, kept_note, measured_as_saved
+from ..metrics.score_estimate import ScoreEstimate
+from .small_data import run_small
+from ..model.text import TextEncoder
+from ..model.threads import ThreadTuner
 from ..artifacts.train_result import TrainResult
 
 log = logging.getLogger(__name__)
@@ -73,8 +86,6 @@ def _splits(config: TrainConfig, data: Dataset | Splits) -> Splits:
 def run_training(config: TrainConfig, data: Dataset | Splits, on_event: Callable | None = None,
                  cancel: CancelToken | None = None, out_dir: str | Path | None = None) -> TrainResult:
     """Train, evaluate, and (if out_dir) save the adapter package. Raises StudioError on user problems."""
-    from .distributed import alone, from_rank0, world
-
     here = world()
     if not here.main:  # under torchrun: rank 0 reports and saves, the other ranks only log
         on_event, out_dir = None, None
@@ -105,8 +116,8 @@ def run_training(config: TrainConfig, data: Dataset | Splits, on_event: Callable
 def _join(here, config: TrainConfig) -> str:
     """Under torchrun: join the job's process group first (gloo on a CPU, NCCL on CUDA), so that every
     decision taken before training can be shared. Returns the backend's name."""
-    from ..model.devices import pick_device
-    from .distributed import bind_gpu, start
+    # looked up at call time: tests patch distributed.start
+    from .distributed import start
 
     bind_gpu(here, config.device)  # first: the device check below then inspects this rank's own GPU
     return start(here, pick_device(config.device).kind)
@@ -124,9 +135,6 @@ def _logged(emit: Callable) -> Callable:
 def _prepare_destination(out_dir, emit) -> Path:
     """Before any training: repair what a killed run left, then refuse a destination we may not
     replace or cannot write (destinations.py), so no hour of training is lost to a typo."""
-    from ..disk.atomic import clean_orphaned_temp_folders, recover_leftovers
-    from ..artifacts.manifest import is_adapter_folder
-
     target = check_destination(out_dir, "adapter")  # first: protected or foreign paths are never touched
     for note in recover_leftovers(target, is_adapter_folder):
         emit(LogLine(f"Earlier interrupted run: {note}.", "warning"))
@@ -136,8 +144,8 @@ def _prepare_destination(out_dir, emit) -> Path:
 
 def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | None, here,
          backend: str | None) -> TrainResult:
+    # looked up at call time: tests patch models.load_classifier
     from ..model.models import load_classifier
-    from ..model.text import TextEncoder
 
     checkpoint(cancel)
     splits = _splits(config, data)
@@ -160,8 +168,6 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
         raise TrainingError("The validation split is empty.", "Add more examples per class.")
     prepared = prepare_model(config, label_map.names, emit, cancel, here.local_size, small=small)
     if small:
-        from .small_data import run_small
-
         if out_dir is not None:  # the adapter's size is known once LoRA is attached: check the disk, before training
             import copy
 
@@ -180,8 +186,6 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
             n = torch.get_num_threads()
             device = replace(device, name=f"CPU, {n} thread{'s' if n != 1 else ''} per process")
         emit(LogLine(f"Distributed: {here.size} processes ({backend}); this is {here}."))
-        from .distributed import check_same_data
-
         check_same_data(splits, here)
     probe = TextEncoder(tokenizer, limit)
     raw_train, raw_val = probe.tokenize(splits.train.texts), probe.tokenize(splits.validation.texts)
@@ -200,8 +204,6 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
     model = attach_lora(config, base, model)
     if out_dir is not None:  # the adapter's size is known now: check the disk can hold it, before training
         check_destination(out_dir, "adapter", need_bytes=_adapter_bytes(model))
-    from .distributed import from_rank0
-
     # measured once, by rank 0: every process must train in the same number format
     precision = from_rank0(lambda: _choose_precision(config, device, model, encoder, train_ds, emit, cancel), here)
     batch_size = config.batch_size
@@ -223,8 +225,6 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
                 raise TrainingError("The device ran out of memory even with a batch of one example.",
                                     "Lower the maximum length, or train on the CPU.") from exc
             batch_size //= 2
-            from ..model.pooling import pooling_of
-
             _free_device_memory()
             seed_everything(config.seed)
             emit(LogLine(f"Out of memory: retrying with batch size {batch_size} "
@@ -238,7 +238,8 @@ def _choose_precision(config, device, model, encoder, train_ds, emit, cancel):
     (once per machine and batch shape; core/precision.py)."""
     import torch
 
-    from ..model.precision import machine_key, measure_steps, probe_batches, resolve
+    # looked up at call time: tests patch precision.measure_steps
+    from ..model.precision import measure_steps
 
     def measure() -> dict[str, float]:
         emit(LogLine("Measuring whether bf16 or fp32 trains faster on this computer (once)."))
@@ -280,12 +281,8 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, objective, devic
     import torch
     from transformers import PrinterCallback, Trainer, TrainingArguments
 
-    from ..model import frozen_cache
+    # here, not at the top: callbacks loads torch and transformers at import (start-up speed)
     from .callbacks import BestModelKeeper, CacheCheck, EventCallback
-    from ..model.precision import attention
-    from ..model.threads import ThreadTuner
-
-    from .distributed import SyncedCancel, gather
 
     accumulation = max(1, config.batch_size // batch_size)
     effective = batch_size * accumulation * here.size
@@ -364,11 +361,6 @@ def _train(*, config, emit, cancel, out_dir, splits, label_map, objective, devic
     drop_mixed_precision_wrapper(model)
     keeper.restore(model)
     model.eval()
-    from ..metrics.evaluation import evaluate
-    from ..predict.inference import Classifier
-    from ..model.pooling import pooling_of
-    from ..metrics.score_estimate import ScoreEstimate
-
     trained = Classifier(model, encoder, label_map.names, None)  # the same evaluation as `lora-studio evaluate`
     if objective.multi_label:
         trained.multi_label, trained.thresholds = True, tuned_thresholds(trained, splits.validation)
@@ -407,8 +399,6 @@ def _finish(result: TrainResult, emit, out_dir: Path | None, base) -> None:
         emit(LogLine("The model gives nearly every label to nearly every text: it has not learnt to tell the labels "
                      "apart. More examples per label, or more epochs, should help.", "warning"))
     if out_dir is not None:
-        from ..artifacts.adapters import save_adapter
-
         try:
             result.adapter_dir = save_adapter(out_dir, result.model, base, result)
         except OSError as exc:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 CORE = ROOT / "desktop_app" / "core"
 
@@ -31,3 +33,13 @@ def test_core_import_is_light():
 def test_modules_stay_small():
     sizes = {p.name: len(p.read_text().splitlines()) for p in (ROOT / "desktop_app").rglob("*.py")}
     assert max(sizes.values()) <= 450, sizes
+
+
+def test_every_package_is_in_the_wheel():
+    """pyproject lists the packages a wheel (and so a pip install) carries: a sub-package left out of it would be
+    missing from every install but the editable one the tests run from."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "desktop_app").rglob("__init__.py")}
+    assert found - {"desktop_app.resources"} <= listed and "desktop_app.resources" in listed, found - listed

@@ -150,7 +150,7 @@ def test_a_killed_rank_ends_the_job_with_a_clear_message_and_nothing_written(tmp
     wrapper = tmp_path / "dying.py"
     wrapper.write_text(textwrap.dedent("""
         import os, signal, sys
-        from desktop_app.core import callbacks
+        from desktop_app.core.train import callbacks
         step_end = callbacks.EventCallback.on_step_end
         def dying(self, args, state, control, **kwargs):
             if os.environ.get("RANK") == "1" and state.global_step == 3:

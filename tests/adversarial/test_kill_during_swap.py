@@ -19,7 +19,7 @@ from desktop_app.core.artifacts.manifest import is_adapter_folder
 _CHILD = r"""
 import os, shutil, signal, sys
 from pathlib import Path
-from desktop_app.core import atomic
+from desktop_app.core.disk import atomic
 
 target, new, point, can_exchange = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4] == "1"
 die = lambda: os.kill(os.getpid(), signal.SIGKILL)

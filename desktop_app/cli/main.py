@@ -189,13 +189,13 @@ def cmd_evaluate(args) -> int:
 def cmd_predict(args) -> int:
     from ..core.base.errors import DataError
     from ..core.predict.inference import Classifier
-    from ..core.predict.predict_file import check_destination, predict_file, predict_to
+    from ..core.predict.predict_file import check_predictions_destination, predict_file, predict_to
     from ..core.base.sanitize import spreadsheet_safe
 
     if (args.text is None) == (args.data is None):
         raise DataError("Give either --text or a data file to predict.")
     if args.out:
-        check_destination(args.out, args.data, args.overwrite)  # before the model loads: a bad --out fails at once
+        check_predictions_destination(args.out, args.data, args.overwrite)  # before the model loads: a bad --out fails at once
     args.explain = args.explain or args.careful  # --careful says how to explain: it asks for explanations
     if args.explain and args.int8:  # said before the model loads: int8 layers have no gradients
         raise DataError("--explain needs the full-precision model.", "Leave out --int8 to explain.")

@@ -8,7 +8,6 @@ explains any problem in plain words. Plain `peft` can load the folder too.
 
 from __future__ import annotations
 
-import hashlib
 import platform
 import shutil
 from collections.abc import Iterator
@@ -27,19 +26,12 @@ from .known_bases import remember
 from .manifest import Manifest, is_adapter_folder, manifest_for_training, read_manifest
 from ..model.models import fingerprint, quiet_transformers
 from .peft_config import AdapterConfig, read_adapter_config
+from ..base.hashing import sha256_file
 from ..base.sanitize import printable
 from .sharing import card_for, shared_adapter_config, shared_base, shared_manifest, write_shared_files
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
 ZIP_SUFFIX = ".zip"
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def library_versions() -> dict[str, str]:

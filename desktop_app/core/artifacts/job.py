@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .adapters import sha256_file
+from ..base.hashing import sha256_file
 from ..disk.atomic import atomic_directory, remove_unfinished
 from ..model.config import TrainConfig
 from ..disk.destinations import check_destination, exclusive

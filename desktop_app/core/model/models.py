@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..base.errors import ModelError
+from ..base.hashing import feed
 from ..data.labels import LabelMap
 from .pooling import use_pooling
 from ..base.sanitize import brief
@@ -118,10 +119,7 @@ def _fingerprint_cached(files: tuple[tuple[str, int, int], ...]) -> str:
     for name, size, _mtime in files:
         if len(files) > 1:
             digest.update(Path(name).name.encode())
-        with open(name, "rb") as fh:  # the size stat gave, no more: a /proc file says 0 and never ends
-            while size > 0 and (block := fh.read(min(size, 1 << 20))):
-                digest.update(block)
-                size -= len(block)
+        feed(digest, name, size)  # the size stat gave, no more: a /proc file says 0 and never ends
     return digest.hexdigest()
 
 

@@ -44,11 +44,11 @@ def predict_file(classifier, source: str | Path, dest: str | Path, text_column: 
                  cancel=None, explain: str | None = None, overwrite: bool = False,
                  encoding: str | None = None) -> Written | None:
     """Write `source` plus predicted_label, confidence and prob_<label> columns to the CSV file `dest`
-    (an existing CSV file only with `overwrite`: see check_destination).
+    (an existing CSV file only with `overwrite`: see check_predictions_destination).
 
     on_progress gets the number of rows written so far. Returns None if `cancel` is set (dest untouched).
     """
-    dest = check_destination(dest, source, overwrite)
+    dest = check_predictions_destination(dest, source, overwrite)
     try:
         with _replacing(dest) as fh:
             written = predict_to(fh, classifier, source, text_column, chunk_rows, on_progress, cancel,
@@ -167,12 +167,12 @@ def _only_labels(cells, labels, separator: str | None = None) -> bool:
 
 def write_frame_csv(frame, dest: str | Path, overwrite: bool = False) -> None:
     """Save a table (the batch panel's predictions) as CSV: atomically, neutralised, with the usual permissions."""
-    dest = check_destination(dest, overwrite=overwrite)
+    dest = check_predictions_destination(dest, overwrite=overwrite)
     with _replacing(dest) as fh:
         write_csv([frame], fh)
 
 
-def check_destination(dest: str | Path, source: str | Path | None = None, overwrite: bool = False) -> Path:
+def check_predictions_destination(dest: str | Path, source: str | Path | None = None, overwrite: bool = False) -> Path:
     """A predictions file replaces an existing file only when the caller says so (`overwrite`: the CLI's
     --overwrite, the window's question), and then only a CSV (ownership.py), never a workbook or a document;
     never a folder nor the input it is computed from; the rest (protected folders, writability, free space)

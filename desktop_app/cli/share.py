@@ -40,7 +40,7 @@ def base_model_option(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_export(args) -> int:
-    from ..core.artifacts.adapters import export_adapter
+    from ..core.artifacts.adapters import ADAPTER_FOLDER, ADAPTER_ZIP, export_adapter
     from ..core.disk.destinations import check_destination
     from ..core.base.errors import DataError
 
@@ -50,7 +50,7 @@ def cmd_export(args) -> int:
     if args.out is not None and Path(args.out).suffix.lower() != ".zip":
         raise DataError(f"“{printable(args.out)}” does not end in .zip.", "Name a .zip, or use --folder for a folder.")
     dest = Path(args.out or args.folder)
-    check_destination(dest, "zip" if args.out else "adapter")  # before anything is read: a bad OUT fails at once
+    check_destination(dest, ADAPTER_ZIP if args.out else ADAPTER_FOLDER)  # before anything is read: a bad OUT fails at once
     written = export_adapter(args.adapter, dest, include_examples=args.include_examples, as_zip=args.out is not None)
     from ..core.artifacts.adapters import describe_adapter
 
@@ -66,9 +66,9 @@ def cmd_export(args) -> int:
 def cmd_export_onnx(args) -> int:
     from ..core.disk.destinations import check_destination
     from ..core.predict.inference import Classifier
-    from ..core.artifacts.onnx_export import export_onnx
+    from ..core.artifacts.onnx_export import ONNX_EXPORT, export_onnx
 
-    check_destination(args.out, "onnx")  # before the model loads: a bad --out fails at once
+    check_destination(args.out, ONNX_EXPORT)  # before the model loads: a bad --out fails at once
     exported = export_onnx(Classifier.load(args.adapter, base_model=args.base_model), args.out)
     print(f"Exported to {printable(exported.folder)} ({exported.megabytes:.0f} MB model.onnx); ONNX Runtime gives "
           f"the same probabilities (largest difference {exported.gap:.1e}).")

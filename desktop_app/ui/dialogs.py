@@ -6,6 +6,11 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from ..core.base.errors import OutputError, StudioError
+from ..core.disk.destinations import check_destination, free_name
+from ..core.model.config import TrainConfig
+from ..core.disk.ownership import Owned, owned
+
 
 def offer_other_name(parent: QWidget, title: str, refusal: str, other_name: str) -> bool:
     """Explain why a save place was refused and offer a free name instead; True if the user takes it."""
@@ -16,11 +21,9 @@ def offer_other_name(parent: QWidget, title: str, refusal: str, other_name: str)
     return box.clickedButton() is use_other
 
 
-def free_destination(parent: QWidget, title: str, path: str, kind: str) -> str | None:
+def free_destination(parent: QWidget, title: str, path: str, kind: Owned) -> str | None:
     """`path` if LoRA Studio may write there (destinations.check_destination), else the free name the user
     accepted instead, else None. Quick, so a refusal can offer another name before any work starts."""
-    from ..core.disk.destinations import OutputError, check_destination, free_name
-
     try:
         check_destination(path, kind)
     except OutputError as exc:
@@ -33,8 +36,6 @@ def free_destination(parent: QWidget, title: str, path: str, kind: str) -> str |
 def predictions_destination(parent: QWidget, path: str) -> str | None:
     """Where to save predictions: `path` if new, or a CSV file the user agreed to replace; over any other file
     (a workbook, a document) never, a free .csv name is offered instead. None if the user declined."""
-    from ..core.disk.ownership import owned
-
     target = Path(path)
     if not (target.exists() or target.is_symlink()):
         return path
@@ -60,9 +61,6 @@ def _free_csv_name(path: Path) -> Path:
 
 def ask_config_file(parent: QWidget):
     """A TrainConfig from a JSON file the user picks, or None (cancelled, or refused with a sentence)."""
-    from ..core.model.config import TrainConfig
-    from ..core.base.errors import StudioError
-
     path, _ = QFileDialog.getOpenFileName(parent, "Load configuration", "", "Configuration (*.json)")
     if not path:
         return None
@@ -74,8 +72,6 @@ def ask_config_file(parent: QWidget):
 
 
 def save_config_file(parent: QWidget, config) -> None:
-    from ..core.base.errors import StudioError
-
     path, _ = QFileDialog.getSaveFileName(parent, "Save configuration", "lora-studio-config.json",
                                           "Configuration (*.json)")
     if path:

@@ -12,6 +12,9 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from . import jobs
+from ..core.artifacts.adapters import ADAPTER_FOLDER, ADAPTER_ZIP
+from ..core.artifacts.job import JOB_FOLDER, next_steps
+from ..core.artifacts.onnx_export import ONNX_EXPORT
 from .dialogs import free_destination
 
 
@@ -40,7 +43,7 @@ class ExportController(QObject):
         if source is None:
             return False
         path = free_destination(self.parent_widget, "Export adapter", path,
-                                "zip" if path.lower().endswith(".zip") else "adapter")
+                                ADAPTER_ZIP if path.lower().endswith(".zip") else ADAPTER_FOLDER)
         if not path:
             return False
         examples = self.include_examples
@@ -65,7 +68,7 @@ class ExportController(QObject):
         classifier = self.workspace.classifier
         if classifier is None:
             return False
-        path = free_destination(self.parent_widget, "Export ONNX", path, "onnx")
+        path = free_destination(self.parent_widget, "Export ONNX", path, ONNX_EXPORT)
         if not path:
             return False
 
@@ -95,9 +98,8 @@ class ExportController(QObject):
 
     def train_elsewhere(self, path: str, config) -> bool:
         """Write the job folder in the tasks runner; then say what to run on the other machine."""
-        from ..core.artifacts.job import next_steps
 
-        path = free_destination(self.parent_widget, "Train elsewhere", path, "job")
+        path = free_destination(self.parent_widget, "Train elsewhere", path, JOB_FOLDER)
         if not path:
             return False
 

@@ -17,6 +17,7 @@ from desktop_app.core.disk import destinations
 from desktop_app.core.artifacts.adapters import export_adapter
 from desktop_app.core.disk.atomic import (atomic_directory, atomic_write_text, clean_orphaned_temp_folders, exchange,
                                      recover_leftovers, temp_folder)
+from desktop_app.core.artifacts.adapters import ADAPTER_FOLDER
 from desktop_app.core.disk.destinations import check_destination, exclusive
 from desktop_app.core.disk.ownership import OLD_SUFFIX, PART_SUFFIX, signed_sibling
 from desktop_app.core.base.errors import OutputError
@@ -308,6 +309,6 @@ def test_protected_folders_are_never_targets(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for target in (".", "..", "/", str(Path.home())):
         with pytest.raises(OutputError):
-            check_destination(target)
+            check_destination(target, ADAPTER_FOLDER)
     with pytest.raises(OutputError, match="No output name"):
-        check_destination("  ")
+        check_destination("  ", ADAPTER_FOLDER)

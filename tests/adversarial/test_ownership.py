@@ -33,10 +33,27 @@ LOCK_SUFFIX, TEMP_MARKER = ".lora-studio-lock", ".lora-studio-owner"
 FORGED = "abcdefgh0123456789abcdef"  # our name pattern: 8 random characters and 16 of signature, but not ours
 
 
+def all_kinds():
+    """Every ownership.Owned the core defines, wherever it lives (the disk layer's own, the formats' beside them)."""
+    import importlib
+    import pkgutil
+
+    import desktop_app.core
+    from desktop_app.core.disk.ownership import KINDS, Owned
+
+    kinds = dict(KINDS)
+    for info in pkgutil.walk_packages(desktop_app.core.__path__, "desktop_app.core."):
+        for value in vars(importlib.import_module(info.name)).values():
+            if isinstance(value, Owned):
+                assert kinds.setdefault(value.name, value) is value, f"two kinds named {value.name}"
+    return kinds
+
+
 def owned(path, kind):
+    """By name, as the tests below say it; the core is handed the kind itself."""
     from desktop_app.core.disk.ownership import owned
 
-    return owned(path, kind)
+    return owned(path, all_kinds()[kind])
 
 
 def signed_sibling(target, kind, suffix):
@@ -155,10 +172,17 @@ CASES = {
 }
 
 
-def test_every_kind_in_the_registry_has_a_case_here():
-    from desktop_app.core.disk.ownership import KINDS
+def test_every_kind_in_the_core_has_a_case_here():
+    assert sorted(all_kinds()) == sorted(CASES)
 
-    assert sorted(KINDS) == sorted(CASES)
+
+def test_the_disk_layer_is_handed_the_kinds_of_formats_and_names_none():
+    """Ownership as data: the disk layer knows its own kinds only; an adapter's kind comes from its format."""
+    from desktop_app.core.artifacts import adapters
+    from desktop_app.core.disk import ownership
+
+    assert sorted(ownership.KINDS) == ["deleting", "lock", "old", "part", "predictions", "temp"]
+    assert all_kinds()["adapter"] is adapters.ADAPTER_FOLDER and all_kinds()["adapter"].recognise is adapters.holds_our_adapter
 
 
 @pytest.mark.parametrize("kind", sorted(CASES))
@@ -414,7 +438,7 @@ def test_a_folder_we_may_not_read_is_refused_in_a_sentence(tmp_path, monkeypatch
     monkeypatch.setattr(Path, "iterdir", unreadable)  # as chmod 000 would, also for root
     for kind in ("adapter", "job", "onnx"):
         with pytest.raises(OutputError, match="not a LoRA Studio"):
-            check_destination(locked, kind)
+            check_destination(locked, all_kinds()[kind])
 
 
 @pytest.mark.parametrize("name", ["shared.zip", "copy", "imported"])

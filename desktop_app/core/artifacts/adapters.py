@@ -20,6 +20,7 @@ from ... import __version__
 from .adapter_zip import extract_adapter_zip, write_adapter_zip
 from ..disk.atomic import atomic_directory, remove_unfinished, temp_folder
 from ..disk.destinations import check_destination, exclusive
+from ..disk.ownership import Owned
 from ..base.errors import AdapterError, OutputError
 from .adapter_layout import ALLOWED_FILES, MANIFEST, PEFT_CONFIG, README, WEIGHTS
 from .known_bases import remember
@@ -52,7 +53,7 @@ def save_adapter(out_dir: str | Path, model, base, result) -> Path:
     and model card are already the shared ones (sharing.py), for a user who copies the folder as it is."""
     import json
 
-    out_dir = check_destination(out_dir, "adapter")  # again: the folder may have changed while training ran
+    out_dir = check_destination(out_dir, ADAPTER_FOLDER)  # again: the folder may have changed while training ran
     quiet_transformers()  # the Trainer turns transformers' progress bars back on ("Writing model shards")
     base_weights = fingerprint(base.path)
     with atomic_directory(out_dir, replace=True) as tmp:
@@ -76,7 +77,7 @@ def save_adapter(out_dir: str | Path, model, base, result) -> Path:
     return out_dir
 
 
-# ---------------------------------------------------------------- ownership (ownership.KINDS asks these)
+# ---------------------------------------------------------------- ownership: the kinds handed to the disk layer
 def holds_our_adapter(folder: Path) -> bool:
     """A folder LoRA Studio may replace or delete as its adapter: a valid manifest of ours and nothing but
     adapter files (a user's file put inside makes it theirs too)."""
@@ -93,6 +94,11 @@ def is_our_adapter_zip(path: Path) -> bool:
     except Exception:  # noqa: BLE001 - anything that is not our zip is not ours to replace
         return False
     return True
+
+
+ADAPTER_FOLDER = Owned("adapter", "adapter folder", holds_our_adapter, empty_folder=True)
+ADAPTER_ZIP = Owned("zip", "adapter file", is_our_adapter_zip)
+RUN = Owned("run", "run", holds_our_adapter)  # a run is an adapter folder in the runs folder, never an empty one
 
 
 # ---------------------------------------------------------------- opening and checking
@@ -166,7 +172,7 @@ def export_adapter(source: str | Path, dest: str | Path, include_examples: bool 
         raise OutputError(f"“{printable(dest.name)}” is the adapter being exported; it was left as it is.",
                           "Export it under another name (the export leaves out what only this computer needs).")
     with open_adapter(source) as files:
-        check_destination(dest, kind="zip" if zipped else "adapter")
+        check_destination(dest, ADAPTER_ZIP if zipped else ADAPTER_FOLDER)
         with _writing(dest):
             if not zipped:
                 with atomic_directory(dest, replace=True) as tmp:
@@ -197,7 +203,7 @@ def export_adapter_zip(folder: str | Path, zip_path: str | Path, include_example
 
 def import_adapter_zip(zip_path: str | Path, dest: str | Path) -> Path:
     """Extract a shared adapter safely (see adapter_zip.py) to `dest`, which may only replace an adapter."""
-    check_destination(dest, kind="adapter")
+    check_destination(dest, ADAPTER_FOLDER)
     with _writing(Path(dest)):
         folder = extract_adapter_zip(zip_path, dest, replace=True)
     verify_folder(folder, shown_as=Path(zip_path).name)

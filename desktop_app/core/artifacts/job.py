@@ -18,10 +18,11 @@ from ..base.hashing import sha256_file
 from ..disk.atomic import atomic_directory, remove_unfinished
 from ..model.config import TrainConfig
 from ..disk.destinations import check_destination, exclusive
+from ..disk.ownership import Owned
 from ..base.errors import DataError
 from ..data.label_reading import settle_labels
 from ..base.sanitize import printable
-from ..base.validate import Fields
+from ..base.validate import Fields, read_json
 
 JOB_FORMAT = "lora-studio-job"
 JOB_VERSION = 1
@@ -45,7 +46,7 @@ def export_job(data_path: str | Path, config: TrainConfig, out_dir: str | Path,
                validation_path: str | Path | None = None, encoding: str | None = None) -> Job:
     """Write the job folder for training `data_path` with `config` elsewhere. Replaces only an earlier job.
     `encoding`: the user's choice for the text files (the job's copy is UTF-8)."""
-    out = check_destination(out_dir, "job")
+    out = check_destination(out_dir, JOB_FOLDER)
     with exclusive(out):  # one export at a time here, so every `.part` beside it is a killed export's
         return _export_job(data_path, config, out, validation_path, encoding)
 
@@ -91,13 +92,10 @@ def _export_job(data_path, config: TrainConfig, out: Path, validation_path, enco
 def read_job(folder: str | Path) -> Job:
     """A job folder, checked: job.json by type and range, every file it names present and unchanged."""
     folder = Path(folder)
-    try:
-        meta = json.loads((folder / JOB_FILE).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(f"“{printable(folder)}” is not a LoRA Studio job folder (it has no {JOB_FILE}).",
-                        "Make one with “lora-studio job export” or Train elsewhere… in the window.") from None
-    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: JSON nested thousands deep
-        raise DataError(f"The job file in “{printable(folder)}” is damaged.", "Export the job again.") from exc
+    meta = read_json(folder / JOB_FILE,
+                     lambda: DataError(f"“{printable(folder)}” is not a LoRA Studio job folder (it has no {JOB_FILE}).",
+                                       "Make one with “lora-studio job export” or Train elsewhere… in the window."),
+                     lambda exc: DataError(f"The job file in “{printable(folder)}” is damaged.", "Export the job again."))
     if not isinstance(meta, dict):
         raise DataError(f"The job file in “{printable(folder)}” is damaged.", "Export the job again.")
 
@@ -144,7 +142,7 @@ def next_steps(job: Job, packaged: bool = False) -> str:
 
 def holds_our_job(folder: Path) -> bool:
     """A job folder LoRA Studio may replace: a valid job.json of ours and nothing but job files (never the
-    adapter trained inside it). ownership.KINDS asks this."""
+    adapter trained inside it)."""
     return folder.is_dir() and is_job_folder(folder) and all(
         e.name in JOB_FILES and e.is_file() and not e.is_symlink() for e in folder.iterdir())
 
@@ -155,6 +153,9 @@ def is_job_folder(folder: Path) -> bool:
     except Exception:  # noqa: BLE001 - anything that is not a valid job is not ours to replace
         return False
     return True
+
+
+JOB_FOLDER = Owned("job", "job folder", holds_our_job, empty_folder=True)
 
 
 def readme(name: str, config: TrainConfig, has_validation: bool) -> str:

@@ -21,6 +21,7 @@ import numpy as np
 from .adapters import library_versions
 from ..disk.atomic import atomic_directory, remove_unfinished
 from ..disk.destinations import check_destination, exclusive
+from ..disk.ownership import Owned
 from ..model.devices import physical_cores
 from ..base.errors import ExportError
 from ..model.model_outputs import predict_probabilities
@@ -176,7 +177,7 @@ class OnnxExport:
 def export_onnx(classifier, dest: str | Path) -> OnnxExport:
     """Write model.onnx, the tokenizer's files, the info JSON and a README to `dest`, after the parity
     check. `dest` may be new, an empty folder or an earlier ONNX export of ours."""
-    dest = check_destination(dest, "onnx", need_bytes=2 * _parameter_bytes(classifier.model))
+    dest = check_destination(dest, ONNX_EXPORT, need_bytes=2 * _parameter_bytes(classifier.model))
     with exclusive(dest):
         remove_unfinished(dest)  # a killed export's half folder (ours by its signed name)
         checked = checked_model(classifier)
@@ -275,3 +276,5 @@ def is_onnx_export(folder: Path) -> bool:
         return False
     return all(e.name in listed and e.is_file() and not e.is_symlink() for e in Path(folder).iterdir())
 
+
+ONNX_EXPORT = Owned("onnx", "ONNX export folder", is_onnx_export, empty_folder=True)

@@ -8,14 +8,13 @@ within TrainConfig's limits, default initialisation, and target modules that exi
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..base.errors import AdapterError
 from ..base.sanitize import printable
-from ..base.validate import Fields
+from ..base.validate import Fields, TooLarge, read_json
 
 MAX_BYTES = 1024**2
 _MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,99}")
@@ -82,10 +81,7 @@ class AdapterConfig:
 
 
 def read_adapter_config(path: Path) -> AdapterConfig:
-    try:
-        if path.stat().st_size > MAX_BYTES:
-            raise _error("the file is far too large")
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise _error("it is not valid JSON") from exc
+    data = read_json(path, lambda: _error("it is not valid JSON"),
+                     lambda exc: _error("the file is far too large" if isinstance(exc, TooLarge)
+                                        else "it is not valid JSON"), max_bytes=MAX_BYTES)
     return AdapterConfig.from_dict(data)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..base.errors import AdapterError, StudioError
 from .adapter_layout import ALLOWED_FILES
+from .adapters import RUN
 from ...formatting import clock
 from .manifest import Manifest, is_adapter_folder, read_manifest, run_config
 from ..disk.ownership import DELETING_SUFFIX, owned, signed_sibling
@@ -139,7 +140,7 @@ def delete_run(folder: str | Path) -> None:
     emptied: a kill half-way leaves no half adapter in the history, and `saved_runs` finishes the deletion on
     the next start, recognising the folder by that signature, never by its look."""
     folder = Path(folder)
-    if not owned(folder, "run"):
+    if not owned(folder, RUN):
         others = [] if folder.is_symlink() or not is_adapter_folder(folder) else sorted(
             p.name for p in folder.iterdir() if p.name not in ALLOWED_FILES or not p.is_file() or p.is_symlink())
         if others:

@@ -6,10 +6,31 @@ names the field, so `{"max_length": true}` says what is wrong instead of failing
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
+from pathlib import Path
 
 from .sanitize import printable
+
+
+class TooLarge(ValueError):
+    """A file over the size its reader allows (read_json's max_bytes)."""
+
+
+def read_json(path: Path, missing: Callable[[], Exception], damaged: Callable[[Exception], Exception],
+              max_bytes: int | None = None) -> object:
+    """The JSON in the file `path`, or the caller's sentence: `missing()` when there is no such file, `damaged(exc)`
+    for anything else that stops it (unreadable, over max_bytes, not UTF-8, not JSON, nested thousands deep). The
+    one place that knows which exceptions a hostile JSON file raises; the value still needs checking (Fields)."""
+    try:
+        if max_bytes is not None and path.stat().st_size > max_bytes:
+            raise TooLarge(f"over {max_bytes} bytes")
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise missing() from None
+    except (OSError, ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError; RecursionError: deep
+        raise damaged(exc) from exc
 
 
 class Fields:

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..base.errors import OutputError
-from .ownership import KINDS, LOCK_SUFFIX, create_lock, owned, try_lock
+from .ownership import LOCK_SUFFIX, Owned, create_lock, kind_of, owned, try_lock
 from ..base.sanitize import printable
 
 MIN_FREE_BYTES = 16 * 1024**2
@@ -52,15 +52,16 @@ def free_name(path: Path) -> Path:
     return path.with_name(f"{stem}-{os.getpid()}{suffix}")
 
 
-def check_destination(path: str | Path, kind: str = "adapter", need_bytes: int = 0) -> Path:
-    """Refuse, with a sentence, a destination we may not or cannot write. kind: one of ownership.KINDS that
-    LoRA Studio writes (adapter | zip | onnx | job | predictions)."""
+def check_destination(path: str | Path, kind: Owned | str, need_bytes: int = 0) -> Path:
+    """Refuse, with a sentence, a destination we may not or cannot write. kind: what LoRA Studio writes there, an
+    ownership.Owned from the format's module (artifacts.adapters.ADAPTER_FOLDER, …) or "predictions"."""
     name = Path(path).expanduser().name
     if not str(path).strip() or (name and not name.strip()):  # "" or a name of spaces only
         raise OutputError("No output name was given.", "Name a new folder for the adapter.")
     path = Path(os.path.abspath(Path(path).expanduser()))
     real = path.resolve()
-    what = KINDS[kind].what
+    kind = kind_of(kind)
+    what = kind.what
     if _protected(real):
         raise OutputError(f"LoRA Studio will not write its {what} over “{_shown(path)}”, which is your "
                           "working, home or top folder.", f"Name a new folder inside it, such as “{_shown(path / 'my-classifier')}”.")
@@ -73,7 +74,7 @@ def check_destination(path: str | Path, kind: str = "adapter", need_bytes: int =
         if _mount_point(path):  # the final rename would fail with “device or resource busy”, after all the work
             raise OutputError(f"“{_shown(path)}” is a mount point (another disk or share is attached there), so "
                               f"LoRA Studio cannot put its {what} in its place.",
-                              f"Save inside it instead, such as “{_shown(path / f'my-{kind}')}”." if path.is_dir()
+                              f"Save inside it instead, such as “{_shown(path / f'my-{kind.name}')}”." if path.is_dir()
                               else "Choose another name.")
     anchor = _existing_ancestor(path.parent)
     if not anchor.is_dir():

@@ -5,8 +5,9 @@ its name alone (a user may name anything anything) and never by a process id (a 
 namespace or a reused one says nothing). Every write, replace and cleanup asks `owned(path, kind)`.
 
 - Outputs the user keeps (adapter folder and zip, job folder, ONNX export, run) prove it by the format file
-  we wrote in them (manifest.json, job.json, the ONNX info file), checked by the format's own module, named
-  here as data ("module:function"), so this module imports no format and can move to a disk layer.
+  we wrote in them (manifest.json, job.json, the ONNX info file). Their kinds are `Owned` values defined beside
+  their format (artifacts.adapters.ADAPTER_FOLDER, …) and handed in by the caller: the disk layer imports no
+  format, it is told what to protect.
 - Leftovers a kill may leave (unfinished `.part` files and folders, the `.old` folder of a swap, the
   `.deleting` folder of a deletion, temp folders, lock files) carry a signature: an HMAC of their kind and
   name with a per-user random key kept in the app's data folder. It is in the name where the content must
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import importlib
 import os
 import secrets
 import string
@@ -244,19 +244,15 @@ class Owned:
 
     name: str
     what: str                          # in a sentence: "adapter folder"
-    recognise: Callable[[Path], bool] | str  # "package.module:function" in desktop_app.core: the format's own check
+    recognise: Callable[[Path], bool]  # the format's own check: only what LoRA Studio wrote passes
     empty_folder: bool = False         # an empty folder may be replaced too: it holds nothing to lose
     suffix: str = ""                   # signed leftovers: the end of their name
 
     def proves(self, path: Path) -> bool:
         if path.is_symlink():  # a link's target is someone else's, whatever it holds
             return False
-        check = self.recognise
-        if isinstance(check, str):
-            module, _, function = check.partition(":")
-            check = getattr(importlib.import_module(f"desktop_app.core.{module}"), function)
         try:
-            return (self.empty_folder and path.is_dir() and not any(path.iterdir())) or bool(check(path))
+            return (self.empty_folder and path.is_dir() and not any(path.iterdir())) or bool(self.recognise(path))
         except OSError:  # a folder we may not read cannot prove anything
             return False
 
@@ -265,12 +261,8 @@ def _signed(kind: str, suffix: str) -> Callable[[Path], bool]:
     return lambda path: _signed_name(path, kind, suffix)
 
 
+# The disk layer's own kinds, by name. The kinds of the outputs a user keeps live beside their formats.
 KINDS: dict[str, Owned] = {k.name: k for k in (
-    Owned("adapter", "adapter folder", "artifacts.adapters:holds_our_adapter", empty_folder=True),
-    Owned("zip", "adapter file", "artifacts.adapters:is_our_adapter_zip"),
-    Owned("job", "job folder", "artifacts.job:holds_our_job", empty_folder=True),
-    Owned("onnx", "ONNX export folder", "artifacts.onnx_export:is_onnx_export", empty_folder=True),
-    Owned("run", "run", "artifacts.adapters:holds_our_adapter"),
     Owned("predictions", "predictions file", is_csv_file),
     Owned("temp", "temporary folder", _temp_marked),
     Owned("lock", "lock file", _lock_signed),
@@ -280,9 +272,15 @@ KINDS: dict[str, Owned] = {k.name: k for k in (
 )}
 
 
-def owned(path: str | Path, kind: str) -> bool:
-    """Whether `path` proves it is LoRA Studio's `kind` (see KINDS), so that we may replace or remove it."""
+def kind_of(kind: Owned | str) -> Owned:
+    """`kind` itself, or the disk layer's own kind of that name (KINDS)."""
+    return kind if isinstance(kind, Owned) else KINDS[kind]
+
+
+def owned(path: str | Path, kind: Owned | str) -> bool:
+    """Whether `path` proves it is LoRA Studio's `kind` (an Owned, or the name of one of KINDS), so that we may
+    replace or remove it."""
     path = Path(path)
     if not (path.exists() or path.is_symlink()):
         return False
-    return KINDS[kind].proves(path)
+    return kind_of(kind).proves(path)

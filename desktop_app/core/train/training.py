@@ -14,7 +14,7 @@ from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 
-from ..artifacts.adapters import save_adapter
+from ..artifacts.adapters import ADAPTER_FOLDER, save_adapter
 from ..disk.atomic import clean_orphaned_temp_folders, recover_leftovers, temp_folder
 from ..model.config import TrainConfig
 from ..disk.destinations import check_destination, exclusive, saving_failed
@@ -135,11 +135,11 @@ def _logged(emit: Callable) -> Callable:
 def _prepare_destination(out_dir, emit) -> Path:
     """Before any training: repair what a killed run left, then refuse a destination we may not
     replace or cannot write (destinations.py), so no hour of training is lost to a typo."""
-    target = check_destination(out_dir, "adapter")  # first: protected or foreign paths are never touched
+    target = check_destination(out_dir, ADAPTER_FOLDER)  # first: protected or foreign paths are never touched
     for note in recover_leftovers(target, is_adapter_folder):
         emit(LogLine(f"Earlier interrupted run: {note}.", "warning"))
     clean_orphaned_temp_folders()
-    return check_destination(target, "adapter")
+    return check_destination(target, ADAPTER_FOLDER)
 
 
 def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | None, here,
@@ -172,7 +172,7 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
             import copy
 
             sized = attach_lora(config, prepared.base, copy.deepcopy(prepared.model))
-            check_destination(out_dir, "adapter", need_bytes=_adapter_bytes(sized))
+            check_destination(out_dir, ADAPTER_FOLDER, need_bytes=_adapter_bytes(sized))
             del sized
         result = run_small(config, splits, label_map, objective, prepared, emit, cancel)
         _finish(result, emit, out_dir, prepared.base)
@@ -203,7 +203,7 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
     config = ensure_min_steps(config, math.ceil(len(train_ds) / here.size), emit)  # the updates per process
     model = attach_lora(config, base, model)
     if out_dir is not None:  # the adapter's size is known now: check the disk can hold it, before training
-        check_destination(out_dir, "adapter", need_bytes=_adapter_bytes(model))
+        check_destination(out_dir, ADAPTER_FOLDER, need_bytes=_adapter_bytes(model))
     # measured once, by rank 0: every process must train in the same number format
     precision = from_rank0(lambda: _choose_precision(config, device, model, encoder, train_ds, emit, cancel), here)
     batch_size = config.batch_size

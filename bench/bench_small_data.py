@@ -76,7 +76,7 @@ class Embedder:
         import torch
         from transformers import AutoModel, AutoTokenizer
 
-        from desktop_app.core.model.models import embedded_model_dir
+        from desktop_app.core.model.base_models import embedded_model_dir
 
         self.torch = torch
         self.tokenizer = AutoTokenizer.from_pretrained(str(embedded_model_dir()))
@@ -185,7 +185,7 @@ def arm_setfit(train, test, seed, tools) -> tuple[float, float]:
     from datasets import Dataset
     from setfit import SetFitModel, Trainer, TrainingArguments
 
-    from desktop_app.core.model.models import embedded_model_dir
+    from desktop_app.core.model.base_models import embedded_model_dir
 
     start = time.monotonic()
     model = SetFitModel.from_pretrained(str(embedded_model_dir()), local_files_only=True)

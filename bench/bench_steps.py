@@ -19,7 +19,7 @@ def main() -> None:
     from peft import LoraConfig, TaskType, get_peft_model
 
     from desktop_app.core.model.devices import configure_cpu_threads
-    from desktop_app.core.model.models import load_classifier, resolve_base_model
+    from desktop_app.core.model.base_models import load_classifier, resolve_base_model
 
     configure_cpu_threads()
     base = resolve_base_model()

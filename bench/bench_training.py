@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 def _arm(name: str, limit: int | None, preset: str, overrides: dict) -> dict:
     from rotten_tomatoes import load_splits
 
-    from desktop_app.core.model.models import embedded_model_dir
+    from desktop_app.core.model.base_models import embedded_model_dir
 
     splits = load_splits(limit)
     if name == "classic":

@@ -23,7 +23,7 @@ def table_seconds() -> tuple[float, float]:
     from PySide6.QtGui import QStandardItem, QStandardItemModel
     from PySide6.QtWidgets import QApplication, QTableView
 
-    from desktop_app.ui.models.frame_model import FrameModel
+    from desktop_app.ui.frame_model import FrameModel
 
     app = QApplication.instance() or QApplication([])
     frame = pd.DataFrame({"text": [f"row {i}" for i in range(200_000)], "label": ["a", "b"] * 100_000})

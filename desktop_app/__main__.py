@@ -7,6 +7,9 @@ import multiprocessing
 import os
 import sys
 
+from .cli import main as cli_main
+from .self_test import main as self_test_main
+
 
 def _guard_streams() -> None:
     # Windowed frozen builds have no console: sys.stdout/stderr are None and transformers'
@@ -30,15 +33,12 @@ def main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()
     args = sys.argv[1:] if argv is None else argv
     if args and args[0] == "--self-test":  # the packaged app's own check (see packaging/README.md)
-        from .self_test import main as self_test_main
-
         return self_test_main(args[1:])
     if not args:  # no command: the desktop application
+        # here, not at the top: these load Qt (start-up speed)
         from .ui.app import main as gui_main
 
         return gui_main()
-    from .cli import main as cli_main
-
     return cli_main(args)
 
 

@@ -24,6 +24,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from . import __version__
+from .core.artifacts.adapters import export_adapter_zip
+from .core.base import events as ev
+from .core.disk.atomic import atomic_write_text
+from .core.model.base_models import embedded_model_dir, load_tokenizer, resolve_base_model
+from .core.model.config import preset
+from .core.predict.explain import explain
+from .paths import sample_dataset
 
 SAMPLE_TEXTS = ["An absolute delight from start to finish, I loved it.",
                 "Broke after two days and support never answered. Avoid.",
@@ -120,8 +127,6 @@ class SelfTest:
 
     # -- the checks ----------------------------------------------------------
     def bundle(self) -> str:
-        from .paths import sample_dataset
-
         sample = sample_dataset()
         frozen = "frozen" if getattr(sys, "frozen", False) else "not frozen"
         return f"{frozen}, {platform.system()} {platform.machine()}, Python {platform.python_version()}, " \
@@ -129,8 +134,8 @@ class SelfTest:
 
     def file_formats(self) -> str:
         """Every format the Dataset step accepts, written from the sample and read back (pyarrow, openpyxl)."""
+        # here, not at the top: these load pandas and numpy (start-up speed)
         from .core.data.tables import read_table
-        from .paths import sample_dataset
 
         frame = read_table(sample_dataset()).frame
         writers = {".parquet": frame.to_parquet, ".xlsx": lambda p: frame.to_excel(p, index=False),
@@ -164,8 +169,6 @@ class SelfTest:
                "package metadata present"
 
     def model(self) -> str:
-        from .core.model.models import load_tokenizer, resolve_base_model
-
         base = resolve_base_model("embedded")  # verifies the weights' checksum
         tokens = load_tokenizer(base).tokenize("The film was wonderful.")
         if not tokens or "[UNK]" in tokens:
@@ -173,11 +176,9 @@ class SelfTest:
         return f"{base.display_name}, checksum verified, {len(tokens)} tokens in a test sentence"
 
     def train(self) -> str:
-        from .core.base import events as ev
-        from .core.model.config import preset
+        # here, not at the top: these load pandas and numpy (start-up speed)
         from .core.data.dataset import Examples, Splits, load_dataset, stratified_split
         from .core.train.training import run_training
-        from .paths import sample_dataset
 
         dataset = load_dataset(sample_dataset())
         splits = stratified_split(dataset.examples, validation=0.15, seed=7)
@@ -198,11 +199,10 @@ class SelfTest:
         thresholds, reloaded to the same probabilities, and predicting label sets."""
         import numpy as np
 
-        from .core.model.config import preset
+        # here, not at the top: these load pandas and numpy (start-up speed)
         from .core.data.dataset import Examples, load_dataset, stratified_split
         from .core.predict.inference import Classifier, predict_probabilities
         from .core.train.training import run_training
-        from .paths import sample_dataset
 
         examples = load_dataset(sample_dataset()).examples
         sets = [(label, "about a film") if any(w in text.lower() for w in ("film", "movie")) else (label,)
@@ -223,11 +223,10 @@ class SelfTest:
         mean pooling, the kept model trained on every row, saved with its estimate, reloaded to the same numbers."""
         import numpy as np
 
-        from .core.model.config import preset
+        # here, not at the top: these load pandas and numpy (start-up speed)
         from .core.data.dataset import Examples, load_dataset, prepare_training_data
         from .core.predict.inference import Classifier, predict_probabilities
         from .core.train.training import run_training
-        from .paths import sample_dataset
 
         examples = load_dataset(sample_dataset()).examples
         rows = {}
@@ -248,7 +247,7 @@ class SelfTest:
     def export_reload(self) -> str:
         import numpy as np
 
-        from .core.artifacts.adapters import export_adapter_zip
+        # here, not at the top: these load numpy (start-up speed)
         from .core.predict.inference import Classifier, predict_probabilities
 
         result = self.state["result"]
@@ -262,7 +261,6 @@ class SelfTest:
         self.state["zip"] = zip_path
         import zipfile
 
-        from .core.model.models import embedded_model_dir
 
         here = (str(self.work), str(embedded_model_dir()))
         with zipfile.ZipFile(zip_path) as zf:  # a shared model names no folder of this computer (issue 24)
@@ -275,14 +273,16 @@ class SelfTest:
         return f"{zip_path.stat().st_size // 1024} KB .zip with its model card; same probabilities after reload; {labels}"
 
     def onnx(self) -> str:
-        from .core.predict.inference import Classifier
+        # here, not at the top: these load numpy (start-up speed)
         from .core.artifacts.onnx_export import export_onnx
+        from .core.predict.inference import Classifier
 
         exported = export_onnx(Classifier.load(self.state["zip"]), self.work / "onnx")  # parity checked inside
         return f"{exported.megabytes:.0f} MB model.onnx; ONNX Runtime gives the same probabilities " \
                f"(largest difference {exported.gap:.1e})"
 
     def int8(self) -> str:
+        # here, not at the top: these load numpy (start-up speed)
         from .core.predict.inference import Classifier
 
         predictions = Classifier.load(self.state["zip"], int8=True).predict(SAMPLE_TEXTS)
@@ -293,7 +293,7 @@ class SelfTest:
 
     def explanation(self) -> str:
         """Captum (and what it imports) is in the bundle, and both methods explain a prediction."""
-        from .core.predict.explain import explain
+        # here, not at the top: these load numpy (start-up speed)
         from .core.predict.inference import Classifier
 
         clf = Classifier.load(self.state["zip"])
@@ -342,6 +342,7 @@ def run_window_check(work: Path, adapter: Path, screenshot: Path | None = None, 
     from PySide6.QtCore import QEventLoop, QSettings, QTimer, qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 
+    # here, not at the top: these load pandas, numpy and Qt (start-up speed)
     from .ui.gc_policy import collected_on_gui_thread
     from .ui.main_window import MainWindow
     from .ui.settings import Settings
@@ -425,8 +426,6 @@ def run_self_test(report: Path | None = None, out=None, screenshot: Path | None 
     print(f"{'All checks passed' if ok else 'SELF-TEST FAILED'} "
           f"({sum(c.ok for c in test.checks)}/{len(test.checks)}).", file=out, flush=True)
     if report is not None:
-        from .core.disk.atomic import atomic_write_text
-
         atomic_write_text(report, json.dumps({"version": __version__, "ok": ok,
                                               "checks": [asdict(c) for c in test.checks]}, indent=2))
     return 0 if ok else 1

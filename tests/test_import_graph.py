@@ -104,3 +104,39 @@ def test_the_import_contracts_hold():
     done = subprocess.run([linter, "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "4 kept, 0 broken" in done.stdout
+
+
+def unexplained_imports_inside_functions(package: Path = PACKAGE) -> list[str]:
+    """Imports of desktop_app's own modules written inside a function without the comment that says why (the line
+    above their block starts "# here, not at the top:", as in "these load pandas and numpy (start-up speed)")."""
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        lines = text.split("\n")
+        tree = ast.parse(text)
+        inside = {sub.lineno: sub for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                  for sub in ast.walk(node) if isinstance(sub, ast.ImportFrom)
+                  and (sub.level or (sub.module or "").startswith("desktop_app"))}
+        ends = {node.end_lineno for node in inside.values()}
+        for line, node in sorted(inside.items()):
+            first = line
+            while first - 1 in ends:  # the first import of its block
+                first = min(n.lineno for n in inside.values() if n.end_lineno == first - 1)
+            if not lines[first - 2].strip().startswith("# here, not at the top:"):
+                found.append(f"{path.relative_to(package.parent)}:{line}")
+    return found
+
+
+def test_an_import_inside_a_function_says_why():
+    """No import sits in a function to dodge a circle: those left load a heavy library at import (start-up speed)
+    and say so; the rest are at the top, where the graph above checks them."""
+    assert unexplained_imports_inside_functions() == []
+
+
+def test_the_check_finds_an_unexplained_import_inside_a_function(tmp_path):
+    package = tmp_path / "desktop_app"
+    package.mkdir()
+    (package / "a.py").write_text("def f():\n    # here, not at the top: these load pandas (start-up speed)\n"
+                                  "    from .b import x\n    from .c import (y,\n        z)\n\n\n"
+                                  "def g():\n    from .b import x\n")
+    assert unexplained_imports_inside_functions(package) == ["desktop_app/a.py:9"]

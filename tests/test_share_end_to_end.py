@@ -20,7 +20,7 @@ import yaml
 from desktop_app.cli import main
 from desktop_app.core.data.dataset import load_dataset
 from desktop_app.core.predict.inference import Classifier
-from desktop_app.core.model.models import embedded_model_dir
+from desktop_app.core.model.base_models import embedded_model_dir
 from desktop_app.core.artifacts.sharing import EMBEDDED_HUB_ID
 from desktop_app.paths import sample_dataset
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from .. import __version__
+from ..core.data.multilabel import LabelSpec
+from ..core.model.config import TrainConfig, preset
 from .share import add_share_commands, base_model_option
 
 
@@ -131,14 +133,11 @@ def _label_options(t: argparse.ArgumentParser) -> None:
 
 
 def label_spec(args):
-    from ..core.data.multilabel import LabelSpec
-
     return LabelSpec(args.multi_label, args.label_separator, tuple(args.label_columns or ()), bool(args.none_of_these))
 
 
 def train_config(args, base=None):
     """The TrainConfig the flags describe: a saved configuration or a preset, then the flags given."""
-    from ..core.model.config import TrainConfig, preset
 
     base = base or (TrainConfig.load(args.config) if args.config else preset(args.preset))
     return base.with_overrides(

@@ -1,6 +1,6 @@
-"""The headless command line: the same core as the desktop app, for scripts and power users. The commands'
-imports of the core sit inside them so that `lora-studio --help` and the window's start stay quick (start-up speed,
-not import circles: the cli package imports the core and nothing imports the cli back)."""
+"""The headless command line: the same core as the desktop app, for scripts and power users. The core modules that
+load pandas or numpy are imported inside the commands that need them, so that `lora-studio --help` stays quick
+(start-up speed, not import circles: the cli package imports the core and nothing imports the cli back)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,23 @@ import signal
 import sys
 from pathlib import Path
 
-from ..core.base.sanitize import printable
+from ..core.base.errors import DataError, StudioError
+from ..core.base.events import CancelToken
+from ..core.base.logs import log, report, setup_logging
+from ..core.base.sanitize import printable, spreadsheet_safe
+from ..core.data.label_reading import settle_labels
+from ..core.data.multilabel import override_thresholds, spec_for_model
+from ..core.model.config import TrainConfig
+from ..core.model.devices import list_devices
+from ..core.model.text import token_counting
+from ..core.train.distributed import finish, readiness, world
+from ..formatting import batch_summary_lines, matrix_lines
+from ..paths import sample_dataset
 from .args import label_spec, parser, train_config
-from .share import COMMANDS as SHARE_COMMANDS
 from .output import (ProgressPrinter, predict_text, print_estimate, print_file_explanation_trust, print_inspect,
-                         print_report)
+                     print_report)
+from .scale import job_export, launch, training_job
+from .share import COMMANDS as SHARE_COMMANDS
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -21,8 +33,6 @@ EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     args.argv = list(argv) if argv is not None else sys.argv[1:]
-    from ..core.base.errors import StudioError
-    from ..core.base.logs import log, report, setup_logging
 
     setup_logging(sys.stderr if args.verbose else None)
     log.info("lora-studio %s", " ".join(printable(a) for a in (argv if argv is not None else sys.argv[1:])))
@@ -59,9 +69,8 @@ def _prog() -> str:
 
 # ---------------------------------------------------------------- inspect
 def cmd_inspect(args) -> int:
-    from ..core.model.config import TrainConfig
+    # here, not at the top: these load pandas and numpy (start-up speed)
     from ..core.data.dataset import inspect
-    from ..core.model.text import token_counting
 
     defaults = TrainConfig()
     counter, limit = token_counting(defaults.base_model)
@@ -86,22 +95,15 @@ def _say_what_small_data_ignores(args, data) -> None:
 
 
 def cmd_train(args) -> int:
+    # here, not at the top: these load pandas and numpy (start-up speed)
     from ..core.data.dataset import load_for_config, prepare_training_data
-    from ..core.data.label_reading import settle_labels
-    from ..core.base.errors import DataError
-    from ..core.base.events import CancelToken
-    from ..core.train.distributed import finish, world
     from ..core.train.training import run_training
-    from ..paths import sample_dataset
 
     if args.processes is not None:  # this process only launches the N that train, once the settings are sound
-        from .scale import launch, training_job
 
         training_job(args) if args.job else train_config(args)  # the flags' settings, checked once here
         return launch(args.processes, args.argv, main)
     if args.job:
-        from .scale import training_job
-
         job = training_job(args)
         data_path, validation, config = job.data, job.validation, train_config(args, job.config)
     else:
@@ -169,11 +171,11 @@ def cmd_train(args) -> int:
 
 # ---------------------------------------------------------------- evaluate / predict / info
 def cmd_evaluate(args) -> int:
+    # here, not at the top: these load pandas and numpy (start-up speed)
     from ..core.data.dataset import load_dataset
     from ..core.metrics.evaluation import evaluate
     from ..core.predict.inference import Classifier
 
-    from ..core.data.multilabel import spec_for_model
 
     clf = Classifier.load(args.adapter, base_model=args.base_model)
     spec = spec_for_model(clf.manifest, args.label_column)
@@ -187,10 +189,9 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from ..core.base.errors import DataError
+    # here, not at the top: these load pandas and numpy (start-up speed)
     from ..core.predict.inference import Classifier
     from ..core.predict.predict_file import check_predictions_destination, predict_file, predict_to
-    from ..core.base.sanitize import spreadsheet_safe
 
     if (args.text is None) == (args.data is None):
         raise DataError("Give either --text or a data file to predict.")
@@ -201,8 +202,6 @@ def cmd_predict(args) -> int:
         raise DataError("--explain needs the full-precision model.", "Leave out --int8 to explain.")
     clf = Classifier.load(args.adapter, base_model=args.base_model, int8=args.int8)
     if args.threshold:
-        from ..core.data.multilabel import override_thresholds
-
         if not clf.multi_label:
             raise DataError("--threshold is for multi-label models; this one gives one label per text.")
         clf.thresholds = override_thresholds(clf.labels, clf.thresholds, args.threshold)
@@ -226,7 +225,6 @@ def cmd_predict(args) -> int:
     if args.out:
         print(f"Wrote {written.rows:,} predictions to {printable(args.out)}", file=sys.stderr)
     if written.summary is not None:  # on stderr: stdout may be the CSV itself
-        from ..formatting import batch_summary_lines, matrix_lines
 
         report = written.summary.report
         lines = batch_summary_lines(written.summary, quote=printable)
@@ -241,8 +239,6 @@ def cmd_predict(args) -> int:
 def cmd_devices(args) -> int:
     import torch
 
-    from ..core.model.devices import list_devices
-    from ..core.train.distributed import readiness
 
     devices, ready = list_devices(), readiness()
     if args.json:
@@ -261,8 +257,6 @@ def cmd_devices(args) -> int:
 
 
 def cmd_job(args) -> int:
-    from .scale import job_export
-
     return job_export(args)
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import sys
 
+from ..core.base import events as ev
 from ..core.base.sanitize import printable
+from ..core.predict.explain import explain, model_cautions, model_score
 from ..formatting import clock
 
 
@@ -19,8 +21,6 @@ class ProgressPrinter:
         self.last_pct = -1
 
     def __call__(self, event) -> None:
-        from ..core.base import events as ev
-
         if isinstance(event, ev.Started):
             kinds = "labels, several per text" if event.multi_label else "classes"
             measured = f"validating on {event.validation_examples:,}" if event.validation_examples else \
@@ -134,8 +134,6 @@ def predict_text(clf, text: str, method: str | None, as_json: bool) -> int:
     p = clf.predict([text])[0]
     explained = None
     if method:
-        from ..core.predict.explain import explain
-
         explained = explain(clf, text, method=method, prediction=p)
     if as_json:
         out = {"text": text, "label": p.label, "confidence": p.confidence, "probabilities": p.probabilities}
@@ -169,7 +167,6 @@ def predict_text(clf, text: str, method: str | None, as_json: bool) -> int:
 
 def print_file_explanation_trust(clf, stream=None) -> None:
     """For a file's top_words column: the model's score and what it says of every explanation, once."""
-    from ..core.predict.explain import model_cautions, model_score
 
     stream = stream or sys.stderr
     score = model_score(getattr(clf, "manifest", None))

@@ -11,18 +11,17 @@ import os
 import signal
 import sys
 
+from ..core.artifacts.job import export_job, next_steps, read_job
+from ..core.base.errors import DataError, TrainingError
 from ..core.disk.atomic import temp_folder
 from ..core.train.distributed import world
-from ..core.base.errors import TrainingError
+from .args import train_config
 
 EXIT_OK, EXIT_CANCELLED = 0, 130
 WINDOWS = os.name == "nt"  # a module constant, so tests force the Windows branch
 
 
 def job_export(args) -> int:
-    from .args import train_config
-    from ..core.artifacts.job import export_job, next_steps
-
     job = export_job(args.data, train_config(args), args.out, args.validation, args.encoding)
     print(next_steps(job, packaged=getattr(sys, "frozen", False)))
     return EXIT_OK
@@ -30,9 +29,6 @@ def job_export(args) -> int:
 
 def training_job(args):
     """The job folder of `train --job`, checked with the flags that adjust it."""
-    from .args import train_config
-    from ..core.base.errors import DataError
-    from ..core.artifacts.job import read_job
 
     if args.data or args.sample or args.config or args.validation:
         raise DataError("A job brings its own data and settings.", "Give --job alone (flags may adjust it).")

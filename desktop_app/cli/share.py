@@ -7,8 +7,11 @@ import argparse
 import json
 from pathlib import Path
 
-from .output import print_scores_and_record
+from ..core.artifacts.adapters import ADAPTER_FOLDER, ADAPTER_ZIP, describe_adapter, export_adapter
+from ..core.base.errors import DataError
 from ..core.base.sanitize import printable
+from ..core.disk.destinations import check_destination
+from .output import print_scores_and_record
 
 EXIT_OK = 0  # as cli.py's
 
@@ -40,10 +43,6 @@ def base_model_option(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_export(args) -> int:
-    from ..core.artifacts.adapters import ADAPTER_FOLDER, ADAPTER_ZIP, export_adapter
-    from ..core.disk.destinations import check_destination
-    from ..core.base.errors import DataError
-
     if (args.out is None) == (args.folder is None):
         raise DataError("Give the .zip to write, or --folder FOLDER, but not both.",
                         "For example: lora-studio export my-adapter my-classifier.zip")
@@ -52,7 +51,6 @@ def cmd_export(args) -> int:
     dest = Path(args.out or args.folder)
     check_destination(dest, ADAPTER_ZIP if args.out else ADAPTER_FOLDER)  # before anything is read: a bad OUT fails at once
     written = export_adapter(args.adapter, dest, include_examples=args.include_examples, as_zip=args.out is not None)
-    from ..core.artifacts.adapters import describe_adapter
 
     manifest = describe_adapter(written)
     size = sum(p.stat().st_size for p in written.iterdir()) if written.is_dir() else written.stat().st_size
@@ -64,9 +62,9 @@ def cmd_export(args) -> int:
 
 
 def cmd_export_onnx(args) -> int:
-    from ..core.disk.destinations import check_destination
-    from ..core.predict.inference import Classifier
+    # here, not at the top: these load numpy (start-up speed)
     from ..core.artifacts.onnx_export import ONNX_EXPORT, export_onnx
+    from ..core.predict.inference import Classifier
 
     check_destination(args.out, ONNX_EXPORT)  # before the model loads: a bad --out fails at once
     exported = export_onnx(Classifier.load(args.adapter, base_model=args.base_model), args.out)
@@ -76,8 +74,6 @@ def cmd_export_onnx(args) -> int:
 
 
 def cmd_info(args) -> int:
-    from ..core.artifacts.adapters import describe_adapter
-
     manifest = describe_adapter(args.adapter)
     if args.json:  # json.dumps escapes control characters: safe for any terminal
         print(json.dumps(manifest.to_dict(), indent=2))

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from ..core.artifacts.manifest import is_adapter_folder
+
 ADAPTER_FILTER = "LoRA Studio adapter (*.zip manifest.json);;All files (*)"
 
 
@@ -18,7 +20,6 @@ def adapter_path(chosen: str) -> str:
 
 def is_adapter(path: str) -> bool:
     """A dropped path that is an adapter: a .zip, an adapter folder, or the manifest.json inside one."""
-    from ..core.artifacts.manifest import is_adapter_folder
 
     p = Path(path)
     if p.is_file() and p.suffix.lower() == ".zip":

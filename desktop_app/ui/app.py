@@ -6,6 +6,7 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    # here, not at the top: the display is checked before any Qt module loads (see below)
     from .startup_check import check_display
 
     if not check_display():  # before Qt: a missing xcb library would end the process with a plugin error
@@ -13,6 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
+    # here, not at the top: these load Qt, which the display check above must precede
     from .. import __version__
     from ..core.base.logs import install_excepthooks, setup_logging
     from ..paths import resource_path
@@ -26,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("LoRA Studio")
     app.setApplicationVersion(__version__)
     app.setWindowIcon(QIcon(str(resource_path("icon.png"))))
+    # here, not at the top: it loads Qt (after the display check)
     from .gc_policy import collected_on_gui_thread
 
     with collected_on_gui_thread():  # Qt objects are never destroyed from a training thread

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from ..core.data.tables import SUPPORTED
 from . import jobs
+from .dialogs import predictions_destination
 from .state import FileId
 
 DATA_FILTER = "Data files (" + " ".join(f"*{s}" for s in SUPPORTED) + ");;All files (*)"
@@ -82,7 +83,6 @@ class BatchController(QObject):
         batch = self.workspace.batch_to_save()
         if batch is None:  # Save is disabled then; a late click on it writes nothing
             return
-        from .dialogs import predictions_destination
 
         suggested = f"{Path(batch.made.data.path).stem}-predictions.csv"
         # we ask before replacing (below), once: the dialog's own question would come first and say less

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ..core.base.errors import StudioError
+from ..core.data.dataset import Examples, prepare_training_data
+from ..core.train.small_data import plan_for_run
+
 _SPLIT_KEPT: list = []  # (key, Splits): the last split made, so a setting that moves no row splits nothing again
 
 
 def run_plan(examples, config, validation_file: bool = False):
     """The SmallDataPlan a run would follow (core/small_data.plan_for_run decides it as training does)."""
-    from ..core.train.small_data import plan_for_run
 
     return plan_for_run(examples, config, validation_file)
 
@@ -29,7 +32,6 @@ def run_split(examples, config, validation_file: bool = False):
     share held out whenever it is set, the validation share too on the usual path (not beside a validation file,
     whose rows are not these), every remaining row on the small-data path. `.plan.small` says which path (a
     validation file's split has no plan: never small). Raises StudioError for shares out of range."""
-    from ..core.data.dataset import Examples, prepare_training_data
 
     key = (id(examples), len(examples), config.validation_fraction, config.test_fraction, config.seed,
            config.small_data, validation_file)
@@ -45,7 +47,6 @@ def run_split(examples, config, validation_file: bool = False):
 def update_plan(configure, selection: dict, data) -> None:
     """The Configure page's sentence for `data` (jobs.LoadedData or None) with the Dataset page's `selection`,
     and the number of rows the run will train on (for the epochs line)."""
-    from ..core.base.errors import StudioError
 
     configure.set_labels_per_text(data is not None and bool(data.report.multi_label))  # its automatic rate
     if data is None or not data.report.ok:

@@ -10,6 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from ..paths import sample_dataset
 from . import jobs
 from .batch_controller import DATA_FILTER
 from .state import FileId
@@ -38,8 +39,6 @@ class DatasetController(QObject):
             self.open(path)
 
     def open_sample(self) -> None:
-        from ..paths import sample_dataset
-
         self.open(str(sample_dataset()))
 
     def fill_recent(self, menu) -> None:

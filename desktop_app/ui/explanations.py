@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QMessageBox, QVBoxLayout
 
 from . import jobs
+from .panels.label_results import NAMES
 from .widgets.explanation_view import ExplanationView
 
 
@@ -96,7 +97,6 @@ class Explanations:
             missed, added = table.index(index.row(), 3).data(), table.index(index.row(), 4).data()
             wrong = "; ".join(part for part in (missed and f"missed: {missed}", added and f"wrongly added: {added}")
                               if part)
-            from .panels.label_results import NAMES
 
             names = (table.index(index.row(), 3).data(NAMES) or []) + (table.index(index.row(), 4).data(NAMES) or [])
             first = names[0] if names else None  # the label the mistake is about: missed first, else wrongly added

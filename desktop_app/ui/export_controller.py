@@ -11,11 +11,13 @@ from pathlib import Path
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from . import jobs
 from ..core.artifacts.adapters import ADAPTER_FOLDER, ADAPTER_ZIP
 from ..core.artifacts.job import JOB_FOLDER, next_steps
 from ..core.artifacts.onnx_export import ONNX_EXPORT
+from ..core.base.errors import StudioError
+from . import jobs
 from .dialogs import free_destination
+from .flow import data_problem
 
 
 class ExportController(QObject):
@@ -78,9 +80,6 @@ class ExportController(QObject):
         return self.launcher.run(self.tasks, "exporting to ONNX", jobs.export_onnx_job(classifier, path), done)
 
     def train_elsewhere_dialog(self) -> None:
-        from ..core.base.errors import StudioError
-        from .flow import data_problem
-
         problem = data_problem(self.workspace.data)
         if problem:
             QMessageBox.information(self.parent_widget, "Train elsewhere", problem)

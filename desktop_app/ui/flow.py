@@ -6,6 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLayout, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
+from ..core.data.label_reading import settle_labels
+
 PRIMARY = "QPushButton { font-weight: bold; padding: 6px 18px; }"
 
 
@@ -83,7 +85,6 @@ def run_config(dataset, configure, report):
     Raises StudioError for settings out of range."""
     from dataclasses import replace
 
-    from ..core.data.label_reading import settle_labels
 
     sel, spec = dataset.selection(), dataset.label_spec()
     config = replace(configure.config(), text_column=report.text_column, label_column=report.label_column,

@@ -6,6 +6,27 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from ..core.artifacts.adapters import export_adapter
+from ..core.artifacts.job import export_job
+from ..core.artifacts.onnx_export import export_onnx
+from ..core.base.errors import BaseModelMissing
+from ..core.base.events import checkpoint
+from ..core.base.logs import report
+from ..core.data.dataset import build_report, prepare_training_data
+from ..core.data.multilabel import binary_columns
+from ..core.data.tables import guess_columns, read_table
+from ..core.model.base_models import list_cached_models
+from ..core.model.devices import list_devices
+from ..core.model.text import token_counting
+from ..core.model.threads import initial_threads
+from ..core.predict.explain import explain
+from ..core.predict.inference import Classifier, predict_frame
+from ..core.predict.predict_file import summarise, write_frame_csv
+from ..core.train.estimate import estimate_epoch_seconds
+from ..core.train.learning_curve import learning_curve
+from ..core.train.preparation import in_use
+from ..core.train.training import run_training
+
 _IMPORTING = threading.Lock()
 
 
@@ -38,21 +59,14 @@ class BatchProgress:
 def warm_up_job():
     """Import the heavy libraries and list devices after the window has painted."""
     def job(emit, cancel):
-        from ..core.model.devices import list_devices
-        from ..core.base.events import checkpoint
-        from ..core.model.models import list_cached_models
-
         devices = list_devices()
         checkpoint(cancel)
-        from ..core.train.preparation import in_use
-        from ..core.model.threads import initial_threads
 
         threads = initial_threads()  # the threads training would start on now, as prepare_model decides them
         devices = [in_use(device, threads) for device in devices]
         cached = list_cached_models()
         checkpoint(cancel)
         heavy_libraries()  # warm the import cache for the first run, the first adapter
-
         return {"devices": devices, "cached": cached}
     return job
 
@@ -64,11 +78,6 @@ def load_data_job(path: str, text_column: str | None, label_column: str | None, 
     text file's encoding (None: guessed)."""
     def job(emit, cancel):
         heavy_libraries()  # the tokenizer comes from transformers
-        from ..core.data.tables import read_table
-        from ..core.data.dataset import build_report
-        from ..core.data.multilabel import binary_columns
-        from ..core.model.text import token_counting
-
         loaded = table if table is not None else read_table(path, encoding)
         counter, model_limit = token_counting(config.base_model)
         # no length judged here: which texts get cut depends on the length the run will use, which the settings
@@ -84,9 +93,6 @@ def train_job(config, examples, validation_path, out_dir):
     """Split (or read the validation file) in the worker, then train: one core use case each."""
     def job(emit, cancel):
         heavy_libraries()
-        from ..core.data.dataset import prepare_training_data
-        from ..core.train.training import run_training
-
         data = prepare_training_data(examples, config, validation_path)
         return run_training(config, data, on_event=emit, cancel=cancel, out_dir=out_dir)
     return job
@@ -97,9 +103,6 @@ def learning_curve_job(config, examples):
     out the same way), scored on 25/50/75/100% of them."""
     def job(emit, cancel):
         heavy_libraries()
-        from ..core.data.dataset import prepare_training_data
-        from ..core.train.learning_curve import learning_curve
-
         return learning_curve(config, prepare_training_data(examples, config).train, emit, cancel)
     return job
 
@@ -107,8 +110,6 @@ def learning_curve_job(config, examples):
 def estimate_job(config, texts, labels=None):
     def job(emit, cancel):
         heavy_libraries()
-        from ..core.train.estimate import estimate_epoch_seconds
-
         return estimate_epoch_seconds(config, texts, cancel=cancel, labels=labels)
     return job
 
@@ -123,10 +124,6 @@ class MissingBase:
 def load_adapter_job(path: str, base_model: str | None = None):
     def job(emit, cancel):
         heavy_libraries()
-        from ..core.base.errors import BaseModelMissing
-        from ..core.base.events import checkpoint
-        from ..core.predict.inference import Classifier
-
         try:  # ONNX Runtime: live predictions ~2x faster
             classifier = Classifier.load(path, base_model=base_model, backend="auto")
         except BaseModelMissing as exc:
@@ -141,8 +138,6 @@ def load_adapter_job(path: str, base_model: str | None = None):
 def classifier_from_result_job(result):
     def job(emit, cancel):
         heavy_libraries()
-        from ..core.predict.inference import Classifier
-
         return Classifier.from_training(result, backend="auto")
     return job
 
@@ -157,9 +152,6 @@ def live_job(classifier, texts):
     """The first text's prediction and its fast explanation. An explanation that cannot be made (an int8
     model; a model without gradients) leaves the prediction shown: it is logged, and None goes back."""
     def job(emit, cancel):
-        from ..core.predict.explain import explain
-        from ..core.base.logs import report
-
         prediction = classifier.predict(texts)[0]
         try:
             explanation = None if getattr(classifier, "int8", False) else explain(classifier, texts[0],
@@ -174,16 +166,12 @@ def live_job(classifier, texts):
 def explain_job(classifier, text: str, method: str, target: str | None = None):
     """`target`: the label to explain (multi-label: any of the model's labels); None: the predicted one."""
     def job(emit, cancel):
-        from ..core.predict.explain import explain
-
         return explain(classifier, text, target=target, method=method)
     return job
 
 
 def read_table_job(path: str):
     def job(emit, cancel):
-        from ..core.data.tables import guess_columns, read_table
-
         table = read_table(path)
         return table, guess_columns(table.frame)[0]
     return job
@@ -195,8 +183,6 @@ def batch_predict_job(classifier, frame, column):
     def job(emit, cancel):
         import time
 
-        from ..core.predict.inference import predict_frame
-        from ..core.predict.predict_file import summarise
 
         started = time.monotonic()
         out = predict_frame(classifier, frame, column, lambda d, t: emit(BatchProgress(d, t)), cancel)
@@ -211,8 +197,6 @@ SUMMARY = "lora_studio_summary"
 
 def export_adapter_job(adapter_dir, destination: str, include_examples: bool = False):
     def job(emit, cancel):
-        from ..core.artifacts.adapters import export_adapter
-
         return export_adapter(adapter_dir, destination, include_examples=include_examples)
     return job
 
@@ -220,24 +204,18 @@ def export_adapter_job(adapter_dir, destination: str, include_examples: bool = F
 def job_folder_job(data_path, config, destination: str, validation_path, encoding: str | None = None):
     """Train elsewhere: the job folder (core/job.py) for the data and settings of the window."""
     def job(emit, cancel):
-        from ..core.artifacts.job import export_job
-
         return export_job(data_path, config, destination, validation_path, encoding)
     return job
 
 
 def export_onnx_job(classifier, destination: str):
     def job(emit, cancel):
-        from ..core.artifacts.onnx_export import export_onnx
-
         return export_onnx(classifier, destination)  # checked against PyTorch before anything is written
     return job
 
 
 def save_csv_job(frame, destination: str):
     def job(emit, cancel):
-        from ..core.predict.predict_file import write_frame_csv
-
         # atomic, spreadsheet-safe cells, the umask's permissions; replaces only a CSV the user agreed to replace
         write_frame_csv(frame, destination, overwrite=True)
         return destination

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Slot
 
+from ..core.base.events import StepProgress
+from ..core.metrics.score_estimate import CROSS_VALIDATION, ScoreEstimate
 from . import jobs
 
 
@@ -52,15 +54,12 @@ class LearningCurve(QObject):
 
     @Slot(object)
     def _event(self, event) -> None:
-        from ..core.base.events import StepProgress
-
         if isinstance(event, StepProgress) and self.source is not None:
             self.box.set_progress(event.step, event.total_steps, event.eta_s)
 
     def _done(self, result, out) -> None:
         if not self._current(result):  # another run or other data since: not this one's curve
             return
-        from ..core.metrics.score_estimate import CROSS_VALIDATION, ScoreEstimate
 
         points, verdict = out
         multi = bool(getattr(result.validation, "multi_label", False))

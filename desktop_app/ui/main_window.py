@@ -8,31 +8,34 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QTimer, Slot
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
-                               QMessageBox, QStackedWidget, QWidget)
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
+                               QStackedWidget, QWidget)
 
+from ..core.artifacts.runs import saved_runs
+from ..core.base.errors import StudioError
 from . import data_plan, jobs
 from .adapter_files import ask_adapter, ask_for_base, is_adapter
 from .auto_estimate import AutoEstimate
 from .batch_controller import BatchController
 from .dataset_controller import DatasetController
+from .dialogs import ask_config_file, save_config_file
+from .explanations import Explanations
 from .export_controller import ExportController
-from .launcher import Launcher
 from .flow import StartGate, StepPage, data_problem, run_config
 from .geometry import fit_to_screen
-from .shortcuts import install_for_steps as install_shortcuts
+from .help_text import show_getting_started
+from .launcher import Launcher
+from .learning_curve import LearningCurve
+from .live import LivePrediction
+from .menus import about_html, build_menus
 from .panels.config_panel import ConfigPanel
 from .panels.dataset_panel import DatasetPanel
 from .panels.inference_panel import InferencePanel
 from .panels.training_panel import TrainingPanel
-from .dialogs import ask_config_file, save_config_file
-from .explanations import Explanations
-from .learning_curve import LearningCurve
-from .live import LivePrediction
-from .menus import about_html, build_menus
 from .places import default_runs_dir
 from .runner import Runner
 from .settings import Settings
+from .shortcuts import install_for_steps as install_shortcuts
 from .state import Workspace
 from .widgets.drop_zone import first_local_file
 
@@ -220,7 +223,6 @@ class MainWindow(QMainWindow):
 
     def _load_run_history(self) -> None:
         """Earlier runs of this workspace (their manifests) fill the history table."""
-        from ..core.artifacts.runs import saved_runs
 
         for name, manifest, folder in saved_runs(self.runs_dir):
             self.run_count += 1
@@ -275,8 +277,6 @@ class MainWindow(QMainWindow):
 
     # -- training ---------------------------------------------------------
     def start_training(self) -> None:
-        from ..core.base.errors import StudioError
-
         if self.trainer.busy:  # a second Start (or Ctrl+Enter) while the first waits or runs
             return
         problem = data_problem(self.data)
@@ -397,8 +397,6 @@ class MainWindow(QMainWindow):
 
     # -- about and closing --------------------------------------------------
     def show_getting_started(self) -> None:
-        from .help_text import show_getting_started
-
         self.help_dialog = show_getting_started(self)
 
     def show_about(self) -> None:

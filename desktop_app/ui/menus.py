@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtGui import QAction, QKeySequence
 
+from .. import __version__
+from ..core.base.logs import log_folder
+
 
 def build_menus(window):
     """File and Help menus; returns (recent submenu, export action, ONNX export action) for the window to update."""
@@ -51,7 +54,6 @@ def open_log_folder() -> None:
     from PySide6.QtCore import QUrl
     from PySide6.QtGui import QDesktopServices
 
-    from ..core.base.logs import log_folder
 
     folder = log_folder()
     folder.mkdir(parents=True, exist_ok=True)
@@ -61,7 +63,6 @@ def open_log_folder() -> None:
 def about_html(device: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
-    from .. import __version__
 
     lines = [f"<h3>LoRA Studio {__version__}</h3><p>Fine-tune text classifiers on your own data, offline.</p>"]
     for name in ("torch", "transformers", "peft", "PySide6-Essentials"):

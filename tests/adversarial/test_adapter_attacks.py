@@ -92,7 +92,7 @@ def test_html_in_a_shared_adapter_stays_text_in_the_window(qtbot, trained_adapte
 ])
 def test_peft_config_is_checked_before_any_tensor_is_built(adapter_copy, monkeypatch, change, words):
     monkeypatch.setattr("peft.PeftModel.from_pretrained", lambda *a, **k: pytest.fail("peft built the model"))
-    monkeypatch.setattr("desktop_app.core.model.models.load_classifier", lambda *a, **k: pytest.fail("base model loaded"))
+    monkeypatch.setattr("desktop_app.core.model.base_models.load_classifier", lambda *a, **k: pytest.fail("base model loaded"))
     edit_json(adapter_copy / "adapter_config.json", **change)
     with pytest.raises(AdapterError, match=words):
         Classifier.load(adapter_copy)

@@ -153,7 +153,7 @@ def test_zip_with_symlink_and_non_zip(tmp_path):
 
 def test_saving_over_an_existing_adapter_is_atomic(trained_adapter, tmp_path, monkeypatch):
     from desktop_app.core.artifacts import adapters
-    from desktop_app.core.model.models import resolve_base_model
+    from desktop_app.core.model.base_models import resolve_base_model
 
     folder = _copy(trained_adapter.adapter_dir, tmp_path / "ad")
     before = (folder / "adapter_model.safetensors").read_bytes()

@@ -60,7 +60,7 @@ def test_the_folder_alone_is_enough_to_deploy(classifier, tmp_path):
 @pytest.mark.parametrize("model", ["tiny_bert", "tiny_roberta"])
 def test_both_model_families_export_with_dynamic_batch_and_length(model, request, tmp_path):
     """RoBERTa derives position ids from the padding: a graph that baked in a length or a mask fails here."""
-    from desktop_app.core.model.models import load_classifier, load_tokenizer, resolve_base_model
+    from desktop_app.core.model.base_models import load_classifier, load_tokenizer, resolve_base_model
     from desktop_app.core.model.text import TextEncoder
 
     base = resolve_base_model(str(request.getfixturevalue(model)))

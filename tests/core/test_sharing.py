@@ -17,7 +17,7 @@ from desktop_app.core.artifacts.adapters import export_adapter, import_adapter_z
 from desktop_app.core.base.errors import AdapterError
 from desktop_app.core.predict.inference import Classifier
 from desktop_app.core.artifacts.manifest import BaseModelRef, read_manifest
-from desktop_app.core.model.models import EMBEDDED_ID, EMBEDDED_SHA256
+from desktop_app.core.model.base_models import EMBEDDED_ID, EMBEDDED_SHA256
 from desktop_app.core.artifacts.sharing import EMBEDDED_HUB_ID, shared_adapter_config, shared_base
 
 TEXTS = ["the film was good and superb", "boring and dull, the worst", "fine"]

@@ -152,7 +152,7 @@ def test_the_head_gives_the_probes_predictions_before_any_lora_step(tiny_bert):
     from sklearn.linear_model import LogisticRegression
 
     from desktop_app.core.predict.inference import predict_probabilities
-    from desktop_app.core.model.models import load_classifier, load_tokenizer, resolve_base_model
+    from desktop_app.core.model.base_models import load_classifier, load_tokenizer, resolve_base_model
     from desktop_app.core.train.preparation import attach_lora
     from desktop_app.core.train.probe import PROBE_C, fit_probe, head_features, set_head
     from desktop_app.core.model.text import TextEncoder
@@ -303,7 +303,7 @@ def test_a_two_class_probe_and_a_missing_class():
 # ------------------------------------------------------------------ mean pooling
 def test_mean_pooling_ignores_padding_and_survives_a_copy(tiny_bert):
     from desktop_app.core.predict.inference import predict_probabilities
-    from desktop_app.core.model.models import load_classifier, load_tokenizer, resolve_base_model
+    from desktop_app.core.model.base_models import load_classifier, load_tokenizer, resolve_base_model
     from desktop_app.core.model.pooling import pooling_of
     from desktop_app.core.model.text import TextEncoder
 

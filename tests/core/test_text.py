@@ -1,6 +1,6 @@
 """Tokenisation shared by training and inference: head+tail cut, one-pass finish, per-batch padding."""
 
-from desktop_app.core.model.models import load_tokenizer, resolve_base_model
+from desktop_app.core.model.base_models import load_tokenizer, resolve_base_model
 from desktop_app.core.model.text import HEAD_SHARE, TextEncoder, derive_max_length
 
 

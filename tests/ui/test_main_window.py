@@ -336,7 +336,7 @@ def test_a_validation_file_with_a_class_training_lacks_is_explained(qtbot, windo
 
 
 def test_token_counts_use_the_chosen_base_models_tokenizer_and_limit(qtbot, window, tiny_bert, tmp_path):
-    from desktop_app.core.model.models import embedded_model_dir
+    from desktop_app.core.model.base_models import embedded_model_dir
     from desktop_app.core.model.text import fast_token_counter
 
     data = tmp_path / "d.csv"  # words the tiny vocabulary lacks: one [UNK] there, many pieces in MiniLM's

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 
 from desktop_app.core.base import events as ev
 from desktop_app.core.model.config import PRESETS, LoraSettings, TrainConfig
-from desktop_app.ui.models.frame_model import FrameModel
+from desktop_app.ui.frame_model import FrameModel
 
 
 def test_frame_model_passes_qtmodeltester(qtmodeltester):

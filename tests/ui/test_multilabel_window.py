@@ -293,7 +293,7 @@ def test_a_new_table_shows_its_chosen_columns_first_whatever_the_last_one_moved(
     import pandas as pd
     from PySide6.QtWidgets import QTableView
 
-    from desktop_app.ui.models.frame_model import FrameModel, columns_first
+    from desktop_app.ui.frame_model import FrameModel, columns_first
 
     view, model = QTableView(), FrameModel()
     qtbot.addWidget(view)

@@ -25,7 +25,7 @@ from ..base.errors import AdapterError, OutputError
 from .adapter_layout import ALLOWED_FILES, MANIFEST, PEFT_CONFIG, README, WEIGHTS
 from .known_bases import remember
 from .manifest import Manifest, is_adapter_folder, manifest_for_training, read_manifest
-from ..model.models import fingerprint, quiet_transformers
+from ..model.base_models import fingerprint, quiet_transformers
 from .peft_config import AdapterConfig, read_adapter_config
 from ..base.hashing import sha256_file
 from ..base.sanitize import printable

@@ -18,8 +18,9 @@ from pathlib import Path
 from ..base.app_folders import app_folder
 from ..disk.atomic import atomic_write_text
 from ..base.errors import AdapterError, BaseModelMissing, ModelError
-from ..model.models import EMBEDDED_ID, cached_base, fingerprint as weights_of, list_cached_models, resolve_base_model
+from ..model.base_models import EMBEDDED_ID, cached_base, fingerprint as weights_of, list_cached_models, resolve_base_model
 from ..base.sanitize import printable
+from ..model import base_models
 
 FILE = "base_models.json"
 MAX_ENTRIES = 100
@@ -83,10 +84,7 @@ def remember(folder: Path, fingerprint: str) -> None:
 def _candidates(fingerprint: str, model_type: str):
     """Where a base with these weights may be, cheapest first: the built-in model (its fingerprint is a constant),
     the remembered folder, then the Hugging Face cache's models of the same kind (each hashed once a session)."""
-    # looked up at call time: tests patch models.EMBEDDED_SHA256
-    from ..model.models import EMBEDDED_SHA256
-
-    if fingerprint == EMBEDDED_SHA256:
+    if fingerprint == base_models.EMBEDDED_SHA256:  # looked up at call time: tests patch it
         yield lambda: resolve_base_model(None)
     known = remembered().get(fingerprint)
     if known:

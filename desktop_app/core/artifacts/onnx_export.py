@@ -28,6 +28,7 @@ from ..model.model_outputs import predict_probabilities
 from ..base.sanitize import brief
 from .sharing import shared_base, shared_manifest
 from ..model.text import HEAD_SHARE
+from . import model_card
 
 ONNX_FILE = "model.onnx"
 INFO_FILE = "lora_studio_onnx.json"  # what a deployer needs: labels, max length, how texts are cut
@@ -225,11 +226,8 @@ def _readme(classifier) -> str:
     usage = _usage(classifier)
     if classifier.manifest is None:
         return "# ONNX export of a LoRA Studio classifier\n" + usage
-    # looked up at call time: tests patch model_card.model_card
-    from .model_card import model_card
-
     base = _shared(classifier.manifest)
-    return model_card(shared_manifest(classifier.manifest, base), base.name, base_license=base.license,
+    return model_card.model_card(shared_manifest(classifier.manifest, base), base.name, base_license=base.license,
                       base_note=base.note, onnx_usage=usage, languages=base.languages)
 
 

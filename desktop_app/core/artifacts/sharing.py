@@ -15,8 +15,10 @@ from pathlib import Path
 
 from .adapter_layout import MANIFEST, PEFT_CONFIG, WEIGHTS
 from .manifest import BaseModelRef, Manifest, SplitScores, read_manifest
-from ..model.models import EMBEDDED_ID, EMBEDDED_NAME, peek_model_folder
+from ..model.base_models import EMBEDDED_ID, EMBEDDED_NAME, peek_model_folder
 from .peft_config import read_adapter_config
+from . import model_card
+from ..model import base_models
 
 EMBEDDED_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
 EMBEDDED_LICENSE = "apache-2.0"
@@ -40,10 +42,7 @@ class SharedBase:
 def shared_base(base: BaseModelRef) -> SharedBase:
     """The base's public name, read from what is on this computer (its folder's own card), never from the
     network. A base whose weights are the built-in model's is named as the built-in model, wherever it lies."""
-    # looked up at call time: tests patch models.EMBEDDED_SHA256
-    from ..model.models import EMBEDDED_SHA256
-
-    if base.ref == EMBEDDED_ID or base.fingerprint == EMBEDDED_SHA256:
+    if base.ref == EMBEDDED_ID or base.fingerprint == base_models.EMBEDDED_SHA256:  # tests patch it
         folder, hub_id = peek_model_folder(None), EMBEDDED_HUB_ID
     elif _HUB_ID.fullmatch(base.ref) and not base.ref.startswith(".."):  # a hub id, whatever the kind says
         folder, hub_id = peek_model_folder(base.ref) if base.kind != "local" else None, base.ref
@@ -153,8 +152,5 @@ def write_shared_files(source: Path, dest: Path, include_examples: bool = False)
 
 
 def card_for(manifest: Manifest, base: SharedBase, include_examples: bool = False, kept_here: bool = False) -> str:
-    # looked up at call time: tests patch model_card.model_card
-    from .model_card import model_card
-
-    return model_card(manifest, base.name, base_license=base.license, base_note=base.note,
+    return model_card.model_card(manifest, base.name, base_license=base.license, base_note=base.note,
                       examples_included=include_examples, languages=base.languages, kept_here=kept_here)

@@ -79,12 +79,20 @@ class ThreadsChanged:
 
 
 @dataclass(frozen=True)
+class WorkProgress:
+    """Work other than training steps (the label review's folds, the vectors of a file's texts): done of total."""
+    done: int
+    total: int
+    what: str  # "Reading the texts", "Fold 2 of 5"…
+
+
+@dataclass(frozen=True)
 class Finished:
     status: str                     # "completed" | "stopped_early" | "stopped" (by the user, best kept) | "cancelled"
     result: Any = field(default=None)  # TrainResult for completed runs, None when cancelled
 
 
-Event = Started | StepProgress | Evaluated | LogLine | ThreadsChanged | Finished
+Event = Started | StepProgress | Evaluated | LogLine | ThreadsChanged | WorkProgress | Finished
 
 
 def checkpoint(cancel: CancelToken | None) -> None:

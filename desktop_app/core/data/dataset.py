@@ -85,6 +85,9 @@ class Examples:
     labels: list  # a label (str) per text; multi-label: a tuple of labels per text, () for none of these
     source: str = ""  # the file's name, for the run history (the manifest's training.dataset)
     multi_label: bool = False
+    # each example's data row in its file (0-based, header excluded, counted before any row was skipped), where
+    # the examples were read from a file: what the label review and the labelling loop report rows by
+    rows: list[int] | None = None
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -161,7 +164,7 @@ def build_report(table: Table, text_column: str | None = None, label_column: str
     skipped: Counter[str] = Counter()
     seen: dict[str, object] = {}
     conflicting_texts: set[str] = set()
-    texts, labels_out = [], []
+    texts, labels_out, rows = [], [], []
     for row, text in enumerate(texts_raw):
         text = "" if text is None else str(text).strip()
         label = read(row)
@@ -182,10 +185,11 @@ def build_report(table: Table, text_column: str | None = None, label_column: str
             seen[text] = key
         texts.append(text)
         labels_out.append(label)
+        rows.append(row)
     report.skipped = dict(skipped)
     report.rows_usable = len(texts)
     report.conflicting_duplicates = len(conflicting_texts)
-    examples = Examples(texts, labels_out, Path(str(table.path)).name if table.path else "", report.multi_label)
+    examples = Examples(texts, labels_out, Path(str(table.path)).name if table.path else "", report.multi_label, rows)
     counts = Counter(examples.label_names())
     if _id_like(len(counts), len(texts)) and not report.multi_label:
         # Refuse before any per-class work: an ID column has as many classes as rows.

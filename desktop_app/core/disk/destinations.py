@@ -43,11 +43,11 @@ def _existing_ancestor(path: Path) -> Path:
 
 
 def free_name(path: Path) -> Path:
-    """A sibling name that does not exist yet: “adapter-2”, “adapter-3”…"""
-    stem, suffix = (path.stem, path.suffix) if path.suffix.lower() == ".zip" else (path.name, "")
+    """A sibling name that does not exist yet: “adapter-2”, “adapter-3”… (“data-2.csv” for a file name's suffix)"""
+    stem, suffix = (path.stem, path.suffix) if path.suffix.lower() in (".zip", ".csv") else (path.name, "")
     for i in range(2, 10_000):
         candidate = path.with_name(f"{stem}-{i}{suffix}")
-        if not candidate.exists():
+        if not (candidate.exists() or candidate.is_symlink()):
             return candidate
     return path.with_name(f"{stem}-{os.getpid()}{suffix}")
 

@@ -10,7 +10,7 @@ from ..disk.atomic import atomic_write_text
 from ..base.errors import ConfigError
 from ..data.multilabel import LabelSpec
 from ..base.sanitize import printable
-from .models import EMBEDDED_ID
+from .base_models import EMBEDDED_ID
 from ..base.validate import read_json
 
 # 2: unset epochs and learning rate (null) mean "automatic"; a number means exactly that number. Version 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..base.errors import ConfigError
+from . import threads as thread_policy
 
 
 @dataclass(frozen=True)
@@ -19,10 +20,7 @@ class DeviceInfo:
 
 
 def physical_cores() -> int:
-    # looked up at call time: tests patch threads.physical_cores
-    from .threads import physical_cores as cores_we_may_use
-
-    return cores_we_may_use()
+    return thread_policy.physical_cores()  # looked up at call time: tests patch it
 
 
 def cpu_has_fast_bf16() -> bool:
@@ -48,10 +46,8 @@ def configure_cpu_threads(processes_here: int = 1) -> int:
     several training processes on one machine (torchrun) share its physical cores evenly instead."""
     import torch
 
-    # looked up at call time: tests patch threads.physical_cores and threads.initial_threads
-    from .threads import initial_threads, physical_cores
-
-    n = initial_threads() if processes_here <= 1 else max(1, physical_cores() // processes_here)
+    n = (thread_policy.initial_threads() if processes_here <= 1
+         else max(1, thread_policy.physical_cores() // processes_here))
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from .models import peek_model_folder, peek_token_limit
+from .base_models import peek_model_folder, peek_token_limit
 
 HEAD_SHARE = 0.25
 CHARS_PER_TOKEN_CAP = 24  # pre-cut huge texts before tokenising: no token is longer than this

@@ -15,11 +15,12 @@ from ..artifacts.known_bases import base_for
 from ..base.logs import log
 from ..artifacts.manifest import MULTI_LABEL, read_manifest
 from ..model.model_outputs import multi_label_model, predict_probabilities  # noqa: F401 - also imported from here
-from ..model.models import load_tokenizer, model_token_limit
+from ..model.base_models import load_tokenizer, model_token_limit
 from ..artifacts.onnx_export import checked_model, onnx_probabilities
 from ..model.pooling import MEAN, MEAN_POOLING_TYPES
 from ..base.sanitize import brief, printable
 from ..model.text import TextEncoder
+from ..model import base_models
 
 HEAD_SUFFIXES = ("classifier.weight", "classifier.out_proj.weight", "score.weight")
 
@@ -38,9 +39,6 @@ def _build_model(files, base_model: str | None):
     from peft import PeftModel
     from peft.utils import get_peft_model_state_dict
     from safetensors import safe_open
-
-    # looked up at call time: tests patch models.load_classifier
-    from ..model.models import load_classifier
 
     manifest, labels = files.manifest, files.manifest.labels
     try:
@@ -61,7 +59,7 @@ def _build_model(files, base_model: str | None):
     if manifest.pooling == MEAN and base.model_type not in MEAN_POOLING_TYPES:
         raise AdapterError(f"The adapter asks for mean pooling, which a “{printable(base.model_type)}” model "
                            "cannot take here.", "The adapter is inconsistent; export it again.")
-    model = load_classifier(base, labels, multi_label=manifest.task == MULTI_LABEL, pooling=manifest.pooling)
+    model = base_models.load_classifier(base, labels, multi_label=manifest.task == MULTI_LABEL, pooling=manifest.pooling)
     files.config.check_fits(model)
     tokenizer = load_tokenizer(base)
     limit = model_token_limit(model, tokenizer)

@@ -16,6 +16,7 @@ from ..model.precision import ENV_FORCE, decide, machine_key, probe_batches, rem
 from .preparation import attach_lora, choose_max_length, ensure_min_steps, prepare_model
 from ..data.small_data_plan import plan_for
 from ..model.text import TextEncoder
+from ..model import precision
 
 
 def estimate_epoch_seconds(config: TrainConfig, texts: list[str], steps: int = 3, cancel=None,
@@ -24,9 +25,6 @@ def estimate_epoch_seconds(config: TrainConfig, texts: list[str], steps: int = 3
     With the labels, small data's total covers every cross-validation fold and the kept model (small_data.py).
     Raises events.Cancelled between steps once `cancel` is set (the window is closing)."""
     import torch
-
-    # looked up at call time: tests patch precision.measure_steps
-    from ..model.precision import measure_steps
 
     prepared = prepare_model(config, ("a", "b"), cancel=cancel)  # the same preparation training uses
     device, tokenizer, limit = prepared.device, prepared.tokenizer, prepared.token_limit
@@ -44,12 +42,12 @@ def estimate_epoch_seconds(config: TrainConfig, texts: list[str], steps: int = 3
     key = machine_key(model, config.batch_size, max_length, torch.get_num_threads())
     timings = None
     if device.kind == "cpu" and config.precision == "auto" and os.environ.get(ENV_FORCE) not in ("fp32", "bf16"):
-        timings = measure_steps(model, batches, between=between)  # a fresh measurement, kept for training
+        timings = precision.measure_steps(model, batches, between=between)  # fresh, kept for training; tests patch it
         remember(key, timings)
         name = decide(timings)
     else:
         name = resolve(config.precision, device, lambda: {}, key).name
-        timings = measure_steps(model, batches, names=(name,), rounds=max(1, steps // 2), between=between)
+        timings = precision.measure_steps(model, batches, names=(name,), rounds=max(1, steps // 2), between=between)
     per_step = timings[name]
     steps_per_epoch = math.ceil(len(texts) / config.batch_size)
     epoch = per_step * steps_per_epoch * 1.1  # ~10% for evaluation, the optimizer and bookkeeping

@@ -16,9 +16,10 @@ from ..model.config import TrainConfig
 from ..model.devices import pick_device
 from ..base.errors import TrainingError
 from ..base.events import CancelToken, LogLine, checkpoint
-from ..model.models import head_modules, load_tokenizer, lora_targets, model_token_limit, resolve_base_model
+from ..model.base_models import head_modules, load_tokenizer, lora_targets, model_token_limit, resolve_base_model
 from ..model.pooling import CLS, MEAN, MEAN_POOLING_TYPES, default_pooling, pooling_of
 from ..model.text import length_in_use
+from ..model import base_models, devices
 
 
 @dataclass
@@ -34,12 +35,8 @@ def prepare_model(config: TrainConfig, labels: tuple[str, ...], emit: Callable =
                   cancel: CancelToken | None = None, processes_here: int = 1, small: bool = False) -> PreparedModel:
     """processes_here: the training processes on this machine (torchrun's LOCAL_WORLD_SIZE) share its cores.
     small: the small-data path, whose probe head reads mean-pooled vectors where the model allows it."""
-    # looked up at call time: tests patch devices.configure_cpu_threads and models.load_classifier
-    from ..model.devices import configure_cpu_threads
-    from ..model.models import load_classifier
-
     device = pick_device(config.device)
-    threads = configure_cpu_threads(processes_here)
+    threads = devices.configure_cpu_threads(processes_here)  # module attributes: tests patch them
     device = in_use(device, threads)
     emit(LogLine(f"Device: {device.name}" + (f" ({threads} CPU threads for data)" if device.kind != "cpu" else "")))
     base = resolve_base_model(config.base_model, allow_download=config.allow_download)
@@ -47,7 +44,7 @@ def prepare_model(config: TrainConfig, labels: tuple[str, ...], emit: Callable =
     checkpoint(cancel)
     tokenizer = load_tokenizer(base)
     seed_everything(config.seed)  # the new head and LoRA's A matrices are drawn now, before the Trainer seeds
-    model = load_classifier(base, labels, config.model_dropout, multi_label=bool(config.multi_label),
+    model = base_models.load_classifier(base, labels, config.model_dropout, multi_label=bool(config.multi_label),
                             pooling=resolve_pooling(config, base.model_type, small))
     checkpoint(cancel)
     return PreparedModel(device, base, tokenizer, model, model_token_limit(model, tokenizer))

@@ -38,6 +38,7 @@ from ..data.small_data_plan import MAX_SMALL_ROWS, SMALL_LAYER_SHARE, SmallDataP
 from ..data.stratify import iterative_split
 from ..model.text import TextEncoder
 from ..artifacts.train_result import TrainResult
+from ..predict import inference
 
 def plan_for_run(examples, config, validation_file: bool = False) -> SmallDataPlan:
     """The plan a run on these examples follows, decided as dataset.prepare_training_data decides it: never the
@@ -165,9 +166,6 @@ class Session:
 
     def cross_validate(self, rows: list[int], folds: int, progress: Progress, emit: Callable) -> CrossValidation:
         """Out-of-fold probabilities for `rows` (indices into the session's examples), fold scores, pooled report."""
-        # looked up at call time: tests patch inference.predict_probabilities
-        from ..predict.inference import predict_probabilities
-
         subset = Examples([self.examples.texts[i] for i in rows], [self.examples.labels[i] for i in rows],
                           multi_label=self.multi)
         fold = fold_of(subset, folds, self.config.seed)
@@ -176,7 +174,7 @@ class Session:
             held = [j for j in range(len(rows)) if fold[j] == k]
             model = self.trained_on([rows[j] for j in range(len(rows)) if fold[j] != k], self.config.seed + k + 1,
                                     progress)
-            out_of_fold[held] = predict_probabilities(model, self.encoder, [subset.texts[j] for j in held])
+            out_of_fold[held] = inference.predict_probabilities(model, self.encoder, [subset.texts[j] for j in held])
             del model
             emit(LogLine(f"Fold {k + 1} of {folds} done ({len(held)} examples held out)."))
         cv = CrossValidation(folds, fold, out_of_fold)

@@ -39,6 +39,9 @@ from .small_data import run_small
 from ..model.text import TextEncoder
 from ..model.threads import ThreadTuner
 from ..artifacts.train_result import TrainResult
+from . import distributed
+from ..model import base_models
+from ..model import precision as precision_module  # its measure_steps is looked up at call time: tests patch it
 
 log = logging.getLogger(__name__)
 
@@ -116,11 +119,8 @@ def run_training(config: TrainConfig, data: Dataset | Splits, on_event: Callable
 def _join(here, config: TrainConfig) -> str:
     """Under torchrun: join the job's process group first (gloo on a CPU, NCCL on CUDA), so that every
     decision taken before training can be shared. Returns the backend's name."""
-    # looked up at call time: tests patch distributed.start
-    from .distributed import start
-
     bind_gpu(here, config.device)  # first: the device check below then inspects this rank's own GPU
-    return start(here, pick_device(config.device).kind)
+    return distributed.start(here, pick_device(config.device).kind)  # tests patch it
 
 
 def _logged(emit: Callable) -> Callable:
@@ -144,9 +144,6 @@ def _prepare_destination(out_dir, emit) -> Path:
 
 def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | None, here,
          backend: str | None) -> TrainResult:
-    # looked up at call time: tests patch models.load_classifier
-    from ..model.models import load_classifier
-
     checkpoint(cancel)
     splits = _splits(config, data)
     label_map = LabelMap.from_labels(splits.train.label_names())
@@ -229,7 +226,7 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
             seed_everything(config.seed)
             emit(LogLine(f"Out of memory: retrying with batch size {batch_size} "
                          f"(gradient accumulation keeps the effective batch at {config.batch_size}).", "warning"))
-            model = attach_lora(config, base, load_classifier(base, label_map.names, config.model_dropout,
+            model = attach_lora(config, base, base_models.load_classifier(base, label_map.names, config.model_dropout,
                                                               objective.multi_label, pooling_of(model)))
 
 
@@ -238,14 +235,11 @@ def _choose_precision(config, device, model, encoder, train_ds, emit, cancel):
     (once per machine and batch shape; core/precision.py)."""
     import torch
 
-    # looked up at call time: tests patch precision.measure_steps
-    from ..model.precision import measure_steps
-
     def measure() -> dict[str, float]:
         emit(LogLine("Measuring whether bf16 or fp32 trains faster on this computer (once)."))
         batches = probe_batches(encoder, train_ds.ids, config.batch_size,
                                 labels_per_text=len(train_ds.labels[0]) if config.multi_label else 0)
-        return measure_steps(model, batches, between=lambda: checkpoint(cancel))
+        return precision_module.measure_steps(model, batches, between=lambda: checkpoint(cancel))
 
     key = machine_key(model, config.batch_size, encoder.max_length, torch.get_num_threads())
     precision = resolve(config.precision, device, measure, key)

@@ -9,9 +9,11 @@ from dataclasses import replace
 
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QWidget
 
-from . import config_small
 from ...core.model.config import TrainConfig
+from ...core.model.text import coverage, cut_sentence, derive_max_length, length_in_use
 from ...core.train.objectives import MULTI_LABEL_LR_SCALE
+from ...core.train.preparation import automatic_epochs
+from . import config_small
 
 
 def show(panel, spin, value) -> None:
@@ -52,7 +54,6 @@ def update_lr_note(panel, *_) -> None:
 
 def update_epochs_note(panel, *_) -> None:
     """How many epochs will really run, and why: the automatic number, or exactly the one typed."""
-    from ...core.train.preparation import automatic_epochs
 
     cfg = shown_config(panel)
     start, preset = cfg.starting.epochs, (panel.preset_combo.currentText() or "").capitalize()
@@ -90,7 +91,6 @@ def update_epochs_note(panel, *_) -> None:
 def update_length_note(panel) -> None:
     """The length the run will use and how many of the loaded texts it reads whole, counted with the same
     token counts as the Dataset page (the chosen model's tokenizer)."""
-    from ...core.model.text import cut_sentence, derive_max_length, length_in_use
 
     lengths = panel.lengths
     cap = panel.config_base.max_length_cap
@@ -119,8 +119,6 @@ def update_length_note(panel) -> None:
 
 
 def whole(lengths: list[int], limit: int) -> str:
-    from ...core.model.text import coverage
-
     share = coverage(lengths, limit)
     return f"{share} of your texts fit whole" + ("" if share == "all" else "; longer ones keep their start and end")
 

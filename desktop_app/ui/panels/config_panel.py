@@ -6,17 +6,16 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame,
-                               QGridLayout, QGroupBox, QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGridLayout, QGroupBox,
+                               QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
-from . import config_automatic, config_small
-from .config_help import TIPS
-
+from ...core.base.errors import ModelError
+from ...core.model.base_models import EMBEDDED_ID, lora_targets, peek_model_type
 from ...core.model.config import PRESET_HELP, PRESETS, TrainConfig
-from ...core.model.models import EMBEDDED_ID
 from ..widgets.charts import Histogram
 from ..widgets.no_wheel import guard_fields
+from . import config_automatic, config_small
+from .config_help import TIPS
 
 LOCAL, HUB = "__local__", "__hub__"
 CUSTOM = "custom"  # LoRA targets named in a loaded configuration file
@@ -341,8 +340,6 @@ class ConfigPanel(QWidget):
 
     def _update_target_names(self) -> None:
         """The layer names LoRA will adapt, as the core decides them for the chosen base model."""
-        from ...core.base.errors import ModelError
-        from ...core.model.models import lora_targets, peek_model_type
 
         mode = self.targets.currentData()
         if mode == CUSTOM:

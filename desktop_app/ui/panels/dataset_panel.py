@@ -10,12 +10,11 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QFrame, Q
                                QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QScrollArea, QSplitter,
                                QStackedWidget, QStyle, QTableView, QVBoxLayout, QWidget)
 
-from ..models.frame_model import FrameModel, columns_first, fit_columns
+from ..frame_model import FrameModel, columns_first, fit_columns
 from ..widgets.charts import BarList
 from ..widgets.drop_zone import DropZone
 from ..widgets.no_wheel import guard_fields
 from .label_controls import LabelControls
-
 
 # what the Encoding list offers besides the guess and its rivals: the encodings users' files come in most
 COMMON_ENCODINGS = ("utf-8", "cp1252", "latin-1", "utf-16", "shift_jis", "euc_jp", "cp949", "gb18030", "big5",

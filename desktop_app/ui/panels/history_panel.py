@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QMessageBox,
-                               QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QMessageBox, QPushButton,
+                               QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ...core.artifacts.runs import RunInfo, compare, delete_run, duration
+from ...core.base.errors import StudioError
 
 COLUMNS = ["Run", "Dataset", "Date", "Duration", "Examples", "Accuracy", "Macro-F1", "Preset", "Outcome"]
 COMPARE_HINT = "Select two runs (Ctrl+click) and press Compare."
@@ -188,8 +189,6 @@ class HistoryPanel(QWidget):
         return answer == QMessageBox.StandardButton.Yes
 
     def delete_selected(self) -> None:
-        from ...core.base.errors import StudioError
-
         chosen = self.selected()
         if len(chosen) != 1 or chosen[0].folder is None or not self.confirm_delete(chosen[0]):
             return

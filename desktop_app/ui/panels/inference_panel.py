@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QFrame, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit,
-                               QProgressBar, QPushButton, QScrollArea, QSizePolicy, QTableView, QVBoxLayout,
-                               QWidget)
+                               QProgressBar, QPushButton, QScrollArea, QSizePolicy, QTableView, QVBoxLayout, QWidget)
 
+from ...core.predict.inference import PREDICTED
 from ...formatting import batch_summary_lines
-from ..models.frame_model import FrameModel, columns_first, fit_columns
+from ..frame_model import FrameModel, columns_first, fit_columns
+from ..jobs import SUMMARY
 from ..widgets.charts import BarList
 from ..widgets.confusion import ConfusionMatrixView
 from ..widgets.explanation_view import ExplanationView
 from ..widgets.flow_layout import FlowLayout
 from ..widgets.no_wheel import guard_fields
-
+from .score_text import manifest_scores
 
 MAX_BARS_HEIGHT = 170  # px: the probability bars of 8 labels at most; more scroll
 
@@ -163,7 +164,6 @@ class InferencePanel(QWidget):
         escaped, so a label such as <img src=…> stays text."""
         from html import escape
 
-        from .score_text import manifest_scores
 
         multi = manifest.task == "multi_label"
         cuts = manifest.thresholds or [0.5] * len(manifest.labels)
@@ -241,13 +241,11 @@ class InferencePanel(QWidget):
 
     def set_batch_result(self, frame, text_column: str | None = None) -> None:
         self.preview_model.set_frame(frame.head(5000))  # a preview; the saved file has every row
-        from ...core.predict.inference import PREDICTED
 
         multi = frame.attrs.get(PREDICTED) == "predicted_labels"  # not the column's presence: an old file has it
         first = ["predicted_labels"] if multi else ["predicted_label", "confidence"]
         columns_first(self.preview, [str(c) for c in frame.columns], [*first, text_column])
         fit_columns(self.preview, 360)
-        from ..jobs import SUMMARY
 
         self.show_batch_summary(frame.attrs.get(SUMMARY))
 

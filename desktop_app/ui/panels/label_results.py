@@ -11,6 +11,7 @@ from PySide6.QtGui import QStandardItem
 from PySide6.QtWidgets import QHeaderView, QTableWidgetItem
 
 from ...formatting import clock
+from .score_text import cross_validated_scores, cross_validated_tip
 
 SINGLE_PER_CLASS = ["Class", "Precision", "Recall", "F1", "Examples"]
 MULTI_PER_LABEL = ["Label", "Precision", "Recall", "F1", "Texts", "Threshold", "Missed", "Added"]
@@ -103,8 +104,6 @@ def evaluated(panel, event) -> None:
 
 
 def show(panel, result, report, note: str, estimate) -> None:
-    from .score_text import cross_validated_scores, cross_validated_tip
-
     hamming = f" · {report.hamming_loss:.1%} of label decisions wrong" if report.hamming_loss is not None else ""
     speed = f"{clock(result.train_seconds)} ({result.samples_per_s:.0f} examples/s on {result.device})"
     if estimate.cross_validated:  # the folds' mean ± spread, as the estimate records it

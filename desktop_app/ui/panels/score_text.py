@@ -4,10 +4,11 @@ validation split's numbers "measured on 150 held-out validation examples". Never
 
 from __future__ import annotations
 
+from ...core.metrics.score_estimate import ScoreEstimate
+
 
 def estimate_of(estimate, report):
     """The estimate, or for a result or adapter made before estimates existed: its validation split."""
-    from ...core.metrics.score_estimate import ScoreEstimate
 
     if estimate is not None and (estimate.cross_validated or estimate.examples):
         return estimate

@@ -8,7 +8,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QGridLayout, QGroupBox, QHBoxL
                                QPlainTextEdit, QProgressBar, QPushButton, QSplitter, QStackedWidget, QTableView,
                                QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
+from ...core.artifacts.manifest import read_manifest
 from ...core.base import events as ev
+from ...core.base.errors import StudioError
 from ...formatting import clock
 from ..widgets.charts import LineChart
 from ..widgets.confusion import ConfusionMatrixView
@@ -17,7 +19,6 @@ from ..widgets.label_errors import LabelErrorsView
 from . import label_results, score_text
 from .curve_box import CurveBox
 from .history_panel import HistoryPanel
-
 
 IDLE_STATS = "Step – · Epoch – · Elapsed – · Remaining –"
 LOSS, SMALL_LOSS = "Training loss", "Training loss (each fold's model, then the kept one)"
@@ -296,9 +297,6 @@ class TrainingPanel(QWidget):
         self.mistakes.sortByColumn(self.mistakes_model.columnCount() - 1, Qt.SortOrder.DescendingOrder)
         self.tabs.setCurrentIndex(1)
         if result.adapter_dir:
-            from ...core.base.errors import StudioError
-            from ...core.artifacts.manifest import read_manifest
-
             try:
                 self.history.add_manifest(result.adapter_dir.name, read_manifest(result.adapter_dir),
                                           result.adapter_dir)

@@ -6,47 +6,47 @@ import shutil
 
 import pytest
 
-from desktop_app.core.model import models
+from desktop_app.core.model import base_models
 from desktop_app.core.base.errors import ModelError
 
 
 def test_embedded_model_is_found_and_verified():
-    base = models.resolve_base_model()
-    assert base.kind == "embedded" and base.model_type == "bert" and base.ref == models.EMBEDDED_ID
+    base = base_models.resolve_base_model()
+    assert base.kind == "embedded" and base.model_type == "bert" and base.ref == base_models.EMBEDDED_ID
     weights = base.path / "model.safetensors"
-    assert hashlib.sha256(weights.read_bytes()).hexdigest() == models.EMBEDDED_SHA256 == models.fingerprint(base.path)
+    assert hashlib.sha256(weights.read_bytes()).hexdigest() == base_models.EMBEDDED_SHA256 == base_models.fingerprint(base.path)
 
 
 def test_embedded_checksum_mismatch_is_refused(monkeypatch):
-    monkeypatch.setattr(models, "EMBEDDED_SHA256", "0" * 64)
+    monkeypatch.setattr(base_models, "EMBEDDED_SHA256", "0" * 64)
     with pytest.raises(ModelError, match="do not match"):
-        models.resolve_base_model("embedded")
+        base_models.resolve_base_model("embedded")
 
 
 def test_local_folder(tiny_bert):
-    base = models.resolve_base_model(str(tiny_bert))
+    base = base_models.resolve_base_model(str(tiny_bert))
     assert base.kind == "local" and base.model_type == "bert" and base.path == tiny_bert.resolve()
 
 
 def test_local_folder_problems(tmp_path, tiny_bert):
     with pytest.raises(ModelError, match="no config.json"):
-        models.resolve_base_model(str(tmp_path))
+        base_models.resolve_base_model(str(tmp_path))
     pickled = tmp_path / "pickled"
     shutil.copytree(tiny_bert, pickled)
     (pickled / "model.safetensors").rename(pickled / "pytorch_model.bin")
     with pytest.raises(ModelError, match="pickle"):
-        models.resolve_base_model(str(pickled))
+        base_models.resolve_base_model(str(pickled))
     (pickled / "config.json").write_text("{broken")
     with pytest.raises(ModelError, match="damaged"):
-        models.resolve_base_model(str(pickled))
+        base_models.resolve_base_model(str(pickled))
     with pytest.raises(ModelError, match="does not exist"):
-        models.resolve_base_model(str(tmp_path / "nope" / "deeper"))
+        base_models.resolve_base_model(str(tmp_path / "nope" / "deeper"))
 
 
 def test_hub_id_is_never_downloaded_without_permission(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
     with pytest.raises(ModelError, match="not on this computer"):
-        models.resolve_base_model("someone/some-model")
+        base_models.resolve_base_model("someone/some-model")
 
 
 def test_hf_cache_is_listed_and_resolved_offline(tmp_path, monkeypatch, tiny_bert):
@@ -56,9 +56,9 @@ def test_hf_cache_is_listed_and_resolved_offline(tmp_path, monkeypatch, tiny_ber
     (tmp_path / "models--acme--tiny-bert" / "refs" / "main").write_text("abc123")
     (tmp_path / "models--broken--thing" / "snapshots" / "x").mkdir(parents=True)
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
-    listed = models.list_cached_models()
+    listed = base_models.list_cached_models()
     assert [m.ref for m in listed] == ["acme/tiny-bert"]
-    base = models.resolve_base_model("acme/tiny-bert")
+    base = base_models.resolve_base_model("acme/tiny-bert")
     assert base.kind == "hf-cache" and base.path == snap
 
 
@@ -69,17 +69,17 @@ def test_hf_cache_is_listed_and_resolved_offline(tmp_path, monkeypatch, tiny_ber
     ("mpnet", ["attn.q", "attn.k", "attn.v"]),
 ])
 def test_targets_per_architecture(model_type, expected):
-    assert models.lora_targets(model_type, "attention") == expected
-    assert models.lora_targets(model_type, "all")[:3] == expected
-    assert len(models.lora_targets(model_type, "all")) > 3
+    assert base_models.lora_targets(model_type, "attention") == expected
+    assert base_models.lora_targets(model_type, "all")[:3] == expected
+    assert len(base_models.lora_targets(model_type, "all")) > 3
 
 
 def test_targets_match_real_modules(tiny_bert, tiny_roberta):
     for folder in (tiny_bert, tiny_roberta):
-        base = models.resolve_base_model(str(folder))
-        model = models.load_classifier(base, ("a", "b"))
+        base = base_models.resolve_base_model(str(folder))
+        model = base_models.load_classifier(base, ("a", "b"))
         names = [n for n, _ in model.named_modules()]
-        for target in models.lora_targets(base.model_type, "all"):
+        for target in base_models.lora_targets(base.model_type, "all"):
             hits = [n for n in names if n == target or n.endswith("." + target)]
             assert hits, target
             assert not any("classifier" in n or "pooler" in n for n in hits), target
@@ -94,17 +94,17 @@ def test_fallback_finds_attention_projections():
             self.q_proj, self.k_proj, self.v_proj, self.o_proj = (torch.nn.Linear(4, 4) for _ in range(4))
 
     model = torch.nn.Sequential(Attn(), Attn())
-    assert models.lora_targets("mystery", "all", model) == ["k_proj", "q_proj", "v_proj"]
+    assert base_models.lora_targets("mystery", "all", model) == ["k_proj", "q_proj", "v_proj"]
     with pytest.raises(ModelError, match="No attention layers"):
-        models.find_attention_projections(torch.nn.Sequential(torch.nn.Linear(2, 2)))
+        base_models.find_attention_projections(torch.nn.Sequential(torch.nn.Linear(2, 2)))
     with pytest.raises(ModelError):
-        models.lora_targets("mystery")
+        base_models.lora_targets("mystery")
 
 
 def test_heads_are_saved_with_the_adapter():
-    assert "classifier" in models.head_modules("bert")
-    assert models.head_modules("distilbert") == ["pre_classifier", "classifier"]
-    assert "pooler" in models.head_modules("deberta-v2")
+    assert "classifier" in base_models.head_modules("bert")
+    assert base_models.head_modules("distilbert") == ["pre_classifier", "classifier"]
+    assert "pooler" in base_models.head_modules("deberta-v2")
 
 
 def test_config_without_model_type(tmp_path, tiny_bert):
@@ -114,7 +114,7 @@ def test_config_without_model_type(tmp_path, tiny_bert):
     del cfg["model_type"]
     (folder / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(ModelError, match="what kind of model"):
-        models.resolve_base_model(str(folder))
+        base_models.resolve_base_model(str(folder))
 
 
 def test_importing_the_api_leaves_the_environment_alone(tmp_path):
@@ -124,7 +124,7 @@ def test_importing_the_api_leaves_the_environment_alone(tmp_path):
     import sys
 
     code = ("import os, json; before = dict(os.environ)\n"
-            "import desktop_app.core, desktop_app.core.model.models, desktop_app.core.train.training, desktop_app.ui.app\n"
+            "import desktop_app.core, desktop_app.core.model.base_models, desktop_app.core.train.training, desktop_app.ui.app\n"
             "print(json.dumps({k: v for k, v in os.environ.items() if before.get(k) != v}))")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TOKENIZERS", "TRANSFORMERS"))}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
@@ -138,7 +138,7 @@ def test_the_explicit_download_path_is_online_when_the_user_allows_it(tiny_bert,
     import subprocess
     import sys
 
-    code = (f"import desktop_app.core.model.models as m\n"  # first, as an application would
+    code = (f"import desktop_app.core.model.base_models as m\n"  # first, as an application would
             f"import huggingface_hub, huggingface_hub.constants as c\n"
             f"def fake(repo_id, **kw):\n"
             f"    assert not c.HF_HUB_OFFLINE, 'the hub library was switched offline'\n"
@@ -154,7 +154,7 @@ def test_the_explicit_download_path_is_online_when_the_user_allows_it(tiny_bert,
 
 
 def test_token_limits_are_read_without_loading_the_model(tiny_bert, tiny_roberta):
-    from desktop_app.core.model.models import EMBEDDED_ID, peek_token_limit
+    from desktop_app.core.model.base_models import EMBEDDED_ID, peek_token_limit
 
     assert peek_token_limit(EMBEDDED_ID) == 512
     assert peek_token_limit(str(tiny_bert)) == 128
@@ -165,7 +165,7 @@ def test_token_limits_are_read_without_loading_the_model(tiny_bert, tiny_roberta
 @pytest.mark.parametrize("config", ['{"model_type": ["bert"], "max_position_embeddings": "512"}',
                                     '{"model_type": 5, "max_position_embeddings": true}', '[1, 2]', '"bert"'])
 def test_peeking_at_a_hostile_config_never_raises(tmp_path, config):
-    from desktop_app.core.model.models import peek_model_type, peek_token_limit
+    from desktop_app.core.model.base_models import peek_model_type, peek_token_limit
 
     (tmp_path / "config.json").write_text(config)
     (tmp_path / "tokenizer_config.json").write_text('{"model_max_length": "huge"}')

@@ -1,0 +1,96 @@
+"""Which unlabelled texts to label next: those the current model is least sure of, spread over different kinds of
+text so that twenty near-duplicates are never asked in a row.
+
+The model is a probe on the frozen base's sentence vectors (vectors.py): it retrains in well under a second, so
+the choice follows every batch of labels. Uncertainty is the margin between the two most probable labels (one
+label per text) or the closeness of any label's probability to its threshold (several labels per text). Diversity
+comes from weighted k-means over the most uncertain candidates (Zhdanov, "Diverse mini-batch active learning",
+2019): one text per cluster, the most uncertain of it. Before two labels are in use there is no model to be unsure:
+the choice is then diversity alone (the text farthest from everything chosen so far, k-center greedy).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..train.probe import fit_probe
+from .vectors import probabilities
+
+CANDIDATES_PER_PICK = 10  # the clusters are made among the n × 10 most uncertain texts
+
+
+@dataclass(frozen=True)
+class Choice:
+    index: int            # into the pool
+    uncertainty: float    # 0 (sure) .. 1 (a coin toss); 1 for every text before there is a model
+    predicted: tuple[str, ...] = ()  # the current model's guess, shown to nobody before they label (no anchoring)
+
+
+def uncertainty(probs: np.ndarray, multi_label: bool, thresholds: np.ndarray | None = None) -> np.ndarray:
+    if multi_label:
+        t = np.full(probs.shape[1], 0.5) if thresholds is None else thresholds
+        # how close the most doubtful label is to its threshold, 1 at the threshold itself
+        return 1.0 - np.min(np.abs(probs - t) / np.maximum(np.where(probs >= t, 1 - t, t), 1e-6), axis=1)
+    top = np.sort(probs, axis=1)[:, -2:]
+    return 1.0 - (top[:, 1] - top[:, 0])
+
+
+def next_texts(labelled: np.ndarray, targets: np.ndarray, labels: tuple[str, ...], pool: np.ndarray, n: int,
+               multi_label: bool = False, seed: int = 0) -> list[Choice]:
+    """The `n` pool rows (indices into `pool`) most worth labelling, most useful first.
+
+    labelled: the labelled texts' vectors; targets: their class ids, or a rows × labels 0/1 matrix."""
+    n = min(n, len(pool))
+    if n <= 0:
+        return []
+    in_use = (np.asarray(targets).sum(axis=0) > 0).sum() if multi_label and len(targets) else len(np.unique(targets))
+    if len(labelled) < 2 or in_use < 2:
+        return [Choice(int(i), 1.0) for i in farthest_first(labelled, pool, n)]
+    weights, bias = fit_probe(labelled, np.asarray(targets), len(labels), multi_label, seed)
+    probs = probabilities(weights, bias, pool, multi_label)
+    doubt = uncertainty(probs, multi_label)
+    picked = diverse_uncertain(pool, doubt, n, seed)
+    guess = (lambda p: tuple(labels[j] for j in np.flatnonzero(p >= 0.5))) if multi_label else \
+        (lambda p: (labels[int(p.argmax())],))
+    return [Choice(int(i), float(doubt[i]), guess(probs[i])) for i in picked]
+
+
+def diverse_uncertain(pool: np.ndarray, doubt: np.ndarray, n: int, seed: int = 0) -> list[int]:
+    """n rows: k-means (weighted by uncertainty) over the most uncertain candidates, the most uncertain row of each
+    cluster, most uncertain first."""
+    from sklearn.cluster import KMeans
+
+    candidates = np.argsort(-doubt, kind="stable")[:max(n * CANDIDATES_PER_PICK, n)]
+    if len(candidates) <= n:
+        return [int(i) for i in candidates]
+    clusters = KMeans(n_clusters=n, n_init=1, random_state=seed).fit(
+        pool[candidates], sample_weight=np.maximum(doubt[candidates], 1e-3)).labels_
+    chosen = []
+    for c in range(n):
+        members = candidates[clusters == c]
+        if len(members):
+            chosen.append(int(members[np.argmax(doubt[members])]))
+    # k-means may leave a cluster empty: fill from the most uncertain rows not yet chosen
+    taken = set(chosen)
+    chosen += [int(i) for i in candidates if int(i) not in taken][:n - len(chosen)]
+    return sorted(chosen, key=lambda i: -doubt[i])
+
+
+def farthest_first(labelled: np.ndarray, pool: np.ndarray, n: int) -> list[int]:
+    """k-center greedy on unit vectors: each next row is the one least like anything labelled or chosen."""
+    if len(labelled):
+        nearest = (pool @ labelled.T).max(axis=1)
+        first = int(np.argmin(nearest))
+    else:  # nothing labelled: start from the most typical text (closest to the pool's mean)
+        nearest = np.full(len(pool), -np.inf)
+        first = int(np.argmax(pool @ pool.mean(axis=0)))
+    chosen = [first]
+    nearest = np.maximum(nearest, pool @ pool[first])
+    while len(chosen) < n:
+        nearest[chosen] = np.inf
+        i = int(np.argmin(nearest))
+        chosen.append(i)
+        nearest = np.maximum(nearest, pool @ pool[i])
+    return chosen

@@ -5,7 +5,8 @@ The model is a probe on the frozen base's sentence vectors (vectors.py): it retr
 the choice follows every batch of labels. Uncertainty is the margin between the two most probable labels (one
 label per text) or the closeness of any label's probability to its threshold (several labels per text). Diversity
 comes from weighted k-means over the most uncertain candidates (Zhdanov, "Diverse mini-batch active learning",
-2019): one text per cluster, the most uncertain of it. Before two labels are in use there is no model to be unsure:
+2019): one text per cluster, the most uncertain of it; candidates less than half as doubtful as the n-th most
+doubtful are left out, so a cluster of sure texts never fills a place. Before two labels are in use there is no model to be unsure:
 the choice is then diversity alone (the text farthest from everything chosen so far, k-center greedy).
 """
 
@@ -63,6 +64,8 @@ def diverse_uncertain(pool: np.ndarray, doubt: np.ndarray, n: int, seed: int = 0
     from sklearn.cluster import KMeans
 
     candidates = np.argsort(-doubt, kind="stable")[:max(n * CANDIDATES_PER_PICK, n)]
+    # rows far surer than the n-th most doubtful would only be picked to fill a cluster of sure rows
+    candidates = candidates[doubt[candidates] >= doubt[candidates[n - 1]] / 2] if len(candidates) > n else candidates
     if len(candidates) <= n:
         return [int(i) for i in candidates]
     clusters = KMeans(n_clusters=n, n_init=1, random_state=seed).fit(

@@ -7,6 +7,7 @@ import argparse
 from .. import __version__
 from ..core.data.multilabel import LabelSpec
 from ..core.model.config import TrainConfig, preset
+from .curate import add_curate_commands
 from .share import add_share_commands, base_model_option
 
 
@@ -76,6 +77,7 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("--json", action="store_true")
 
     add_share_commands(sub)  # export, export-onnx, info
+    add_curate_commands(sub, _label_options, _encoding_option)  # review-labels, suggest
 
     d = sub.add_parser("devices", help="list compute devices and why one is unavailable")
     d.add_argument("--json", action="store_true")

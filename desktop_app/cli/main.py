@@ -25,6 +25,7 @@ from .args import label_spec, parser, train_config
 from .output import (ProgressPrinter, predict_text, print_estimate, print_file_explanation_trust, print_inspect,
                      print_report)
 from .scale import job_export, launch, training_job
+from .curate import COMMANDS as CURATE_COMMANDS
 from .share import COMMANDS as SHARE_COMMANDS
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
@@ -261,4 +262,4 @@ def cmd_job(args) -> int:
 
 
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "inspect": cmd_inspect,
-            "devices": cmd_devices, "job": cmd_job, **SHARE_COMMANDS}
+            "devices": cmd_devices, "job": cmd_job, **SHARE_COMMANDS, **CURATE_COMMANDS}

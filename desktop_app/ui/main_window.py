@@ -33,6 +33,7 @@ from .panels.dataset_panel import DatasetPanel
 from .panels.inference_panel import InferencePanel
 from .panels.training_panel import TrainingPanel
 from .places import default_runs_dir
+from .review_controller import ReviewController
 from .runner import Runner
 from .settings import Settings
 from .shortcuts import install_for_steps as install_shortcuts
@@ -83,6 +84,9 @@ class MainWindow(QMainWindow):
                                           self.configure, self.settings)
         self.datasets.opened.connect(self._dataset_opened)
         self.datasets.changed.connect(self._data_changed)
+        self.reviews = ReviewController(self, self.launcher, self.workspace, self.configure.config, self.datasets.open)
+        self.runners += (self.reviews.runner,)  # shut down with the others when the window closes
+        self.dataset.review_requested.connect(self.reviews.start)
         self.batches = BatchController(self, self.launcher, self.tasks, self.batch, self.workspace, self.inference,
                                        self.settings)
         self.exports = ExportController(self, self.launcher, self.tasks, self.workspace, self.config_for_run,

@@ -29,6 +29,7 @@ class DatasetPanel(QWidget):
     validation_file_requested = Signal()
     sample_requested = Signal()
     split_changed = Signal()                  # the validation or test share, or the validation file
+    review_requested = Signal()               # Review labels…: the rows whose label looks wrong
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -81,6 +82,10 @@ class DatasetPanel(QWidget):
         other = QPushButton("Open another file…")
         other.clicked.connect(self.open_requested)
         top.addWidget(self.facts, 1)
+        self.review_button = QPushButton("Review labels…")
+        self.review_button.setToolTip("Find the rows whose label looks wrong, and fix or drop them in a new file.")
+        self.review_button.clicked.connect(self.review_requested)
+        top.addWidget(self.review_button)
         top.addWidget(other)
         outer.addLayout(top)
 

@@ -1,0 +1,170 @@
+"""Review labels (issue 26): the open dataset's rows whose label looks wrong, reviewed off the GUI thread on a
+runner of its own (a review reads every text with the base model: it must not hold the window's tasks), explained
+row by row, and saved as a new file that can become the dataset in use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Slot
+from PySide6.QtWidgets import QWidget
+
+from ..core.base.events import WorkProgress
+from ..core.curate.label_review import DEFAULT_FOLDS
+from ..core.data.multilabel import LabelSpec
+from . import jobs
+from .review_jobs import review_job, save_reviewed_job
+from .review_labels import ReviewLabelsView
+from .runner import Runner
+
+
+def label_spec_of(report) -> LabelSpec:
+    """How the labels were read, as the dataset report says: what a fix is written back as."""
+    return LabelSpec(report.multi_label, report.label_separator, tuple(report.label_columns or ()))
+
+
+class ReviewController(QObject):
+    def __init__(self, parent: QWidget, launcher, workspace, config: Callable, open_file: Callable[[str], bool],
+                 folds: int = DEFAULT_FOLDS) -> None:
+        """config: the settings now (their base model reads the texts); open_file: makes a file the dataset in use."""
+        super().__init__(parent)
+        self.parent_widget, self.launcher, self.workspace = parent, launcher, workspace
+        self.config, self.open_file, self.folds = config, open_file, folds
+        self.runner = launcher.watch(Runner(parent), quiet=True)  # failures are shown in the view, not a pop-up
+        self.runner.event.connect(self._event)
+        self.view: ReviewLabelsView | None = None
+        self.reviewed = None      # the workspace's data (jobs.LoadedData) the review shown was made from
+        self.reviewed_file = None  # its FileId
+        self.outcome = None       # review_jobs.ReviewOutcome
+        self.saved_path: str | None = None
+        self._pending_explanation: tuple | None = None
+
+    def _ensure_view(self) -> ReviewLabelsView:
+        if self.view is None:
+            self.view = ReviewLabelsView(self.parent_widget)
+            self.view.cancel_requested.connect(self.cancel)
+            self.view.explain_requested.connect(self.explain)
+            self.view.save_requested.connect(self.save)
+            self.view.use_requested.connect(self.use_saved)
+        return self.view
+
+    # -- the review ---------------------------------------------------------
+    def start(self) -> None:
+        """Show the view and review the dataset in use (its examples as training would read them)."""
+        view = self._ensure_view()
+        if view.isVisible():  # asked again: bring it to the front
+            view.raise_()
+            view.activateWindow()
+        view.show()
+        data, file = self.workspace.data, self.workspace.dataset
+        if self.runner.busy:
+            view.set_status(f"Please wait: {self.runner.name} is still running.")
+            return
+        if data is None or file is None:
+            view.show_review(None)
+            view.show_message("Open a dataset first: the review reads its texts and labels.")
+            return
+        self.reviewed, self.reviewed_file, self.outcome, self.saved_path = data, file, None, None
+        self._pending_explanation = None
+        examples = data.examples
+        view.start(f"Reviewing the labels of {len(examples)} rows of {file.name}…")
+
+        def done(outcome) -> None:
+            self.outcome = outcome
+            review = outcome.review
+            view.show_progress(None)
+            view.show_review(review)
+            view.set_status(self._status_line(review, len(examples)))
+            view.show_message(" ".join(review.notes))
+
+        def failed(message: str, hint: str) -> None:
+            view.show_progress(None)
+            view.set_status("The labels could not be reviewed.")
+            view.show_message(message, hint)
+
+        def cancelled() -> None:
+            view.show_progress(None)
+            view.set_status("Review stopped: nothing was changed.")
+
+        if not self.launcher.run(self.runner, "reviewing labels", review_job(self.config(), examples, self.folds),
+                                 done, failed, cancelled):
+            failed("LoRA Studio is closing.", "")
+
+    @staticmethod
+    def _status_line(review, rows: int) -> str:
+        n = len(review.suspects)
+        return (f"{rows} rows reviewed: {n} look mislabelled ({review.folds}-fold; the models agree with "
+                f"{review.agreement:.0%} of the labels)." if n else
+                f"{rows} rows reviewed: none look mislabelled (the models agree with {review.agreement:.0%} of the "
+                "labels).")
+
+    def cancel(self) -> None:
+        self.runner.cancel()
+        if self.view is not None:
+            self.view.cancel_button.setEnabled(False)
+            self.view.set_status("Stopping…")
+
+    @Slot(object)
+    def _event(self, event) -> None:
+        if isinstance(event, WorkProgress) and self.view is not None and self.outcome is None:
+            self.view.show_progress(event.done, event.total, event.what)
+
+    # -- explanations ---------------------------------------------------------
+    def explain(self, at: int, label: str) -> None:
+        """The words that drove the suggestion of suspect `at`; the latest request wins while one runs."""
+        if self.outcome is None:
+            return
+        if self.runner.busy:
+            self._pending_explanation = (at, label)
+            return
+        view = self.view
+        if self.outcome.classifier is None:
+            view.explanation_failed(at, self.outcome.no_explanations)
+            return
+        text = self.outcome.review.suspects[at].text
+
+        def done(explanation) -> None:
+            view.show_explanation(at, explanation)
+            self._next_explanation()
+
+        def failed(message: str, hint: str = "") -> None:
+            view.explanation_failed(at, message)
+            self._next_explanation()
+        self.launcher.run(self.runner, "explaining", jobs.explain_job(self.outcome.classifier, text, "fast", label),
+                          done, failed, self._next_explanation)
+
+    def _next_explanation(self) -> None:
+        pending, self._pending_explanation = self._pending_explanation, None
+        if pending is not None and self.view is not None and pending[0] == self.view.current():
+            self.explain(*pending)
+
+    # -- saving -----------------------------------------------------------------
+    def save(self) -> None:
+        """The reviewed file's table with the fixes, without the dropped rows, as a new file beside it."""
+        view, data, file = self.view, self.reviewed, self.reviewed_file
+        if view is None or data is None or self.outcome is None:
+            return
+        if self.runner.busy:
+            self._pending_explanation = None
+            view.show_saved(f"Please wait: {self.runner.name} is still running; then save again.")
+            return
+        decisions = view.decisions
+        fixes, drops = decisions.fixes(), decisions.drops()
+        report = data.report
+        job = save_reviewed_job(file.path, data.table.frame, fixes, drops, report.label_column, label_spec_of(report),
+                                report.multi_label)
+
+        def done(path: str) -> None:
+            self.saved_path = path
+            view.show_saved(f"Saved {Path(path).name} beside {file.name} ({len(fixes)} fixed, {len(drops)} dropped); "
+                            f"{file.name} is unchanged.", can_use=True)
+
+        def failed(message: str, hint: str) -> None:
+            view.show_saved(f"Not saved: {message} {hint}".strip())
+        self.launcher.run(self.runner, "saving the reviewed file", job, done, failed)
+
+    def use_saved(self) -> None:
+        """The file just saved becomes the dataset in use."""
+        if self.saved_path and self.open_file(self.saved_path):
+            self.view.show_saved(f"LoRA Studio now uses {Path(self.saved_path).name}.")

@@ -1,0 +1,166 @@
+"""Issue 26, the window's Review labels view: the open dataset reviewed off the GUI thread with progress, the
+flipped rows listed with the words behind each suggestion, Keep / Fix / Drop / Undo, the result saved as a new file
+beside the user's (whose bytes never change) and put in use; bad input gets a sentence; Cancel stops the review."""
+
+from __future__ import annotations
+
+import csv
+
+import pandas as pd
+from PySide6.QtCore import Qt
+
+from desktop_app.ui.review_decisions import DROP, FIX, KEEP, ReviewDecisions
+from tiny_models import write_toy_csv
+
+FLIPPED = [3, 10, 27, 40, 77, 101]  # data rows whose label is turned into the other one
+
+
+def _flip(value: str) -> str:
+    return "pos" if value == "neg" else "neg"
+
+
+def _toy_file(tmp_path, flipped=FLIPPED, one_class=False):
+    path = write_toy_csv(tmp_path / "reviews.csv")
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    for i in flipped:
+        rows[i + 1][1] = _flip(rows[i + 1][1])
+    if one_class:
+        for row in rows[1:]:
+            row[1] = "pos"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    return path
+
+
+def _open(qtbot, window, tiny_bert, path):
+    window.configure.add_model("tiny", str(tiny_bert), select=True)
+    window.open_dataset(str(path))
+    qtbot.waitUntil(lambda: window.data is not None and not window.tasks.busy, timeout=60000)
+
+
+def _review(qtbot, window):
+    reviews = window.reviews
+    window.dataset.review_button.click()
+    qtbot.waitUntil(lambda: reviews.view is not None and not reviews.runner.busy
+                    and (reviews.outcome is not None or reviews.view.message.isVisibleTo(reviews.view)
+                         or "stopped" in reviews.view.status.text()), timeout=120000)
+    return reviews.view
+
+
+def test_decisions_keep_fix_drop_and_undo():
+    class S:  # a Suspect's fields the decisions read
+        def __init__(self, row, given):
+            self.row, self.given = row, given
+    decisions = ReviewDecisions([S(5, ("neg",)), S(9, ("pos",)), S(2, ("neg",))])
+    decisions.decide(0, FIX, ("pos",))
+    decisions.decide(1, DROP)
+    decisions.decide(2, FIX, ("neg",))  # its own label: nothing to change
+    assert decisions.fixes() == {5: ("pos",)} and decisions.drops() == {9}
+    decisions.decide(1, KEEP)
+    assert decisions.drops() == set() and decisions.describe(1) == "Keep"
+    assert decisions.undo() == 1 and decisions.drops() == {9}
+    assert decisions.undo() == 2 and decisions.undo() == 1 and decisions.undo() == 0
+    assert decisions.undo() is None and not decisions.decided and not decisions.can_undo
+
+
+def test_review_lists_flipped_rows_then_fix_drop_undo_save_and_use(qtbot, window, tiny_bert, tmp_path):
+    path = _toy_file(tmp_path)
+    before = path.read_bytes()
+    _open(qtbot, window, tiny_bert, path)
+    view = _review(qtbot, window)
+    review = window.reviews.outcome.review
+    assert {s.row for s in review.suspects[:6]} == set(FLIPPED)
+    assert view.table.rowCount() == len(review.suspects) >= 6
+    assert f"120 rows reviewed: {len(review.suspects)} look mislabelled" in view.status.text()
+    first = review.suspects[0]
+    assert view.table.item(0, 0).text() == str(first.row + 1)
+    assert view.table.item(0, 2).text() == first.given[0] and view.table.item(0, 3).text() == first.suggested[0]
+    assert first.suggested == (_flip(first.given[0]),)
+    # the first row is selected and explained: the words behind the suggested label
+    qtbot.waitUntil(lambda: view.explanation.explanation is not None and not window.reviews.runner.busy,
+                    timeout=60000)
+    assert view.explanation.explanation.label == first.suggested[0]
+    assert view.explanation.explanation.text == first.text
+    assert view.fix_label.currentText() == first.suggested[0]  # Fix defaults to the suggestion
+
+    view.fix_button.click()  # suspect 0 fixed to its suggestion; on to suspect 1
+    assert view.current() == 1 and view.table.item(0, 5).text() == f"Fix → {first.suggested[0]}"
+    view.drop_button.click()  # suspect 1 dropped
+    view.keep_button.click()  # suspect 2 kept
+    qtbot.keyClick(view, "z", modifier=Qt.KeyboardModifier.ControlModifier)
+    assert 2 not in view.decisions.decided and view.current() == 2 and view.table.item(2, 5).text() == ""
+    view.undo_button.click()  # the drop taken back too
+    assert view.decisions.drops() == set()
+    view.table.selectRow(1)
+    view.drop_button.click()
+    fixed, dropped = review.suspects[0], review.suspects[1]
+    assert view.decisions.fixes() == {fixed.row: fixed.suggested} and view.decisions.drops() == {dropped.row}
+
+    qtbot.waitUntil(lambda: not window.reviews.runner.busy, timeout=60000)
+    view.resize(1000, 620)
+    view.grab().save("/tmp/review_view.png")
+    view.save_button.click()
+    qtbot.waitUntil(lambda: window.reviews.saved_path is not None, timeout=30000)
+    saved = tmp_path / "reviews-reviewed.csv"
+    assert window.reviews.saved_path == str(saved) and path.read_bytes() == before
+    original, written = pd.read_csv(path, dtype=str), pd.read_csv(saved, dtype=str)
+    assert len(written) == len(original) - 1
+    expected = original.copy()
+    expected.loc[fixed.row, "sentiment"] = fixed.suggested[0]
+    expected = expected.drop(index=dropped.row).reset_index(drop=True)
+    assert written.equals(expected)
+    assert view.use_button.isVisibleTo(view) and "reviews-reviewed.csv" in view.saved.text()
+
+    view.use_button.click()
+    qtbot.waitUntil(lambda: window.data_path == str(saved) and not window.tasks.busy, timeout=60000)
+    assert len(window.data.examples) == 119 and "now uses reviews-reviewed.csv" in view.saved.text()
+    assert path.read_bytes() == before
+
+
+def test_a_file_with_one_class_gets_a_sentence(qtbot, window, tiny_bert, tmp_path):
+    path = _toy_file(tmp_path, flipped=[], one_class=True)
+    _open(qtbot, window, tiny_bert, path)
+    view = _review(qtbot, window)
+    assert view.message.isVisibleTo(view) and "same label" in view.message.text()
+    assert "Traceback" not in view.message.text() and view.table.rowCount() == 0
+    assert not view.progress_row.isVisibleTo(view) and window.reviews.outcome is None
+
+
+def test_cancel_stops_the_review(qtbot, window, tiny_bert, tmp_path):
+    _open(qtbot, window, tiny_bert, _toy_file(tmp_path))
+    window.dataset.review_button.click()
+    view = window.reviews.view
+    assert view.progress_row.isVisibleTo(view) and view.cancel_button.isEnabled()
+    view.cancel_button.click()
+    qtbot.waitUntil(lambda: not window.reviews.runner.busy, timeout=60000)
+    assert "stopped" in view.status.text() and window.reviews.outcome is None and view.table.rowCount() == 0
+    assert not view.progress_row.isVisibleTo(view)
+
+
+def test_multi_label_rows_are_fixed_with_checkboxes(qtbot, window, tiny_bert, tmp_path):
+    from tiny_models import write_toy_multilabel_csv
+
+    path = write_toy_multilabel_csv(tmp_path / "topics.csv")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    wrong = [5, 50, 95]
+    for i in wrong:  # a label the text does not name, in place of its own
+        frame.loc[i, "labels"] = next(n for n in ("praise", "complaint", "story") if n not in frame.loc[i, "labels"])
+    frame.to_csv(path, index=False)
+    before = path.read_bytes()
+    _open(qtbot, window, tiny_bert, path)
+    assert window.data.report.multi_label
+    view = _review(qtbot, window)
+    review = window.reviews.outcome.review
+    assert review.multi_label and view.fix_boxes and not view.fix_label.isVisibleTo(view)
+    at = next(i for i, s in enumerate(review.suspects) if s.row in wrong)
+    view.table.selectRow(at)
+    suspect = review.suspects[at]
+    assert tuple(b.text() for b in view.fix_boxes if b.isChecked()) == suspect.suggested
+    qtbot.waitUntil(lambda: not window.reviews.runner.busy, timeout=60000)
+    view.fix_button.click()
+    assert view.decisions.fixes() == {suspect.row: suspect.suggested}
+    view.save_button.click()
+    qtbot.waitUntil(lambda: window.reviews.saved_path is not None, timeout=30000)
+    written = pd.read_csv(window.reviews.saved_path, dtype=str, keep_default_na=False)
+    assert written.loc[suspect.row, "labels"] == ";".join(suspect.suggested) and path.read_bytes() == before

@@ -25,6 +25,7 @@ from .flow import StartGate, StepPage, data_problem, run_config
 from .geometry import fit_to_screen
 from .help_text import show_getting_started
 from .launcher import Launcher
+from .labelling_controller import LabellingController
 from .learning_curve import LearningCurve
 from .live import LivePrediction
 from .menus import about_html, build_menus
@@ -87,6 +88,9 @@ class MainWindow(QMainWindow):
         self.reviews = ReviewController(self, self.launcher, self.workspace, self.configure.config, self.datasets.open)
         self.runners += (self.reviews.runner,)  # shut down with the others when the window closes
         self.dataset.review_requested.connect(self.reviews.start)
+        self.labelling = LabellingController(self, self.launcher, self.workspace, self.datasets, self.configure.config,
+                                             self.dataset)  # Label texts…: the rows without a label, one at a time
+        self.runners += (self.labelling.runner,)
         self.batches = BatchController(self, self.launcher, self.tasks, self.batch, self.workspace, self.inference,
                                        self.settings)
         self.exports = ExportController(self, self.launcher, self.tasks, self.workspace, self.config_for_run,

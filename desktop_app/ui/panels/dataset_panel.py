@@ -30,6 +30,7 @@ class DatasetPanel(QWidget):
     sample_requested = Signal()
     split_changed = Signal()                  # the validation or test share, or the validation file
     review_requested = Signal()               # Review labels…: the rows whose label looks wrong
+    label_requested = Signal()                # Label texts…: label the rows without a label, one at a time
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -86,6 +87,11 @@ class DatasetPanel(QWidget):
         self.review_button.setToolTip("Find the rows whose label looks wrong, and fix or drop them in a new file.")
         self.review_button.clicked.connect(self.review_requested)
         top.addWidget(self.review_button)
+        self.label_button = QPushButton("Label texts…")
+        self.label_button.setToolTip("Label the rows that have no label yet, one text at a time, the most useful "
+                                     "first; the labels go to a new file beside this one.")
+        self.label_button.clicked.connect(self.label_requested)
+        top.addWidget(self.label_button)
         top.addWidget(other)
         outer.addLayout(top)
 

@@ -10,6 +10,7 @@ import sys
 from ..core.base.errors import DataError
 from ..core.base.events import WorkProgress
 from ..core.base.sanitize import printable
+from ..core.data.multilabel import LabelSpec  # from_config: the flags have the settings' names
 
 SEPARATOR = ";"  # how a multi-label row's labels are joined in the CSV
 
@@ -43,6 +44,7 @@ def add_curate_commands(sub, label_options, encoding_option) -> None:
 
 
 def _vectors(args):
+    # here, not at the top: these load numpy (start-up speed)
     from ..core.curate.vectors import SentenceVectors
     from ..core.model.config import TrainConfig
 
@@ -56,16 +58,15 @@ def _progress(event) -> None:
 
 
 def cmd_review_labels(args) -> int:
-    # here, not at the top: these load pandas and numpy (start-up speed)
     import pandas as pd
 
+    # here, not at the top: these load pandas and numpy (start-up speed)
     from ..core.curate.label_review import review_labels
     from ..core.data.dataset import load_dataset
     from ..core.predict.predict_file import check_predictions_destination, write_frame_csv
-    from .args import label_spec
 
     check_predictions_destination(args.out, args.data, args.overwrite)  # before the model loads: a bad --out fails now
-    data = load_dataset(args.data, args.text_column, args.label_column, labels=label_spec(args),
+    data = load_dataset(args.data, args.text_column, args.label_column, labels=LabelSpec.from_config(args),
                         encoding=args.encoding)
     review = review_labels(data.examples, _vectors(args), args.folds)
     frame = pd.DataFrame([(s.row, s.text, SEPARATOR.join(s.given), SEPARATOR.join(s.suggested), round(s.score, 4))
@@ -79,22 +80,21 @@ def cmd_review_labels(args) -> int:
 
 
 def cmd_suggest(args) -> int:
-    # here, not at the top: these load pandas and numpy (start-up speed)
     import numpy as np
     import pandas as pd
 
+    # here, not at the top: these load pandas and numpy (start-up speed)
     from ..core.curate.label_review import targets_of
     from ..core.curate.next_texts import next_texts
     from ..core.data.dataset import load_dataset
     from ..core.data.columns import guess_columns
     from ..core.data.tables import read_table
     from ..core.predict.predict_file import check_predictions_destination, write_frame_csv
-    from .args import label_spec
 
     if not 1 <= args.n <= 100_000:
         raise DataError(f"--n must be between 1 and 100,000, not {args.n}.")
     check_predictions_destination(args.out, args.pool, args.overwrite)
-    data = load_dataset(args.labelled, args.text_column, args.label_column, labels=label_spec(args))
+    data = load_dataset(args.labelled, args.text_column, args.label_column, labels=LabelSpec.from_config(args))
     if len(data.label_map) < 1 or not len(data.examples):
         raise DataError("The labelled file has no labelled rows.", "Label a few rows of each kind first.")
     pool = read_table(args.pool)

@@ -122,3 +122,17 @@ def test_a_label_file_changed_by_someone_else_is_not_written_over(tmp_path):
     second = out.write(pd.DataFrame({"text": ["a"], "label": ["y"]}))
     assert first.read_text() == "edited in a spreadsheet" and second != first and "another program" in out.moved[0]
     assert pd.read_csv(second).label.tolist() == ["y"]
+
+
+def test_the_explaining_model_has_a_head_for_every_label(vectors):
+    """Three labels (the head the vectors were read with has two): the classifier predicts as the probe does."""
+    from desktop_app.core.curate.vectors import probabilities
+    from desktop_app.core.train.probe import fit_probe
+    from tiny_models import toy_examples as toy
+
+    examples = toy(90, labels=("a", "b", "c"))
+    found = vectors.of(examples.texts)
+    targets = np.array([("a", "b", "c").index(x) for x in examples.labels])
+    made = vectors.classifier(found, targets, ("a", "b", "c"), False)
+    expected = probabilities(*fit_probe(found, targets, 3, False, 0), found[:5], False)
+    assert np.allclose(made.predict_proba(examples.texts[:5]), expected, atol=1e-4)

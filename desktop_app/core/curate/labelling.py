@@ -20,7 +20,7 @@ from ..metrics.multilabel_metrics import multilabel_scores
 from ..train.probe import fit_probe
 from ..train.small_data import fold_of
 from .label_files import LabelFile, set_labels
-from .next_texts import next_texts
+from .next_texts import LOOP_BALANCED, LOOP_C, next_texts
 from .vectors import SentenceVectors, probabilities
 
 RETRAIN_EVERY = 10
@@ -174,9 +174,12 @@ class LabellingSession:
                             self.multi_label, self.seed)
 
     def apply(self, output: RetrainOutput) -> None:
-        fresh = [r for r in output.queue if r not in self.given and r not in self.skipped]
-        rest = [r for r in self.queue if r not in fresh]
-        self.queue = fresh + rest
+        """The retrain's choice goes to the front of the queue, after the row on screen: a key pressed as the
+        retrain lands still labels the text the user sees."""
+        shown = self.current()
+        fresh = [r for r in output.queue if r not in self.given and r not in self.skipped and r != shown]
+        rest = [r for r in self.queue if r not in fresh and r != shown and r not in self.given]
+        self.queue = ([shown] if shown is not None else []) + fresh + rest
         if output.score is not None:
             self.curve.append((output.labelled, output.score))
 
@@ -206,7 +209,8 @@ def cross_validated_f1(vectors: np.ndarray, targets: np.ndarray, n_labels: int, 
     for k in range(folds):
         held = np.array([i for i, f in enumerate(fold) if f == k])
         train = np.array([i for i, f in enumerate(fold) if f != k])
-        predicted[held] = probabilities(*fit_probe(vectors[train], targets[train], n_labels, multi_label, seed),
+        predicted[held] = probabilities(*fit_probe(vectors[train], targets[train], n_labels, multi_label, seed,
+                                                   LOOP_C, LOOP_BALANCED),
                                         vectors[held], multi_label)
     if multi_label:
         return float(multilabel_scores(targets > 0.5, predicted >= 0.5)["macro_f1"]), folds

@@ -3,10 +3,10 @@ text so that twenty near-duplicates are never asked in a row.
 
 The model is a probe on the frozen base's sentence vectors (vectors.py): it retrains in well under a second, so
 the choice follows every batch of labels. Uncertainty is the margin between the two most probable labels (one
-label per text) or the closeness of any label's probability to its threshold (several labels per text). Diversity
-comes from weighted k-means over the most uncertain candidates (Zhdanov, "Diverse mini-batch active learning",
-2019): one text per cluster, the most uncertain of it; candidates less than half as doubtful as the n-th most
-doubtful are left out, so a cluster of sure texts never fills a place. Before two labels are in use there is no model to be unsure:
+label per text) or the closeness of any label's probability to its threshold (several labels per text). Diversity:
+a text nearly the same as one already chosen for this batch is passed over, so twenty near-duplicates are never
+asked in a row. (Weighted k-means over the most uncertain texts, Zhdanov 2019, was measured too and chose worse on
+the four-topic set: docs/BENCHMARKS.md.) Before two labels are in use there is no model to be unsure:
 the choice is then diversity alone (the text farthest from everything chosen so far, k-center greedy).
 """
 
@@ -19,7 +19,9 @@ import numpy as np
 from ..train.probe import fit_probe
 from .vectors import probabilities
 
-CANDIDATES_PER_PICK = 10  # the clusters are made among the n × 10 most uncertain texts
+NEAR_DUPLICATE = 0.95  # cosine of the base's sentence vectors: the same text, a word or two changed
+LOOP_C = 10.0          # the loop's logistic regression: less regularised than the small path's probe, classes
+LOOP_BALANCED = True   # weighed evenly (bench/bench_active_learning.py chose both, docs/BENCHMARKS.md)
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ def next_texts(labelled: np.ndarray, targets: np.ndarray, labels: tuple[str, ...
     in_use = (np.asarray(targets).sum(axis=0) > 0).sum() if multi_label and len(targets) else len(np.unique(targets))
     if len(labelled) < 2 or in_use < 2:
         return [Choice(int(i), 1.0) for i in farthest_first(labelled, pool, n)]
-    weights, bias = fit_probe(labelled, np.asarray(targets), len(labels), multi_label, seed)
+    weights, bias = fit_probe(labelled, np.asarray(targets), len(labels), multi_label, seed, LOOP_C, LOOP_BALANCED)
     probs = probabilities(weights, bias, pool, multi_label)
     doubt = uncertainty(probs, multi_label)
     picked = diverse_uncertain(pool, doubt, n, seed)
@@ -59,26 +61,17 @@ def next_texts(labelled: np.ndarray, targets: np.ndarray, labels: tuple[str, ...
 
 
 def diverse_uncertain(pool: np.ndarray, doubt: np.ndarray, n: int, seed: int = 0) -> list[int]:
-    """n rows: k-means (weighted by uncertainty) over the most uncertain candidates, the most uncertain row of each
-    cluster, most uncertain first."""
-    from sklearn.cluster import KMeans
-
-    candidates = np.argsort(-doubt, kind="stable")[:max(n * CANDIDATES_PER_PICK, n)]
-    # rows far surer than the n-th most doubtful would only be picked to fill a cluster of sure rows
-    candidates = candidates[doubt[candidates] >= doubt[candidates[n - 1]] / 2] if len(candidates) > n else candidates
-    if len(candidates) <= n:
-        return [int(i) for i in candidates]
-    clusters = KMeans(n_clusters=n, n_init=1, random_state=seed).fit(
-        pool[candidates], sample_weight=np.maximum(doubt[candidates], 1e-3)).labels_
-    chosen = []
-    for c in range(n):
-        members = candidates[clusters == c]
-        if len(members):
-            chosen.append(int(members[np.argmax(doubt[members])]))
-    # k-means may leave a cluster empty: fill from the most uncertain rows not yet chosen
+    """n rows, most uncertain first, none a near-duplicate (cosine ≥ NEAR_DUPLICATE) of one chosen before it while
+    others are left; a pool of little else fills the rest with its most uncertain rows."""
+    order = [int(i) for i in np.argsort(-doubt, kind="stable")]
+    chosen: list[int] = []
+    for i in order:
+        if not chosen or float((pool[chosen] @ pool[i]).max()) < NEAR_DUPLICATE:
+            chosen.append(i)
+            if len(chosen) == n:
+                return chosen
     taken = set(chosen)
-    chosen += [int(i) for i in candidates if int(i) not in taken][:n - len(chosen)]
-    return sorted(chosen, key=lambda i: -doubt[i])
+    return chosen + [i for i in order if i not in taken][:n - len(chosen)]
 
 
 def farthest_first(labelled: np.ndarray, pool: np.ndarray, n: int) -> list[int]:

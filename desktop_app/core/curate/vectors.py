@@ -7,14 +7,15 @@ fine-tune per fold. Vectors are kept by text, so the labelling loop never reads 
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from ..base.events import CancelToken, LogLine, WorkProgress, checkpoint
+from ..model import base_models
 from ..model.config import TrainConfig
+from ..model.pooling import pooling_of
 from ..model.text import TextEncoder
 from ..predict.inference import Classifier
 from ..train.preparation import prepare_model
@@ -65,7 +66,9 @@ class SentenceVectors:
     def classifier(self, vectors: np.ndarray, targets: np.ndarray, labels: tuple[str, ...], multi_label: bool,
                    seed: int = 0):
         """A Classifier (the base with a head from a probe on these vectors): what the explanation view reads."""
-        model = copy.deepcopy(self.prepared.model)
+        # a head of len(labels) outputs: the one the vectors were read with has two
+        model = base_models.load_classifier(self.prepared.base, tuple(labels), multi_label=multi_label,
+                                            pooling=pooling_of(self.prepared.model))
         set_head(model, *fit_probe(vectors, targets, len(labels), multi_label, seed))
         model.eval()
         made = Classifier(model, self.encoder, labels, None)

@@ -63,11 +63,13 @@ def head_features(model, encoder, texts: Sequence[str], batch_size: int = 64, be
 
 
 def fit_probe(features: np.ndarray, targets: np.ndarray, n_labels: int, multi_label: bool = False,
-              seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+              seed: int = 0, c: float = PROBE_C, balanced: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Weights (n_labels × dim) and bias of a logistic regression on the raw features.
 
     targets: class ids (one label per text) or a rows × labels 0/1 matrix (several labels per text). A class
-    never seen, or a label always or never present, gets zero weights and a bias from its frequency."""
+    never seen, or a label always or never present, gets zero weights and a bias from its frequency.
+    c: the regularisation; balanced: weigh each class by the inverse of its rows (the labelling loop's labels
+    come in uneven numbers per class)."""
     from sklearn.linear_model import LogisticRegression
 
     features = np.asarray(features, dtype=np.float64)
@@ -86,7 +88,7 @@ def fit_probe(features: np.ndarray, targets: np.ndarray, n_labels: int, multi_la
                 rate = np.clip(column.mean(), 0.01, 0.99)
                 bias[j] = np.log(rate / (1 - rate))
                 continue
-            lr = LogisticRegression(C=PROBE_C, max_iter=2000, random_state=seed).fit(z, column)
+            lr = LogisticRegression(C=c, max_iter=2000, random_state=seed, class_weight="balanced" if balanced else None).fit(z, column)
             weights[j], bias[j] = lr.coef_[0], lr.intercept_[0]
     else:
         y = np.asarray(targets, dtype=int)
@@ -94,7 +96,7 @@ def fit_probe(features: np.ndarray, targets: np.ndarray, n_labels: int, multi_la
         if len(present) < 2:
             bias[present] = 1.0
         else:
-            lr = LogisticRegression(C=PROBE_C, max_iter=2000, random_state=seed).fit(z, y)
+            lr = LogisticRegression(C=c, max_iter=2000, random_state=seed, class_weight="balanced" if balanced else None).fit(z, y)
             if len(present) == 2:  # one coefficient row: split it evenly between the two logits
                 weights[present[0]], weights[present[1]] = -lr.coef_[0] / 2, lr.coef_[0] / 2
                 bias[present[0]], bias[present[1]] = -lr.intercept_[0] / 2, lr.intercept_[0] / 2

@@ -30,7 +30,7 @@ from .core.disk.atomic import atomic_write_text
 from .core.model.base_models import embedded_model_dir, load_tokenizer, resolve_base_model
 from .core.model.config import preset
 from .core.predict.explain import explain
-from .paths import sample_dataset
+from . import paths  # paths.sample_dataset looked up at call time: tests patch it
 
 SAMPLE_TEXTS = ["An absolute delight from start to finish, I loved it.",
                 "Broke after two days and support never answered. Avoid.",
@@ -127,7 +127,7 @@ class SelfTest:
 
     # -- the checks ----------------------------------------------------------
     def bundle(self) -> str:
-        sample = sample_dataset()
+        sample = paths.sample_dataset()
         frozen = "frozen" if getattr(sys, "frozen", False) else "not frozen"
         return f"{frozen}, {platform.system()} {platform.machine()}, Python {platform.python_version()}, " \
                f"sample {sample.stat().st_size // 1024} KB"
@@ -137,7 +137,7 @@ class SelfTest:
         # here, not at the top: these load pandas and numpy (start-up speed)
         from .core.data.tables import read_table
 
-        frame = read_table(sample_dataset()).frame
+        frame = read_table(paths.sample_dataset()).frame
         writers = {".parquet": frame.to_parquet, ".xlsx": lambda p: frame.to_excel(p, index=False),
                    ".jsonl": lambda p: frame.to_json(p, orient="records", lines=True, force_ascii=False),
                    ".tsv": lambda p: frame.to_csv(p, sep="\t", index=False)}
@@ -157,6 +157,11 @@ class SelfTest:
         import transformers
 
         torch.ones(2) @ torch.ones(2)  # the native library really runs
+        import numpy as np
+        from cleanlab.filter import find_label_issues  # the label review's confident learning
+
+        if find_label_issues(np.array([0, 1] * 9), np.array([[0.9, 0.1]] * 18))[1::2].sum() < 5:
+            raise AssertionError("cleanlab's filter missed the mislabelled rows of a made-up case")
         missing = []
         for dist in ("torch", "transformers", "peft", "accelerate", "tokenizers", "safetensors", "huggingface-hub"):
             try:  # transformers and peft check these versions at run time: a bundle must carry the metadata
@@ -165,8 +170,8 @@ class SelfTest:
                 missing.append(dist)
         if missing:
             raise AssertionError(f"package metadata missing for {', '.join(missing)}")
-        return f"torch {torch.__version__}, transformers {transformers.__version__}, peft {peft.__version__}; " \
-               "package metadata present"
+        return f"torch {torch.__version__}, transformers {transformers.__version__}, peft {peft.__version__}, " \
+               "cleanlab; package metadata present"
 
     def model(self) -> str:
         base = resolve_base_model("embedded")  # verifies the weights' checksum
@@ -180,7 +185,7 @@ class SelfTest:
         from .core.data.dataset import Examples, Splits, load_dataset, stratified_split
         from .core.train.training import run_training
 
-        dataset = load_dataset(sample_dataset())
+        dataset = load_dataset(paths.sample_dataset())
         splits = stratified_split(dataset.examples, validation=0.15, seed=7)
         small = Splits(Examples(splits.train.texts[:96], splits.train.labels[:96]),
                        Examples(splits.validation.texts[:48], splits.validation.labels[:48]))
@@ -204,7 +209,7 @@ class SelfTest:
         from .core.predict.inference import Classifier, predict_probabilities
         from .core.train.training import run_training
 
-        examples = load_dataset(sample_dataset()).examples
+        examples = load_dataset(paths.sample_dataset()).examples
         sets = [(label, "about a film") if any(w in text.lower() for w in ("film", "movie")) else (label,)
                 for text, label in zip(examples.texts[:160], examples.labels[:160])]
         splits = stratified_split(Examples(examples.texts[:160], sets, multi_label=True), validation=0.25, seed=7)
@@ -228,7 +233,7 @@ class SelfTest:
         from .core.predict.inference import Classifier, predict_probabilities
         from .core.train.training import run_training
 
-        examples = load_dataset(sample_dataset()).examples
+        examples = load_dataset(paths.sample_dataset()).examples
         rows = {}
         for text, label in zip(examples.texts, examples.labels):  # 8 per class
             rows.setdefault(label, [])

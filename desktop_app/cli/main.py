@@ -16,11 +16,11 @@ from ..core.base.sanitize import printable, spreadsheet_safe
 from ..core.data.label_reading import settle_labels
 from ..core.data.multilabel import override_thresholds, spec_for_model
 from ..core.model.config import TrainConfig
-from ..core.model.devices import list_devices
-from ..core.model.text import token_counting
+from ..core.model import devices
+from ..core.model import text  # text.token_counting looked up at call time: tests patch it
 from ..core.train.distributed import finish, readiness, world
 from ..formatting import batch_summary_lines, matrix_lines
-from ..paths import sample_dataset
+from .. import paths  # paths.sample_dataset looked up at call time: tests patch it
 from .args import label_spec, parser, train_config
 from .output import (ProgressPrinter, predict_text, print_estimate, print_file_explanation_trust, print_inspect,
                      print_report)
@@ -74,7 +74,7 @@ def cmd_inspect(args) -> int:
     from ..core.data.dataset import inspect
 
     defaults = TrainConfig()
-    counter, limit = token_counting(defaults.base_model)
+    counter, limit = text.token_counting(defaults.base_model)
     report, _ = inspect(args.data, args.text_column, args.label_column, token_limit=min(defaults.max_length_cap, limit),
                         count_tokens=counter, labels=label_spec(args), encoding=args.encoding)
     if args.json:
@@ -110,7 +110,7 @@ def cmd_train(args) -> int:
     else:
         if not args.data and not args.sample:
             raise DataError("No data file given.", "Name a file to train on, or use --sample for the bundled reviews.")
-        data_path = sample_dataset() if args.sample and not args.data else Path(args.data)
+        data_path = paths.sample_dataset() if args.sample and not args.data else Path(args.data)
         validation, config = args.validation, train_config(args)
     encoding = None if args.job else args.encoding  # a job's copy of the data is UTF-8
     dataset = load_for_config(data_path, config, encoding)
@@ -240,13 +240,12 @@ def cmd_predict(args) -> int:
 def cmd_devices(args) -> int:
     import torch
 
-
-    devices, ready = list_devices(), readiness()
+    found, ready = devices.list_devices(), readiness()  # looked up at call time: tests patch it
     if args.json:
-        print(json.dumps({"devices": [d.__dict__ for d in devices], "distributed": ready}, indent=2))
+        print(json.dumps({"devices": [d.__dict__ for d in found], "distributed": ready}, indent=2))
         return EXIT_OK
     print(f"PyTorch {torch.__version__} ({'CUDA ' + torch.version.cuda if torch.version.cuda else 'CPU-only build'})")
-    for d in devices:
+    for d in found:
         print(f"  {'✓' if d.available else '✗'} {d.kind:<4}  {d.name}" + ("" if d.available else f" — {d.reason}"))
     if ready["backend"]:
         gpus = f"{ready['gpus']} GPU{'s' if ready['gpus'] != 1 else ''} visible" if ready["gpus"] else "no GPU"

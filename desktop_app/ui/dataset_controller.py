@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from ..paths import sample_dataset
+from .. import paths  # paths.sample_dataset looked up at call time: tests patch it
 from . import jobs
 from .batch_controller import DATA_FILTER
 from .state import FileId
@@ -39,7 +39,7 @@ class DatasetController(QObject):
             self.open(path)
 
     def open_sample(self) -> None:
-        self.open(str(sample_dataset()))
+        self.open(str(paths.sample_dataset()))
 
     def fill_recent(self, menu) -> None:
         menu.clear()

@@ -16,14 +16,13 @@ from ..core.data.dataset import build_report, prepare_training_data
 from ..core.data.multilabel import binary_columns
 from ..core.data.tables import guess_columns, read_table
 from ..core.model.base_models import list_cached_models
-from ..core.model.devices import list_devices
-from ..core.model.text import token_counting
-from ..core.model.threads import initial_threads
+from ..core.model import devices
+from ..core.model import text, threads  # their functions looked up at call time: tests patch them
 from ..core.predict.explain import explain
 from ..core.predict.inference import Classifier, predict_frame
 from ..core.predict.predict_file import summarise, write_frame_csv
 from ..core.train.estimate import estimate_epoch_seconds
-from ..core.train.learning_curve import learning_curve
+from ..core.train import learning_curve as curve  # curve.learning_curve looked up at call time: tests patch it
 from ..core.train.preparation import in_use
 from ..core.train.training import run_training
 
@@ -59,15 +58,14 @@ class BatchProgress:
 def warm_up_job():
     """Import the heavy libraries and list devices after the window has painted."""
     def job(emit, cancel):
-        devices = list_devices()
+        found = devices.list_devices()  # looked up at call time: tests patch it
         checkpoint(cancel)
-
-        threads = initial_threads()  # the threads training would start on now, as prepare_model decides them
-        devices = [in_use(device, threads) for device in devices]
+        using = threads.initial_threads()  # the threads training would start on now, as prepare_model decides them
+        found = [in_use(device, using) for device in found]
         cached = list_cached_models()
         checkpoint(cancel)
         heavy_libraries()  # warm the import cache for the first run, the first adapter
-        return {"devices": devices, "cached": cached}
+        return {"devices": found, "cached": cached}
     return job
 
 
@@ -79,7 +77,7 @@ def load_data_job(path: str, text_column: str | None, label_column: str | None, 
     def job(emit, cancel):
         heavy_libraries()  # the tokenizer comes from transformers
         loaded = table if table is not None else read_table(path, encoding)
-        counter, model_limit = token_counting(config.base_model)
+        counter, model_limit = text.token_counting(config.base_model)
         # no length judged here: which texts get cut depends on the length the run will use, which the settings
         # decide (Configure); the Dataset page says it from these counts as they change (config_automatic.py)
         report, examples = build_report(loaded, text_column, label_column, None, None, labels=labels)
@@ -103,7 +101,7 @@ def learning_curve_job(config, examples):
     out the same way), scored on 25/50/75/100% of them."""
     def job(emit, cancel):
         heavy_libraries()
-        return learning_curve(config, prepare_training_data(examples, config).train, emit, cancel)
+        return curve.learning_curve(config, prepare_training_data(examples, config).train, emit, cancel)
     return job
 
 

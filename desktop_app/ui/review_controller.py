@@ -39,6 +39,7 @@ class ReviewController(QObject):
         self.outcome = None       # review_jobs.ReviewOutcome
         self.saved_path: str | None = None
         self._pending_explanation: tuple | None = None
+        self._pending_save = False  # Save pressed while an explanation ran: done when it ends
 
     def _ensure_view(self) -> ReviewLabelsView:
         if self.view is None:
@@ -135,6 +136,10 @@ class ReviewController(QObject):
                           done, failed, self._next_explanation)
 
     def _next_explanation(self) -> None:
+        if self._pending_save:  # Save waited for the explanation that was running: it goes first
+            self._pending_save = False
+            self.save()
+            return
         pending, self._pending_explanation = self._pending_explanation, None
         if pending is not None and self.view is not None and pending[0] == self.view.current():
             self.explain(*pending)
@@ -147,7 +152,11 @@ class ReviewController(QObject):
             return
         if self.runner.busy:
             self._pending_explanation = None
-            view.show_saved(f"Please wait: {self.runner.name} is still running; then save again.")
+            if self.runner.name == "explaining":  # a second or so: save as soon as it ends
+                self._pending_save = True
+                view.show_saved("Saving as soon as the explanation on screen is ready…")
+            else:
+                view.show_saved(f"Please wait: {self.runner.name} is still running; then save again.")
             return
         decisions = view.decisions
         fixes, drops = decisions.fixes(), decisions.drops()

@@ -35,6 +35,7 @@ class ReviewLabelsView(QDialog):
         self.decisions = ReviewDecisions()
         self.labels: tuple[str, ...] = ()
         self.multi_label = False
+        self.trust = ""  # the line under an explanation: how far the review's models agree with the labels
         layout = QVBoxLayout(self)
         self.status = QLabel("")
         self.status.setTextFormat(Qt.TextFormat.PlainText)
@@ -179,6 +180,9 @@ class ReviewLabelsView(QDialog):
         self.decisions = ReviewDecisions(suspects)
         self.labels = tuple(review.labels) if review is not None else ()
         self.multi_label = bool(review is not None and review.multi_label)
+        # what the explanations rest on: the review's models, measured by its folds (they have no saved score)
+        self.trust = (f"Its {review.folds} folds agree with {review.agreement:.0%} of your labels."
+                      if review is not None else "")
         self._fill_fix_choices()
         self.explanation.set_targets(list(self.labels) if self.multi_label else None)
         self.table.setRowCount(len(suspects))
@@ -200,7 +204,7 @@ class ReviewLabelsView(QDialog):
     def show_explanation(self, at: int, explanation) -> None:
         """An explanation for suspect `at`: shown only while that row is still the one selected."""
         if at == self.current():
-            self.explanation.show_explanation(explanation)
+            self.explanation.show_explanation(explanation, self.trust)
 
     def explanation_failed(self, at: int, sentence: str) -> None:
         if at == self.current() and self.explanation.explanation is None:

@@ -1,9 +1,10 @@
 """Which labels are likely wrong: confident learning (Northcutt, Jiang and Chuang, JAIR 2021) on out-of-fold
 probabilities, through cleanlab (Apache-2.0), which this module feeds rather than re-writes.
 
-Every row gets probabilities from models that never saw it: the small path's folds (small_data.fold_of), each a
-probe on the frozen base's sentence vectors (vectors.py) beside a TF-IDF logistic regression, averaged (the two
-err on different rows; measured in docs/BENCHMARKS.md). cleanlab then estimates how often each label is confused
+Every row gets probabilities from models that never saw it: the small path's folds (small_data.fold_of), each
+three models averaged, which err on different rows: a probe on the frozen base's sentence vectors (vectors.py), a
+TF-IDF logistic regression, and the votes of its 15 most similar rows (by those vectors). Each added model raised
+the share of true errors among the top suspects (docs/BENCHMARKS.md). cleanlab then estimates how often each label is confused
 with each other and keeps the rows whose given label the models doubt beyond that noise, ranked by how little
 probability their given label keeps (self-confidence). One label per text or several (cleanlab's multi-label
 filter). Nothing of the user's file is changed here: label_files.py writes any fix as a new file.
@@ -27,6 +28,7 @@ from .vectors import SentenceVectors, probabilities
 
 DEFAULT_FOLDS = 5
 TFIDF_C = 10.0  # word features are many and sparse: less regularisation than the probe's (docs/BENCHMARKS.md)
+NEIGHBOURS = 15
 
 
 @dataclass(frozen=True)
@@ -84,8 +86,8 @@ def targets_of(examples: Examples, label_map: LabelMap) -> np.ndarray:
 
 def out_of_fold(vectors: np.ndarray, texts: list[str], targets: np.ndarray, fold: list[int], n_labels: int,
                 multi_label: bool, emit: Callable, cancel: CancelToken, seed: int = 0) -> np.ndarray:
-    """Each row's probabilities from the fold models that never saw it: the probe on the sentence vectors and
-    a TF-IDF logistic regression, averaged."""
+    """Each row's probabilities from the fold models that never saw it: the probe on the sentence vectors, a TF-IDF
+    logistic regression and the nearest rows' votes, averaged."""
     folds = max(fold) + 1
     out = np.zeros((len(texts), n_labels), dtype=np.float64)
     for k in range(folds):
@@ -96,9 +98,27 @@ def out_of_fold(vectors: np.ndarray, texts: list[str], targets: np.ndarray, fold
         from_vectors = probabilities(weights, bias, vectors[held], multi_label)
         from_words = _tfidf_probabilities([texts[i] for i in train], targets[train],
                                           [texts[i] for i in held], n_labels, multi_label)
-        out[held] = (from_vectors + from_words) / 2
+        from_neighbours = _neighbour_probabilities(vectors[train], targets[train], vectors[held], n_labels, multi_label)
+        out[held] = (from_vectors + from_words + from_neighbours) / 3
         emit(WorkProgress(k + 1, folds, f"Fold {k + 1} of {folds}"))
     return out
+
+
+def _neighbour_probabilities(train: np.ndarray, train_targets: np.ndarray, held: np.ndarray, n_labels: int,
+                            multi_label: bool, k: int = NEIGHBOURS) -> np.ndarray:
+    """The labels of each held row's k most similar training rows (cosine of unit vectors), each vote weighed by
+    its similarity, with half a vote of prior spread evenly so that a row among strangers says little."""
+    k = min(k, len(train))
+    similarity = np.clip(held @ train.T, 0.0, None)
+    nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+    weights = np.take_along_axis(similarity, nearest, axis=1)  # held × k
+    votes = (train_targets[nearest] if multi_label
+             else np.eye(n_labels)[train_targets[nearest]])  # held × k × labels
+    summed = (weights[:, :, None] * votes).sum(axis=1)
+    if multi_label:
+        return (summed + 0.25) / (weights.sum(axis=1, keepdims=True) + 0.5)
+    summed += 0.5 / n_labels
+    return summed / summed.sum(axis=1, keepdims=True)
 
 
 def _tfidf_probabilities(train_texts, train_targets, held_texts, n_labels: int, multi_label: bool) -> np.ndarray:

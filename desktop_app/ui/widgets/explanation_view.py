@@ -93,7 +93,9 @@ class ExplanationView(QWidget):
         self.explanation = None
         self.clear()
 
-    def show_explanation(self, explanation) -> None:
+    def show_explanation(self, explanation, trust: str | None = None) -> None:
+        """trust: a line of the caller's on how far the explaining model holds, instead of the model's own score
+        and cautions (the label review's model has no saved score: the review measured its agreement)."""
         self.explanation = explanation
         if explanation is None:
             self.clear()
@@ -101,7 +103,7 @@ class ExplanationView(QWidget):
         self.text.setHtml(explanation_html(explanation))
         self.legend.setText(legend_html(explanation))
         score, cautions = trust_lines(explanation)
-        self._set_trust(score, "  ".join(f"⚠ {c}" for c in cautions))
+        self._set_trust(*((trust, "") if trust is not None else (score, "  ".join(f"⚠ {c}" for c in cautions))))
         if self.target.isVisibleTo(self) and self.target.findText(explanation.label) >= 0:
             self.target.setCurrentText(explanation.label)
         self.careful.setEnabled(explanation.method == "fast")

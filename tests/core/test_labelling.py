@@ -88,6 +88,10 @@ def test_the_choice_is_uncertain_and_diverse():
     assert chosen == sorted(chosen, key=lambda c: -c.uncertainty)
 
 
+def test_an_empty_batch_is_empty():
+    assert next_texts.diverse_uncertain(np.eye(3), np.ones(3), 0) == []
+
+
 def test_before_two_labels_are_in_use_the_choice_is_spread_out():
     pool = np.eye(4).repeat(5, axis=0) + 0.01
     pool /= np.linalg.norm(pool, axis=1, keepdims=True)

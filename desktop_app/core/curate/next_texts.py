@@ -5,8 +5,8 @@ The model is a probe on the frozen base's sentence vectors (vectors.py): it retr
 the choice follows every batch of labels. Uncertainty is the margin between the two most probable labels (one
 label per text) or the closeness of any label's probability to its threshold (several labels per text). Diversity:
 a text nearly the same as one already chosen for this batch is passed over, so twenty near-duplicates are never
-asked in a row. (Weighted k-means over the most uncertain texts, Zhdanov 2019, was measured too and chose worse on
-the four-topic set: docs/BENCHMARKS.md.) Before two labels are in use there is no model to be unsure:
+asked in a row. (Weighted k-means over the most uncertain texts, Zhdanov 2019, cluster-margin, BADGE, density
+weighting and a share of random picks that grows as the model is weak were measured too: docs/BENCHMARKS.md.) Before two labels are in use there is no model to be unsure:
 the choice is then diversity alone (the text farthest from everything chosen so far, k-center greedy).
 """
 
@@ -20,8 +20,8 @@ from ..train.probe import fit_probe
 from .vectors import probabilities
 
 NEAR_DUPLICATE = 0.95  # cosine of the base's sentence vectors: the same text, a word or two changed
-LOOP_C = 10.0          # the loop's logistic regression: less regularised than the small path's probe, classes
-LOOP_BALANCED = True   # weighed evenly (bench/bench_active_learning.py chose both, docs/BENCHMARKS.md)
+LOOP_C = 1.0           # the loop's logistic regression: the probe's regularisation, classes weighed evenly (the
+LOOP_BALANCED = True   # labels come in uneven numbers); C = 10 chose worse than chance on the snippets (BENCHMARKS)
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,8 @@ def next_texts(labelled: np.ndarray, targets: np.ndarray, labels: tuple[str, ...
 def diverse_uncertain(pool: np.ndarray, doubt: np.ndarray, n: int, seed: int = 0) -> list[int]:
     """n rows, most uncertain first, none a near-duplicate (cosine ≥ NEAR_DUPLICATE) of one chosen before it while
     others are left; a pool of little else fills the rest with its most uncertain rows."""
+    if n <= 0:
+        return []
     order = [int(i) for i in np.argsort(-doubt, kind="stable")]
     chosen: list[int] = []
     for i in order:

@@ -88,7 +88,7 @@ def _tiny_adapter(folder: Path) -> str:
 
     from desktop_app.core.model.config import TrainConfig
     from desktop_app.core.data.dataset import Dataset
-    from desktop_app.core.data.labels import LabelMap
+    from desktop_app.core.data.label_map import LabelMap
     from desktop_app.core.train.training import run_training
 
     ex = toy_examples()

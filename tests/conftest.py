@@ -41,7 +41,7 @@ def toy():
 def _train_toy_adapter(tmp_path_factory, tiny_bert, bf16: bool):
     from desktop_app.core.model.config import TrainConfig
     from desktop_app.core.data.dataset import Dataset
-    from desktop_app.core.data.labels import LabelMap
+    from desktop_app.core.data.label_map import LabelMap
     from desktop_app.core.train.training import run_training
 
     ex = toy_examples()

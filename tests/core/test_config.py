@@ -4,7 +4,7 @@ import pytest
 
 from desktop_app.core.model.config import CONFIG_VERSION, PRESETS, LoraSettings, TrainConfig, preset
 from desktop_app.core.base.errors import ConfigError
-from desktop_app.core.data.labels import LabelMap
+from desktop_app.core.data.label_map import LabelMap
 from desktop_app.core.base.errors import DataError
 
 

@@ -18,7 +18,7 @@ def one_word_decides(tmp_path_factory):
     from desktop_app.core.model.config import TrainConfig
     from desktop_app.core.data.dataset import Dataset, Examples
     from desktop_app.core.predict.inference import Classifier
-    from desktop_app.core.data.labels import LabelMap
+    from desktop_app.core.data.label_map import LabelMap
     from desktop_app.core.train.training import run_training
 
     rng = random.Random(1)

@@ -141,7 +141,7 @@ def test_training_with_the_cache_learns_what_training_without_it_learns(tiny_ber
     import torch
 
     from desktop_app.core.data.dataset import Dataset
-    from desktop_app.core.data.labels import LabelMap
+    from desktop_app.core.data.label_map import LabelMap
     from desktop_app.core.train.training import run_training
 
     outcomes = {}

@@ -121,7 +121,7 @@ def cls_adapter(tmp_path_factory, tiny_bert) -> Path:
     """A single-label adapter on the model's own [CLS] pooler, scored on a validation split."""
     from desktop_app.core.model.config import TrainConfig
     from desktop_app.core.data.dataset import Dataset
-    from desktop_app.core.data.labels import LabelMap
+    from desktop_app.core.data.label_map import LabelMap
     from desktop_app.core.train.training import run_training
 
     ex = toy_examples()

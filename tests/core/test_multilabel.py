@@ -297,7 +297,7 @@ def test_training_metrics_score_with_tuned_thresholds_so_an_early_model_is_not_z
     the ranking it has learnt counts."""
     from types import SimpleNamespace
 
-    from desktop_app.core.data.labels import LabelMap
+    from desktop_app.core.data.label_map import LabelMap
     from desktop_app.core.train.objectives import MultiLabel
 
     rng = np.random.default_rng(1)

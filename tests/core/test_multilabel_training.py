@@ -111,7 +111,7 @@ def test_onnx_runtime_gives_the_same_label_probabilities(multi_run):
 def test_weighted_positives_use_binary_cross_entropy_with_pos_weight():
     import torch
 
-    from desktop_app.core.data.labels import LabelMap
+    from desktop_app.core.data.label_map import LabelMap
     from desktop_app.core.train.objectives import MultiLabel, positive_weights
 
     targets = [[1.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 1.0], [1.0, 1.0]]
@@ -126,7 +126,7 @@ def test_weighted_positives_use_binary_cross_entropy_with_pos_weight():
 
 def test_a_run_with_weighted_positives_trains(tiny_bert):
     from desktop_app.core.data.dataset import Dataset
-    from desktop_app.core.data.labels import LabelMap
+    from desktop_app.core.data.label_map import LabelMap
 
     ex = toy_multilabel(60, seed=3)
     config = TrainConfig(small_data="off", base_model=str(tiny_bert), epochs=1, batch_size=16, min_steps=0, class_weighting=True)
@@ -235,7 +235,7 @@ def test_a_base_model_that_names_its_own_problem_type_trains_either_kind(tmp_pat
     from tiny_models import build_tiny_bert, toy_examples
 
     from desktop_app.core.data.dataset import Dataset
-    from desktop_app.core.data.labels import LabelMap
+    from desktop_app.core.data.label_map import LabelMap
 
     base = build_tiny_bert(tmp_path / "bert", toy_multilabel(40).texts + toy_examples(40).texts)
     config_file = base / "config.json"
@@ -254,7 +254,7 @@ def test_label_sets_train_in_either_number_format(tiny_bert, precision):
     """bf16 autocast is forced (any x86 CPU runs it, only slower), whatever this CPU would choose: the float
     targets meet bf16 logits in the loss (plain and weighted), and the reloadable model is fp32 again."""
     from desktop_app.core.data.dataset import Dataset
-    from desktop_app.core.data.labels import LabelMap
+    from desktop_app.core.data.label_map import LabelMap
 
     ex = toy_multilabel(60, seed=8)
     for weighting in (False, True):

@@ -145,7 +145,7 @@ def test_machine_key_follows_batch_shape_and_model(tiny_bert):
 def test_training_in_bf16_uses_eager_attention_and_gives_it_back(tiny_bert, toy):
     from desktop_app.core.model.config import TrainConfig
     from desktop_app.core.data.dataset import Dataset
-    from desktop_app.core.data.labels import LabelMap
+    from desktop_app.core.data.label_map import LabelMap
     from desktop_app.core.train.training import run_training
 
     seen = []
@@ -161,7 +161,7 @@ def test_training_in_bf16_uses_eager_attention_and_gives_it_back(tiny_bert, toy)
 def test_auto_training_records_the_measured_choice(tiny_bert, toy, monkeypatch):
     from desktop_app.core.model.config import TrainConfig
     from desktop_app.core.data.dataset import Dataset
-    from desktop_app.core.data.labels import LabelMap
+    from desktop_app.core.data.label_map import LabelMap
     from desktop_app.core.train.training import run_training
 
     monkeypatch.setattr(precision, "measure_steps", lambda *a, **k: {"fp32": 0.5, "bf16": 0.1})
@@ -179,7 +179,7 @@ def test_the_estimate_and_training_share_one_measurement(tiny_bert, toy, monkeyp
     from desktop_app.core.model.config import TrainConfig
     from desktop_app.core.data.dataset import Dataset
     from desktop_app.core.train.estimate import estimate_epoch_seconds
-    from desktop_app.core.data.labels import LabelMap
+    from desktop_app.core.data.label_map import LabelMap
     from tiny_models import toy_examples
 
     calls = []

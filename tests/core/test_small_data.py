@@ -196,7 +196,7 @@ def test_each_fit_tunes_pairs_then_its_head_is_the_probe_on_the_tuned_vectors(ti
 
 
 def _session(tiny_bert, config, ex):
-    from desktop_app.core.data.labels import LabelMap
+    from desktop_app.core.data.label_map import LabelMap
     from desktop_app.core.train.objectives import objective_for
     from desktop_app.core.train.preparation import prepare_model
 

@@ -282,7 +282,7 @@ def test_every_other_trainer_hook_does_nothing():
 def test_the_tuner_runs_inside_a_real_trainer(tiny_bert, toy, tmp_path, monkeypatch):
     from desktop_app.core.model.config import TrainConfig
     from desktop_app.core.data.dataset import Dataset
-    from desktop_app.core.data.labels import LabelMap
+    from desktop_app.core.data.label_map import LabelMap
     from desktop_app.core.train.training import run_training
 
     c = Counters(others=1.0)

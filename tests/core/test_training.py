@@ -10,7 +10,7 @@ from desktop_app.core.train.callbacks import BestModelKeeper, Cancelled, EventCa
 from desktop_app.core.model.config import LoraSettings, TrainConfig
 from desktop_app.core.data.dataset import Dataset
 from desktop_app.core.base.errors import TrainingError
-from desktop_app.core.data.labels import LabelMap
+from desktop_app.core.data.label_map import LabelMap
 from desktop_app.core.train.objectives import class_weights
 from desktop_app.core.train.training import run_training
 

@@ -21,7 +21,7 @@ import numpy as np
 from ..base.errors import DataError
 from ..base.events import CancelToken, LogLine, WorkProgress, checkpoint
 from ..data.dataset import Examples
-from ..data.labels import LabelMap
+from ..data.label_map import LabelMap
 from ..train.probe import fit_probe
 from ..train.small_data import fold_of
 from .vectors import SentenceVectors, probabilities

@@ -12,7 +12,7 @@ from pathlib import Path
 from .stratify import iterative_split
 from .tables import Table, guess_columns, read_table
 from ..base.errors import DataError
-from .labels import LabelMap
+from .label_map import LabelMap
 from .label_reading import MULTI_LABEL, NO_LABELS, Skip, judge_label_sets, label_reader, label_source, yes_no_hint
 from .multilabel import LabelSpec, auto_binary_columns
 from .multilabel import sniff as sniff_multilabel

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..base.errors import ModelError
 from ..base.hashing import feed
-from ..data.labels import LabelMap
+from ..data.label_map import LabelMap
 from .pooling import use_pooling
 from ..base.sanitize import brief
 from ..base.validate import read_json

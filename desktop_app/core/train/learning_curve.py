@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..base.events import CancelToken, LogLine
-from ..data.labels import LabelMap
+from ..data.label_map import LabelMap
 from .objectives import objective_for
 from .pair_tuning import PAIR_BATCH
 from .preparation import prepare_model

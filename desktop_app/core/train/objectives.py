@@ -7,7 +7,7 @@ import numpy as np
 
 from ..metrics.evaluation import scores
 from ..base.events import LogLine
-from ..data.labels import LabelMap
+from ..data.label_map import LabelMap
 from ..metrics.multilabel_metrics import indicator, multilabel_scores, tune_thresholds
 
 # Multi-label runs train at this multiple of their preset's learning rate. Measured (bench_multilabel.py,

@@ -26,7 +26,7 @@ from ..predict.inference import Classifier
 from ..data.label_reading import settle_labels
 from ..base.errors import StudioError, TrainingError
 from ..base.events import Cancelled, CancelToken, Finished, LogLine, Started, checkpoint
-from ..data.labels import LabelMap
+from ..data.label_map import LabelMap
 from ..artifacts.manifest import is_adapter_folder
 from ..model import frozen_cache
 from .objectives import finished_line, for_task, gives_every_label, objective_for, tuned_thresholds

@@ -8,15 +8,23 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Slot
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ..core.base.events import WorkProgress
-from ..core.curate.label_review import DEFAULT_FOLDS
+from ..core.curate.label_review import DEFAULT_FOLDS, sample_of
 from ..core.data.multilabel import LabelSpec
 from . import jobs
-from .review_jobs import review_job, save_reviewed_job
+from .review_jobs import estimate_review_job, review_job, save_reviewed_job
 from .review_labels import ReviewLabelsView
 from .runner import Runner
+
+
+LARGE_REVIEW = 5000  # rows: above this the time is estimated first and a random sample of this many is offered
+
+
+def _minutes(seconds: float) -> str:
+    return f"{max(1, round(seconds / 60)):,} minute{'s' if round(seconds / 60) > 1 else ''}" if seconds >= 90 \
+        else f"{max(5, round(seconds / 5) * 5)} seconds"
 
 
 def label_spec_of(report) -> LabelSpec:
@@ -40,6 +48,7 @@ class ReviewController(QObject):
         self.saved_path: str | None = None
         self._pending_explanation: tuple | None = None
         self._pending_save = False  # Save pressed while an explanation ran: done when it ends
+        self.samples = 0  # large files' samples drawn so far: each review of one draws another
 
     def _ensure_view(self) -> ReviewLabelsView:
         if self.view is None:
@@ -68,15 +77,60 @@ class ReviewController(QObject):
             return
         self.reviewed, self.reviewed_file, self.outcome, self.saved_path = data, file, None, None
         self._pending_explanation = None
-        examples = data.examples
-        view.start(f"Reviewing the labels of {len(examples)} rows of {file.name}…")
+        if len(data.examples) > LARGE_REVIEW:  # the time first: the user may review a sample
+            self._estimate(data.examples, file)
+        else:
+            self._review(data.examples, file)
+
+    def _estimate(self, examples, file) -> None:
+        view = self.view
+        view.start(f"Timing the base model on this computer before reviewing {len(examples):,} rows…")
+
+        def done(found) -> None:
+            vectors, seconds = found
+            view.show_progress(None)
+            choice = self.ask_sample(len(examples), seconds)
+            if choice == "sample":
+                self.samples += 1  # another review, another sample
+                self._review(sample_of(examples, LARGE_REVIEW, self.samples), file, vectors, of_rows=len(examples))
+            elif choice == "all":
+                self._review(examples, file, vectors)
+            else:
+                view.set_status("Review not started: nothing was changed.")
+
+        def failed(message: str, hint: str) -> None:
+            view.show_progress(None)
+            view.set_status("The labels could not be reviewed.")
+            view.show_message(message, hint)
+        self.launcher.run(self.runner, "timing the review", estimate_review_job(self.config(), examples, self.folds),
+                          done, failed, lambda: view.show_progress(None))
+
+    def ask_sample(self, rows: int, seconds: float) -> str:
+        """"sample", "all" or "" (cancel): a large file's review takes minutes; a sample shows what is wrong sooner."""
+        sample_seconds = seconds * LARGE_REVIEW / rows + 5
+        box = QMessageBox(QMessageBox.Icon.Question, "Review labels",
+                          f"Reviewing all {rows:,} rows would take about {_minutes(seconds)} on this computer (the "
+                          f"base model reads every text once).", QMessageBox.StandardButton.Cancel, self.view)
+        box.setInformativeText(f"A random sample of {LARGE_REVIEW:,} rows takes about {_minutes(sample_seconds)} and "
+                               "finds the same kinds of mistake; the whole file finds every one.")
+        sample = box.addButton(f"Review {LARGE_REVIEW:,} rows", QMessageBox.ButtonRole.AcceptRole)
+        whole = box.addButton(f"Review all {rows:,}", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(sample)
+        box.exec()
+        return {sample: "sample", whole: "all"}.get(box.clickedButton(), "")
+
+    def _review(self, examples, file, vectors=None, of_rows: int | None = None) -> None:
+        view = self.view
+        sampled = f" (a random sample of the file's {of_rows:,})" if of_rows else ""
+        view.start(f"Reviewing the labels of {len(examples):,} rows of {file.name}{sampled}…")
 
         def done(outcome) -> None:
             self.outcome = outcome
             review = outcome.review
             view.show_progress(None)
             view.show_review(review)
-            view.set_status(self._status_line(review, len(examples)))
+            view.set_status(self._status_line(review, len(examples)) + (
+                f" A random sample of the file's {of_rows:,} rows: review again for another." if of_rows else ""))
             view.show_message(" ".join(review.notes))
 
         def failed(message: str, hint: str) -> None:
@@ -88,8 +142,8 @@ class ReviewController(QObject):
             view.show_progress(None)
             view.set_status("Review stopped: nothing was changed.")
 
-        if not self.launcher.run(self.runner, "reviewing labels", review_job(self.config(), examples, self.folds),
-                                 done, failed, cancelled):
+        if not self.launcher.run(self.runner, "reviewing labels",
+                                 review_job(self.config(), examples, self.folds, vectors), done, failed, cancelled):
             failed("LoRA Studio is closing.", "")
 
     @staticmethod

@@ -22,13 +22,25 @@ class ReviewOutcome:
     no_explanations: str = ""  # why there is no classifier to explain with
 
 
-def review_job(config, examples, folds: int):
+def estimate_review_job(config, examples, folds: int):
+    """A large file: the base model loaded, and how long reading every text would take here. Returns
+    (SentenceVectors, seconds); the review that follows reuses the model."""
+    def job(emit, cancel):
+        check_reviewable(examples, folds)  # a sentence at once, before the model loads
+        heavy_libraries()
+        vectors = SentenceVectors(config, emit, cancel)
+        return vectors, vectors.seconds_for(len(examples))
+    return job
+
+
+def review_job(config, examples, folds: int, vectors=None):
     """The review, then a classifier on every row's vectors (read once, kept by SentenceVectors) for the
-    explanations. Bad input raises DataError before the model loads."""
+    explanations. Bad input raises DataError before the model loads. vectors: a base model loaded already."""
     def job(emit, cancel):
         label_map = check_reviewable(examples, folds)  # a sentence at once, before the model loads
         heavy_libraries()
-        vectors = SentenceVectors(config, emit, cancel)
+        nonlocal vectors
+        vectors = vectors or SentenceVectors(config, emit, cancel)
         checkpoint(cancel)
         review = review_labels(examples, vectors, folds, emit=emit, cancel=cancel)
         checkpoint(cancel)

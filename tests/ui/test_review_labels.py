@@ -164,3 +164,34 @@ def test_multi_label_rows_are_fixed_with_checkboxes(qtbot, window, tiny_bert, tm
     qtbot.waitUntil(lambda: window.reviews.saved_path is not None, timeout=30000)
     written = pd.read_csv(window.reviews.saved_path, dtype=str, keep_default_na=False)
     assert written.loc[suspect.row, "labels"] == ";".join(suspect.suggested) and path.read_bytes() == before
+
+
+def test_a_large_file_is_timed_first_and_a_sample_can_be_reviewed(qtbot, window, tiny_bert, tmp_path, monkeypatch):
+    """Above LARGE_REVIEW rows the review first says how long the whole file takes here, and offers a random
+    sample; the sample's suspects keep their file rows, and the file is said to be sampled."""
+    from desktop_app.ui import review_controller
+
+    monkeypatch.setattr(review_controller, "LARGE_REVIEW", 60)
+    asked = []
+    monkeypatch.setattr(window.reviews, "ask_sample", lambda rows, seconds: asked.append((rows, seconds)) or "sample")
+    path = _toy_file(tmp_path)
+    _open(qtbot, window, tiny_bert, path)
+    view = _review(qtbot, window)
+    qtbot.waitUntil(lambda: window.reviews.outcome is not None, timeout=120000)
+    review = window.reviews.outcome.review
+    assert asked and asked[0][0] == 120 and asked[0][1] > 0  # the whole file's time, measured
+    assert len(review.order) == 60 and "random sample of the file's 120 rows" in view.status.text()
+    rows = list(csv.reader(open(path, newline="", encoding="utf-8")))[1:]
+    for s in review.suspects:  # the file's rows, whichever were drawn
+        assert (s.text, s.given[0]) == (rows[s.row][0], rows[s.row][1])
+
+
+def test_a_large_file_not_reviewed_when_the_user_cancels(qtbot, window, tiny_bert, tmp_path, monkeypatch):
+    from desktop_app.ui import review_controller
+
+    monkeypatch.setattr(review_controller, "LARGE_REVIEW", 60)
+    monkeypatch.setattr(window.reviews, "ask_sample", lambda rows, seconds: "")
+    _open(qtbot, window, tiny_bert, _toy_file(tmp_path))
+    window.dataset.review_button.click()
+    qtbot.waitUntil(lambda: "not started" in window.reviews.view.status.text(), timeout=120000)
+    assert window.reviews.outcome is None and not window.reviews.runner.busy

@@ -80,3 +80,12 @@ def test_the_users_file_is_never_the_output(tmp_path, tiny_bert, capsys):
     before = data.read_bytes()
     assert main(["review-labels", str(data), "--model", str(tiny_bert), "--out", str(data), "--overwrite"]) == 2
     assert data.read_bytes() == before and "left untouched" in capsys.readouterr().err
+
+
+def test_review_labels_can_review_a_sample_with_the_files_rows(tmp_path, tiny_bert, capsys):
+    data, ex = _labelled(tmp_path, [4, 33, 71, 100])
+    out = tmp_path / "suspects.csv"
+    assert main(["review-labels", str(data), "--sample", "60", "--model", str(tiny_bert), "--out", str(out)]) == 0
+    assert "of 60 rows (a random sample of 120)" in capsys.readouterr().out
+    for _, s in pd.read_csv(out, dtype=str, keep_default_na=False).iterrows():
+        assert s.text == ex.texts[int(s.row) - 1]  # the file's row (row 0 is the empty one)

@@ -13,6 +13,7 @@ from ..core.base.sanitize import printable
 from ..core.data.multilabel import LabelSpec  # from_config: the flags have the settings' names
 
 SEPARATOR = ";"  # how a multi-label row's labels are joined in the CSV
+LARGE = 5000     # rows: above this review-labels says how long the whole file takes, and offers --sample
 
 
 def add_curate_commands(sub, label_options, encoding_option) -> None:
@@ -25,6 +26,8 @@ def add_curate_commands(sub, label_options, encoding_option) -> None:
     r.add_argument("--folds", type=int, default=5, metavar="K", help="k-fold: each row judged by models that never "
                    "saw it (2-20, default 5)")
     r.add_argument("--model", help="base model: 'embedded' (default), a local folder or a cached hub id")
+    r.add_argument("--sample", type=int, metavar="N", help="review N rows drawn at random (a large file: the time "
+                   "the whole file would take is said first)")
     r.add_argument("--out", required=True, metavar="SUSPECTS.csv",
                    help="the suspects: row, text, given, suggested, score (a new file unless --overwrite)")
     r.add_argument("--overwrite", action="store_true", help="let --out replace an existing CSV file")
@@ -61,20 +64,29 @@ def cmd_review_labels(args) -> int:
     import pandas as pd
 
     # here, not at the top: these load pandas and numpy (start-up speed)
-    from ..core.curate.label_review import review_labels
+    from ..core.curate.label_review import review_labels, sample_of
     from ..core.data.dataset import load_dataset
     from ..core.predict.predict_file import check_predictions_destination, write_frame_csv
 
     check_predictions_destination(args.out, args.data, args.overwrite)  # before the model loads: a bad --out fails now
     data = load_dataset(args.data, args.text_column, args.label_column, labels=LabelSpec.from_config(args),
                         encoding=args.encoding)
-    review = review_labels(data.examples, _vectors(args), args.folds)
+    examples, vectors = data.examples, _vectors(args)
+    if args.sample is not None:
+        if args.sample < 2 * args.folds:
+            raise DataError(f"--sample must be at least {2 * args.folds} rows for a {args.folds}-fold review.")
+        examples = sample_of(examples, args.sample)
+    elif len(examples) > LARGE:
+        print(f"Reading all {len(examples):,} texts takes about {vectors.seconds_for(len(examples)) / 60:.0f} min "
+              f"here; --sample {LARGE} reviews a random sample sooner.", file=sys.stderr, flush=True)
+    review = review_labels(examples, vectors, args.folds)
     frame = pd.DataFrame([(s.row, s.text, SEPARATOR.join(s.given), SEPARATOR.join(s.suggested), round(s.score, 4))
                           for s in review.suspects], columns=["row", "text", "given", "suggested", "score"])
     write_frame_csv(frame, args.out, overwrite=args.overwrite)
     for note in review.notes:
         print(f"Note: {note}", file=sys.stderr)
-    print(f"{len(review.suspects):,} of {len(data.examples):,} rows look mislabelled ({review.folds}-fold; the models "
+    sampled = f" (a random sample of {len(data.examples):,})" if len(examples) < len(data.examples) else ""
+    print(f"{len(review.suspects):,} of {len(examples):,} rows{sampled} look mislabelled ({review.folds}-fold; the models "
           f"agree with {review.agreement:.0%} of the labels). Most suspicious first in {printable(args.out)}.")
     return 0
 

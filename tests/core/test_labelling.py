@@ -108,3 +108,42 @@ def test_before_two_labels_are_in_use_the_choice_is_spread_out():
 def test_what_cannot_be_labelled_gets_a_sentence(tmp_path, frame, labels, message):
     with pytest.raises(DataError, match=message):
         labelling.LabellingSession.start(frame, "text", "label", labels, str(tmp_path / "f.csv"))
+
+
+def test_a_real_kill_while_labelling_loses_at_most_the_label_being_made(tmp_path):
+    """A process labels rows as fast as it can and is SIGKILLed mid-stream: the new file always parses whole, holds
+    every label the process had reported saved, and the user's file is untouched (atomic rewrites)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    frame, source, ex = _table(tmp_path, labelled=0, n=400)
+    before = source.read_bytes()
+    script = (
+        "import sys, pandas as pd\n"
+        "from desktop_app.core.curate.labelling import LabellingSession\n"
+        f"frame = pd.read_csv({str(source)!r}, dtype=str, keep_default_na=False)\n"
+        f"s = LabellingSession.start(frame, 'text', 'label', ('neg', 'pos'), {str(source)!r})\n"
+        "n = 0\n"
+        "while s.current() is not None:\n"
+        "    row = s.current(); s.label(('pos' if row % 2 else 'neg',)); n += 1\n"
+        "    print(row, flush=True)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    done = []
+    deadline = time.monotonic() + 120
+    while len(done) < 25 and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        done.append(int(line))
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert len(done) >= 25, "the labelling process did not get going"
+    saved = pd.read_csv(tmp_path / "mine-labelled.csv", dtype=str, keep_default_na=False)
+    assert list(saved.columns) == ["text", "label"] and len(saved) == 400  # whole, never half a file
+    assert all(saved.label[r] == ("pos" if r % 2 else "neg") for r in done)  # every label reported saved is there
+    labelled = saved.label != ""
+    assert labelled.sum() in (len(done), len(done) + 1)  # at most the one being made when the kill came
+    assert source.read_bytes() == before

@@ -5,7 +5,8 @@ plot, short and hard). For each, 5% and 10% of the labels flipped at random to a
 Arms, measured in the same run on the same rows and folds:
   ours      the app's review (core/curate/label_review.py): out-of-fold probabilities from the probe on the frozen
             base's sentence vectors and a TF-IDF logistic regression, averaged; cleanlab ranks them
-  tfidf     cleanlab on TF-IDF + logistic regression out-of-fold probabilities alone (the issue's comparison)
+  tfidf     cleanlab on TF-IDF + logistic regression out-of-fold probabilities alone (the issue's comparison), in
+            cleanlab's default order, and ranked as ours ranks (every row by self-confidence)
 Rows ranked: cleanlab's find_label_issues (self-confidence order), then every other row by self-confidence.
 
     python bench/bench_label_review.py [--sets topics,snippets] [--shares 0.05,0.1] [--seeds 0,1,2] [--cache-dir DIR]
@@ -60,7 +61,8 @@ def main() -> None:
     ap.add_argument("--cache-dir", default="", help="keep each set's sentence vectors here (<set>_lr_vec.npy)")
     args = ap.parse_args()
     vectors = SentenceVectors(TrainConfig())
-    print("set share seed | k | ours p@k (s) | tfidf p@k (s) | ours found | tfidf found", flush=True)
+    print("set share seed | k | ours p@k (s) | tfidf p@k (s) | tfidf ranked as ours | ours found | tfidf found",
+          flush=True)
     for set_name in args.sets.split(","):
         clean = data_set(set_name)
         started = time.monotonic()
@@ -96,9 +98,12 @@ def main() -> None:
                 order = ranked(targets, probs)
                 tfidf_s = time.monotonic() - t0
                 tfidf = len(set(order[:k]) & set(flipped)) / k
+                # the same probabilities ranked as ours ranks (every row by self-confidence): the ranking's share
+                same = len(set(np.argsort(probs[np.arange(len(targets)), targets], kind="stable")[:k].tolist())
+                           & set(flipped)) / k
                 found = len(label_review._single_label_issues(targets, probs, label_review.LabelMap.from_labels(names))[0])
                 print(f"{set_name} {share:g} {seed} | {k} | {ours:.3f} ({ours_s:.1f}) | {tfidf:.3f} ({tfidf_s:.1f}) | "
-                      f"{len(review.suspects)} | {found}", flush=True)
+                      f"{same:.3f} | {len(review.suspects)} | {found}", flush=True)
 
 
 if __name__ == "__main__":

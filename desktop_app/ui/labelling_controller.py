@@ -109,10 +109,18 @@ class LabellingController(QObject):
         self._retrain()  # the first texts chosen by a model, as soon as the base is read
 
     # -- the user's actions -------------------------------------------------
+    def _on_screen_first(self) -> None:
+        """Whatever a retrain did to the queue, the key pressed acts on the text the user sees."""
+        session, shown = self.session, self.shown
+        if shown is not None and session.current() != shown and shown not in session.given \
+                and shown not in session.skipped:
+            session.queue = [shown] + [r for r in session.queue if r != shown]
+
     def label(self, labels: tuple) -> None:
         session = self.session
         if session is None or session.current() is None:
             return
+        self._on_screen_first()
         try:
             session.label(tuple(labels))
         except StudioError as exc:
@@ -125,6 +133,7 @@ class LabellingController(QObject):
 
     def skip(self) -> None:
         if self.session is not None:
+            self._on_screen_first()
             self.session.skip()
             self._show_next()
 

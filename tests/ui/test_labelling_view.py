@@ -83,6 +83,7 @@ def test_label_by_digit_and_letter_skip_with_space_undo_with_ctrl_z(qtbot, tmp_p
     controller.start()
     view = controller.view
     assert view.isVisible() and [b.text().split()[0] for b in view.buttons] == ["neg", "pos"]
+    _idle(qtbot, controller)  # the first choice by a model (10 labels in the file) has landed: no race below
 
     first = controller.shown
     assert first >= 10 and view.text.text() == ex.texts[first]
@@ -225,3 +226,17 @@ def test_the_dataset_page_button_opens_the_view_on_the_file_in_use(qtbot, settin
     _idle(qtbot, win.labelling)
     for r in win.runners:
         r.shutdown()
+
+
+def test_a_key_labels_the_text_on_screen_whatever_a_retrain_did_to_the_queue(qtbot, tmp_path, tiny_bert, vectors):
+    path, ex = _csv(tmp_path)
+    controller = _controller(qtbot, tiny_bert, path, vectors)
+    controller.start()
+    _idle(qtbot, controller)
+    view, session = controller.view, controller.session
+    on_screen = controller.shown
+    other = next(r for r in session.queue if r != on_screen and r not in session.given)
+    session.queue = [other] + [r for r in session.queue if r != other]  # as a late retrain could leave it
+    qtbot.keyClick(view, Qt.Key.Key_2)
+    assert session.given.get(on_screen) == ("pos",) and other not in session.given
+    assert _saved(controller).label[on_screen] == "pos"

@@ -11,12 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QFileDialog
 
-from ..core.base.errors import StudioError
+from ..core.base.errors import DataError, StudioError
 from ..core.base.events import WorkProgress
 from ..core.curate.labelling import LabellingSession, retrain
 from ..core.curate.vectors import SentenceVectors
+from ..core.data.columns import guess_columns
 from ..core.data.multilabel import LabelSpec
+from ..core.data.tables import read_table
 from .jobs import heavy_libraries
 from .labelling_view import LabellingView
 from .runner import Runner
@@ -52,6 +55,8 @@ class LabellingController(QObject):
         self.source = ""                     # the file the session labels
         self.made_before = 0                 # labels the file had when the session started
         self.vectors, self.vectors_key = None, None
+        self.more_texts: tuple = ()          # texts of another file, labelled into the new file too
+        self.labels: tuple = ()              # the labels the session was begun with
         if panel is not None:
             panel.label_requested.connect(self.start)
 
@@ -77,6 +82,8 @@ class LabellingController(QObject):
         view.retrain_every_changed.connect(self._every_changed)
         view.labels_named.connect(self._begin)
         view.use_file_requested.connect(self.use_file)
+        view.more_texts_requested.connect(self.add_texts)
+        self.more_texts, self.labels = (), ()
         view.set_header(f"Labelling {file.name}")
         view.show()
         labels = tuple(data.report.class_counts)
@@ -87,6 +94,7 @@ class LabellingController(QObject):
 
     def _begin(self, labels: tuple) -> None:
         data, view = self.workspace.data, self.view
+        self.labels = labels
         report = data.report
         multi = report.multi_label
         spec = LabelSpec(multi, report.label_separator, tuple(report.label_columns)) if multi else LabelSpec()
@@ -97,10 +105,11 @@ class LabellingController(QObject):
                 frame = frame.assign(label="")
         try:
             self.session = LabellingSession.start(frame, report.text_column or "", label_column,
-                                                  tuple(labels), self.source, multi, spec,
+                                                  tuple(labels), self.source, multi, spec, self.more_texts,
                                                   retrain_every=view.retrain_every())
         except StudioError as exc:
-            view.show_problem(exc.message, exc.hint)
+            # every row labelled: texts of another file can be labelled into the same new file
+            view.show_problem(exc.message, exc.hint, more_texts="nothing left to label" in exc.message)
             return
         view.show_problem("")
         view.set_labels(self.session.labels, multi)
@@ -145,6 +154,26 @@ class LabellingController(QObject):
         except StudioError as exc:
             self.view.show_problem(exc.message, exc.hint)
         self._show_next()
+
+    def add_texts(self, path: str | None = None) -> None:
+        """Texts of another file (its text column, guessed) to label, added as rows of the new labelled file."""
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self.view, "Texts to label", str(Path(self.source).parent),
+                                                  "Tables (*.csv *.tsv *.txt *.jsonl *.json *.parquet *.xlsx)")
+        if not path:
+            return
+        try:
+            table = read_table(path)
+            column = guess_columns(table.frame)[0]
+            if column is None:
+                raise DataError(f"“{Path(path).name}” has no column of texts.", "Choose a file with a text column.")
+        except StudioError as exc:
+            self.view.show_problem(exc.message, exc.hint, more_texts=True)
+            return
+        known = set(self.workspace.data.examples.texts)
+        self.more_texts = tuple(dict.fromkeys(t for t in (str(v).strip() for v in table.frame[column].tolist()
+                                                          if v is not None) if t and t not in known))
+        self._begin(self.labels)
 
     def use_file(self) -> None:
         """The labelled file becomes the dataset in use (the Dataset page reads it)."""

@@ -50,6 +50,7 @@ class LabellingView(QDialog):
     retrain_every_changed = Signal(int)
     labels_named = Signal(tuple)      # the labels to label with, named by the user (the file had fewer than two)
     use_file_requested = Signal()
+    more_texts_requested = Signal()   # every row has a label: texts of another file to label
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -73,7 +74,11 @@ class LabellingView(QDialog):
         self.problem.setStyleSheet("color: #b00020;")
         self.problem.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.problem.hide()
+        self.more_texts = QPushButton("Add texts from another file…")
+        self.more_texts.clicked.connect(lambda _=False: self.more_texts_requested.emit())
+        self.more_texts.hide()
         layout.addWidget(self.problem)
+        layout.addWidget(self.more_texts, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self._build_naming())
 
         self.text = QLabel()
@@ -180,10 +185,12 @@ class LabellingView(QDialog):
     def set_header(self, text: str) -> None:
         self.header.setText(text)
 
-    def show_problem(self, message: str, hint: str = "") -> None:
-        """A sentence for what cannot be done (a DataError's message and hint), never a traceback."""
+    def show_problem(self, message: str, hint: str = "", more_texts: bool = False) -> None:
+        """A sentence for what cannot be done (a DataError's message and hint), never a traceback; more_texts: offer
+        texts of another file (nothing is left to label in this one)."""
         self.problem.setText(f"{message} {hint}".strip())
         self.problem.setVisible(bool(message))
+        self.more_texts.setVisible(more_texts)
 
     def ask_labels(self, known: tuple[str, ...]) -> None:
         said = (f"The file uses one label so far ({known[0]})." if len(known) == 1 else

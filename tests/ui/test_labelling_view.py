@@ -240,3 +240,27 @@ def test_a_key_labels_the_text_on_screen_whatever_a_retrain_did_to_the_queue(qtb
     qtbot.keyClick(view, Qt.Key.Key_2)
     assert session.given.get(on_screen) == ("pos",) and other not in session.given
     assert _saved(controller).label[on_screen] == "pos"
+
+
+def test_a_fully_labelled_file_can_take_texts_of_another_file(qtbot, tmp_path, tiny_bert, vectors):
+    """Every row has a label: the view says so and offers another file's texts, which become rows of the new
+    labelled file (the user's two files untouched)."""
+    path, ex = _csv(tmp_path, labelled=40)
+    pool_ex = toy_examples(30, seed=7)
+    pool = tmp_path / "more.csv"
+    pd.DataFrame({"id": range(30), "body": pool_ex.texts}).to_csv(pool, index=False)
+    before, pool_before = path.read_bytes(), pool.read_bytes()
+    controller = _controller(qtbot, tiny_bert, path, vectors)
+    controller.start()
+    view = controller.view
+    assert "nothing left to label" in view.problem.text() and view.more_texts.isVisibleTo(view)
+    controller.add_texts(str(pool))
+    _idle(qtbot, controller)
+    assert not view.more_texts.isVisibleTo(view) and controller.shown >= 40
+    shown_text = view.text.text()
+    qtbot.keyClick(view, Qt.Key.Key_1)
+    saved = _saved(controller)
+    new = list(dict.fromkeys(t for t in pool_ex.texts if t not in ex.texts))  # texts labelled already are left out
+    assert len(new) >= 25 and len(saved) == 40 + len(new) and list(saved.text[40:]) == new
+    assert saved.label[saved.text == shown_text].tolist() == ["neg"]
+    assert path.read_bytes() == before and pool.read_bytes() == pool_before

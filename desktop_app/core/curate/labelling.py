@@ -66,17 +66,24 @@ class LabellingSession:
 
     @classmethod
     def start(cls, frame: pd.DataFrame, text_column: str, label_column: str | None, labels: tuple[str, ...],
-              source: str, multi_label: bool = False, spec: LabelSpec = LabelSpec(), **options) -> "LabellingSession":
-        """A session over a table: rows with a label count as labelled, rows with text and no label are the pool."""
+              source: str, multi_label: bool = False, spec: LabelSpec = LabelSpec(), more_texts: tuple = (),
+              **options) -> "LabellingSession":
+        """A session over a table: rows with a label count as labelled, rows with text and no label are the pool.
+        more_texts: texts of another file, added as rows without a label (the new file holds them too)."""
         if text_column not in frame.columns:
             raise DataError(f"There is no text column “{text_column}”. The columns are: {', '.join(frame.columns)}.",
                             "Choose the column that holds the texts.")
         labels = tuple(dict.fromkeys(label for label in labels if label))
         if len(labels) < 2:
             raise DataError("Labelling needs at least two labels to choose from.", "Name the labels first.")
-        session = cls(frame.copy(), text_column, label_column, labels, LabelFile.beside(source, "labelled"),
+        table = frame.copy()
+        if more_texts:
+            extra = pd.DataFrame({c: [""] * len(more_texts) for c in frame.columns})
+            extra[text_column] = list(more_texts)
+            table = pd.concat([table, extra], ignore_index=True)
+        session = cls(table, text_column, label_column, labels, LabelFile.beside(source, "labelled"),
                       multi_label, spec, **options)
-        for row in range(len(frame)):
+        for row in range(len(table)):
             found = session.read_labels(row)
             if found:
                 unknown = [name for name in found if name not in labels]
@@ -84,7 +91,7 @@ class LabellingSession:
                     raise DataError(f"Row {row} has the label “{unknown[0]}”, which is not one of the labels "
                                     f"({', '.join(labels)}).", "Add it to the labels, or fix the row first.")
                 session.given[row] = found
-        session.queue = [r for r in range(len(frame)) if r not in session.given and session.text(r)]
+        session.queue = [r for r in range(len(table)) if r not in session.given and session.text(r)]
         if not session.queue:
             raise DataError("Every row with a text already has a label: there is nothing left to label.",
                             "Add rows with an empty label, or another file of texts.")

@@ -53,6 +53,8 @@ class LabellingController(QObject):
         self.session: LabellingSession | None = None
         self.shown: int | None = None        # the row on screen
         self.source = ""                     # the file the session labels
+        self.data = None                     # its jobs.LoadedData as read when the session began: the dataset in
+                                             # use may change meanwhile, the session's rows and name may not
         self.made_before = 0                 # labels the file had when the session started
         self.vectors, self.vectors_key = None, None
         self.more_texts: tuple = ()          # texts of another file, labelled into the new file too
@@ -74,7 +76,7 @@ class LabellingController(QObject):
             return
         if self.view is not None:
             self.view.close()  # every label it made is on disk already
-        self.session, self.shown, self.source = None, None, file.path
+        self.session, self.shown, self.source, self.data = None, None, file.path, data
         self.view = view = LabellingView(self.parent_widget)
         view.labelled.connect(self.label)
         view.skipped.connect(self.skip)
@@ -93,7 +95,7 @@ class LabellingController(QObject):
         self._begin(labels)
 
     def _begin(self, labels: tuple) -> None:
-        data, view = self.workspace.data, self.view
+        data, view = self.data, self.view
         self.labels = labels
         report = data.report
         multi = report.multi_label
@@ -170,7 +172,7 @@ class LabellingController(QObject):
         except StudioError as exc:
             self.view.show_problem(exc.message, exc.hint, more_texts=True)
             return
-        known = set(self.workspace.data.examples.texts)
+        known = set(self.data.examples.texts)
         self.more_texts = tuple(dict.fromkeys(t for t in (str(v).strip() for v in table.frame[column].tolist()
                                                           if v is not None) if t and t not in known))
         self._begin(self.labels)

@@ -264,3 +264,29 @@ def test_a_fully_labelled_file_can_take_texts_of_another_file(qtbot, tmp_path, t
     assert len(new) >= 25 and len(saved) == 40 + len(new) and list(saved.text[40:]) == new
     assert saved.label[saved.text == shown_text].tolist() == ["neg"]
     assert path.read_bytes() == before and pool.read_bytes() == pool_before
+
+
+def test_another_dataset_opened_meanwhile_does_not_change_what_the_session_labels(qtbot, tmp_path, tiny_bert,
+                                                                                    vectors):
+    """The session labels the file it began on: a dataset opened in the window afterwards (the view left open) does
+    not slip its rows into that file's labelled copy, nor its texts into the 'already labelled' check."""
+    path, ex = _csv(tmp_path, labelled=40)
+    other_ex = toy_examples(24, seed=5)
+    other = tmp_path / "other.csv"
+    pd.DataFrame({"text": other_ex.texts, "label": other_ex.labels}).to_csv(other, index=False)
+    pool_ex = toy_examples(30, seed=7)
+    pool = tmp_path / "more.csv"
+    pd.DataFrame({"body": pool_ex.texts}).to_csv(pool, index=False)
+    controller = _controller(qtbot, tiny_bert, path, vectors)
+    controller.start()
+    config = TrainConfig(base_model=str(tiny_bert))
+    controller.workspace.open_data(FileId.of(other), jobs.load_data_job(str(other), None, None, config)(
+        lambda e: None, CancelToken()))
+    controller.add_texts(str(pool))
+    _idle(qtbot, controller)
+    qtbot.keyClick(controller.view, Qt.Key.Key_1)
+    saved = _saved(controller)
+    assert controller.session.out.path.name == "mine-labelled.csv"
+    new = list(dict.fromkeys(t for t in pool_ex.texts if t not in ex.texts))
+    assert list(saved.text[:40]) == ex.texts[:40] and list(saved.text[40:]) == new
+    assert "Labelling mine.csv" in controller.view.header.text()

@@ -49,6 +49,7 @@ class ReviewController(QObject):
         self._pending_explanation: tuple | None = None
         self._pending_save = False  # Save pressed while an explanation ran: done when it ends
         self.samples = 0  # large files' samples drawn so far: each review of one draws another
+        workspace.subscribe(self._workspace_changed)
 
     def _ensure_view(self) -> ReviewLabelsView:
         if self.view is None:
@@ -77,6 +78,8 @@ class ReviewController(QObject):
             return
         self.reviewed, self.reviewed_file, self.outcome, self.saved_path = data, file, None, None
         self._pending_explanation = None
+        view.set_source(file.name)
+        view.show_notice("")
         if len(data.examples) > LARGE_REVIEW:  # the time first: the user may review a sample
             self._estimate(data.examples, file)
         else:
@@ -159,6 +162,29 @@ class ReviewController(QObject):
         if self.view is not None:
             self.view.cancel_button.setEnabled(False)
             self.view.set_status("Stopping…")
+
+    def _workspace_changed(self) -> None:
+        """Another dataset opened (or this one read again) while the view is open: the review stays the one of the
+        file it read, and says so; saving still writes that file's reviewed copy."""
+        if self.view is None or self.reviewed is None:
+            return
+        now, data = self.workspace.dataset, self.workspace.data
+        if data is self.reviewed or (now is not None and now.path == self.saved_path):
+            self.view.show_notice("")  # the same data, or the reviewed copy just put in use
+            return
+        was = self.reviewed_file.name
+        if now is None:
+            line = f"This review is of {was}; no dataset is in use now."
+        elif now.path == self.reviewed_file.path and now == self.reviewed_file:
+            line = (f"{was} was read again (other columns or settings) since this review: Review labels on the "
+                    "Dataset page reviews it as read now.")
+        elif now.path == self.reviewed_file.path:
+            line = (f"{was} changed on disk since this review: saving writes the rows as they were reviewed. "
+                    "Review labels on the Dataset page reviews the file as it is now.")
+        else:
+            line = (f"This review is of {was}; the dataset in use is now {now.name}. Saving writes {was}'s reviewed "
+                    f"copy; Review labels on the Dataset page reviews {now.name}.")
+        self.view.show_notice(line)
 
     @Slot(object)
     def _event(self, event) -> None:

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog,
                                QWidget)
 
 from .review_decisions import DROP, FIX, KEEP, ReviewDecisions
-from .widgets.explanation_view import ExplanationView
+from .widgets.explanation_view import CAUTION, ExplanationView
 
 COLUMNS = ("Row", "Text", "Given", "Suggested", "Score", "Decision")
 ERROR = "#b91c1c"
@@ -44,6 +44,10 @@ class ReviewLabelsView(QDialog):
         self.message.setStyleSheet(f"color: {ERROR}")
         self.message.hide()
         layout.addWidget(self.message)
+        self.notice = self._plain_label(wrap=True)  # the dataset in use is no longer the file reviewed
+        self.notice.setStyleSheet(f"color: {CAUTION}")
+        self.notice.hide()
+        layout.addWidget(self.notice)
         layout.addWidget(self._build_progress())
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self._build_table())
@@ -157,6 +161,14 @@ class ReviewLabelsView(QDialog):
         self.show_saved("")
         self.status.setText(what)
         self.show_progress(0, 0, "Loading the base model…")
+
+    def set_source(self, name: str) -> None:
+        """The file the review on screen is of: in the title, so it is never mistaken for another."""
+        self.setWindowTitle(f"Review labels — {name} — LoRA Studio" if name else "Review labels — LoRA Studio")
+
+    def show_notice(self, line: str) -> None:
+        self.notice.setText(line)
+        self.notice.setVisible(bool(line))
 
     def show_progress(self, done: int | None, total: int = 0, what: str = "") -> None:
         """done None: no work running (the progress row hides)."""

@@ -195,3 +195,31 @@ def test_a_large_file_not_reviewed_when_the_user_cancels(qtbot, window, tiny_ber
     window.dataset.review_button.click()
     qtbot.waitUntil(lambda: "not started" in window.reviews.view.status.text(), timeout=120000)
     assert window.reviews.outcome is None and not window.reviews.runner.busy
+
+
+def test_a_review_stays_the_one_of_its_file_when_another_dataset_is_opened(qtbot, window, tiny_bert, tmp_path):
+    """The view's title names the file reviewed; opening another dataset meanwhile says so in the view, and Save
+    still writes the reviewed file's copy (its rows, its name), never the other file's."""
+    path = _toy_file(tmp_path)
+    _open(qtbot, window, tiny_bert, path)
+    view = _review(qtbot, window)
+    assert "reviews.csv" in view.windowTitle() and not view.notice.isVisibleTo(view)
+    other = tmp_path / "other.csv"
+    pd.DataFrame({"text": ["a fine film", "a dull film"] * 20, "label": ["pos", "neg"] * 20}).to_csv(other,
+                                                                                                    index=False)
+    window.open_dataset(str(other))
+    qtbot.waitUntil(lambda: window.data_path == str(other) and not window.tasks.busy, timeout=60000)
+    assert "reviews.csv" in view.windowTitle()
+    assert view.notice.isVisibleTo(view) and "now other.csv" in view.notice.text()
+    suspect = window.reviews.outcome.review.suspects[0]
+    qtbot.waitUntil(lambda: not window.reviews.runner.busy, timeout=60000)
+    view.table.selectRow(0)
+    view.fix_button.click()
+    view.save_button.click()
+    qtbot.waitUntil(lambda: window.reviews.saved_path is not None, timeout=30000)
+    assert window.reviews.saved_path == str(tmp_path / "reviews-reviewed.csv")
+    written, original = pd.read_csv(window.reviews.saved_path, dtype=str), pd.read_csv(path, dtype=str)
+    assert len(written) == len(original) == 120 and written.loc[suspect.row, "sentiment"] == suspect.suggested[0]
+    view.use_button.click()
+    qtbot.waitUntil(lambda: window.data_path == window.reviews.saved_path and not window.tasks.busy, timeout=60000)
+    assert not view.notice.isVisibleTo(view)

@@ -1,7 +1,7 @@
 """Label review: how many of the top-k suspects are truly mislabelled (k = the number of labels flipped).
 
-Sets: the four-topic set (bench/topic_set.py, 1,700 rows) and 1,700 Rotten Tomatoes snippets (fresh / rotten /
-plot, short and hard). For each, 5% and 10% of the labels flipped at random to another label, seeds 0, 1, 2.
+Sets: BBC News articles in five topics (bench/news_set.py, 1,700 rows), the four-topic set of passages
+(bench/topic_set.py, 1,700 rows) and 1,700 Rotten Tomatoes snippets (fresh / rotten / plot, short and hard). For each, 5% and 10% of the labels flipped at random to another label, seeds 0, 1, 2.
 Arms, measured in the same run on the same rows and folds:
   ours      the app's review (core/curate/label_review.py): out-of-fold probabilities from the probe on the frozen
             base's sentence vectors and a TF-IDF logistic regression, averaged; cleanlab ranks them
@@ -9,7 +9,7 @@ Arms, measured in the same run on the same rows and folds:
             cleanlab's default order, and ranked as ours ranks (every row by self-confidence)
 Rows ranked: cleanlab's find_label_issues (self-confidence order), then every other row by self-confidence.
 
-    python bench/bench_label_review.py [--sets topics,snippets] [--shares 0.05,0.1] [--seeds 0,1,2] [--cache-dir DIR]
+    python bench/bench_label_review.py [--sets news,topics,snippets] [--shares 0.05,0.1] [--seeds 0,1,2] [--cache-dir DIR]
 (the seconds for ours include reading the texts once, measured without the cache)
 """
 
@@ -27,6 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def data_set(name: str):
+    if name == "news":
+        from news_set import news_set
+
+        return news_set()[0]
     if name == "topics":
         from topic_set import topic_set
 
@@ -54,7 +58,7 @@ def main() -> None:
     from topic_set import flip_labels
 
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sets", default="topics,snippets")
+    ap.add_argument("--sets", default="news,topics,snippets")
     ap.add_argument("--shares", default="0.05,0.1")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--folds", type=int, default=5)

@@ -16,6 +16,7 @@ import pandas as pd
 from ..base.errors import DataError
 from ..data.multilabel import LabelSpec
 from ..data.dataset import Examples
+from ..metrics.evaluation import scores
 from ..metrics.multilabel_metrics import multilabel_scores
 from ..train.probe import fit_probe
 from ..train.small_data import fold_of
@@ -221,13 +222,4 @@ def cross_validated_f1(vectors: np.ndarray, targets: np.ndarray, n_labels: int, 
                                         vectors[held], multi_label)
     if multi_label:
         return float(multilabel_scores(targets > 0.5, predicted >= 0.5)["macro_f1"]), folds
-    return _macro_f1(targets, predicted.argmax(axis=1), np.flatnonzero(counts)), folds
-
-
-def _macro_f1(truth: np.ndarray, predicted: np.ndarray, classes: np.ndarray) -> float:
-    f1 = []
-    for c in classes:
-        tp = np.sum((predicted == c) & (truth == c))
-        fp, fn = np.sum((predicted == c) & (truth != c)), np.sum((predicted != c) & (truth == c))
-        f1.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-    return float(np.mean(f1))
+    return scores(targets, predicted.argmax(axis=1), n_labels)["macro_f1"], folds  # over the labels present

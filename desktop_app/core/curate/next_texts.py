@@ -28,7 +28,6 @@ LOOP_BALANCED = True   # labels come in uneven numbers); C = 10 chose worse than
 class Choice:
     index: int            # into the pool
     uncertainty: float    # 0 (sure) .. 1 (a coin toss); 1 for every text before there is a model
-    predicted: tuple[str, ...] = ()  # the current model's guess, shown to nobody before they label (no anchoring)
 
 
 def uncertainty(probs: np.ndarray, multi_label: bool, thresholds: np.ndarray | None = None) -> np.ndarray:
@@ -55,9 +54,7 @@ def next_texts(labelled: np.ndarray, targets: np.ndarray, labels: tuple[str, ...
     probs = probabilities(weights, bias, pool, multi_label)
     doubt = uncertainty(probs, multi_label)
     picked = diverse_uncertain(pool, doubt, n, seed)
-    guess = (lambda p: tuple(labels[j] for j in np.flatnonzero(p >= 0.5))) if multi_label else \
-        (lambda p: (labels[int(p.argmax())],))
-    return [Choice(int(i), float(doubt[i]), guess(probs[i])) for i in picked]
+    return [Choice(int(i), float(doubt[i])) for i in picked]
 
 
 def diverse_uncertain(pool: np.ndarray, doubt: np.ndarray, n: int, seed: int = 0) -> list[int]:

@@ -6,7 +6,7 @@ the frozen base's sentence vectors, what the window's Label view retrains) is sc
 rows. 3 seeds. Reported: the curves, and how many labels each needs to reach the random choice's final score
 (interpolated on the app's curve between rounds; the random choice needs its own final count).
 
-    python bench/bench_active_learning.py [--sets topics,snippets] [--start 2] [--step 20] [--rounds 5]
+    python bench/bench_active_learning.py [--sets news,topics,snippets] [--start 2] [--step 20] [--rounds 5]
            [--seeds 0,1,2] [--chart docs/bench_active_learning.png] [--cache-dir DIR]
 """
 
@@ -25,6 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 def data_set(name: str):
     """(pool, test) frames with text and label."""
+    if name == "news":
+        from news_set import news_set
+
+        return news_set(per_topic=300, seed=0, test_per_topic=45)
     if name == "topics":
         from topic_set import topic_set
 
@@ -83,7 +87,7 @@ def main() -> None:
     from desktop_app.core.model.config import TrainConfig
 
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sets", default="topics,snippets")
+    ap.add_argument("--sets", default="news,topics,snippets")
     ap.add_argument("--start", type=int, default=2, help="labelled texts per class to start with")
     ap.add_argument("--step", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=5)

@@ -35,8 +35,7 @@ def vectors_job(config):
 
 def retrain_job(snapshot, vectors):
     def job(emit, cancel):
-        vectors.emit, vectors.cancel = emit, cancel  # this job's bridge, not the (gone) one it was made on
-        return retrain(snapshot, vectors)
+        return retrain(snapshot, vectors, emit=emit, cancel=cancel)  # this job's bridge, not the one it was made on
     return job
 
 

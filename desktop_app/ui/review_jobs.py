@@ -44,7 +44,7 @@ def review_job(config, examples, folds: int, vectors=None):
         checkpoint(cancel)
         review = review_labels(examples, vectors, folds, emit=emit, cancel=cancel)
         checkpoint(cancel)
-        found = vectors.of(examples.texts)  # known already: no text is read twice
+        found = vectors.of(examples.texts, emit=emit, cancel=cancel)  # known already: no text is read twice
         try:
             classifier = vectors.classifier(found, targets_of(examples, label_map), tuple(label_map.names),
                                             examples.multi_label)

@@ -136,3 +136,20 @@ def test_the_explaining_model_has_a_head_for_every_label(vectors):
     made = vectors.classifier(found, targets, ("a", "b", "c"), False)
     expected = probabilities(*fit_probe(found, targets, 3, False, 0), found[:5], False)
     assert np.allclose(made.predict_proba(examples.texts[:5]), expected, atol=1e-4)
+
+
+def test_a_model_loaded_in_one_job_answers_to_the_cancel_and_progress_of_the_job_reading_with_it(tiny_bert):
+    """A large file's review loads the base model in a timing job, then reads the texts in the review job: Stop
+    in the review job must stop the reading, and its progress must go to that job, not to the ended one."""
+    from desktop_app.core.base.events import CancelToken, Cancelled, WorkProgress
+
+    first_events, first_cancel = [], CancelToken()
+    vectors = SentenceVectors(TrainConfig(base_model=str(tiny_bert)), first_events.append, first_cancel)
+    first_cancel.cancel()  # the timing job has ended; its token no longer speaks for anyone
+    seen, stop = [], CancelToken()
+    found = vectors.of(toy_examples(70).texts, emit=seen.append, cancel=CancelToken())
+    assert found.shape[0] == 70 and [e for e in seen if isinstance(e, WorkProgress)]
+    assert not [e for e in first_events if isinstance(e, WorkProgress)]
+    stop.cancel()
+    with pytest.raises(Cancelled):
+        label_review.review_labels(toy_examples(90, seed=4), vectors, cancel=stop)

@@ -165,7 +165,7 @@ def review_labels(examples: Examples, vectors: SentenceVectors, folds: int = DEF
     label_map = check_reviewable(examples, folds)
     started = time.monotonic()
     targets = targets_of(examples, label_map)
-    found = vectors.of(examples.texts)
+    found = vectors.of(examples.texts, emit=emit, cancel=cancel)
     checkpoint(cancel)
     fold = fold_of(examples, folds, seed)
     probs = out_of_fold(found, examples.texts, targets, fold, len(label_map), examples.multi_label, emit, cancel, seed)

@@ -8,12 +8,14 @@ never waits for it; rows labelled meanwhile are simply dropped from the new queu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from ..base.errors import DataError
+from ..base.events import CancelToken
 from ..data.multilabel import LabelSpec
 from ..data.dataset import Examples
 from ..metrics.evaluation import scores
@@ -192,10 +194,12 @@ class LabellingSession:
             self.curve.append((output.labelled, output.score))
 
 
-def retrain(data: RetrainInput, vectors: SentenceVectors, n: int = QUEUE) -> RetrainOutput:
-    """The loop's model on the labels so far: its cross-validated score, and the next rows to ask (pure)."""
-    labelled = vectors.of(data.texts, "Reading the labelled texts")
-    pool = vectors.of(data.pool_texts, "Reading the texts to label")
+def retrain(data: RetrainInput, vectors: SentenceVectors, n: int = QUEUE, emit: Callable | None = None,
+            cancel: CancelToken | None = None) -> RetrainOutput:
+    """The loop's model on the labels so far: its cross-validated score, and the next rows to ask (pure).
+    emit / cancel: the calling job's bridge."""
+    labelled = vectors.of(data.texts, "Reading the labelled texts", emit, cancel)
+    pool = vectors.of(data.pool_texts, "Reading the texts to label", emit, cancel)
     score, folds = cross_validated_f1(labelled, data.targets, len(data.labels), data.multi_label, data.seed)
     chosen = next_texts(labelled, data.targets, data.labels, pool, n, data.multi_label, data.seed)
     return RetrainOutput([data.pool_rows[c.index] for c in chosen], len(data.texts), score, folds)

@@ -37,17 +37,20 @@ class SentenceVectors:
         self._known: dict[str, np.ndarray] = {}
         self.rate: float | None = None  # texts per second, once measured
 
-    def of(self, texts: Sequence[str], what: str = "Reading the texts") -> np.ndarray:
-        """Unit-length vectors, one row per text (in order)."""
+    def of(self, texts: Sequence[str], what: str = "Reading the texts", emit: Callable | None = None,
+           cancel: CancelToken | None = None) -> np.ndarray:
+        """Unit-length vectors, one row per text (in order). emit / cancel: the calling job's bridge (a model
+        loaded in one job is read in later ones); by default those it was made with."""
+        emit, cancel = emit or self.emit, cancel or self.cancel
         missing = list(dict.fromkeys(t for t in texts if t not in self._known))
         started = time.monotonic()
         for start in range(0, len(missing), CHUNK):
-            checkpoint(self.cancel)
+            checkpoint(cancel)
             chunk = missing[start:start + CHUNK]
             found = head_features(self.prepared.model, self.encoder, chunk)
             found /= np.maximum(np.linalg.norm(found, axis=1, keepdims=True), 1e-12)
             self._known.update(zip(chunk, found))
-            self.emit(WorkProgress(min(start + CHUNK, len(missing)), len(missing), what))
+            emit(WorkProgress(min(start + CHUNK, len(missing)), len(missing), what))
         if missing:
             self.rate = len(missing) / max(time.monotonic() - started, 1e-6)
         dim = self.prepared.model.config.hidden_size

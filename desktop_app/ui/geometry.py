@@ -36,3 +36,14 @@ def fit_to_screen(window: QWidget) -> None:
     if (x, y) != (outer.left(), outer.top()):
         window.move(x, y)
 
+
+
+def show_in_front(window: QWidget) -> None:
+    """A tool window (Review labels, Label texts) shown, on its screen, and in front: asked for again while open,
+    it comes forward instead of staying hidden behind the main window."""
+    if not window.isVisible():  # a window shown comes up in front by itself
+        fit_to_screen(window)
+        window.show()
+        return
+    window.raise_()
+    window.activateWindow()

@@ -20,6 +20,7 @@ from ..core.curate.vectors import SentenceVectors
 from ..core.data.columns import guess_columns
 from ..core.data.multilabel import LabelSpec
 from ..core.data.tables import read_table
+from .geometry import show_in_front
 from .jobs import heavy_libraries
 from .labelling_view import LabellingView
 from .runner import Runner
@@ -69,9 +70,7 @@ class LabellingController(QObject):
         if data is None or file is None:
             return
         if self.view is not None and self.session is not None and self.source == file.path:
-            self.view.show()
-            self.view.raise_()
-            self.view.activateWindow()
+            show_in_front(self.view)
             return
         if self.view is not None:
             self.view.close()  # every label it made is on disk already
@@ -86,7 +85,7 @@ class LabellingController(QObject):
         view.more_texts_requested.connect(self.add_texts)
         self.more_texts, self.labels = (), ()
         view.set_header(f"Labelling {file.name}")
-        view.show()
+        show_in_front(view)
         labels = tuple(data.report.class_counts)
         if len(labels) < 2 and data.report.text_column:
             view.ask_labels(labels)

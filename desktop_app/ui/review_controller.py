@@ -14,6 +14,7 @@ from ..core.base.events import WorkProgress
 from ..core.curate.label_review import DEFAULT_FOLDS, sample_of
 from ..core.data.multilabel import LabelSpec
 from . import jobs
+from .geometry import show_in_front
 from .review_jobs import estimate_review_job, review_job, save_reviewed_job
 from .review_labels import ReviewLabelsView
 from .runner import Runner
@@ -64,10 +65,7 @@ class ReviewController(QObject):
     def start(self) -> None:
         """Show the view and review the dataset in use (its examples as training would read them)."""
         view = self._ensure_view()
-        if view.isVisible():  # asked again: bring it to the front
-            view.raise_()
-            view.activateWindow()
-        view.show()
+        show_in_front(view)
         data, file = self.workspace.data, self.workspace.dataset
         if self.runner.busy:
             view.set_status(f"Please wait: {self.runner.name} is still running.")

@@ -50,3 +50,23 @@ def test_fit_to_screen_moves_a_window_back_onto_the_screen(qtbot):
     fit_to_screen(widget)
     widget.show()
     assert area.contains(widget.frameGeometry()) and (widget.width(), widget.height()) == (400, 300)
+
+
+def test_the_tool_windows_fit_the_screen_and_come_forward_when_asked_again(qtbot, monkeypatch):
+    """Review labels and Label texts open at 1000×620+: on a smaller screen they are cut to it; asked for again
+    while open, the same window comes forward (no second one)."""
+    from desktop_app.ui import geometry
+    from desktop_app.ui.review_labels import ReviewLabelsView
+
+    area = QApplication.primaryScreen().availableGeometry()
+    view = ReviewLabelsView()
+    qtbot.addWidget(view)
+    view.resize(area.width() + 500, area.height() + 400)
+    raised = []
+    monkeypatch.setattr(view, "raise_", lambda: raised.append(True))
+    geometry.show_in_front(view)
+    assert view.isVisible() and area.contains(view.frameGeometry()) and raised == []
+    size = (view.minimumSizeHint().width() + 40, view.minimumSizeHint().height() + 30)
+    view.resize(*size)
+    geometry.show_in_front(view)  # open already: left at the user's size, brought forward
+    assert (view.width(), view.height()) == size and raised == [True]

@@ -35,7 +35,7 @@ from ..model.precision import attention, machine_key, probe_batches, resolve
 from .preparation import attach_lora, choose_max_length, ensure_min_steps, prepare_model, seed_everything
 from ..artifacts.kept_numbers import MEASURED_AGAIN, drop_mixed_precision_wrapper, kept_note, measured_as_saved
 from ..metrics.score_estimate import ScoreEstimate
-from .small_data import run_small
+from . import small_data  # small_data.run_small looked up at call time: the benchmarks swap it
 from ..model.text import TextEncoder
 from ..model.threads import ThreadTuner
 from ..artifacts.train_result import TrainResult
@@ -171,7 +171,7 @@ def _run(config: TrainConfig, data, emit, cancel: CancelToken, out_dir: Path | N
             sized = attach_lora(config, prepared.base, copy.deepcopy(prepared.model))
             check_destination(out_dir, ADAPTER_FOLDER, need_bytes=_adapter_bytes(sized))
             del sized
-        result = run_small(config, splits, label_map, objective, prepared, emit, cancel)
+        result = small_data.run_small(config, splits, label_map, objective, prepared, emit, cancel)
         _finish(result, emit, out_dir, prepared.base)
         return result
     device, base, tokenizer, model, limit = (prepared.device, prepared.base, prepared.tokenizer, prepared.model,

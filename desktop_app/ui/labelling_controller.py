@@ -85,6 +85,8 @@ class LabellingController(QObject):
         view.more_texts_requested.connect(self.add_texts)
         self.more_texts, self.labels = (), ()
         view.set_header(f"Labelling {file.name}")
+        view.set_source(file.name)
+        view.set_working(False)  # until the labels are known and a session begins
         show_in_front(view)
         labels = tuple(data.report.class_counts)
         if len(labels) < 2 and data.report.text_column:
@@ -110,6 +112,8 @@ class LabellingController(QObject):
         except StudioError as exc:
             # every row labelled: texts of another file can be labelled into the same new file
             view.show_problem(exc.message, exc.hint, more_texts="nothing left to label" in exc.message)
+            if self.session is None:
+                view.set_working(False)
             return
         view.show_problem("")
         view.set_labels(self.session.labels, multi)
@@ -199,8 +203,8 @@ class LabellingController(QObject):
         view.set_header(f"Labelling {Path(self.source).name}: {len(session.given)} of {total} texts labelled, "
                         f"{left} to go" + (f", {len(session.skipped)} skipped" if session.skipped else "") + ".")
         if session.out.path.exists():
-            view.show_saved(" ".join([f"Saved {made} label{'s' if made != 1 else ''} to {session.out.path.name}."]
-                                     + session.out.moved))
+            view.show_saved(" ".join([f"Each label is saved to {session.out.path.name} as you give it ({made} "
+                                      "given in this window)."] + session.out.moved))
         if row is not None:
             view.show_done(None)
         elif session.skipped:
@@ -247,8 +251,8 @@ class LabellingController(QObject):
             session.queue = [shown] + [r for r in session.queue if r != shown]  # the text on screen stays
         if output.score is not None:
             self.view.add_score(output.labelled, output.score)
-            self.view.show_model(f"Cross-validated macro-F1 with {output.labelled} labels: {output.score:.2f} "
-                                 f"({output.folds} folds). The next texts are the ones the model is least sure of.")
+            self.view.show_model(f"Estimated score of the model when it last learned, from {output.labelled} labels: "
+                                 f"{output.score:.2f} (macro-F1). The next texts are the ones it is least sure of.")
         else:
             self.view.show_model(f"The next texts are chosen by a model of {output.labelled} labels; the score is "
                                  "drawn once every label has two texts.")

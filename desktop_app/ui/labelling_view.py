@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from .widgets.charts import LineChart
 
-SCORE = "Cross-validated macro-F1"
+SCORE = "Estimated score (macro-F1)"  # measured on the labels given, by cross-validation
 COLUMNS = 4  # label buttons a row
 
 
@@ -56,6 +56,7 @@ class LabellingView(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Label texts — LoRA Studio")
         self.setModal(False)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the keys label: focus rests on the window itself
         self.resize(760, 720)
         self.labels: tuple[str, ...] = ()
         self.multi_label = False
@@ -96,7 +97,7 @@ class LabellingView(QDialog):
         self.scroll.setFrameShape(QFrame.Shape.StyledPanel)
         self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.scroll.setMinimumHeight(160)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.scroll, 3)
 
         self.label_row = QWidget()
         self.grid = QGridLayout(self.label_row)
@@ -111,8 +112,12 @@ class LabellingView(QDialog):
         self.model_line.setStyleSheet("color: #555;")
         layout.addWidget(self.saved)
         layout.addWidget(self.model_line)
-        self.chart = LineChart(f"{SCORE} as labels are added", "labels", (0.0, 1.0))
+        self.chart = LineChart("Estimated score as you label", "labels", (0.0, 1.0), point_ticks=True)
         self.chart.set_placeholder("Drawn after each retrain, once every label has two texts.")
+        self.chart.setToolTip("Macro-F1 of the model that chooses the texts, measured on your labels by "
+                              "cross-validation (each label judged by a model that did not learn from it). With "
+                              "few labels it jumps about: the trend is what counts.")
+        self.chart.setMaximumHeight(210)
         layout.addWidget(self.chart, 1)
         layout.addWidget(self._build_done())
         self.set_accepting(False)
@@ -150,6 +155,9 @@ class LabellingView(QDialog):
         self.every.setValue(10)
         self.every.setToolTip("The model that chooses the next texts learns again after this many new labels.")
         self.every.valueChanged.connect(self.retrain_every_changed)
+        # typed into only when clicked, and left with Enter: the keys belong to the labels
+        self.every.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.every.editingFinished.connect(self.setFocus)
         row.addWidget(self.confirm_button)
         row.addWidget(self.skip_button)
         row.addWidget(self.undo_button)
@@ -184,6 +192,17 @@ class LabellingView(QDialog):
     # -- set by the controller ----------------------------------------------
     def set_header(self, text: str) -> None:
         self.header.setText(text)
+
+    def set_source(self, name: str) -> None:
+        """The file labelled, in the title: the window is never mistaken for another file's."""
+        self.setWindowTitle(f"Label texts — {name} — LoRA Studio")
+
+    def set_working(self, on: bool) -> None:
+        """Off: no session (nothing to label, or the labels not named yet): only the sentence and its buttons."""
+        for widget in (self.scroll, self.label_row, self.chart, self.saved, self.model_line):
+            widget.setVisible(on)
+        for widget in (self.skip_button, self.undo_button, self.every):
+            widget.setEnabled(on)
 
     def show_problem(self, message: str, hint: str = "", more_texts: bool = False) -> None:
         """A sentence for what cannot be done (a DataError's message and hint), never a traceback; more_texts: offer
@@ -222,6 +241,8 @@ class LabellingView(QDialog):
                 self.buttons.append(button)
                 self.grid.addWidget(button, i // COLUMNS, i % COLUMNS)
         self.confirm_button.setVisible(multi_label)
+        self.set_working(True)
+        self.setFocus()  # the keys label from the first text on
 
     def show_text(self, text: str | None) -> None:
         """The text to label; None: nothing is left."""

@@ -90,7 +90,7 @@ def test_label_by_digit_and_letter_skip_with_space_undo_with_ctrl_z(qtbot, tmp_p
     qtbot.keyClick(view, Qt.Key.Key_1)
     assert _saved(controller).label[first] == "neg"  # on disk at once, in the new file
     assert controller.session.out.path.name == "mine-labelled.csv"
-    assert "Saved 1 label to mine-labelled.csv" in view.saved.text()
+    assert "saved to mine-labelled.csv as you give it (1 given in this window)" in view.saved.text()
 
     second = controller.shown
     assert second not in (None, first)
@@ -290,3 +290,41 @@ def test_another_dataset_opened_meanwhile_does_not_change_what_the_session_label
     new = list(dict.fromkeys(t for t in pool_ex.texts if t not in ex.texts))
     assert list(saved.text[:40]) == ex.texts[:40] and list(saved.text[40:]) == new
     assert "Labelling mine.csv" in controller.view.header.text()
+
+
+def test_keys_typed_as_the_window_opens_label_the_text_not_the_retrain_box(qtbot, tmp_path, tiny_bert, vectors):
+    """A real keyboard sends keys to the widget with focus. As the window opens that is the window itself, never
+    the "Retrain every" box (a 3 once went there and made it 310); after the box is edited, Enter gives the keys
+    back to the labels."""
+    from PySide6.QtWidgets import QApplication
+
+    path, ex = _csv(tmp_path)
+    controller = _controller(qtbot, tiny_bert, path, vectors)
+    controller.start()
+    view = controller.view
+    view.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=5000)
+    _idle(qtbot, controller)
+    assert "mine.csv" in view.windowTitle()
+    first = controller.shown
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_2)
+    assert view.every.value() == 10 and _saved(controller).label[first] == "pos"
+    view.every.setFocus()  # the user clicks into the box, types 5 and presses Enter
+    qtbot.keyClick(view.every, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(view.every, "5")
+    qtbot.keyClick(view.every, Qt.Key.Key_Return)
+    assert view.every.value() == 5 and controller.session.retrain_every == 5
+    second = controller.shown
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_1)
+    assert _saved(controller).label[second] == "neg"
+    _idle(qtbot, controller)
+
+
+def test_with_nothing_to_label_only_the_sentence_and_its_button_show(qtbot, tmp_path, tiny_bert, vectors):
+    path, ex = _csv(tmp_path, labelled=40)
+    controller = _controller(qtbot, tiny_bert, path, vectors)
+    controller.start()
+    view = controller.view
+    assert view.problem.isVisibleTo(view) and view.more_texts.isVisibleTo(view)
+    assert not view.scroll.isVisibleTo(view) and not view.chart.isVisibleTo(view)
+    assert not view.undo_button.isEnabled() and not view.skip_button.isEnabled()

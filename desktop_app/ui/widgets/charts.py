@@ -13,9 +13,12 @@ PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#c
 class LineChart(QWidget):
     """Series of (x, y) points drawn as lines with dots, axes, a title and a legend."""
 
-    def __init__(self, title: str, x_label: str = "", y_range: tuple[float, float] | None = None, parent=None):
+    def __init__(self, title: str, x_label: str = "", y_range: tuple[float, float] | None = None, parent=None,
+                 point_ticks: bool = False):
+        """point_ticks: an x tick under every point (a few, spaced unevenly: labels given), the last one carrying
+        the x label ("30 labels"); else the two ends, with the x label between them (epochs, steps)."""
         super().__init__(parent)
-        self.title, self.x_label, self.y_range = title, x_label, y_range
+        self.title, self.x_label, self.y_range, self.point_ticks = title, x_label, y_range, point_ticks
         self.series: dict[str, list[tuple[float, float]]] = {}
         self.kept_x: float | None = None  # the x whose values the legend shows (the kept epoch); None: the last
         self.kept_values: dict[str, float] = {}  # series -> the kept model's own number, once a result gives it
@@ -105,9 +108,13 @@ class LineChart(QWidget):
             p.setPen(text_color)
             p.drawText(QRectF(0, y_px - 8, plot.left() - 6, 16), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                        f"{yv:.2f}")
-        p.drawText(QRectF(plot.left(), plot.bottom() + 2, plot.width(), 16), Qt.AlignmentFlag.AlignLeft, f"{x0:g}")
-        p.drawText(QRectF(plot.left(), plot.bottom() + 2, plot.width(), 16), Qt.AlignmentFlag.AlignRight, f"{x1:g}")
-        p.drawText(QRectF(plot.left(), plot.bottom() + 2, plot.width(), 16), Qt.AlignmentFlag.AlignHCenter, self.x_label)
+        if self.point_ticks:
+            self._draw_point_ticks(p, plot, sorted(set(xs)), to_px)
+        else:
+            below = QRectF(plot.left(), plot.bottom() + 2, plot.width(), 16)
+            p.drawText(below, Qt.AlignmentFlag.AlignLeft, f"{x0:g}")
+            p.drawText(below, Qt.AlignmentFlag.AlignRight, f"{x1:g}")
+            p.drawText(below, Qt.AlignmentFlag.AlignHCenter, self.x_label)
         if self.kept_x is not None and x0 <= self.kept_x <= x1:
             kept_px = to_px(self.kept_x, y0).x()
             p.setPen(QPen(grid, 2, Qt.PenStyle.DashLine))
@@ -130,6 +137,21 @@ class LineChart(QWidget):
             p.fillRect(QRectF(legend_x, y, 12, 12), color)
             p.setPen(text_color)
             p.drawText(QRectF(legend_x + 16, y - 4, width, 20), Qt.AlignmentFlag.AlignVCenter, label)
+
+    def _draw_point_ticks(self, p: QPainter, plot: QRectF, xs: list[float], to_px) -> None:
+        """A tick label centred under each x, from the last backwards, leaving out any that would overlap the one
+        drawn after it; the last names the unit."""
+        fm = p.fontMetrics()
+        right_edge = self.width()
+        for i, x in enumerate(reversed(xs)):
+            text = f"{x:g} {self.x_label}".strip() if i == 0 else f"{x:g}"
+            width = fm.horizontalAdvance(text) + 4
+            centre = to_px(x, 0).x()
+            left = min(max(0.0, centre - width / 2), right_edge - width)
+            if left + width > right_edge:
+                continue
+            p.drawText(QRectF(left, plot.bottom() + 2, width, 16), Qt.AlignmentFlag.AlignHCenter, text)
+            right_edge = left - 6
 
     def _legend_rows(self, fm) -> list[tuple[int, float, float]]:
         """(row, x, width) of each legend entry: side by side, onto a new row when the next would not fit."""

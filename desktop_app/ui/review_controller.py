@@ -21,6 +21,7 @@ from .runner import Runner
 
 
 LARGE_REVIEW = 5000  # rows: above this the time is estimated first and a random sample of this many is offered
+DOUBTFUL_AGREEMENT = 0.75  # below this share of labels agreed with, the list is said to hold many false alarms
 
 
 def _minutes(seconds: float) -> str:
@@ -50,6 +51,7 @@ class ReviewController(QObject):
         self._pending_explanation: tuple | None = None
         self._pending_save = False  # Save pressed while an explanation ran: done when it ends
         self.samples = 0  # large files' samples drawn so far: each review of one draws another
+        self.caution = ""  # said while the review is shown: its models agree with too few labels to be trusted
         workspace.subscribe(self._workspace_changed)
 
     def _ensure_view(self) -> ReviewLabelsView:
@@ -59,14 +61,19 @@ class ReviewController(QObject):
             self.view.explain_requested.connect(self.explain)
             self.view.save_requested.connect(self.save)
             self.view.use_requested.connect(self.use_saved)
+            self.view.again_requested.connect(lambda: self.start(again=True))
         return self.view
 
     # -- the review ---------------------------------------------------------
-    def start(self) -> None:
-        """Show the view and review the dataset in use (its examples as training would read them)."""
+    def start(self, again: bool = False) -> None:
+        """Show the view and review the dataset in use (its examples as training would read them). Asked for
+        again on the same data, the review made is shown with its decisions (again: review it anew)."""
         view = self._ensure_view()
-        show_in_front(view)
+        if not again:  # Review again is pressed in the view: it is in front already
+            show_in_front(view)
         data, file = self.workspace.data, self.workspace.dataset
+        if not again and self.outcome is not None and data is not None and data is self.reviewed:
+            return
         if self.runner.busy:
             view.set_status(f"Please wait: {self.runner.name} is still running.")
             return
@@ -75,6 +82,7 @@ class ReviewController(QObject):
             view.show_message("Open a dataset first: the review reads its texts and labels.")
             return
         self.reviewed, self.reviewed_file, self.outcome, self.saved_path = data, file, None, None
+        self.caution = ""
         self._pending_explanation = None
         view.set_source(file.name)
         view.show_notice("")
@@ -131,8 +139,12 @@ class ReviewController(QObject):
             view.show_progress(None)
             view.show_review(review)
             view.set_status(self._status_line(review, len(examples)) + (
-                f" A random sample of the file's {of_rows:,} rows: review again for another." if of_rows else ""))
+                f" A random sample of the file's {of_rows:,} rows: Review again for another." if of_rows else ""))
             view.show_message(" ".join(review.notes))
+            self.caution = "" if review.multi_label or review.agreement >= DOUBTFUL_AGREEMENT else (
+                f"The models agree with only {review.agreement:.0%} of your labels: these texts are hard to tell "
+                "apart, so many suggestions will be wrong. Treat the list as rows worth a look, not as fixes.")
+            self._workspace_changed()
 
         def failed(message: str, hint: str) -> None:
             view.show_progress(None)
@@ -150,10 +162,10 @@ class ReviewController(QObject):
     @staticmethod
     def _status_line(review, rows: int) -> str:
         n = len(review.suspects)
-        return (f"{rows} rows reviewed: {n} look mislabelled ({review.folds}-fold; the models agree with "
-                f"{review.agreement:.0%} of the labels)." if n else
-                f"{rows} rows reviewed: none look mislabelled (the models agree with {review.agreement:.0%} of the "
-                "labels).")
+        agree = (f"each row was judged by models that had not seen it, and they agree with {review.agreement:.0%} of "
+                 "your labels.")
+        return (f"{rows} rows reviewed: {n} may have the wrong label; {agree}" if n else
+                f"{rows} rows reviewed: none looks mislabelled; {agree}")
 
     def cancel(self) -> None:
         self.runner.cancel()
@@ -168,7 +180,7 @@ class ReviewController(QObject):
             return
         now, data = self.workspace.dataset, self.workspace.data
         if data is self.reviewed or (now is not None and now.path == self.saved_path):
-            self.view.show_notice("")  # the same data, or the reviewed copy just put in use
+            self.view.show_notice(self.caution)  # the same data, or the reviewed copy just put in use
             return
         was = self.reviewed_file.name
         if now is None:
@@ -182,7 +194,7 @@ class ReviewController(QObject):
         else:
             line = (f"This review is of {was}; the dataset in use is now {now.name}. Saving writes {was}'s reviewed "
                     f"copy; Review labels on the Dataset page reviews {now.name}.")
-        self.view.show_notice(line)
+        self.view.show_notice(f"{line} {self.caution}".strip())
 
     @Slot(object)
     def _event(self, event) -> None:

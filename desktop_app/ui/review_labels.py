@@ -26,6 +26,7 @@ class ReviewLabelsView(QDialog):
     explain_requested = Signal(int, str)  # suspect, the label to explain
     save_requested = Signal()
     use_requested = Signal()
+    again_requested = Signal()  # review the dataset in use again (a large file: another sample)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -90,6 +91,9 @@ class ReviewLabelsView(QDialog):
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.setWordWrap(False)
+        score = self.table.horizontalHeaderItem(4)
+        score.setToolTip("How sure the models are that the given label is wrong: 1 minus the probability they give "
+                         "it, from 0 to 1. The list is sorted by it, most doubtful first.")
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
@@ -117,10 +121,13 @@ class ReviewLabelsView(QDialog):
         fix_row.addLayout(self.fix_boxes_row)
         layout.addLayout(fix_row)
         buttons = QHBoxLayout()
-        self.keep_button, self.fix_button, self.drop_button = (QPushButton(t) for t in ("Keep", "Fix", "Drop"))
-        self.keep_button.setToolTip("The given label is right: leave the row as it is.")
-        self.fix_button.setToolTip("Give the row the label chosen above.")
-        self.drop_button.setToolTip("Leave the row out of the new file.")
+        self.keep_button, self.fix_button, self.drop_button = (QPushButton(t) for t in ("Keep (K)", "Fix (F)",
+                                                                                         "Drop (D)"))
+        self.keep_button.setToolTip("The given label is right: leave the row as it is (key K).")
+        self.fix_button.setToolTip("Give the row the label chosen above (key F).")
+        self.drop_button.setToolTip("Leave the row out of the new file (key D).")
+        for key, kind in (("K", KEEP), ("F", FIX), ("D", DROP)):
+            QShortcut(QKeySequence(key), self, lambda kind=kind: self.decide(kind))
         self.keep_button.clicked.connect(lambda: self.decide(KEEP))
         self.fix_button.clicked.connect(lambda: self.decide(FIX))
         self.drop_button.clicked.connect(lambda: self.decide(DROP))
@@ -145,9 +152,15 @@ class ReviewLabelsView(QDialog):
         self.use_button.setToolTip("Open the new file as the dataset to train on.")
         self.use_button.clicked.connect(self.use_requested)
         self.use_button.hide()
+        self.again_button = QPushButton("Review again")
+        self.again_button.setToolTip("Review the dataset in use from the start (a large file: another sample). "
+                                     "Decisions not saved are dropped.")
+        self.again_button.clicked.connect(self.again_requested)
+        self.again_button.hide()
         close = QPushButton("Close")
         close.clicked.connect(self.close)
         row.addWidget(self.saved, 1)
+        row.addWidget(self.again_button)
         row.addWidget(self.save_button)
         row.addWidget(self.use_button)
         row.addWidget(close)
@@ -159,6 +172,8 @@ class ReviewLabelsView(QDialog):
         self.show_review(None)
         self.show_message("")
         self.show_saved("")
+        self.explanation.clear("")  # nothing to explain until the suspects are listed
+        self.again_button.hide()
         self.status.setText(what)
         self.show_progress(0, 0, "Loading the base model…")
 
@@ -193,8 +208,9 @@ class ReviewLabelsView(QDialog):
         self.labels = tuple(review.labels) if review is not None else ()
         self.multi_label = bool(review is not None and review.multi_label)
         # what the explanations rest on: the review's models, measured by its folds (they have no saved score)
-        self.trust = (f"Its {review.folds} folds agree with {review.agreement:.0%} of your labels."
-                      if review is not None else "")
+        self.trust = (f"The models behind these suggestions agree with {review.agreement:.0%} of your labels, each "
+                      "row judged by models that had not seen it." if review is not None else "")
+        self.again_button.setVisible(review is not None)
         self._fill_fix_choices()
         self.explanation.set_targets(list(self.labels) if self.multi_label else None)
         self.table.setRowCount(len(suspects))
@@ -209,6 +225,10 @@ class ReviewLabelsView(QDialog):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(i, column, item)
         self.save_button.setEnabled(bool(suspects))
+        fm = self.table.fontMetrics()
+        widest = max((fm.horizontalAdvance(joined((name,))) for name in self.labels), default=0)
+        for column in (2, 3):  # the whole label, not "entertai…"
+            self.table.setColumnWidth(column, max(72, min(220, widest + 24)))
         if suspects:
             self.table.selectRow(0)
         self._selection_changed()
@@ -223,8 +243,12 @@ class ReviewLabelsView(QDialog):
             self.explanation.clear(f"No explanation: {sentence}")
 
     def show_saved(self, line: str, can_use: bool = False) -> None:
+        """can_use: a file was just saved: Save waits for another decision (a second click would only write the
+        same rows again, under another name)."""
         self.saved.setText(line)
         self.use_button.setVisible(can_use)
+        if can_use:
+            self.save_button.setEnabled(False)
 
     # -- read by the controller ---------------------------------------------
     def current(self) -> int | None:
@@ -243,6 +267,7 @@ class ReviewLabelsView(QDialog):
             return
         self.decisions.decide(at, kind, self.chosen_labels() if kind == FIX else ())
         self._show_decision(at)
+        self.save_button.setEnabled(True)
         if at + 1 < self.table.rowCount():  # on to the next suspect
             self.table.selectRow(at + 1)
         self._update_buttons()
@@ -251,6 +276,7 @@ class ReviewLabelsView(QDialog):
         at = self.decisions.undo()
         if at is not None:
             self._show_decision(at)
+            self.save_button.setEnabled(True)
             self.table.selectRow(at)
         self._update_buttons()
 

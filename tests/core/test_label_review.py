@@ -95,6 +95,10 @@ def test_multi_label_rows_are_reviewed_too(vectors):
     (Examples([], []), "no labelled rows"),
     (Examples([f"text {i}" for i in range(20)], ["spam"] * 20), "same label"),
     (Examples(["a", "b", "c", "d"], ["x", "y", "x", "y"]), "too few"),
+    # 2 rows of each of five labels: every row would be judged by models that hardly saw its label
+    (Examples([f"text {i}" for i in range(10)], [f"topic {i % 5}" for i in range(10)]), "Too few rows of each label"),
+    # one label with enough rows is not enough either: nothing to compare it with
+    (Examples([f"text {i}" for i in range(14)], ["big"] * 10 + ["a", "b", "c", "d"]), "Too few rows of each label"),
 ])
 def test_what_cannot_be_reviewed_gets_a_sentence(vectors, examples, message):
     with pytest.raises(DataError, match=message):

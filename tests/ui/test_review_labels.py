@@ -72,7 +72,7 @@ def test_review_lists_flipped_rows_then_fix_drop_undo_save_and_use(qtbot, window
     review = window.reviews.outcome.review
     assert {s.row for s in review.suspects[:6]} == set(FLIPPED)
     assert view.table.rowCount() == len(review.suspects) >= 6
-    assert f"120 rows reviewed: {len(review.suspects)} look mislabelled" in view.status.text()
+    assert f"120 rows reviewed: {len(review.suspects)} may have the wrong label" in view.status.text()
     first = review.suspects[0]
     assert view.table.item(0, 0).text() == str(first.row + 1)
     assert view.table.item(0, 2).text() == first.given[0] and view.table.item(0, 3).text() == first.suggested[0]
@@ -223,3 +223,42 @@ def test_a_review_stays_the_one_of_its_file_when_another_dataset_is_opened(qtbot
     view.use_button.click()
     qtbot.waitUntil(lambda: window.data_path == window.reviews.saved_path and not window.tasks.busy, timeout=60000)
     assert not view.notice.isVisibleTo(view)
+
+
+def test_asked_again_the_review_comes_back_with_its_decisions_and_keys_decide(qtbot, window, tiny_bert, tmp_path,
+                                                                              monkeypatch):
+    """Closing the view and asking again on the same data shows the review made, decisions and all (a review of a
+    large file takes minutes); Review again starts anew. K, F and D decide; Save waits for a new decision after a
+    save; a review whose models agree with few labels says its suggestions are often wrong."""
+    from desktop_app.ui import review_controller
+
+    monkeypatch.setattr(review_controller, "DOUBTFUL_AGREEMENT", 1.01)  # any review counts as doubtful here
+    _open(qtbot, window, tiny_bert, _toy_file(tmp_path))
+    view = _review(qtbot, window)
+    outcome = window.reviews.outcome
+    assert view.notice.isVisibleTo(view) and "many suggestions will be wrong" in view.notice.text()
+    qtbot.waitUntil(lambda: not window.reviews.runner.busy, timeout=60000)
+    first = outcome.review.suspects[0]
+    qtbot.keyClick(view.table, Qt.Key.Key_F)
+    qtbot.keyClick(view.table, Qt.Key.Key_D)
+    qtbot.keyClick(view.table, Qt.Key.Key_K)
+    assert view.decisions.fixes() == {first.row: first.suggested}
+    assert view.decisions.drops() == {outcome.review.suspects[1].row} and view.decisions.describe(2) == "Keep"
+    view.close()
+    window.dataset.review_button.click()
+    assert view.isVisible() and window.reviews.outcome is outcome and window.reviews.runner.name != "reviewing labels"
+    assert view.decisions.fixes() == {first.row: first.suggested} and view.again_button.isVisibleTo(view)
+
+    qtbot.waitUntil(lambda: not window.reviews.runner.busy, timeout=60000)
+    view.save_button.click()
+    qtbot.waitUntil(lambda: window.reviews.saved_path is not None, timeout=30000)
+    assert not view.save_button.isEnabled()  # the same rows again would only be a second copy
+    view.table.selectRow(3)
+    view.drop_button.click()
+    assert view.save_button.isEnabled()
+
+    qtbot.waitUntil(lambda: not window.reviews.runner.busy, timeout=60000)  # the dropped row's explanation
+    view.again_button.click()
+    qtbot.waitUntil(lambda: window.reviews.outcome is not None and window.reviews.outcome is not outcome
+                    and not window.reviews.runner.busy, timeout=120000)
+    assert not view.decisions.decided and view.table.rowCount() == len(window.reviews.outcome.review.suspects)

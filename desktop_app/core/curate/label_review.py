@@ -20,7 +20,7 @@ import numpy as np
 
 from ..base.errors import DataError
 from ..base.events import CancelToken, LogLine, WorkProgress, checkpoint
-from ..data.dataset import Examples
+from ..data.dataset import Examples, label_counts
 from ..data.label_map import LabelMap
 from ..train.probe import fit_probe
 from ..train.small_data import fold_of
@@ -71,6 +71,12 @@ def check_reviewable(examples: Examples, folds: int) -> LabelMap:
     if len(examples) < 2 * folds:
         raise DataError(f"{len(examples)} labelled rows are too few for a {folds}-fold review.",
                         f"Label at least {2 * folds} rows, or use fewer folds.")
+    counts = label_counts(examples)
+    if sum(1 for n in counts.values() if n >= folds) < 2:
+        # every row would be judged by models that saw almost nothing of its label: each would be "suspect"
+        shown = ", ".join(f"“{name}” {n}" for name, n in list(counts.items())[:6])
+        raise DataError(f"Too few rows of each label to judge one by the others ({shown}).",
+                        f"Label at least {folds} rows of two labels or more, then review; Label texts… helps.")
     return label_map
 
 

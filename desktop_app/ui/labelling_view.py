@@ -116,7 +116,8 @@ class LabellingView(QDialog):
         self.chart.set_placeholder("Drawn after each retrain, once every label has two texts.")
         self.chart.setToolTip("Macro-F1 of the model that chooses the texts, measured on your labels by "
                               "cross-validation (each label judged by a model that did not learn from it). With "
-                              "few labels it jumps about: the trend is what counts.")
+                              "few labels it jumps about, and it runs low: the texts asked are the ones the model "
+                              "finds hardest. The trend is what counts.")
         self.chart.setMaximumHeight(210)
         layout.addWidget(self.chart, 1)
         layout.addWidget(self._build_done())

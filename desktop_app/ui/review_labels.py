@@ -208,8 +208,8 @@ class ReviewLabelsView(QDialog):
         self.labels = tuple(review.labels) if review is not None else ()
         self.multi_label = bool(review is not None and review.multi_label)
         # what the explanations rest on: the review's models, measured by its folds (they have no saved score)
-        self.trust = (f"The models behind these suggestions agree with {review.agreement:.0%} of your labels, each "
-                      "row judged by models that had not seen it." if review is not None else "")
+        self.trust = (f"The review's models agree with {review.agreement:.0%} of your labels." if review is not None
+                      else "")
         self.again_button.setVisible(review is not None)
         self._fill_fix_choices()
         self.explanation.set_targets(list(self.labels) if self.multi_label else None)

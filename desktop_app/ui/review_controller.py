@@ -50,6 +50,7 @@ class ReviewController(QObject):
         self.saved_path: str | None = None
         self._pending_explanation: tuple | None = None
         self._pending_save = False  # Save pressed while an explanation ran: done when it ends
+        self._pending_again = False  # Review again pressed while an explanation ran: likewise
         self.samples = 0  # large files' samples drawn so far: each review of one draws another
         self.caution = ""  # said while the review is shown: its models agree with too few labels to be trusted
         workspace.subscribe(self._workspace_changed)
@@ -75,6 +76,10 @@ class ReviewController(QObject):
         if not again and self.outcome is not None and data is not None and data is self.reviewed:
             return
         if self.runner.busy:
+            if again and self.runner.name == "explaining":  # a second or so: the review starts when it ends
+                self._pending_again, self._pending_explanation = True, None
+                view.set_status("Reviewing again as soon as the explanation on screen is ready…")
+                return
             view.set_status(f"Please wait: {self.runner.name} is still running.")
             return
         if data is None or file is None:
@@ -226,6 +231,10 @@ class ReviewController(QObject):
                           done, failed, self._next_explanation)
 
     def _next_explanation(self) -> None:
+        if self._pending_again:
+            self._pending_again = self._pending_save = False
+            self.start(again=True)
+            return
         if self._pending_save:  # Save waited for the explanation that was running: it goes first
             self._pending_save = False
             self.save()

@@ -117,7 +117,7 @@ def out_of_fold(vectors: np.ndarray, texts: list[str], targets: np.ndarray, fold
                                           [texts[i] for i in held], n_labels, multi_label)
         from_neighbours = _neighbour_probabilities(vectors[train], targets[train], vectors[held], n_labels, multi_label)
         out[held] = (from_vectors + from_words + from_neighbours) / 3
-        emit(WorkProgress(k + 1, folds, f"Fold {k + 1} of {folds}"))
+        emit(WorkProgress(k + 1, folds, f"Step 2 of 2: judging the rows, part {k + 1} of {folds}"))
     return out
 
 
@@ -171,7 +171,7 @@ def review_labels(examples: Examples, vectors: SentenceVectors, folds: int = DEF
     label_map = check_reviewable(examples, folds)
     started = time.monotonic()
     targets = targets_of(examples, label_map)
-    found = vectors.of(examples.texts, emit=emit, cancel=cancel)
+    found = vectors.of(examples.texts, "Step 1 of 2: reading the texts", emit=emit, cancel=cancel)
     checkpoint(cancel)
     fold = fold_of(examples, folds, seed)
     probs = out_of_fold(found, examples.texts, targets, fold, len(label_map), examples.multi_label, emit, cancel, seed)

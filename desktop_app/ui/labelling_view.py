@@ -8,7 +8,7 @@ keyboard focus, so Space never presses the button last clicked.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFont, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -159,6 +159,7 @@ class LabellingView(QDialog):
         # typed into only when clicked, and left with Enter: the keys belong to the labels
         self.every.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.every.editingFinished.connect(self.setFocus)
+        self.every.installEventFilter(self)
         row.addWidget(self.confirm_button)
         row.addWidget(self.skip_button)
         row.addWidget(self.undo_button)
@@ -278,6 +279,16 @@ class LabellingView(QDialog):
         return self.every.value()
 
     # -- the user's keys and clicks -------------------------------------------
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
+        """Enter in "Retrain every" sets the number and gives the keys back; it never reaches the window, where
+        it would confirm the ticked labels of a multi-label text."""
+        if watched is self.every and event.type() == QEvent.Type.KeyPress \
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.every.interpretText()
+            self.setFocus()
+            return True
+        return super().eventFilter(watched, event)
+
     def keyPressEvent(self, event) -> None:
         if event.matches(QKeySequence.StandardKey.Undo):
             self.undone.emit()

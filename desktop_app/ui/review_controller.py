@@ -76,6 +76,9 @@ class ReviewController(QObject):
         if not again and self.outcome is not None and data is not None and data is self.reviewed:
             return
         if self.runner.busy:
+            if again and self._pending_save:  # one thing at a time, and the user's decisions first
+                view.set_status("Saving first: press Review again once the file is saved.")
+                return
             if again and self.runner.name == "explaining":  # a second or so: the review starts when it ends
                 self._pending_again, self._pending_explanation = True, None
                 view.set_status("Reviewing again as soon as the explanation on screen is ready…")
@@ -83,22 +86,24 @@ class ReviewController(QObject):
             view.set_status(f"Please wait: {self.runner.name} is still running.")
             return
         if data is None or file is None:
+            if self.outcome is not None:  # the review shown, and its decisions, stay
+                view.set_status("No dataset is in use: open one to review it. The review shown is unchanged.")
+                return
             view.show_review(None)
             view.show_message("Open a dataset first: the review reads its texts and labels.")
             return
-        self.reviewed, self.reviewed_file, self.outcome, self.saved_path = data, file, None, None
-        self.caution = ""
-        self._pending_explanation = None
-        view.set_source(file.name)
-        view.show_notice("")
         if len(data.examples) > LARGE_REVIEW:  # the time first: the user may review a sample
-            self._estimate(data.examples, file)
+            self._estimate(data, file)
         else:
-            self._review(data.examples, file)
+            self._review(data, file, data.examples)
 
-    def _estimate(self, examples, file) -> None:
-        view = self.view
-        view.start(f"Timing the base model on this computer before reviewing {len(examples):,} rows…")
+    def _estimate(self, data, file) -> None:
+        """A large file: the base model timed first, then the user chooses a sample, all, or nothing (the review
+        shown, if any, stays until a new one starts)."""
+        view, examples = self.view, data.examples
+        view.show_message("")
+        view.set_status(f"Timing the base model on this computer before reviewing {len(examples):,} rows…")
+        view.show_progress(0, 0, "Loading the base model…")
 
         def done(found) -> None:
             vectors, seconds = found
@@ -106,18 +111,24 @@ class ReviewController(QObject):
             choice = self.ask_sample(len(examples), seconds)
             if choice == "sample":
                 self.samples += 1  # another review, another sample
-                self._review(sample_of(examples, LARGE_REVIEW, self.samples), file, vectors, of_rows=len(examples))
+                self._review(data, file, sample_of(examples, LARGE_REVIEW, self.samples), vectors,
+                             of_rows=len(examples))
             elif choice == "all":
-                self._review(examples, file, vectors)
+                self._review(data, file, examples, vectors)
             else:
-                view.set_status("Review not started: nothing was changed.")
+                view.set_status("Review not started: the review shown is unchanged." if self.outcome is not None
+                                else "Review not started: nothing was changed.")
 
         def failed(message: str, hint: str) -> None:
             view.show_progress(None)
             view.set_status("The labels could not be reviewed.")
             view.show_message(message, hint)
+        def cancelled() -> None:
+            view.show_progress(None)
+            view.set_status("Review not started: the review shown is unchanged." if self.outcome is not None
+                            else "Review stopped: nothing was changed.")
         self.launcher.run(self.runner, "timing the review", estimate_review_job(self.config(), examples, self.folds),
-                          done, failed, lambda: view.show_progress(None))
+                          done, failed, cancelled)
 
     def ask_sample(self, rows: int, seconds: float) -> str:
         """"sample", "all" or "" (cancel): a large file's review takes minutes; a sample shows what is wrong sooner."""
@@ -133,8 +144,15 @@ class ReviewController(QObject):
         box.exec()
         return {sample: "sample", whole: "all"}.get(box.clickedButton(), "")
 
-    def _review(self, examples, file, vectors=None, of_rows: int | None = None) -> None:
+    def _review(self, data, file, examples, vectors=None, of_rows: int | None = None) -> None:
+        """A review of `examples` (all of `data`'s, or a sample) begins: what the view showed goes."""
         view = self.view
+        self.reviewed, self.reviewed_file, self.outcome, self.saved_path = data, file, None, None
+        self.caution = ""
+        self._pending_explanation = None
+        view.set_source(file.name)
+        view.show_notice("")
+        view.set_again_target("")
         sampled = f" (a random sample of the file's {of_rows:,})" if of_rows else ""
         view.start(f"Reviewing the labels of {len(examples):,} rows of {file.name}{sampled}…")
 
@@ -169,8 +187,8 @@ class ReviewController(QObject):
         n = len(review.suspects)
         agree = (f"each row was judged by models that had not seen it, and they agree with {review.agreement:.0%} of "
                  "your labels.")
-        return (f"{rows} rows reviewed: {n} may have the wrong label; {agree}" if n else
-                f"{rows} rows reviewed: none looks mislabelled; {agree}")
+        return (f"{rows:,} rows reviewed: {n:,} may have the wrong label; {agree}" if n else
+                f"{rows:,} rows reviewed: none looks mislabelled; {agree}")
 
     def cancel(self) -> None:
         self.runner.cancel()
@@ -181,9 +199,13 @@ class ReviewController(QObject):
     def _workspace_changed(self) -> None:
         """Another dataset opened (or this one read again) while the view is open: the review stays the one of the
         file it read, and says so; saving still writes that file's reviewed copy."""
-        if self.view is None or self.reviewed is None:
+        if self.view is None:
+            return
+        if self.reviewed is None or self.outcome is None:  # no review shown (failed, stopped, or running)
+            self.view.show_notice("")
             return
         now, data = self.workspace.dataset, self.workspace.data
+        self.view.set_again_target("" if data is self.reviewed or now is None else now.name)
         if data is self.reviewed or (now is not None and now.path == self.saved_path):
             self.view.show_notice(self.caution)  # the same data, or the reviewed copy just put in use
             return
@@ -253,6 +275,9 @@ class ReviewController(QObject):
             self._pending_explanation = None
             if self.runner.name == "explaining":  # a second or so: save as soon as it ends
                 self._pending_save = True
+                if self._pending_again:  # the decisions are kept first; the new review waits for a new press
+                    self._pending_again = False
+                    view.set_status("Review again waits: saving first. Press it again once the file is saved.")
                 view.show_saved("Saving as soon as the explanation on screen is ready…")
             else:
                 view.show_saved(f"Please wait: {self.runner.name} is still running; then save again.")
@@ -263,13 +288,17 @@ class ReviewController(QObject):
         job = save_reviewed_job(file.path, data.table.frame, fixes, drops, report.label_column, label_spec_of(report),
                                 report.multi_label)
 
+        version = view.changes  # a decision made while the file is written is not in it: Save stays on for it
+
         def done(path: str) -> None:
             self.saved_path = path
             view.show_saved(f"Saved {Path(path).name} beside {file.name} ({len(fixes)} fixed, {len(drops)} dropped); "
-                            f"{file.name} is unchanged.", can_use=True)
+                            f"{file.name} is unchanged.", can_use=True, unchanged=view.changes == version)
+            self._next_explanation()  # a row chosen while saving is explained now
 
         def failed(message: str, hint: str) -> None:
             view.show_saved(f"Not saved: {message} {hint}".strip())
+            self._next_explanation()
         self.launcher.run(self.runner, "saving the reviewed file", job, done, failed)
 
     def use_saved(self) -> None:

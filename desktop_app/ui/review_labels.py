@@ -34,6 +34,7 @@ class ReviewLabelsView(QDialog):
         self.setModal(False)
         self.resize(1000, 620)
         self.decisions = ReviewDecisions()
+        self.changes = 0  # decisions made or undone so far: what a save in progress did not see
         self.labels: tuple[str, ...] = ()
         self.multi_label = False
         self.trust = ""  # the line under an explanation: how far the review's models agree with the labels
@@ -242,13 +243,17 @@ class ReviewLabelsView(QDialog):
         if at == self.current() and self.explanation.explanation is None:
             self.explanation.clear(f"No explanation: {sentence}")
 
-    def show_saved(self, line: str, can_use: bool = False) -> None:
+    def show_saved(self, line: str, can_use: bool = False, unchanged: bool = True) -> None:
         """can_use: a file was just saved: Save waits for another decision (a second click would only write the
-        same rows again, under another name)."""
+        same rows again, under another name), unless one was made while the file was written."""
         self.saved.setText(line)
         self.use_button.setVisible(can_use)
-        if can_use:
+        if can_use and unchanged:
             self.save_button.setEnabled(False)
+
+    def set_again_target(self, name: str) -> None:
+        """The dataset in use is another file (`name`): the button says it reviews that one, not this."""
+        self.again_button.setText(f"Review {name}" if name else "Review again")
 
     # -- read by the controller ---------------------------------------------
     def current(self) -> int | None:
@@ -267,6 +272,7 @@ class ReviewLabelsView(QDialog):
             return
         self.decisions.decide(at, kind, self.chosen_labels() if kind == FIX else ())
         self._show_decision(at)
+        self.changes += 1
         self.save_button.setEnabled(True)
         if at + 1 < self.table.rowCount():  # on to the next suspect
             self.table.selectRow(at + 1)
@@ -276,6 +282,7 @@ class ReviewLabelsView(QDialog):
         at = self.decisions.undo()
         if at is not None:
             self._show_decision(at)
+            self.changes += 1
             self.save_button.setEnabled(True)
             self.table.selectRow(at)
         self._update_buttons()

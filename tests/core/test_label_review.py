@@ -146,14 +146,22 @@ def test_a_model_loaded_in_one_job_answers_to_the_cancel_and_progress_of_the_job
     """A large file's review loads the base model in a timing job, then reads the texts in the review job: Stop
     in the review job must stop the reading, and its progress must go to that job, not to the ended one."""
     from desktop_app.core.base.events import CancelToken, Cancelled, WorkProgress
+    from desktop_app.core.curate.vectors import CHUNK
 
-    first_events, first_cancel = [], CancelToken()
-    vectors = SentenceVectors(TrainConfig(base_model=str(tiny_bert)), first_events.append, first_cancel)
-    first_cancel.cancel()  # the timing job has ended; its token no longer speaks for anyone
-    seen, stop = [], CancelToken()
+    first_events = []
+    vectors = SentenceVectors(TrainConfig(base_model=str(tiny_bert)), first_events.append, CancelToken())
+    seen = []
     found = vectors.of(toy_examples(70).texts, emit=seen.append, cancel=CancelToken())
     assert found.shape[0] == 70 and [e for e in seen if isinstance(e, WorkProgress)]
     assert not [e for e in first_events if isinstance(e, WorkProgress)]
-    stop.cancel()
+
+    stop, steps = CancelToken(), []
+
+    def emit(event):  # Stop pressed as the first chunk of step 1 is read
+        if isinstance(event, WorkProgress) and event.what.startswith("Step 1"):
+            steps.append(event.done)
+            stop.cancel()
+    texts = toy_examples(3 * CHUNK, seed=4)
     with pytest.raises(Cancelled):
-        label_review.review_labels(toy_examples(90, seed=4), vectors, cancel=stop)
+        label_review.review_labels(texts, vectors, emit=emit, cancel=stop)
+    assert steps == [CHUNK]  # the reading stopped after its first chunk, on the review job's token

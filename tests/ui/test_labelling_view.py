@@ -328,3 +328,25 @@ def test_with_nothing_to_label_only_the_sentence_and_its_button_show(qtbot, tmp_
     assert view.problem.isVisibleTo(view) and view.more_texts.isVisibleTo(view)
     assert not view.scroll.isVisibleTo(view) and not view.chart.isVisibleTo(view)
     assert not view.undo_button.isEnabled() and not view.skip_button.isEnabled()
+
+
+def test_enter_in_the_retrain_box_sets_it_and_never_confirms_a_multi_label_text(qtbot, tmp_path, tiny_bert, vectors):
+    labels = ["red;blue", "blue", "red", "red;blue", "", "", ""]
+    path = tmp_path / "multi.csv"
+    pd.DataFrame({"text": [f"text number {i} of a few words" for i in range(7)], "label": labels}).to_csv(
+        path, index=False)
+    controller = _controller(qtbot, tiny_bert, path, vectors)
+    controller.start()
+    view = controller.view
+    given = []
+    view.labelled.connect(given.append)
+    view.every.setFocus()
+    qtbot.keyClick(view.every, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(view.every, "3")
+    qtbot.keyClick(view.every, Qt.Key.Key_Return)
+    assert view.every.value() == 3 and given == [] and _saved_or_none(controller) is None
+    _idle(qtbot, controller)
+
+
+def _saved_or_none(controller):
+    return _saved(controller) if controller.session.out.path.exists() else None

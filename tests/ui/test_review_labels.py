@@ -263,3 +263,78 @@ def test_asked_again_the_review_comes_back_with_its_decisions_and_keys_decide(qt
     qtbot.waitUntil(lambda: window.reviews.outcome is not None and window.reviews.outcome is not outcome
                     and not window.reviews.runner.busy, timeout=120000)
     assert not view.decisions.decided and view.table.rowCount() == len(window.reviews.outcome.review.suspects)
+
+
+def test_save_then_review_again_while_a_row_is_explained_saves_and_keeps_the_review(qtbot, window, tiny_bert,
+                                                                                    tmp_path):
+    """Save waits for the explanation on screen; Review again pressed meanwhile does not drop the save: the file is
+    written with the decision, and the review stays until Review again is pressed once more."""
+    _open(qtbot, window, tiny_bert, _toy_file(tmp_path))
+    view = _review(qtbot, window)
+    reviews, outcome = window.reviews, window.reviews.outcome
+    qtbot.waitUntil(lambda: not reviews.runner.busy, timeout=60000)
+    view.fix_button.click()  # row 0 fixed; row 1 is now being explained
+    assert reviews.runner.busy and reviews.runner.name == "explaining"
+    view.save_button.click()
+    view.again_button.click()
+    assert "Saving first" in view.status.text()
+    qtbot.waitUntil(lambda: reviews.saved_path is not None and not reviews.runner.busy, timeout=60000)
+    written = pd.read_csv(reviews.saved_path, dtype=str)
+    first = outcome.review.suspects[0]
+    assert written.loc[first.row, "sentiment"] == first.suggested[0] and reviews.outcome is outcome
+
+
+def test_a_decision_made_while_saving_keeps_save_on(qtbot, window, tiny_bert, tmp_path):
+    _open(qtbot, window, tiny_bert, _toy_file(tmp_path))
+    view = _review(qtbot, window)
+    reviews = window.reviews
+    qtbot.waitUntil(lambda: not reviews.runner.busy, timeout=60000)
+    view.fix_button.click()
+    qtbot.waitUntil(lambda: not reviews.runner.busy, timeout=60000)
+    view.save_button.click()
+    assert reviews.runner.busy and reviews.runner.name == "saving the reviewed file"
+    view.drop_button.click()  # made while the file is written: not in it
+    qtbot.waitUntil(lambda: reviews.saved_path is not None and not reviews.runner.busy, timeout=60000)
+    assert view.save_button.isEnabled() and "1 fixed, 0 dropped" in view.saved.text()
+    qtbot.waitUntil(lambda: view.explanation.explanation is not None, timeout=60000)  # the row chosen meanwhile
+
+
+def test_review_again_without_a_dataset_and_a_failed_review_leave_no_false_line(qtbot, window, tiny_bert, tmp_path,
+                                                                               monkeypatch):
+    """Review again with no dataset in use keeps the review shown; a review that failed leaves no notice about
+    saving it when another dataset opens; a large file's sample dialog cancelled keeps the review shown."""
+    from desktop_app.ui import review_controller
+
+    _open(qtbot, window, tiny_bert, _toy_file(tmp_path))
+    view = _review(qtbot, window)
+    reviews, outcome = window.reviews, window.reviews.outcome
+    qtbot.waitUntil(lambda: not reviews.runner.busy, timeout=60000)
+    view.drop_button.click()
+    qtbot.waitUntil(lambda: not reviews.runner.busy, timeout=60000)
+    monkeypatch.setattr(reviews.workspace, "data", None)
+    monkeypatch.setattr(reviews.workspace, "dataset", None)
+    view.again_button.click()
+    assert "No dataset is in use" in view.status.text() and view.table.rowCount() == len(outcome.review.suspects)
+    assert view.decisions.drops() and reviews.outcome is outcome
+    monkeypatch.undo()
+
+    monkeypatch.setattr(review_controller, "LARGE_REVIEW", 60)  # Review again on a "large" file, then Cancel
+    monkeypatch.setattr(reviews, "ask_sample", lambda rows, seconds: "")
+    view.again_button.click()
+    qtbot.waitUntil(lambda: "not started" in view.status.text(), timeout=120000)
+    assert "review shown is unchanged" in view.status.text() and reviews.outcome is outcome
+    assert view.table.rowCount() == len(outcome.review.suspects) and view.decisions.drops()
+    monkeypatch.undo()
+
+    one = tmp_path / "one.csv"
+    pd.DataFrame({"text": [f"text {i}" for i in range(20)], "label": ["spam"] * 20}).to_csv(one, index=False)
+    _open(qtbot, window, tiny_bert, one)
+    view.close()  # (offscreen Qt cannot raise a window that is open)
+    view = _review(qtbot, window)  # fails: one label
+    assert reviews.outcome is None and "same label" in view.message.text()
+    other = tmp_path / "other.csv"
+    pd.DataFrame({"text": ["a fine film", "a dull film"] * 20, "label": ["pos", "neg"] * 20}).to_csv(other,
+                                                                                                    index=False)
+    window.open_dataset(str(other))
+    qtbot.waitUntil(lambda: window.data_path == str(other) and not window.tasks.busy, timeout=60000)
+    assert not view.notice.isVisibleTo(view)

@@ -141,17 +141,24 @@ class LineChart(QWidget):
     def _draw_point_ticks(self, p: QPainter, plot: QRectF, xs: list[float], to_px) -> None:
         """A tick label centred under each x, from the last backwards, leaving out any that would overlap the one
         drawn after it; the last names the unit."""
-        fm = p.fontMetrics()
-        right_edge = self.width()
+        for left, width, text in self.point_tick_places(xs, p.fontMetrics(), to_px):
+            p.drawText(QRectF(left, plot.bottom() + 2, width, 16), Qt.AlignmentFlag.AlignHCenter, text)
+
+    def point_tick_places(self, xs: list[float], fm, to_px) -> list[tuple[float, float, str]]:
+        """(left, width, text) of each tick drawn: centred under its point (the last one kept inside the widget),
+        from the last backwards, any that would overlap the one after it left out."""
+        places, right_edge = [], float(self.width())
         for i, x in enumerate(reversed(xs)):
             text = f"{x:g} {self.x_label}".strip() if i == 0 else f"{x:g}"
             width = fm.horizontalAdvance(text) + 4
-            centre = to_px(x, 0).x()
-            left = min(max(0.0, centre - width / 2), right_edge - width)
-            if left + width > right_edge:
+            left = to_px(x, 0).x() - width / 2
+            if i == 0:
+                left = min(left, right_edge - width)
+            if left < 0 or left + width > right_edge:
                 continue
-            p.drawText(QRectF(left, plot.bottom() + 2, width, 16), Qt.AlignmentFlag.AlignHCenter, text)
+            places.append((left, width, text))
             right_edge = left - 6
+        return places
 
     def _legend_rows(self, fm) -> list[tuple[int, float, float]]:
         """(row, x, width) of each legend entry: side by side, onto a new row when the next would not fit."""

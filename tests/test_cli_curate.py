@@ -35,7 +35,18 @@ def test_review_labels_writes_the_suspects_most_suspicious_first(tmp_path, tiny_
         i = int(s.row) - 1
         assert s.text == ex.texts[i] and s.suggested == ex.labels[i] and s.given != ex.labels[i]
     assert list(suspects.score.astype(float)) == sorted(suspects.score.astype(float), reverse=True)
-    assert "look mislabelled" in capsys.readouterr().out
+    said = capsys.readouterr()
+    assert "look mislabelled" in said.out and "many suggestions will be wrong" not in said.err  # the toy labels agree
+
+
+def test_review_labels_says_when_its_suggestions_are_doubtful(tmp_path, tiny_bert, capsys, monkeypatch):
+    from desktop_app.core.curate import label_review
+
+    monkeypatch.setattr(label_review, "DOUBTFUL_AGREEMENT", 1.01)  # as if the models agreed with too few labels
+    data, _ = _labelled(tmp_path, [4, 33])
+    assert main(["review-labels", str(data), "--folds", "4", "--model", str(tiny_bert), "--out",
+                 str(tmp_path / "s.csv")]) == 0
+    assert "Note: The models agree with only" in capsys.readouterr().err
 
 
 def test_suggest_lists_pool_rows_to_label_next(tmp_path, tiny_bert):

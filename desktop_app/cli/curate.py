@@ -64,7 +64,7 @@ def cmd_review_labels(args) -> int:
     import pandas as pd
 
     # here, not at the top: these load pandas and numpy (start-up speed)
-    from ..core.curate.label_review import review_labels, sample_of
+    from ..core.curate.label_review import caution, review_labels, sample_of
     from ..core.data.dataset import load_dataset
     from ..core.predict.predict_file import check_predictions_destination, write_frame_csv
 
@@ -83,7 +83,7 @@ def cmd_review_labels(args) -> int:
     frame = pd.DataFrame([(s.row, s.text, SEPARATOR.join(s.given), SEPARATOR.join(s.suggested), round(s.score, 4))
                           for s in review.suspects], columns=["row", "text", "given", "suggested", "score"])
     write_frame_csv(frame, args.out, overwrite=args.overwrite)
-    for note in review.notes:
+    for note in review.notes + [c for c in [caution(review)] if c]:
         print(f"Note: {note}", file=sys.stderr)
     sampled = f" (a random sample of {len(data.examples):,})" if len(examples) < len(data.examples) else ""
     print(f"{len(review.suspects):,} of {len(examples):,} rows{sampled} look mislabelled ({review.folds}-fold; the models "

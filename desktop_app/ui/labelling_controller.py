@@ -252,7 +252,8 @@ class LabellingController(QObject):
         if output.score is not None:
             self.view.add_score(output.labelled, output.score)
             self.view.show_model(f"Estimated score of the model when it last learned, from {output.labelled} labels: "
-                                 f"{output.score:.2f} (macro-F1). The next texts are the ones it is least sure of.")
+                                 f"{output.score:.2f} (macro-F1; it runs low, as the texts it asks are the hardest). "
+                                 "The next texts are the ones it is least sure of.")
         else:
             self.view.show_model(f"The next texts are chosen by a model of {output.labelled} labels; the score is "
                                  "drawn once every label has two texts.")

@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ..core.base.events import WorkProgress
+from ..core.curate import label_review
 from ..core.curate.label_review import DEFAULT_FOLDS, sample_of
 from ..core.data.multilabel import LabelSpec
 from . import jobs
@@ -21,7 +22,6 @@ from .runner import Runner
 
 
 LARGE_REVIEW = 5000  # rows: above this the time is estimated first and a random sample of this many is offered
-DOUBTFUL_AGREEMENT = 0.75  # below this share of labels agreed with, the list is said to hold many false alarms
 
 
 def _minutes(seconds: float) -> str:
@@ -164,9 +164,7 @@ class ReviewController(QObject):
             view.set_status(self._status_line(review, len(examples)) + (
                 f" A random sample of the file's {of_rows:,} rows: Review again for another." if of_rows else ""))
             view.show_message(" ".join(review.notes))
-            self.caution = "" if review.multi_label or review.agreement >= DOUBTFUL_AGREEMENT else (
-                f"The models agree with only {review.agreement:.0%} of your labels: these texts are hard to tell "
-                "apart, so many suggestions will be wrong. Treat the list as rows worth a look, not as fixes.")
+            self.caution = label_review.caution(review)
             self._workspace_changed()
 
         def failed(message: str, hint: str) -> None:

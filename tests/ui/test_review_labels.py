@@ -230,9 +230,9 @@ def test_asked_again_the_review_comes_back_with_its_decisions_and_keys_decide(qt
     """Closing the view and asking again on the same data shows the review made, decisions and all (a review of a
     large file takes minutes); Review again starts anew. K, F and D decide; Save waits for a new decision after a
     save; a review whose models agree with few labels says its suggestions are often wrong."""
-    from desktop_app.ui import review_controller
+    from desktop_app.core.curate import label_review
 
-    monkeypatch.setattr(review_controller, "DOUBTFUL_AGREEMENT", 1.01)  # any review counts as doubtful here
+    monkeypatch.setattr(label_review, "DOUBTFUL_AGREEMENT", 1.01)  # any review counts as doubtful here
     _open(qtbot, window, tiny_bert, _toy_file(tmp_path))
     view = _review(qtbot, window)
     outcome = window.reviews.outcome

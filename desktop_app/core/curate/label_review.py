@@ -57,6 +57,17 @@ class Review:
 
 
 
+DOUBTFUL_AGREEMENT = 0.75  # below this share of labels agreed with, many suggestions are false alarms (snippets: 64%)
+
+
+def caution(review: Review) -> str:
+    """A sentence when the review's models agree with too few labels for its suggestions to be trusted, else ""."""
+    if review.multi_label or review.agreement >= DOUBTFUL_AGREEMENT:
+        return ""
+    return (f"The models agree with only {review.agreement:.0%} of your labels: these texts are hard to tell apart, so "
+            "many suggestions will be wrong. Treat the list as rows worth a look, not as fixes.")
+
+
 def check_reviewable(examples: Examples, folds: int) -> LabelMap:
     """The label map to review with, or a sentence saying why these examples cannot be reviewed."""
     if not len(examples):

@@ -36,6 +36,8 @@ PAIR_LEARNING_RATE = 1e-3
 PAIR_BATCH = 32            # texts per step: up to 496 pairs
 PAIR_MAX_TOKENS = 128      # a text's first tokens carry its kind; longer ones cost, and add little here
 _SUB_BATCH = 8
+PAIR_LOSS = "cosine"       # SetFit's cosine-similarity loss; "supcon": supervised contrastive (a variant, measured)
+SUPCON_TEMPERATURE = 0.1
 
 
 def pair_steps(rows: int) -> int:
@@ -86,6 +88,22 @@ def pair_loss(vectors, target):
     return (weight * (similarity - target) ** 2).sum()
 
 
+def supcon_loss(vectors, target):
+    """Supervised contrastive loss (Khosla et al. 2020) over the batch: each text's same-class texts (weighted by
+    `target`, the Jaccard overlap for label sets) made likelier than the others under a softmax of similarities."""
+    import torch
+
+    unit = torch.nn.functional.normalize(vectors, dim=-1)
+    eye = torch.eye(len(unit), device=unit.device)
+    logits = (unit @ unit.T) / SUPCON_TEMPERATURE - 1e9 * eye
+    log_prob = logits - torch.logsumexp(logits, dim=1, keepdim=True)
+    positive = target * (1 - eye)
+    count = positive.sum(1)
+    per_text = -(positive * log_prob.masked_fill(eye.bool(), 0)).sum(1) / count.clamp(min=1e-6)
+    has = count > 0
+    return per_text[has].mean() if bool(has.any()) else (unit.sum() * 0)
+
+
 def anchor_loss(vectors, origin):
     """Mean of 1 - cosine between each text's vector and its vector before tuning (`origin`, unit length)."""
     import torch
@@ -131,7 +149,7 @@ def tune_pairs(model, encoder, ids: list[list[int]], targets, multi_label: bool,
                 parts.append(seen.pop("x"))
             target = torch.as_tensor(similar[np.ix_(chunk, chunk)], device=device)
             vectors = torch.cat(parts).float()
-            loss = pair_loss(vectors, target)
+            loss = supcon_loss(vectors, target) if PAIR_LOSS == "supcon" else pair_loss(vectors, target)
             if origin is not None:
                 loss = loss + anchor * anchor_loss(vectors, origin[chunk])
             loss.backward()

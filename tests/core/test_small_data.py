@@ -206,9 +206,10 @@ def _session(tiny_bert, config, ex):
     return small_data.Session(config, ex, label_map, objective, prepared, CancelToken()), list(range(len(ex)))
 
 
-def test_pair_tuning_pulls_a_class_together_and_changes_only_lora(tiny_bert, monkeypatch):
+@pytest.mark.parametrize("kind", ["supcon", "cosine"])
+def test_pair_tuning_pulls_a_class_together_and_changes_only_lora(tiny_bert, monkeypatch, kind):
     from desktop_app.core.train import pair_tuning
-    from desktop_app.core.train.pair_tuning import pair_loss, target_similarity, tune_pairs
+    from desktop_app.core.train.pair_tuning import pair_loss, supcon_loss, target_similarity, tune_pairs
     from desktop_app.core.train.preparation import attach_lora
     from desktop_app.core.train.probe import head_features
 
@@ -220,14 +221,19 @@ def test_pair_tuning_pulls_a_class_together_and_changes_only_lora(tiny_bert, mon
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     target = torch.as_tensor(target_similarity(session.target_array, False))
 
+    measure = supcon_loss if kind == "supcon" else pair_loss  # the loss tuned is the loss that falls
+    # the contrastive loss cannot go below log(partners): each text's partners share the probability at best
+    floor = float(np.log((session.target_array == session.target_array[0]).sum() - 1)) if kind == "supcon" else 0.0
+
     def loss():
-        return float(pair_loss(torch.as_tensor(head_features(model, session.encoder, session.examples.texts)), target))
+        return float(measure(torch.as_tensor(head_features(model, session.encoder, session.examples.texts)), target))
 
     start = loss()
+    monkeypatch.setattr(pair_tuning, "PAIR_LOSS", kind)
     monkeypatch.setattr(pair_tuning, "PAIR_LEARNING_RATE", 1e-2)  # a random tiny model moves slowly at the default rate
     tune_pairs(model, session.encoder, session.ids, session.target_array, False,
                small_data.Progress(lambda e: None, 1000, 16), None, 0)
-    assert loss() < start * 0.7
+    assert loss() - floor < (start - floor) * 0.7
     changed = {n for n, p in model.named_parameters() if not torch.equal(p, before[n])}
     assert changed and all("lora_" in n for n in changed)
 
@@ -420,3 +426,26 @@ def test_label_sets_on_small_data_get_thresholds_from_out_of_fold_scores(tiny_be
     assert result.validation.multi_label and result.validation.examples == 60
     reloaded = Classifier.load(result.adapter_dir)
     assert reloaded.thresholds == pytest.approx(cv.thresholds)
+
+
+def test_the_supervised_contrastive_loss_rewards_classes_apart_and_skips_texts_with_no_partner():
+    from desktop_app.core.train.pair_tuning import PAIR_LOSS, supcon_loss, target_similarity
+
+    import torch
+
+    assert PAIR_LOSS == "supcon"  # the default (docs/BENCHMARKS.md, small data, session 12)
+    target = torch.as_tensor(target_similarity(np.array([0, 0, 0, 1, 1, 1]), False))
+    apart = torch.tensor([[1.0, 0.0], [2.0, 0.1], [1.0, -0.1], [0.0, 1.0], [0.1, 3.0], [-0.1, 1.0]])
+    mixed = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.1], [0.1, 1.0], [1.0, -0.1], [-0.1, 1.0]])
+    assert float(supcon_loss(apart, target)) < float(supcon_loss(mixed, target)) - 1.0
+    # with the classes apart, each text's two partners share the probability: the loss is near log 2
+    assert float(supcon_loss(apart, target)) == pytest.approx(float(np.log(2)), abs=0.05)
+    # a text of a class of its own has no partner: it adds nothing, and nothing becomes NaN
+    lone = torch.as_tensor(target_similarity(np.array([0, 0, 0, 1, 1, 2]), False))
+    vectors = apart.clone().requires_grad_(True)
+    value = supcon_loss(vectors, lone)
+    value.backward()
+    assert torch.isfinite(value) and torch.isfinite(vectors.grad).all()
+    # label sets: partners weighted by their overlap
+    sets = torch.as_tensor(target_similarity(np.array([[1, 1], [1, 0], [0, 1], [0, 0]]), True))
+    assert torch.isfinite(supcon_loss(torch.randn(4, 3), sets))

@@ -2,12 +2,16 @@
 
 With a few examples per class, the frozen base's sentence vectors already separate topics but not, say, praise
 from a pan: a probe on them stops there, and LoRA's cross-entropy steps on two dozen rows barely move them. Pair
-tuning moves the vectors themselves: texts of one class are pulled to cosine similarity 1 and texts of different
-classes towards 0 (SetFit's CosineSimilarityLoss), then the probe is fitted on the tuned vectors.
+tuning moves the vectors themselves: texts of one class are pulled together and texts of different classes
+apart, then the probe is fitted on the tuned vectors.
 
 SetFit builds pairs explicitly and encodes each text once per pair it is in. Here one step encodes a batch of texts
-once and scores every pair inside it, positives and negatives weighted equally (as SetFit's oversampling does):
-the same signal for a fraction of the encoder passes, which is what the cross-validation folds can afford.
+once and scores every pair inside it: the same signal for a fraction of the encoder passes, which is what the
+cross-validation folds can afford. The loss is the supervised contrastive one (Khosla et al., NeurIPS 2020): under
+a softmax of the batch's similarities (temperature 0.1, the usual value, not tuned here), each text's same-class
+texts are made likelier than the others, so the hardest negatives weigh most. SetFit's cosine-similarity loss
+(pairs pulled to cosine 1 and 0, weighted half and half) is kept as PAIR_LOSS = "cosine": the contrastive one
+scored higher in 7 of the benchmark's 10 cells, level in one, and 0.005 / 0.018 lower in two (session 12).
 Only LoRA weights change. Texts are cut to PAIR_MAX_TOKENS and encoded in length-sorted sub-batches into one
 graph, so a batch mixing one-line reviews with long summaries does not pad every review to the longest.
 
@@ -36,7 +40,7 @@ PAIR_LEARNING_RATE = 1e-3
 PAIR_BATCH = 32            # texts per step: up to 496 pairs
 PAIR_MAX_TOKENS = 128      # a text's first tokens carry its kind; longer ones cost, and add little here
 _SUB_BATCH = 8
-PAIR_LOSS = "cosine"       # SetFit's cosine-similarity loss; "supcon": supervised contrastive (a variant, measured)
+PAIR_LOSS = "supcon"       # or "cosine", SetFit's (docs/BENCHMARKS.md, small data, session 12)
 SUPCON_TEMPERATURE = 0.1
 
 

@@ -119,16 +119,12 @@ class ReviewController(QObject):
                 view.set_status("Review not started: the review shown is unchanged." if self.outcome is not None
                                 else "Review not started: nothing was changed.")
 
-        def failed(message: str, hint: str) -> None:
-            view.show_progress(None)
-            view.set_status("The labels could not be reviewed.")
-            view.show_message(message, hint)
         def cancelled() -> None:
             view.show_progress(None)
             view.set_status("Review not started: the review shown is unchanged." if self.outcome is not None
                             else "Review stopped: nothing was changed.")
         self.launcher.run(self.runner, "timing the review", estimate_review_job(self.config(), examples, self.folds),
-                          done, failed, cancelled)
+                          done, self._failed, cancelled)
 
     def ask_sample(self, rows: int, seconds: float) -> str:
         """"sample", "all" or "" (cancel): a large file's review takes minutes; a sample shows what is wrong sooner."""
@@ -167,18 +163,20 @@ class ReviewController(QObject):
             self.caution = label_review.caution(review)
             self._workspace_changed()
 
-        def failed(message: str, hint: str) -> None:
-            view.show_progress(None)
-            view.set_status("The labels could not be reviewed.")
-            view.show_message(message, hint)
-
         def cancelled() -> None:
             view.show_progress(None)
             view.set_status("Review stopped: nothing was changed.")
 
         if not self.launcher.run(self.runner, "reviewing labels",
-                                 review_job(self.config(), examples, self.folds, vectors), done, failed, cancelled):
-            failed("LoRA Studio is closing.", "")
+                                 review_job(self.config(), examples, self.folds, vectors), done, self._failed,
+                                 cancelled):
+            self._failed("LoRA Studio is closing.", "")
+
+    def _failed(self, message: str, hint: str) -> None:
+        """A review (or its timing) could not be made: the sentence, never a traceback."""
+        self.view.show_progress(None)
+        self.view.set_status("The labels could not be reviewed.")
+        self.view.show_message(message, hint)
 
     @staticmethod
     def _status_line(review, rows: int) -> str:

@@ -62,6 +62,14 @@ def _controller(qtbot, tiny_bert, path, vectors=None, report_change=None):
     return controller
 
 
+def _multi_label_csv(tmp_path):
+    """Seven texts, four with label sets (two labels in use), three to label."""
+    path = tmp_path / "multi.csv"
+    pd.DataFrame({"text": [f"text number {i} of a few words" for i in range(7)],
+                  "label": ["red;blue", "blue", "red", "red;blue", "", "", ""]}).to_csv(path, index=False)
+    return path
+
+
 def _idle(qtbot, controller):
     qtbot.waitUntil(lambda: not controller.runner.busy, timeout=120000)
 
@@ -187,11 +195,7 @@ def test_a_file_without_two_labels_asks_for_their_names(qtbot, tmp_path, tiny_be
 
 
 def test_multi_label_ticks_boxes_by_key_and_enter_confirms(qtbot, tmp_path, tiny_bert, vectors):
-    labels = ["red;blue", "blue", "red", "red;blue", "", "", ""]
-    path = tmp_path / "multi.csv"
-    pd.DataFrame({"text": [f"text number {i} of a few words" for i in range(7)], "label": labels}).to_csv(
-        path, index=False)
-    controller = _controller(qtbot, tiny_bert, path, vectors)
+    controller = _controller(qtbot, tiny_bert, _multi_label_csv(tmp_path), vectors)
     controller.start()
     view = controller.view
     assert view.multi_label and [b.text().split()[0] for b in view.boxes] == ["blue", "red"]
@@ -331,11 +335,7 @@ def test_with_nothing_to_label_only_the_sentence_and_its_button_show(qtbot, tmp_
 
 
 def test_enter_in_the_retrain_box_sets_it_and_never_confirms_a_multi_label_text(qtbot, tmp_path, tiny_bert, vectors):
-    labels = ["red;blue", "blue", "red", "red;blue", "", "", ""]
-    path = tmp_path / "multi.csv"
-    pd.DataFrame({"text": [f"text number {i} of a few words" for i in range(7)], "label": labels}).to_csv(
-        path, index=False)
-    controller = _controller(qtbot, tiny_bert, path, vectors)
+    controller = _controller(qtbot, tiny_bert, _multi_label_csv(tmp_path), vectors)
     controller.start()
     view = controller.view
     given = []

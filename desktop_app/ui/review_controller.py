@@ -52,7 +52,6 @@ class ReviewController(QObject):
         self._pending_save = False  # Save pressed while an explanation ran: done when it ends
         self._pending_again = False  # Review again pressed while an explanation ran: likewise
         self.samples = 0  # large files' samples drawn so far: each review of one draws another
-        self.caution = ""  # said while the review is shown: its models agree with too few labels to be trusted
         workspace.subscribe(self._workspace_changed)
 
     def _ensure_view(self) -> ReviewLabelsView:
@@ -144,7 +143,6 @@ class ReviewController(QObject):
         """A review of `examples` (all of `data`'s, or a sample) begins: what the view showed goes."""
         view = self.view
         self.reviewed, self.reviewed_file, self.outcome, self.saved_path = data, file, None, None
-        self.caution = ""
         self._pending_explanation = None
         view.set_source(file.name)
         view.show_notice("")
@@ -160,8 +158,7 @@ class ReviewController(QObject):
             view.set_status(self._status_line(review, len(examples)) + (
                 f" A random sample of the file's {of_rows:,} rows: Review again for another." if of_rows else ""))
             view.show_message(" ".join(review.notes))
-            self.caution = label_review.caution(review)
-            self._workspace_changed()
+            self._workspace_changed()  # the notice: a caution, if the models agree with too few labels
 
         def cancelled() -> None:
             view.show_progress(None)
@@ -201,9 +198,10 @@ class ReviewController(QObject):
             self.view.show_notice("")
             return
         now, data = self.workspace.dataset, self.workspace.data
+        caution = label_review.caution(self.outcome.review)
         self.view.set_again_target("" if data is self.reviewed or now is None else now.name)
         if data is self.reviewed or (now is not None and now.path == self.saved_path):
-            self.view.show_notice(self.caution)  # the same data, or the reviewed copy just put in use
+            self.view.show_notice(caution)  # the same data, or the reviewed copy just put in use
             return
         was = self.reviewed_file.name
         if now is None:
@@ -217,7 +215,7 @@ class ReviewController(QObject):
         else:
             line = (f"This review is of {was}; the dataset in use is now {now.name}. Saving writes {was}'s reviewed "
                     f"copy; Review labels on the Dataset page reviews {now.name}.")
-        self.view.show_notice(f"{line} {self.caution}".strip())
+        self.view.show_notice(f"{line} {caution}".strip())
 
     @Slot(object)
     def _event(self, event) -> None:
